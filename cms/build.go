@@ -1,0 +1,56 @@
+package cms
+
+import (
+	"context"
+	"time"
+)
+
+// BuildStatus is the state of a site build.
+type BuildStatus string
+
+const (
+	BuildQueued    BuildStatus = "queued"
+	BuildRunning   BuildStatus = "running"
+	BuildSucceeded BuildStatus = "succeeded"
+	BuildFailed    BuildStatus = "failed"
+)
+
+// Build is the record of one site build. A change is live once a build that
+// was queued after it has succeeded.
+type Build struct {
+	ID         int64       `json:"id"`
+	Status     BuildStatus `json:"status"`
+	Reason     string      `json:"reason"`
+	Full       bool        `json:"full"`
+	Pages      int         `json:"pages"`
+	Error      string      `json:"error,omitempty"`
+	ErrorFile  string      `json:"error_file,omitempty"`
+	ErrorLine  int         `json:"error_line,omitempty"`
+	QueuedAt   time.Time   `json:"queued_at"`
+	StartedAt  *time.Time  `json:"started"`
+	FinishedAt *time.Time  `json:"finished"`
+	DurationMS int64       `json:"duration_ms"`
+}
+
+// Done reports whether the build has finished, well or not.
+func (b *Build) Done() bool { return b.Status == BuildSucceeded || b.Status == BuildFailed }
+
+// BuildService stores build records.
+type BuildService interface {
+	CreateBuild(ctx context.Context, b *Build) error
+	// UpdateBuild saves the status fields of b; ENOTFOUND.
+	UpdateBuild(ctx context.Context, b *Build) error
+	// FindBuildByID returns ENOTFOUND.
+	FindBuildByID(ctx context.Context, id int64) (*Build, error)
+	// FindBuilds returns a page of builds, newest first, and the total.
+	FindBuilds(ctx context.Context, p Page) ([]*Build, int, error)
+}
+
+// Publisher rebuilds the public site after content changes.
+type Publisher interface {
+	// Enqueue asks for a build that includes every change committed so far
+	// and returns its record at once; bursts coalesce into one build.
+	Enqueue(ctx context.Context, reason string) (*Build, error)
+	// Rebuild asks for a full build from scratch (templates or settings changed).
+	Rebuild(ctx context.Context, reason string) (*Build, error)
+}
