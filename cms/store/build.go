@@ -1,0 +1,96 @@
+package store
+
+import (
+	"context"
+
+	"gorm.io/gorm"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// CreateBuild saves b, queued now unless b says otherwise, and sets its id.
+func (db *DB) CreateBuild(ctx context.Context, b *cms.Build) (err error) {
+	defer cms.Wrap(&err, "CreateBuild")
+	if b.Status == "" {
+		b.Status = cms.BuildQueued
+	}
+	if b.QueuedAt.IsZero() {
+		b.QueuedAt = db.now()
+	}
+	row := buildRowOf(b)
+	a := actorOf(ctx)
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "build.create", object: object("build", row.ID), after: row.toCMS(),
+			detail: row.Reason})
+	})
+	if err != nil {
+		return err
+	}
+	*b = *row.toCMS()
+	return nil
+}
+
+func buildRowOf(b *cms.Build) buildRow {
+	return buildRow{
+		ID: b.ID, Status: string(b.Status), Reason: clip(b.Reason, 500), FullBuild: b.Full, Pages: b.Pages,
+		Error: clip(b.Error, 60000), ErrorFile: clip(b.ErrorFile, 1000), ErrorLine: b.ErrorLine,
+		QueuedAt: utc(b.QueuedAt), StartedAt: utcPtr(b.StartedAt), FinishedAt: utcPtr(b.FinishedAt),
+		DurationMS: b.DurationMS,
+	}
+}
+
+// UpdateBuild saves the status fields of b.
+func (db *DB) UpdateBuild(ctx context.Context, b *cms.Build) (err error) {
+	defer cms.Wrap(&err, "UpdateBuild(%d)", b.ID)
+	a := actorOf(ctx)
+	nr := buildRowOf(b)
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var row buildRow
+		if err := tx.Take(&row, b.ID).Error; err != nil {
+			return notFound(err, "构建记录不存在")
+		}
+		if err := tx.Model(&buildRow{}).Where("id = ?", b.ID).Updates(map[string]any{
+			"status": nr.Status, "pages": nr.Pages, "error": nr.Error, "error_file": nr.ErrorFile,
+			"error_line": nr.ErrorLine, "started_at": nr.StartedAt, "finished_at": nr.FinishedAt,
+			"duration_ms": nr.DurationMS, "full_build": nr.FullBuild,
+		}).Error; err != nil {
+			return err
+		}
+		nr.QueuedAt, nr.Reason = row.QueuedAt, row.Reason
+		return db.audit(tx, a, event{action: "build.update", object: object("build", b.ID), before: row.toCMS(),
+			after: nr.toCMS(), detail: row.Status + " → " + nr.Status})
+	})
+}
+
+// FindBuildByID returns ENOTFOUND if there is no such build.
+func (db *DB) FindBuildByID(ctx context.Context, id int64) (b *cms.Build, err error) {
+	defer cms.Wrap(&err, "FindBuildByID(%d)", id)
+	var row buildRow
+	if err := db.read(ctx).Take(&row, id).Error; err != nil {
+		return nil, notFound(err, "构建记录不存在")
+	}
+	return row.toCMS(), nil
+}
+
+// FindBuilds returns a page of builds, newest first.
+func (db *DB) FindBuilds(ctx context.Context, p cms.Page) (builds []*cms.Build, total int, err error) {
+	defer cms.Wrap(&err, "FindBuilds")
+	q := db.read(ctx).Model(&buildRow{})
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return nil, 0, err
+	}
+	p = p.Normalize()
+	var rows []buildRow
+	if err := q.Order("id DESC").Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+		return nil, 0, err
+	}
+	builds = make([]*cms.Build, len(rows))
+	for i := range rows {
+		builds[i] = rows[i].toCMS()
+	}
+	return builds, int(n), nil
+}

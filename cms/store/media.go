@@ -1,0 +1,211 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// CreateMedia saves m unless an item with the same hash exists, in which
+// case that item is returned and created is false.
+func (db *DB) CreateMedia(ctx context.Context, m *cms.Media) (stored *cms.Media, created bool, err error) {
+	defer cms.Wrap(&err, "CreateMedia(%s)", m.Hash)
+	if strings.TrimSpace(m.Hash) == "" {
+		return nil, false, cms.Invalid(map[string]string{"hash": "缺少文件摘要"})
+	}
+	if existing, err := db.findMediaByHash(db.read(ctx), m.Hash); err == nil {
+		return existing, false, nil
+	} else if cms.ErrorCode(err) != cms.ENOTFOUND {
+		return nil, false, err
+	}
+	a := actorOf(ctx)
+	now := db.now()
+	in := *m
+	in.ID, in.Version, in.CreatedAt, in.UpdatedAt = 0, 1, now, now
+	row := mediaRowOf(&in)
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "media.create", object: object("media", row.ID), after: row.toCMS(),
+			detail: row.Filename})
+	})
+	if cms.ErrorCode(err) == cms.ECONFLICT {
+		// The same file was uploaded concurrently; read outside our
+		// transaction so MySQL's snapshot does not hide the winner.
+		if existing, ferr := db.findMediaByHash(db.read(ctx), m.Hash); ferr == nil {
+			return existing, false, nil
+		}
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return row.toCMS(), true, nil
+}
+
+func (db *DB) findMediaByHash(tx *gorm.DB, hash string) (*cms.Media, error) {
+	var row mediaRow
+	if err := tx.Where("hash = ?", hash).Take(&row).Error; err != nil {
+		return nil, notFound(err, "图片不存在")
+	}
+	return row.toCMS(), nil
+}
+
+func findMedia(tx *gorm.DB, id int64) (*mediaRow, error) {
+	var row mediaRow
+	if err := tx.Take(&row, id).Error; err != nil {
+		return nil, notFound(err, "图片不存在")
+	}
+	return &row, nil
+}
+
+// FindMediaByID returns ENOTFOUND if there is no such item.
+func (db *DB) FindMediaByID(ctx context.Context, id int64) (m *cms.Media, err error) {
+	defer cms.Wrap(&err, "FindMediaByID(%d)", id)
+	row, err := findMedia(db.read(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	return row.toCMS(), nil
+}
+
+// FindMedia returns a page of media, newest first.
+func (db *DB) FindMedia(ctx context.Context, p cms.Page) (items []*cms.Media, total int, err error) {
+	defer cms.Wrap(&err, "FindMedia")
+	q := db.read(ctx).Model(&mediaRow{})
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return nil, 0, err
+	}
+	p = p.Normalize()
+	var rows []mediaRow
+	if err := q.Order("created_at DESC, id DESC").Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+		return nil, 0, err
+	}
+	items = make([]*cms.Media, len(rows))
+	for i := range rows {
+		items[i] = rows[i].toCMS()
+	}
+	return items, int(n), nil
+}
+
+// UpdateMedia changes the descriptive fields when u.Version is current.
+func (db *DB) UpdateMedia(ctx context.Context, id int64, u cms.MediaUpdate) (m *cms.Media, err error) {
+	defer cms.Wrap(&err, "UpdateMedia(%d)", id)
+	if err := u.Validate(); err != nil {
+		return nil, err
+	}
+	a := actorOf(ctx)
+	var out mediaRow
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := findMedia(tx, id)
+		if err != nil {
+			return err
+		}
+		if row.Version != u.Version {
+			return errStale
+		}
+		before := row.toCMS()
+		out = *row
+		for _, f := range []struct {
+			dst *string
+			v   *string
+		}{{&out.Alt, u.Alt}, {&out.Caption, u.Caption}, {&out.Credit, u.Credit}} {
+			if f.v != nil {
+				*f.dst = strings.TrimSpace(*f.v)
+			}
+		}
+		if u.FocusX != nil {
+			out.FocusX = *u.FocusX
+		}
+		if u.FocusY != nil {
+			out.FocusY = *u.FocusY
+		}
+		out.Version, out.UpdatedAt = row.Version+1, db.now()
+		res := tx.Model(&mediaRow{}).Where("id = ? AND version = ?", id, u.Version).Updates(map[string]any{
+			"alt": out.Alt, "caption": out.Caption, "credit": out.Credit, "focus_x": out.FocusX,
+			"focus_y": out.FocusY, "version": out.Version, "updated_at": out.UpdatedAt,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errStale
+		}
+		return db.audit(tx, a, event{action: "media.update", object: object("media", id), before: before, after: out.toCMS()})
+	})
+	if errors.Is(err, errStale) {
+		cur, ferr := db.FindMediaByID(ctx, id)
+		if ferr != nil {
+			return nil, ferr
+		}
+		return nil, &cms.Error{Code: cms.ECONFLICT, Message: "图片信息已被他人修改，请刷新后再改", Current: cur}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out.toCMS(), nil
+}
+
+// ReplaceVariants stores regenerated variants. The version is left alone:
+// the edit that caused the regeneration already moved it.
+func (db *DB) ReplaceVariants(ctx context.Context, id int64, v []cms.MediaVariant) (err error) {
+	defer cms.Wrap(&err, "ReplaceVariants(%d)", id)
+	a := actorOf(ctx)
+	if v == nil {
+		v = []cms.MediaVariant{}
+	}
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := findMedia(tx, id)
+		if err != nil {
+			return err
+		}
+		before := row.toCMS()
+		row.Variants, row.UpdatedAt = encodeJSON(v), db.now()
+		if err := tx.Model(&mediaRow{}).Where("id = ?", id).Updates(map[string]any{
+			"variants": row.Variants, "updated_at": row.UpdatedAt,
+		}).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "media.variants", object: object("media", id), before: before, after: row.toCMS()})
+	})
+}
+
+// DeleteMedia removes an item no story, live page, project or brand uses.
+func (db *DB) DeleteMedia(ctx context.Context, id int64) (err error) {
+	defer cms.Wrap(&err, "DeleteMedia(%d)", id)
+	a := actorOf(ctx)
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := findMedia(tx, id)
+		if err != nil {
+			return err
+		}
+		for _, use := range []struct {
+			q   *gorm.DB
+			msg string
+		}{
+			{tx.Model(&storyRow{}).Where("cover_media_id = ?", id), "该图片正被稿件用作封面，不能删除"},
+			{tx.Table("story_live AS l").Joins("JOIN story_revisions r ON r.id = l.revision_id").
+				Where("r.cover_media_id = ?", id), "该图片正被已发布的稿件用作封面，不能删除"},
+			{tx.Model(&projectRow{}).Where("cover_media_id = ?", id), "该图片正被品牌项目用作封面，不能删除"},
+			{tx.Model(&brandRow{}).Where("logo_media_id = ?", id), "该图片正被服务品牌用作标志，不能删除"},
+		} {
+			var n int64
+			if err := use.q.Count(&n).Error; err != nil {
+				return err
+			}
+			if n > 0 {
+				return cms.Errorf(cms.ECONFLICT, "%s", use.msg)
+			}
+		}
+		if err := tx.Delete(&mediaRow{}, id).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "media.delete", object: object("media", id), before: row.toCMS(),
+			detail: row.Filename})
+	})
+}

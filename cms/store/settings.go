@@ -1,0 +1,203 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sort"
+	"strings"
+
+	"gorm.io/gorm"
+
+	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/markup"
+)
+
+func defaultSettings() settingsRow {
+	return settingsRow{ID: 1, SiteName: "惠民", ReviewStages: 3, Version: 1}
+}
+
+func findSettings(tx *gorm.DB) (settingsRow, error) {
+	var row settingsRow
+	err := tx.Take(&row, 1).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return defaultSettings(), nil
+	}
+	return row, err
+}
+
+// FindSettings returns the site settings, secret included (cms.Settings
+// hides it from JSON).
+func (db *DB) FindSettings(ctx context.Context) (s *cms.Settings, err error) {
+	defer cms.Wrap(&err, "FindSettings")
+	row, err := findSettings(db.read(ctx))
+	if err != nil {
+		return nil, err
+	}
+	return row.toCMS(), nil
+}
+
+// UpdateSettings applies u when u.Version is current.
+func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.Settings, err error) {
+	defer cms.Wrap(&err, "UpdateSettings")
+	a := actorOf(ctx)
+	var out settingsRow
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := findSettings(tx)
+		if err != nil {
+			return err
+		}
+		if row.Version != u.Version {
+			return errStale
+		}
+		before := row.toCMS()
+		next := row.toCMS()
+		u.Apply(next)
+		for _, p := range []*string{&next.SiteName, &next.Organizer, &next.Contact, &next.ICP, &next.PoliceRecord,
+			&next.GovSiteCode, &next.BaseURL, &next.WechatAppID, &next.WechatSecret} {
+			*p = strings.TrimSpace(*p)
+		}
+		next.BaseURL = strings.TrimRight(next.BaseURL, "/")
+		next.WechatSecretSet = next.WechatSecret != ""
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		out = settingsRow{ID: 1, SiteName: next.SiteName, Organizer: next.Organizer, Contact: next.Contact,
+			ICP: next.ICP, PoliceRecord: next.PoliceRecord, GovSiteCode: next.GovSiteCode, BaseURL: next.BaseURL,
+			WechatAppID: next.WechatAppID, WechatSecret: next.WechatSecret, ReviewStages: next.ReviewStages,
+			Version: row.Version + 1, UpdatedAt: db.now()}
+		// Save writes every column, inserting the row if a damaged database lost it.
+		res := tx.Model(&settingsRow{}).Where("id = 1 AND version = ?", u.Version).Select("*").Updates(&out)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			if err := tx.Create(&out).Error; err != nil {
+				return errStale
+			}
+		}
+		return db.audit(tx, a, event{action: "settings.update", object: "settings", before: before,
+			after: out.toCMS(), detail: changedSettings(before, out.toCMS())})
+	})
+	if errors.Is(err, errStale) {
+		cur, ferr := db.FindSettings(ctx)
+		if ferr != nil {
+			return nil, ferr
+		}
+		return nil, &cms.Error{Code: cms.ECONFLICT, Message: "设置已被他人修改，请刷新后再改", Current: cur}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out.toCMS(), nil
+}
+
+// changedSettings names the fields that differ, never their values (the
+// WeChat secret must not reach the audit trail).
+func changedSettings(a, b *cms.Settings) string {
+	m := map[string][2]any{
+		"site_name": {a.SiteName, b.SiteName}, "organizer": {a.Organizer, b.Organizer},
+		"contact": {a.Contact, b.Contact}, "icp": {a.ICP, b.ICP}, "police_record": {a.PoliceRecord, b.PoliceRecord},
+		"gov_site_code": {a.GovSiteCode, b.GovSiteCode}, "base_url": {a.BaseURL, b.BaseURL},
+		"wechat_app_id": {a.WechatAppID, b.WechatAppID}, "wechat_secret": {a.WechatSecret, b.WechatSecret},
+		"review_stages": {a.ReviewStages, b.ReviewStages},
+	}
+	var changed []string
+	for k, v := range m {
+		if v[0] != v[1] {
+			changed = append(changed, k)
+		}
+	}
+	sort.Strings(changed)
+	return strings.Join(changed, ", ")
+}
+
+// FindPages returns the standing pages in display order.
+func (db *DB) FindPages(ctx context.Context) (pages []*cms.StandingPage, err error) {
+	defer cms.Wrap(&err, "FindPages")
+	var rows []pageRow
+	if err := db.read(ctx).Order("position, id").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	pages = make([]*cms.StandingPage, len(rows))
+	for i := range rows {
+		pages[i] = rows[i].toCMS()
+	}
+	return pages, nil
+}
+
+// SavePage creates p, or updates it when p.ID is set and p.Version is current.
+func (db *DB) SavePage(ctx context.Context, p *cms.StandingPage) (err error) {
+	defer cms.Wrap(&err, "SavePage(%d)", p.ID)
+	in := *p
+	in.Title = strings.TrimSpace(in.Title)
+	in.Slug = strings.TrimSpace(in.Slug)
+	in.Body = markup.Sanitize(in.Body)
+	fields := map[string]string{}
+	collect(fields, in.Validate())
+	checkSlugLen(in.Slug, fields)
+	if len(fields) > 0 {
+		return cms.Invalid(fields)
+	}
+	a := actorOf(ctx)
+	now := db.now()
+	var out pageRow
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		if in.ID == 0 {
+			out = pageRow{Slug: in.Slug, Title: in.Title, Body: in.Body, Position: in.Position, Version: 1,
+				CreatedAt: now, UpdatedAt: now}
+			if err := tx.Create(&out).Error; err != nil {
+				return err
+			}
+			return db.audit(tx, a, event{action: "page.create", object: object("page", out.ID), after: out.toCMS(), detail: out.Title})
+		}
+		var row pageRow
+		if err := tx.Take(&row, in.ID).Error; err != nil {
+			return notFound(err, "页面不存在")
+		}
+		if row.Version != in.Version {
+			return errStale
+		}
+		out = row
+		out.Slug, out.Title, out.Body, out.Position, out.Version, out.UpdatedAt = in.Slug, in.Title, in.Body, in.Position, row.Version+1, now
+		res := tx.Model(&pageRow{}).Where("id = ? AND version = ?", row.ID, row.Version).Updates(map[string]any{
+			"slug": out.Slug, "title": out.Title, "body": out.Body, "position": out.Position,
+			"version": out.Version, "updated_at": out.UpdatedAt,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errStale
+		}
+		return db.audit(tx, a, event{action: "page.update", object: object("page", row.ID), before: row.toCMS(),
+			after: out.toCMS(), detail: out.Title})
+	})
+	if errors.Is(err, errStale) {
+		var cur pageRow
+		if ferr := db.read(ctx).Take(&cur, in.ID).Error; ferr != nil {
+			return notFound(ferr, "页面不存在")
+		}
+		return &cms.Error{Code: cms.ECONFLICT, Message: "页面已被他人修改，请刷新后再改", Current: cur.toCMS()}
+	}
+	if err != nil {
+		return err
+	}
+	*p = *out.toCMS()
+	return nil
+}
+
+// DeletePage removes a standing page.
+func (db *DB) DeletePage(ctx context.Context, id int64) (err error) {
+	defer cms.Wrap(&err, "DeletePage(%d)", id)
+	a := actorOf(ctx)
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var row pageRow
+		if err := tx.Take(&row, id).Error; err != nil {
+			return notFound(err, "页面不存在")
+		}
+		if err := tx.Delete(&pageRow{}, id).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "page.delete", object: object("page", id), before: row.toCMS(), detail: row.Title})
+	})
+}

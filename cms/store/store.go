@@ -1,0 +1,286 @@
+// Package store is Huimin's GORM adapter: it implements the cms service
+// interfaces on SQLite (the embedded default, pure Go) and MySQL.
+//
+// Every public method owns its transaction and calls unexported helpers that
+// take the *gorm.DB of that transaction; every mutation appends an audit
+// event in the same transaction, so the trail can never disagree with the
+// data. Database errors are translated here into cms error codes; raw driver
+// text only ever travels as the cause of an EINTERNAL error.
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/glebarez/sqlite"
+	gomysql "github.com/go-sql-driver/mysql"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// Compile-time proof that one *DB serves every storage interface.
+var (
+	_ cms.ProjectService  = (*DB)(nil)
+	_ cms.StoryService    = (*DB)(nil)
+	_ cms.ImportService   = (*DB)(nil)
+	_ cms.UserService     = (*DB)(nil)
+	_ cms.SettingsService = (*DB)(nil)
+	_ cms.PageService     = (*DB)(nil)
+	_ cms.BuildService    = (*DB)(nil)
+	_ cms.AuditService    = (*DB)(nil)
+	_ cms.MediaService    = (*DB)(nil)
+	_ cms.ContentService  = (*DB)(nil)
+)
+
+const (
+	dialectSQLite = "sqlite"
+	dialectMySQL  = "mysql"
+
+	// sqliteBusyTimeout bounds how long a writer in another process (for
+	// example `huimin import` next to `huimin serve`) may keep us waiting.
+	sqliteBusyTimeout = 15 * time.Second
+	slowQuery         = 300 * time.Millisecond
+)
+
+// DB is the store. It is safe for concurrent use.
+type DB struct {
+	// w runs every transaction that writes. On SQLite it is a pool of one
+	// connection whose transactions BEGIN IMMEDIATE, so writers in this
+	// process queue in Go instead of failing with "database is locked", and
+	// writers in other processes wait on busy_timeout from the start of the
+	// transaction, where waiting cannot deadlock. On MySQL w == r.
+	w *gorm.DB
+	// r serves reads; on SQLite a separate pool of read-only connections
+	// that WAL lets run alongside the writer.
+	r       *gorm.DB
+	pools   []*sql.DB
+	dialect string
+	log     *slog.Logger
+	// now is the clock; tests replace it to expire sessions.
+	now func() time.Time
+
+	dummyOnce sync.Once
+	dummyHash []byte // compared against for unknown users, see Login
+}
+
+// Open connects to the database named by dsn and migrates it.
+//
+//	""                                   SQLite file <dataDir>/huimin.db
+//	"sqlite:///path/file.db"             SQLite file at that path
+//	"mysql://user:pass@tcp(host:port)/db" MySQL or MariaDB
+func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (db *DB, err error) {
+	defer cms.Wrap(&err, "store.Open")
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	db = &DB{log: log, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	switch {
+	case dsn == "" || strings.HasPrefix(dsn, "sqlite://"):
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		if path == "" {
+			if dataDir == "" {
+				dataDir = "data"
+			}
+			path = filepath.Join(dataDir, "huimin.db")
+		}
+		err = db.openSQLite(path)
+	case strings.HasPrefix(dsn, "mysql://"):
+		err = db.openMySQL(strings.TrimPrefix(dsn, "mysql://"))
+	default:
+		return nil, cms.Errorf(cms.EINVALID, "不支持的数据库地址：应为空（SQLite）、sqlite:///路径 或 mysql://用户:密码@tcp(主机:端口)/库名")
+	}
+	if err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.Ping(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if err := db.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+func (db *DB) gormConfig() *gorm.Config {
+	return &gorm.Config{
+		NowFunc:                db.now,
+		Logger:                 newGormLogger(db.log, slowQuery),
+		SkipDefaultTransaction: true, // every write already runs in our own transaction
+		PrepareStmt:            false,
+		TranslateError:         false, // we translate ourselves, keeping the field name
+	}
+}
+
+func (db *DB) openSQLite(path string) error {
+	if dir := filepath.Dir(path); dir != "" {
+		if err := os.MkdirAll(dir, 0o750); err != nil {
+			return err
+		}
+	}
+	db.dialect = dialectSQLite
+	pragmas := func(extra ...string) string {
+		q := url.Values{}
+		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
+		q.Add("_pragma", "foreign_keys(1)")
+		q.Add("_pragma", "synchronous(NORMAL)") // safe with WAL; fsync at checkpoints
+		for i := 0; i+1 < len(extra); i += 2 {
+			q.Add(extra[i], extra[i+1])
+		}
+		return path + "?" + q.Encode()
+	}
+	w, err := gorm.Open(sqlite.Open(pragmas("_pragma", "journal_mode(WAL)", "_pragma", "cache_size(-32000)", "_txlock", "immediate")), db.gormConfig())
+	if err != nil {
+		return err
+	}
+	wpool, err := w.DB()
+	if err != nil {
+		return err
+	}
+	db.pools = append(db.pools, wpool)
+	wpool.SetMaxOpenConns(1)
+	wpool.SetMaxIdleConns(1)
+	wpool.SetConnMaxLifetime(0)
+	db.w = w
+	// The writer has switched the file to WAL (it is persistent), so
+	// readers open afterwards and never need a write lock.
+	if err := wpool.Ping(); err != nil {
+		return err
+	}
+
+	r, err := gorm.Open(sqlite.Open(pragmas("_pragma", "query_only(1)")), db.gormConfig())
+	if err != nil {
+		return err
+	}
+	rpool, err := r.DB()
+	if err != nil {
+		return err
+	}
+	db.pools = append(db.pools, rpool)
+	n := max(4, 2*runtime.NumCPU())
+	rpool.SetMaxOpenConns(n)
+	rpool.SetMaxIdleConns(n)
+	rpool.SetConnMaxIdleTime(5 * time.Minute)
+	db.r = r
+	return nil
+}
+
+func (db *DB) openMySQL(dsn string) error {
+	cfg, err := gomysql.ParseDSN(dsn)
+	if err != nil {
+		// ParseDSN errors may quote the password: say only what is wrong.
+		return cms.Errorf(cms.EINVALID, "MySQL 数据库地址格式错误，应为 mysql://用户:密码@tcp(主机:端口)/库名")
+	}
+	cfg.ParseTime = true
+	cfg.Loc = time.UTC
+	cfg.Collation = "utf8mb4_unicode_ci"
+	cfg.ClientFoundRows = true // RowsAffected counts matched rows, as on SQLite
+	if cfg.Params == nil {
+		cfg.Params = map[string]string{}
+	}
+	cfg.Params["charset"] = "utf8mb4"
+	cfg.Params["time_zone"] = "'+00:00'"
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 10 * time.Second
+	}
+	db.dialect = dialectMySQL
+	g, err := gorm.Open(mysql.New(mysql.Config{DSNConfig: cfg}), db.gormConfig())
+	if err != nil {
+		return err
+	}
+	pool, err := g.DB()
+	if err != nil {
+		return err
+	}
+	db.pools = append(db.pools, pool)
+	pool.SetMaxOpenConns(32)
+	pool.SetMaxIdleConns(16)
+	pool.SetConnMaxLifetime(30 * time.Minute)
+	db.w, db.r = g, g
+	return nil
+}
+
+// Close closes every connection.
+func (db *DB) Close() error {
+	var errs []error
+	for _, p := range db.pools {
+		errs = append(errs, p.Close())
+	}
+	db.pools = nil
+	return errors.Join(errs...)
+}
+
+// Ping reports whether the database answers; /healthz uses it.
+func (db *DB) Ping(ctx context.Context) (err error) {
+	defer cms.Wrap(&err, "Ping")
+	for _, p := range db.pools {
+		if err := p.PingContext(ctx); err != nil {
+			// The code and message are for clients; the cause stays in the
+			// chain for the log.
+			return fmt.Errorf("%w: %v", cms.Errorf(cms.EUNAVAILABLE, "数据库暂时不可用"), err)
+		}
+	}
+	return nil
+}
+
+// Dialect returns "sqlite" or "mysql".
+func (db *DB) Dialect() string { return db.dialect }
+
+// read returns the handle for queries outside a transaction.
+func (db *DB) read(ctx context.Context) *gorm.DB { return db.r.WithContext(ctx) }
+
+// tx runs fn in a write transaction and translates what comes out of it.
+func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	return translate(db.w.WithContext(ctx).Transaction(fn))
+}
+
+// slugLock names the MySQL advisory lock held by transactions that derive
+// slugs, see slugTx.
+const slugLock = "huimin_slugs"
+
+// slugTx is tx for transactions that derive slugs ("title" → "title-2").
+// Checking that a slug is free and inserting it are two statements; on
+// MySQL concurrent transactions (also from other huimin processes) could
+// both pick the same free slug, so they take turns under a named lock held
+// until commit. SQLite write transactions already run one at a time.
+func (db *DB) slugTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	if db.dialect != dialectMySQL {
+		return db.tx(ctx, fn)
+	}
+	return translate(db.w.WithContext(ctx).Connection(func(conn *gorm.DB) error {
+		var got sql.NullInt64
+		if err := conn.Raw("SELECT GET_LOCK(?, ?)", slugLock, 30).Row().Scan(&got); err != nil {
+			return err
+		}
+		if got.Int64 != 1 {
+			return cms.Errorf(cms.EUNAVAILABLE, "系统繁忙，请稍后重试")
+		}
+		// Released even if ctx is cancelled: a pooled connection must not keep it.
+		defer conn.WithContext(context.WithoutCancel(ctx)).Exec("SELECT RELEASE_LOCK(?)", slugLock)
+		return conn.Transaction(fn)
+	}))
+}
+
+// txSlug is tx for a transaction that, when deriving is true, derives slugs:
+// on MySQL it then runs under slugLock, and it runs again if a slug it
+// derived was taken anyway by a writer that chose that slug itself.
+func (db *DB) txSlug(ctx context.Context, deriving bool, fn func(tx *gorm.DB) error) error {
+	if !deriving {
+		return db.tx(ctx, fn)
+	}
+	return retrySlug(func() error { return db.slugTx(ctx, fn) })
+}

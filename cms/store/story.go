@@ -1,0 +1,394 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/markup"
+)
+
+// errStale marks a conditional update that matched no row. Callers turn it
+// into ECONFLICT carrying the current object, read after the transaction
+// so that MySQL's snapshot cannot show a stale one.
+var errStale = errors.New("stale version")
+
+// FindStoryByID returns ENOTFOUND if there is no such story.
+func (db *DB) FindStoryByID(ctx context.Context, id int64) (s *cms.Story, err error) {
+	defer cms.Wrap(&err, "FindStoryByID(%d)", id)
+	row, err := findStory(db.read(ctx), id)
+	if err != nil {
+		return nil, err
+	}
+	return row.toCMS(), nil
+}
+
+func findStory(tx *gorm.DB, id int64) (*storyRow, error) {
+	var row storyRow
+	if err := tx.Take(&row, id).Error; err != nil {
+		return nil, notFound(err, "稿件不存在")
+	}
+	return &row, nil
+}
+
+// FindStories returns a page of working copies, most recently changed first.
+func (db *DB) FindStories(ctx context.Context, f cms.StoryFilter) (stories []*cms.Story, total int, err error) {
+	defer cms.Wrap(&err, "FindStories")
+	q := db.read(ctx).Model(&storyRow{})
+	if f.ProjectID != 0 {
+		q = q.Where("project_id = ?", f.ProjectID)
+	}
+	if f.Status != "" {
+		q = q.Where("status = ?", string(f.Status))
+	}
+	if f.CreatedBy != 0 {
+		q = q.Where("created_by = ?", f.CreatedBy)
+	}
+	if f.Tag != "" {
+		q = q.Where("tags LIKE ? ESCAPE '!'", "%"+likeEscape(encodeJSON(f.Tag))+"%")
+	}
+	if f.Q != "" {
+		q = q.Where("title LIKE ? ESCAPE '!'", "%"+likeEscape(f.Q)+"%")
+	}
+	if f.Since != nil {
+		q = q.Where("updated_at >= ?", utc(*f.Since))
+	}
+	if f.Until != nil {
+		q = q.Where("updated_at < ?", utc(*f.Until))
+	}
+	var n int64
+	if err := q.Count(&n).Error; err != nil {
+		return nil, 0, err
+	}
+	p := f.Page.Normalize()
+	var rows []storyRow
+	if err := q.Order("updated_at DESC, id DESC").Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+		return nil, 0, err
+	}
+	stories = make([]*cms.Story, len(rows))
+	for i := range rows {
+		stories[i] = rows[i].toCMS()
+	}
+	return stories, int(n), nil
+}
+
+// likeEscape escapes LIKE wildcards with '!', the ESCAPE character our
+// queries declare (SQLite has no default one, MySQL's is the backslash).
+func likeEscape(s string) string {
+	return strings.NewReplacer("!", "!!", "%", "!%", "_", "!_").Replace(s)
+}
+
+// normalizeStory trims and sanitises what editors send.
+func normalizeStory(s *cms.Story) {
+	s.Title = strings.TrimSpace(s.Title)
+	s.ShareTitle = strings.TrimSpace(s.ShareTitle)
+	s.Summary = strings.TrimSpace(s.Summary)
+	s.Slug = strings.TrimSpace(s.Slug)
+	s.Author = strings.TrimSpace(s.Author)
+	s.Source = strings.TrimSpace(s.Source)
+	s.Body = markup.Sanitize(s.Body)
+	s.Tags = normalizeTags(s.Tags)
+	if s.CoverMediaID != nil && *s.CoverMediaID == 0 {
+		s.CoverMediaID = nil
+	}
+}
+
+// normalizeTags trims tags and drops empty and repeated ones, keeping order.
+func normalizeTags(tags []string) []string {
+	out := make([]string, 0, len(tags))
+	seen := make(map[string]bool, len(tags))
+	for _, t := range tags {
+		t = strings.TrimSpace(t)
+		if t == "" || seen[t] {
+			continue
+		}
+		seen[t] = true
+		out = append(out, t)
+	}
+	return out
+}
+
+// validateStory runs cms validation plus the limits the schema imposes.
+func validateStory(s *cms.Story) error {
+	fields := map[string]string{}
+	var ce *cms.Error
+	if err := s.Validate(); errors.As(err, &ce) {
+		fields = ce.Fields
+	} else if err != nil {
+		return err
+	}
+	checkSlugLen(s.Slug, fields)
+	if len(fields) > 0 {
+		return cms.Invalid(fields)
+	}
+	return nil
+}
+
+// checkStoryRefs checks that the project and cover a story names exist.
+func checkStoryRefs(tx *gorm.DB, s *cms.Story) error {
+	fields := map[string]string{}
+	if ok, err := exists(tx, "projects", s.ProjectID); err != nil {
+		return err
+	} else if !ok {
+		fields["project_id"] = "所属项目不存在"
+	}
+	if s.CoverMediaID != nil {
+		if ok, err := exists(tx, "media", *s.CoverMediaID); err != nil {
+			return err
+		} else if !ok {
+			fields["cover_media_id"] = "封面图片不存在"
+		}
+	}
+	if len(fields) > 0 {
+		return cms.Invalid(fields)
+	}
+	return nil
+}
+
+// exists reports whether table has a row with that id.
+func exists(tx *gorm.DB, table string, id int64) (bool, error) {
+	var n int64
+	err := tx.Table(table).Where("id = ?", id).Limit(1).Count(&n).Error
+	return n > 0, err
+}
+
+// CreateStory saves s as a draft at version 1 and fills in its id, slug,
+// status, version, timestamps and URLs.
+func (db *DB) CreateStory(ctx context.Context, s *cms.Story) (err error) {
+	defer cms.Wrap(&err, "CreateStory")
+	in := *s
+	normalizeStory(&in)
+	if err := validateStory(&in); err != nil {
+		return err
+	}
+	a := actorOf(ctx)
+	var row storyRow
+	err = db.txSlug(ctx, in.Slug == "", func(tx *gorm.DB) error {
+		if err := checkStoryRefs(tx, &in); err != nil {
+			return err
+		}
+		now := db.now()
+		in.Status, in.ReviewStage, in.Version, in.LiveVersion = cms.StatusDraft, 0, 1, 0
+		in.CreatedBy, in.CreatedAt, in.UpdatedAt = a.id, now, now
+		row = storyRowOf(&in)
+		if err := db.insertStory(tx, &row); err != nil {
+			return err
+		}
+		rev := revisionOf(&row, a, now)
+		if err := tx.Create(&rev).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "story.create", object: object("story", row.ID), after: row.toCMS(),
+			detail: row.Title})
+	})
+	if err != nil {
+		return err
+	}
+	*s = *row.toCMS()
+	return nil
+}
+
+// insertStory inserts row, choosing its slug: the one given if free, else
+// one derived from the title, else "story-<id>".
+func (db *DB) insertStory(tx *gorm.DB, row *storyRow) error {
+	if row.Slug != "" {
+		if taken, err := storySlugs.taken(tx, row.Slug, 0); err != nil {
+			return err
+		} else if taken {
+			return slugConflict()
+		}
+		return tx.Create(row).Error
+	}
+	var err error
+	if base := baseSlug(row.Title); base != "" {
+		if row.Slug, err = storySlugs.unique(tx, base, 0, nil); err != nil {
+			return err
+		}
+		return tx.Create(row).Error
+	}
+	row.Slug = placeholderSlug()
+	if err := tx.Create(row).Error; err != nil {
+		return err
+	}
+	return db.setIDSlug(tx, row)
+}
+
+// setIDSlug replaces a placeholder slug with "story-<id>".
+func (db *DB) setIDSlug(tx *gorm.DB, row *storyRow) error {
+	s, err := storySlugs.unique(tx, "story-"+itoa(row.ID), row.ID, nil)
+	if err != nil {
+		return err
+	}
+	row.Slug = s
+	return tx.Model(&storyRow{}).Where("id = ?", row.ID).Update("slug", s).Error
+}
+
+// UpdateStory saves a new version of the working copy. Status changes:
+// in review, approved or scheduled go back to draft (the approval was for
+// other content); published goes to draft while the live version stays
+// what readers see until the new one is published.
+func (db *DB) UpdateStory(ctx context.Context, id int64, u cms.StoryUpdate) (s *cms.Story, err error) {
+	defer cms.Wrap(&err, "UpdateStory(%d)", id)
+	a := actorOf(ctx)
+	var out storyRow
+	err = db.txSlug(ctx, u.Slug != nil && strings.TrimSpace(*u.Slug) == "", func(tx *gorm.DB) error {
+		row, err := findStory(tx, id)
+		if err != nil {
+			return err
+		}
+		if row.Version != u.Version {
+			return errStale
+		}
+		before := row.toCMS()
+		next := row.toCMS()
+		u.Apply(next)
+		normalizeStory(next)
+		if err := validateStory(next); err != nil {
+			return err
+		}
+		if err := checkStoryRefs(tx, next); err != nil {
+			return err
+		}
+		if next.Slug == "" {
+			if next.Slug, err = db.derivedSlug(tx, next.Title, id); err != nil {
+				return err
+			}
+		} else if next.Slug != row.Slug {
+			if taken, err := storySlugs.taken(tx, next.Slug, id); err != nil {
+				return err
+			} else if taken {
+				return slugConflict()
+			}
+		}
+		switch cms.StoryStatus(row.Status) {
+		case cms.StatusInReview, cms.StatusApproved, cms.StatusScheduled, cms.StatusPublished:
+			next.Status, next.ReviewStage = cms.StatusDraft, 0
+		}
+		next.Version = row.Version + 1
+		next.UpdatedAt = db.now()
+		nr := storyRowOf(next)
+		// Workflow columns are written only when this edit sets them: a
+		// publish of the same version (which does not bump it) may have set
+		// live_version or published_at since we read the row.
+		set := map[string]any{
+			"slug": nr.Slug, "title": nr.Title, "share_title": nr.ShareTitle, "summary": nr.Summary,
+			"body": nr.Body, "cover_media_id": nr.CoverMediaID, "project_id": nr.ProjectID, "tags": nr.Tags,
+			"author": nr.Author, "source": nr.Source, "status": nr.Status, "review_stage": nr.ReviewStage,
+			"version": nr.Version, "updated_at": nr.UpdatedAt,
+		}
+		for col, v := range map[string]*time.Time{"published_at": u.PublishedAt, "publish_at": u.PublishAt, "unpublish_at": u.UnpublishAt} {
+			if v != nil {
+				set[col] = utcPtr(v)
+			}
+		}
+		res := tx.Model(&storyRow{}).Where("id = ? AND version = ?", id, u.Version).Updates(set)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errStale
+		}
+		rev := revisionOf(&nr, a, nr.UpdatedAt)
+		if err := tx.Create(&rev).Error; err != nil {
+			return err
+		}
+		fresh, err := findStory(tx, id)
+		if err != nil {
+			return err
+		}
+		out = *fresh
+		return db.audit(tx, a, event{action: "story.update", object: object("story", id), before: before,
+			after: out.toCMS(), detail: "version " + itoa(int64(out.Version))})
+	})
+	if errors.Is(err, errStale) {
+		return nil, db.staleStory(ctx, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out.toCMS(), nil
+}
+
+// derivedSlug derives a free slug from title for story self.
+func (db *DB) derivedSlug(tx *gorm.DB, title string, self int64) (string, error) {
+	base := baseSlug(title)
+	if base == "" {
+		base = "story-" + itoa(self)
+	}
+	return storySlugs.unique(tx, base, self, nil)
+}
+
+// staleStory builds the ECONFLICT for a stale version, carrying the story
+// as it is now so the editor can merge.
+func (db *DB) staleStory(ctx context.Context, id int64) error {
+	cur, err := db.FindStoryByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	return &cms.Error{Code: cms.ECONFLICT, Message: "稿件已被他人修改，请刷新后合并修改", Current: cur}
+}
+
+// DeleteStory removes a story that is not live, with its history.
+func (db *DB) DeleteStory(ctx context.Context, id int64) (err error) {
+	defer cms.Wrap(&err, "DeleteStory(%d)", id)
+	a := actorOf(ctx)
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		row, err := findStory(tx, id)
+		if err != nil {
+			return err
+		}
+		if row.LiveVersion > 0 {
+			return cms.Errorf(cms.ECONFLICT, "稿件已发布，请先撤下再删除")
+		}
+		for _, m := range []any{&liveRow{}, &tagRow{}, &slugRow{}, &signOffRow{}, &revisionRow{}} {
+			if err := tx.Where("story_id = ?", id).Delete(m).Error; err != nil {
+				return err
+			}
+		}
+		if err := tx.Delete(&storyRow{}, id).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "story.delete", object: object("story", id), before: row.toCMS(),
+			detail: row.Title})
+	})
+}
+
+// FindRevisions returns every saved version, newest first.
+func (db *DB) FindRevisions(ctx context.Context, storyID int64) (revs []*cms.Revision, err error) {
+	defer cms.Wrap(&err, "FindRevisions(%d)", storyID)
+	q := db.read(ctx)
+	if _, err := findStory(q, storyID); err != nil {
+		return nil, err
+	}
+	var rows []revisionRow
+	if err := q.Where("story_id = ?", storyID).Order("version DESC").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	revs = make([]*cms.Revision, len(rows))
+	for i := range rows {
+		revs[i] = rows[i].toCMS()
+	}
+	return revs, nil
+}
+
+// FindSignOffs returns the workflow record of a story, oldest first.
+func (db *DB) FindSignOffs(ctx context.Context, storyID int64) (so []*cms.SignOff, err error) {
+	defer cms.Wrap(&err, "FindSignOffs(%d)", storyID)
+	q := db.read(ctx)
+	if _, err := findStory(q, storyID); err != nil {
+		return nil, err
+	}
+	var rows []signOffRow
+	if err := q.Where("story_id = ?", storyID).Order("id").Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	so = make([]*cms.SignOff, len(rows))
+	for i := range rows {
+		so[i] = rows[i].toCMS()
+	}
+	return so, nil
+}
