@@ -1,0 +1,211 @@
+package site
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// pollInterval is how often Wait looks at a build this process does not run.
+const pollInterval = 250 * time.Millisecond
+
+// Enqueue asks for a build that includes every change committed so far. It
+// returns the queued build record at once; Run performs it. Requests
+// coalesce: while a build waits to start, new requests join it; while one
+// runs, one more is queued.
+func (s *Site) Enqueue(ctx context.Context, reason string) (*cms.Build, error) {
+	return s.enqueue(ctx, reason, false)
+}
+
+// Rebuild asks for a full build from scratch (templates or settings
+// changed). A waiting build is upgraded to a full one.
+func (s *Site) Rebuild(ctx context.Context, reason string) (*cms.Build, error) {
+	return s.enqueue(ctx, reason, true)
+}
+
+func (s *Site) enqueue(ctx context.Context, reason string, full bool) (_ *cms.Build, err error) {
+	defer cms.Wrap(&err, "site.Enqueue(%q)", reason)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if b := s.queued; b != nil {
+		if full && !b.Full {
+			b.Full = true
+			if err := s.cfg.Builds.UpdateBuild(ctx, b); err != nil {
+				return nil, err
+			}
+		}
+		c := *b
+		return &c, nil
+	}
+	b, err := s.newBuild(ctx, reason, full)
+	if err != nil {
+		return nil, err
+	}
+	s.queued = b
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	c := *b
+	return &c, nil
+}
+
+// newBuild creates a queued build record. Callers hold s.mu or know no one
+// else can see the record yet.
+func (s *Site) newBuild(ctx context.Context, reason string, full bool) (*cms.Build, error) {
+	b := &cms.Build{Status: cms.BuildQueued, Reason: reason, Full: full, QueuedAt: time.Now().UTC()}
+	if err := s.cfg.Builds.CreateBuild(ctx, b); err != nil {
+		return nil, err
+	}
+	s.done[b.ID] = make(chan struct{})
+	return b, nil
+}
+
+// BuildNow runs a full build synchronously (for `huimin build` and the first
+// start) and returns its record; the error is non-nil if the build failed.
+func (s *Site) BuildNow(ctx context.Context, reason string) (*cms.Build, error) {
+	s.mu.Lock()
+	b, err := s.newBuild(ctx, reason, true)
+	s.mu.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("site.BuildNow: %w", err)
+	}
+	s.runBuild(ctx, b)
+	c := *b
+	if b.Status != cms.BuildSucceeded {
+		return &c, buildError(b)
+	}
+	return &c, nil
+}
+
+func buildError(b *cms.Build) error {
+	where := ""
+	if b.ErrorFile != "" {
+		where = fmt.Sprintf(" (%s:%d)", b.ErrorFile, b.ErrorLine)
+	}
+	return fmt.Errorf("site build %d failed%s: %s", b.ID, where, b.Error)
+}
+
+// Wait blocks until the build is done and returns its final record. Builds
+// run by another process are polled.
+func (s *Site) Wait(ctx context.Context, buildID int64) (*cms.Build, error) {
+	s.mu.Lock()
+	ch := s.done[buildID]
+	s.mu.Unlock()
+	if ch != nil {
+		if err := wait(ctx, ch); err != nil {
+			return nil, err
+		}
+	}
+	t := time.NewTicker(pollInterval)
+	defer t.Stop()
+	for {
+		b, err := s.cfg.Builds.FindBuildByID(ctx, buildID)
+		if err != nil {
+			return nil, fmt.Errorf("site.Wait(%d): %w", buildID, err)
+		}
+		if b.Done() {
+			return b, nil
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+// Run is the build worker: it runs queued builds one after another until ctx
+// is done. A build in progress when ctx is cancelled is finished first.
+func (s *Site) Run(ctx context.Context) error {
+	s.sweep(ctx)
+	for ctx.Err() == nil {
+		s.mu.Lock()
+		b := s.queued
+		s.queued = nil
+		s.mu.Unlock()
+		if b != nil {
+			s.runBuild(context.WithoutCancel(ctx), b)
+			continue
+		}
+		select {
+		case <-ctx.Done():
+		case <-s.wake:
+		}
+	}
+	return nil
+}
+
+// sweep marks build records left queued or running by a process that died
+// as failed, so the build list does not show them pending forever. It holds
+// the build lock, so no other process is building meanwhile.
+func (s *Site) sweep(ctx context.Context) {
+	unlock, err := s.lock.Lock()
+	if err != nil {
+		s.log.Error("build lock", "err", err)
+		return
+	}
+	defer unlock()
+	builds, _, err := s.cfg.Builds.FindBuilds(ctx, cms.Page{Page: 1, PerPage: cms.MaxPerPage})
+	if err != nil {
+		s.log.Error("finding stale builds", "err", err)
+		return
+	}
+	for _, b := range builds {
+		s.mu.Lock()
+		_, ours := s.done[b.ID]
+		s.mu.Unlock()
+		if ours || b.Done() {
+			continue
+		}
+		now := time.Now().UTC()
+		b.Status, b.Error, b.FinishedAt = cms.BuildFailed, "构建被中断（服务已停止）", &now
+		if err := s.cfg.Builds.UpdateBuild(ctx, b); err != nil {
+			s.log.Error("marking stale build failed", "build", b.ID, "err", err)
+		}
+	}
+}
+
+// runBuild runs b to completion and records the outcome on b and in the
+// build store, then wakes everyone waiting for it.
+func (s *Site) runBuild(ctx context.Context, b *cms.Build) {
+	s.buildMu.Lock()
+	defer s.buildMu.Unlock()
+	defer func() {
+		s.mu.Lock()
+		if ch := s.done[b.ID]; ch != nil {
+			close(ch)
+			delete(s.done, b.ID)
+		}
+		s.mu.Unlock()
+	}()
+
+	start := time.Now().UTC()
+	b.Status, b.StartedAt = cms.BuildRunning, &start
+	if err := s.cfg.Builds.UpdateBuild(ctx, b); err != nil {
+		s.log.Error("saving build", "build", b.ID, "err", err)
+	}
+
+	res, err := s.build(ctx, b)
+
+	end := time.Now().UTC()
+	b.FinishedAt = &end
+	b.DurationMS = end.Sub(start).Milliseconds()
+	if err != nil {
+		b.Status = cms.BuildFailed
+		b.Error, b.ErrorFile, b.ErrorLine = s.describe(err)
+		s.log.Error("site build failed", "build", b.ID, "reason", b.Reason,
+			"error", b.Error, "file", b.ErrorFile, "line", b.ErrorLine, "duration_ms", b.DurationMS)
+	} else {
+		b.Status, b.Pages = cms.BuildSucceeded, res.pages
+		s.log.Info("site built", "build", b.ID, "reason", b.Reason, "pages", res.pages,
+			"duration_ms", b.DurationMS, "export_ms", res.export.Milliseconds(), "hugo_ms", res.hugo.Milliseconds(),
+			"files_changed", res.changed)
+	}
+	// Save even when the caller's context is gone: the record must not stay "running".
+	if err := s.cfg.Builds.UpdateBuild(context.WithoutCancel(ctx), b); err != nil {
+		s.log.Error("saving build", "build", b.ID, "err", err)
+	}
+}

@@ -1,0 +1,197 @@
+// Package site turns published content into the public Hugo site: it
+// exports live stories, projects, standing pages and settings as Hugo
+// content, builds the site in-process with Hugo into a fresh directory,
+// switches what the public handler serves atomically, and keeps a record of
+// every build. It is the only package that imports Hugo.
+//
+// Everything lives under <DataDir>/site:
+//
+//	build.lock        flock held while exporting and building (serve and `huimin build` never overlap)
+//	site.toml         generated Hugo config overlay: baseURL, title, params, content mount
+//	content/          exported Hugo content, synced in place (stale files deleted)
+//	project/<hash>/   the Hugo project (config.toml, themes/, assets/) extracted from Config.Source
+//	builds/<id>/      the output of one successful build
+//	current           symlink to the live build, for external web servers
+//	resources/, cache/  Hugo's resource and file caches
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/huimin/huimin/cms"
+	"github.com/rogpeppe/go-internal/lockedfile"
+)
+
+// Config is what a Site needs. Source or SourceDir must be set.
+type Config struct {
+	// DataDir is Huimin's data directory; the site uses DataDir/site.
+	DataDir string
+	// Source is the Hugo project (config.toml, themes/, assets/), typically
+	// an embed.FS of the repository root. Its content/ is never used.
+	Source fs.FS
+	// SourceDir, when set, is used as the Hugo project in place instead of
+	// extracting Source: for theme development and for tests that edit it.
+	SourceDir string
+
+	Content  cms.ContentService
+	Projects cms.ProjectService
+	Pages    cms.PageService
+	Settings cms.SettingsService
+	Builds   cms.BuildService
+	Logger   *slog.Logger
+}
+
+// Site builds and serves the public site. Create it with New, start the
+// build worker with Run, and serve Handler.
+type Site struct {
+	cfg  Config
+	log  *slog.Logger
+	dir  string // DataDir/site
+	lock *lockedfile.Mutex
+
+	// sourceHash names the extracted project directory; empty with SourceDir.
+	sourceHash string
+
+	mu     sync.Mutex
+	queued *cms.Build              // the build new changes join; nil when none waits
+	done   map[int64]chan struct{} // closed when the build with that id finishes
+	wake   chan struct{}           // tells Run a build is queued
+
+	buildMu sync.Mutex // one build at a time in this process
+
+	live      atomic.Pointer[output]
+	switchMu  sync.Mutex   // serialises changing live and the current symlink
+	nextCheck atomic.Int64 // unix nanos; when to look at the current symlink again
+}
+
+// output is one finished build directory.
+type output struct {
+	name string // directory name under builds/
+	dir  string // absolute path
+}
+
+var _ cms.Publisher = (*Site)(nil)
+
+// New prepares the site directory and adopts the build the current symlink
+// points at, so a restarted server serves the last good site at once.
+func New(cfg Config) (*Site, error) {
+	if cfg.DataDir == "" {
+		return nil, errors.New("site: DataDir is required")
+	}
+	if cfg.Source == nil && cfg.SourceDir == "" {
+		return nil, errors.New("site: Source or SourceDir is required")
+	}
+	if cfg.Content == nil || cfg.Projects == nil || cfg.Pages == nil || cfg.Settings == nil || cfg.Builds == nil {
+		return nil, errors.New("site: Content, Projects, Pages, Settings and Builds are required")
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	data, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
+		return nil, fmt.Errorf("site: %w", err)
+	}
+	if cfg.SourceDir != "" {
+		if cfg.SourceDir, err = filepath.Abs(cfg.SourceDir); err != nil {
+			return nil, fmt.Errorf("site: %w", err)
+		}
+	}
+	s := &Site{
+		cfg:  cfg,
+		log:  log.With("component", "site"),
+		dir:  filepath.Join(data, "site"),
+		done: map[int64]chan struct{}{},
+		wake: make(chan struct{}, 1),
+	}
+	for _, d := range []string{s.dir, s.path("builds"), s.path("content")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, fmt.Errorf("site: %w", err)
+		}
+	}
+	s.lock = lockedfile.MutexAt(s.path("build.lock"))
+	if cfg.SourceDir == "" {
+		if s.sourceHash, err = hashProject(cfg.Source); err != nil {
+			return nil, fmt.Errorf("site: reading Source: %w", err)
+		}
+	}
+	s.refresh()
+	return s, nil
+}
+
+// Ready reports whether a good build exists and is being served.
+func (s *Site) Ready() bool { return s.current() != nil }
+
+func (s *Site) path(elem ...string) string {
+	return filepath.Join(append([]string{s.dir}, elem...)...)
+}
+
+// current returns the build to serve. About once a second it also follows
+// the current symlink, so a build made by another process (`huimin build`
+// while `serve` runs) goes live here too.
+func (s *Site) current() *output {
+	now := time.Now().UnixNano()
+	if next := s.nextCheck.Load(); now >= next && s.nextCheck.CompareAndSwap(next, now+int64(time.Second)) {
+		s.refresh()
+	}
+	return s.live.Load()
+}
+
+// refresh adopts the build the current symlink points at if it differs from
+// the live one.
+func (s *Site) refresh() {
+	if !s.switchMu.TryLock() {
+		return // a switch is in progress; it sets both
+	}
+	defer s.switchMu.Unlock()
+	target, err := os.Readlink(s.path("current"))
+	if err != nil {
+		return
+	}
+	name := filepath.Base(target)
+	if o := s.live.Load(); o != nil && o.name == name {
+		return
+	}
+	dir := s.path("builds", name)
+	if fi, err := os.Stat(filepath.Join(dir, "index.html")); err != nil || fi.IsDir() {
+		return
+	}
+	s.live.Store(&output{name: name, dir: dir})
+	s.log.Info("serving build from current symlink", "build", name)
+}
+
+// publish makes o the live build: first for this process's handler, then
+// for external web servers through the current symlink.
+func (s *Site) publish(o *output) error {
+	s.switchMu.Lock()
+	defer s.switchMu.Unlock()
+	s.live.Store(o)
+	tmp := s.path(fmt.Sprintf(".current-%d", time.Now().UnixNano()))
+	if err := os.Symlink(filepath.Join("builds", o.name), tmp); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp, s.path("current")); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// wait blocks until ctx is done or ch is closed.
+func wait(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-ch:
+		return nil
+	}
+}
