@@ -1,0 +1,33 @@
+# The two commands a new user needs: `make run` and `make test`.
+GO ?= go
+ADMIN_SRC := $(shell find cms/admin/ui/src cms/admin/ui/index.html cms/admin/ui/package.json cms/admin/ui/package-lock.json cms/admin/ui/vite.config.* -type f 2>/dev/null)
+
+.PHONY: run test build admin vet bench clean
+
+## run: build everything (admin UI included) and serve with the embedded defaults and demo content
+run: build
+	./huimin serve
+
+## build: compile the admin UI and the huimin binary
+build: admin
+	$(GO) build -o huimin .
+
+## admin: compile the admin UI into cms/admin/dist (embedded by go build)
+admin: cms/admin/dist/index.html
+
+cms/admin/dist/index.html: $(ADMIN_SRC)
+	@if [ -f cms/admin/ui/package.json ]; then \
+		cd cms/admin/ui && npm ci --no-audit --no-fund && npm run build; \
+	else echo "no admin UI sources yet"; fi
+
+## test: every test (SQLite always; MySQL when HUIMIN_TEST_MYSQL_DSN is set; browser tests when chromium is installed)
+test: admin
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 45m ./...
+
+## bench: the performance benchmarks that print the ratios DESIGN.md names
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./cms/media/
+
+clean:
+	rm -rf huimin cms/admin/dist/assets cms/admin/dist/index.html

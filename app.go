@@ -1,0 +1,59 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+
+	"github.com/huimin/huimin/cms/media"
+	"github.com/huimin/huimin/cms/store"
+	"github.com/huimin/huimin/site"
+)
+
+// app is Huimin's wiring: the store, media and site every command shares.
+type app struct {
+	log   *slog.Logger
+	db    *store.DB
+	site  *site.Site
+	files media.Storage
+}
+
+// openApp opens the data directory and the database (migrating it) and
+// prepares the site builder.
+func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
+	log := c.logger(stderr)
+	if err := os.MkdirAll(c.data, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	data, err := filepath.Abs(c.data)
+	if err != nil {
+		return nil, err
+	}
+	db, err := store.Open(ctx, c.db, data, log)
+	if err != nil {
+		return nil, fmt.Errorf("open database: %w", err)
+	}
+	var src fs.FS = siteSource()
+	s, err := site.New(site.Config{
+		DataDir:   data,
+		Source:    src,
+		SourceDir: c.siteDir,
+		Content:   db,
+		Projects:  db,
+		Pages:     db,
+		Settings:  db,
+		Builds:    db,
+		Logger:    log,
+	})
+	if err != nil {
+		db.Close()
+		return nil, fmt.Errorf("prepare site: %w", err)
+	}
+	return &app{log: log, db: db, site: s, files: media.NewDirStorage(filepath.Join(data, "media"))}, nil
+}
+
+func (a *app) Close() error { return a.db.Close() }

@@ -1,0 +1,274 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// Settings, users, standing pages, audit trail and builds: the admin's tools.
+
+type settingsUpdateRequest struct {
+	cms.SettingsUpdate
+}
+
+func (r *settingsUpdateRequest) Valid() map[string]string {
+	if r.Version < 1 {
+		return map[string]string{"version": "缺少版本号（version）"}
+	}
+	return nil
+}
+
+func (s *Server) handleSettingsGet(c *gin.Context) {
+	st, err := s.cfg.Settings.FindSettings(c.Request.Context())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) handleSettingsUpdate(c *gin.Context) {
+	var req settingsUpdateRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	st, err := s.cfg.Settings.UpdateSettings(ctx, req.SettingsUpdate)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if s.cfg.Publisher != nil {
+		if _, err := s.cfg.Publisher.Rebuild(ctx, "settings.update"); err != nil {
+			s.log.Warn("rebuild after settings change", "err", err)
+		}
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+type userCreateRequest struct {
+	Username string   `json:"username"`
+	Name     string   `json:"name"`
+	Role     cms.Role `json:"role"`
+	Level    int      `json:"level"`
+	Password string   `json:"password"`
+}
+
+func (s *Server) handleUserList(c *gin.Context) {
+	users, err := s.cfg.Users.FindUsers(c.Request.Context())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(users, len(users), cms.Page{}))
+}
+
+func (s *Server) handleUserCreate(c *gin.Context) {
+	var req userCreateRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := cms.ValidatePassword(req.Password); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	u := &cms.User{Username: req.Username, Name: req.Name, Role: req.Role, Level: req.Level}
+	if err := s.cfg.Users.CreateUser(c.Request.Context(), u, req.Password); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, u)
+}
+
+type userUpdateRequest struct {
+	Name     *string   `json:"name"`
+	Role     *cms.Role `json:"role"`
+	Level    *int      `json:"level"`
+	Disabled *bool     `json:"disabled"`
+	Password string    `json:"password"`
+}
+
+func (s *Server) handleUserUpdate(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var req userUpdateRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if req.Password != "" {
+		if err := cms.ValidatePassword(req.Password); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	ctx := c.Request.Context()
+	u, err := s.cfg.Users.FindUserByID(ctx, id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if req.Name != nil {
+		u.Name = *req.Name
+	}
+	if req.Role != nil {
+		u.Role = *req.Role
+	}
+	if req.Level != nil {
+		u.Level = *req.Level
+	}
+	if req.Disabled != nil {
+		if *req.Disabled && u.ID == currentUser(c).ID {
+			s.writeError(c, cms.Invalid(map[string]string{"disabled": "不能停用自己的账号"}))
+			return
+		}
+		u.Disabled = *req.Disabled
+	}
+	if err := s.cfg.Users.UpdateUser(ctx, u, req.Password); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, u)
+}
+
+type pageRequest struct {
+	Slug     string `json:"slug"`
+	Title    string `json:"title"`
+	Body     string `json:"body"`
+	Position int    `json:"position"`
+	Version  int    `json:"version"`
+}
+
+func (s *Server) handlePageList(c *gin.Context) {
+	pages, err := s.cfg.Pages.FindPages(c.Request.Context())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(pages, len(pages), cms.Page{}))
+}
+
+// handlePageSave creates (POST) or replaces (PUT /pages/{id}) a standing page.
+func (s *Server) handlePageSave(c *gin.Context) {
+	var id int64
+	if c.Param("id") != "" {
+		var err error
+		if id, err = idParam(c, "id"); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	var req pageRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	p := &cms.StandingPage{ID: id, Slug: req.Slug, Title: req.Title, Body: req.Body, Position: req.Position, Version: req.Version}
+	ctx := c.Request.Context()
+	if err := s.cfg.Pages.SavePage(ctx, p); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if _, err := s.enqueue(ctx, "page.save "+p.Slug); err != nil {
+		s.log.Warn("enqueue build", "err", err)
+	}
+	status := http.StatusOK
+	if id == 0 {
+		status = http.StatusCreated
+	}
+	c.JSON(status, p)
+}
+
+func (s *Server) handlePageDelete(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if err := s.cfg.Pages.DeletePage(ctx, id); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if _, err := s.enqueue(ctx, "page.delete"); err != nil {
+		s.log.Warn("enqueue build", "err", err)
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) handleAuditList(c *gin.Context) {
+	p, err := pageQuery(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	fields := map[string]string{}
+	f := cms.AuditFilter{Page: p, Object: c.Query("object"), Action: c.Query("action")}
+	if v := c.Query("actor_id"); v != "" {
+		if f.ActorID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			fields["actor_id"] = "操作人编号必须是整数"
+		}
+	}
+	f.Since, f.Until = timeQuery(c, "since", fields), timeQuery(c, "until", fields)
+	if len(fields) > 0 {
+		s.writeError(c, cms.Invalid(fields))
+		return
+	}
+	items, total, err := s.cfg.Audit.FindAuditEvents(c.Request.Context(), f)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(items, total, p))
+}
+
+func (s *Server) handleBuildList(c *gin.Context) {
+	p, err := pageQuery(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	items, total, err := s.cfg.Builds.FindBuilds(c.Request.Context(), p)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(items, total, p))
+}
+
+func (s *Server) handleBuildGet(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	b, err := s.cfg.Builds.FindBuildByID(c.Request.Context(), id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, b)
+}
+
+// handleBuildCreate starts a full rebuild, e.g. after the theme changed.
+func (s *Server) handleBuildCreate(c *gin.Context) {
+	if s.cfg.Publisher == nil {
+		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "发布服务未启用"))
+		return
+	}
+	b, err := s.cfg.Publisher.Rebuild(c.Request.Context(), "manual rebuild by "+currentUser(c).Username)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusAccepted, b)
+}

@@ -1,0 +1,278 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/media"
+)
+
+// Media files live in media storage under "<hash>/original" (private, kept
+// for re-processing, never served) and "<hash>/<variant>.jpg" (public).
+
+func originalKey(hash string) string { return hash + "/original" }
+
+func variantKey(hash, name string) string { return hash + "/" + name + ".jpg" }
+
+func variantURL(hash, name string, version int) string {
+	return fmt.Sprintf("/media/%s/%s.jpg?v=%d", hash, name, version)
+}
+
+// handleMediaUpload takes multipart field "file", runs it through the media
+// pipeline and stores the variants. The same bytes uploaded twice give the
+// same media item.
+func (s *Server) handleMediaUpload(c *gin.Context) {
+	if s.cfg.MediaProcessor == nil || s.cfg.MediaFiles == nil || s.cfg.Media == nil {
+		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "媒体服务未启用"))
+		return
+	}
+	data, filename, err := s.readUpload(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	res, err := s.cfg.MediaProcessor.Process(ctx, data, nil)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	m := &cms.Media{
+		Hash: res.Hash, Filename: filename, Format: res.Format, Width: res.Width, Height: res.Height,
+		Size: int64(len(data)), FocusX: res.Focus.X, FocusY: res.Focus.Y, Version: 1,
+	}
+	if err := s.storeVariants(ctx, m, res.Variants); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.cfg.MediaFiles.Put(ctx, originalKey(res.Hash), data); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	stored, created, err := s.cfg.Media.CreateMedia(ctx, m)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	status := http.StatusCreated
+	if !created {
+		status = http.StatusOK
+	}
+	c.JSON(status, stored)
+}
+
+// storeVariants writes the encoded variants and records them on m.
+func (s *Server) storeVariants(ctx context.Context, m *cms.Media, vs []media.Variant) error {
+	m.Variants = m.Variants[:0]
+	for _, v := range vs {
+		if err := s.cfg.MediaFiles.Put(ctx, variantKey(m.Hash, v.Name), v.Data); err != nil {
+			return err
+		}
+		m.Variants = append(m.Variants, cms.MediaVariant{Name: v.Name, Width: v.Width, Height: v.Height, URL: variantURL(m.Hash, v.Name, m.Version)})
+	}
+	return nil
+}
+
+// readUpload streams the "file" part of a multipart body into memory,
+// refusing it once it passes the upload limit.
+func (s *Server) readUpload(c *gin.Context) ([]byte, string, error) {
+	limit := s.cfg.MaxUploadBytes
+	c.Request.Body = http.MaxBytesReader(c.Writer, c.Request.Body, limit+1<<20)
+	mr, err := c.Request.MultipartReader()
+	if err != nil {
+		return nil, "", cms.Invalid(map[string]string{"file": "请以 multipart/form-data 上传，字段名为 file"})
+	}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			return nil, "", cms.Invalid(map[string]string{"file": "没有收到文件（字段名应为 file）"})
+		}
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return nil, "", tooLarge(limit)
+		} else if err != nil {
+			return nil, "", cms.Errorf(cms.EBADREQUEST, "上传内容不完整")
+		}
+		if part.FormName() != "file" {
+			continue
+		}
+		var buf bytes.Buffer
+		n, err := io.Copy(&buf, io.LimitReader(part, limit+1))
+		if errors.As(err, &tooBig) || n > limit {
+			return nil, "", tooLarge(limit)
+		} else if err != nil {
+			return nil, "", cms.Errorf(cms.EBADREQUEST, "上传内容不完整")
+		}
+		if n == 0 {
+			return nil, "", cms.Invalid(map[string]string{"file": "文件是空的"})
+		}
+		return buf.Bytes(), path.Base(part.FileName()), nil
+	}
+}
+
+func tooLarge(limit int64) error {
+	return &cms.Error{Code: cms.ETOOLARGE, Message: fmt.Sprintf("文件过大，上限为 %d MB", limit>>20), Fields: map[string]string{"file": "文件过大"}}
+}
+
+func (s *Server) handleMediaList(c *gin.Context) {
+	p, err := pageQuery(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	items, total, err := s.cfg.Media.FindMedia(c.Request.Context(), p)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(items, total, p))
+}
+
+func (s *Server) handleMediaGet(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	m, err := s.cfg.Media.FindMediaByID(c.Request.Context(), id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, m)
+}
+
+type mediaUpdateRequest struct {
+	cms.MediaUpdate
+}
+
+func (r *mediaUpdateRequest) Valid() map[string]string {
+	if r.Version < 1 {
+		return map[string]string{"version": "缺少版本号（version）"}
+	}
+	return nil
+}
+
+// handleMediaUpdate changes alt text, caption, credit or the focal point; a
+// new focal point re-renders the crops from the private original.
+func (s *Server) handleMediaUpdate(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var req mediaUpdateRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := req.MediaUpdate.Validate(); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	m, err := s.cfg.Media.UpdateMedia(ctx, id, req.MediaUpdate)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if req.FocusX != nil || req.FocusY != nil {
+		if err := s.rerender(ctx, m); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	if _, err := s.enqueue(ctx, fmt.Sprintf("media.update media:%d", id)); err != nil {
+		s.log.Warn("enqueue build", "err", err)
+	}
+	c.JSON(http.StatusOK, m)
+}
+
+func (s *Server) rerender(ctx context.Context, m *cms.Media) error {
+	rc, err := s.cfg.MediaFiles.Open(ctx, originalKey(m.Hash))
+	if err != nil {
+		return err
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return err
+	}
+	res, err := s.cfg.MediaProcessor.Process(ctx, data, &media.Point{X: m.FocusX, Y: m.FocusY})
+	if err != nil {
+		return err
+	}
+	if err := s.storeVariants(ctx, m, res.Variants); err != nil {
+		return err
+	}
+	return s.cfg.Media.ReplaceVariants(ctx, m.ID, m.Variants)
+}
+
+func (s *Server) handleMediaDelete(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	m, err := s.cfg.Media.FindMediaByID(ctx, id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.cfg.Media.DeleteMedia(ctx, id); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	for _, v := range m.Variants {
+		_ = s.cfg.MediaFiles.Delete(ctx, variantKey(m.Hash, v.Name))
+	}
+	_ = s.cfg.MediaFiles.Delete(ctx, originalKey(m.Hash))
+	c.Status(http.StatusNoContent)
+}
+
+// handleMediaFile serves a public variant. Only allow-listed variant names
+// resolve, so the private original can never be fetched.
+func (s *Server) handleMediaFile(c *gin.Context) {
+	hash, file := c.Param("hash"), c.Param("file")
+	name, ok := strings.CutSuffix(file, ".jpg")
+	if _, known := media.LookupSpec(name); !ok || !known || !isHex(hash) || s.cfg.MediaFiles == nil {
+		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "图片不存在"))
+		return
+	}
+	rc, err := s.cfg.MediaFiles.Open(c.Request.Context(), variantKey(hash, name))
+	if err != nil {
+		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "图片不存在"))
+		return
+	}
+	defer rc.Close()
+	c.Header("Content-Type", mime.TypeByExtension(".jpg"))
+	c.Header("Cache-Control", "public, max-age=86400")
+	c.Header("X-Content-Type-Options", "nosniff")
+	c.Status(http.StatusOK)
+	if c.Request.Method != http.MethodHead {
+		_, _ = io.Copy(c.Writer, rc)
+	}
+}
+
+func isHex(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,180 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// projectCreateRequest is the body of POST /api/v1/projects.
+type projectCreateRequest struct {
+	Name         string          `json:"name"`
+	Slug         string          `json:"slug"`
+	Kind         cms.ProjectKind `json:"kind"`
+	Area         cms.Area        `json:"area"`
+	Summary      string          `json:"summary"`
+	Intro        string          `json:"intro"`
+	BrandID      *int64          `json:"brand_id"`
+	ParentID     *int64          `json:"parent_id"`
+	CoverMediaID *int64          `json:"cover_media_id"`
+	Position     int             `json:"position"`
+}
+
+type projectUpdateRequest struct {
+	cms.ProjectUpdate
+}
+
+func (r *projectUpdateRequest) Valid() map[string]string {
+	if r.Version < 1 {
+		return map[string]string{"version": "缺少版本号（version）"}
+	}
+	return nil
+}
+
+func (s *Server) handleProjectList(c *gin.Context) {
+	p, err := pageQuery(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	f := cms.ProjectFilter{Page: p, Kind: cms.ProjectKind(c.Query("kind")), Area: cms.Area(c.Query("area"))}
+	items, total, err := s.cfg.Projects.FindProjects(c.Request.Context(), f)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(items, total, p))
+}
+
+func (s *Server) handleProjectCreate(c *gin.Context) {
+	var req projectCreateRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	p := &cms.Project{
+		Name: req.Name, Slug: req.Slug, Kind: req.Kind, Area: req.Area, Summary: req.Summary,
+		Intro: req.Intro, BrandID: req.BrandID, ParentID: req.ParentID, CoverMediaID: req.CoverMediaID,
+		Position: req.Position,
+	}
+	ctx := c.Request.Context()
+	if err := s.cfg.Projects.CreateProject(ctx, p); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if _, err := s.enqueue(ctx, "project.create "+p.Slug); err != nil {
+		s.log.Warn("enqueue build", "err", err)
+	}
+	c.Header("Location", "/api/v1/projects/"+strconv.FormatInt(p.ID, 10))
+	c.JSON(http.StatusCreated, p)
+}
+
+func (s *Server) handleProjectGet(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	p, err := s.cfg.Projects.FindProjectByID(c.Request.Context(), id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) handleProjectUpdate(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var req projectUpdateRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	p, err := s.cfg.Projects.UpdateProject(ctx, id, req.ProjectUpdate)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if _, err := s.enqueue(ctx, "project.update "+p.Slug); err != nil {
+		s.log.Warn("enqueue build", "err", err)
+	}
+	c.JSON(http.StatusOK, p)
+}
+
+func (s *Server) handleProjectDelete(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if err := s.cfg.Projects.DeleteProject(ctx, id); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if _, err := s.enqueue(ctx, "project.delete"); err != nil {
+		s.log.Warn("enqueue build", "err", err)
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) handleBrandList(c *gin.Context) {
+	items, err := s.cfg.Projects.FindBrands(c.Request.Context())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(items, len(items), cms.Page{}))
+}
+
+type brandRequest struct {
+	Name        string `json:"name"`
+	Slogan      string `json:"slogan"`
+	Intro       string `json:"intro"`
+	LogoMediaID *int64 `json:"logo_media_id"`
+}
+
+func (s *Server) handleBrandCreate(c *gin.Context) {
+	var req brandRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	b := &cms.Brand{Name: req.Name, Slogan: req.Slogan, Intro: req.Intro, LogoMediaID: req.LogoMediaID}
+	if err := s.cfg.Projects.CreateBrand(c.Request.Context(), b); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusCreated, b)
+}
+
+func (s *Server) handleBrandUpdate(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var req brandRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	b := &cms.Brand{ID: id, Name: req.Name, Slogan: req.Slogan, Intro: req.Intro, LogoMediaID: req.LogoMediaID}
+	ctx := c.Request.Context()
+	if err := s.cfg.Projects.UpdateBrand(ctx, b); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if _, err := s.enqueue(ctx, "brand.update"); err != nil {
+		s.log.Warn("enqueue build", "err", err)
+	}
+	c.JSON(http.StatusOK, b)
+}

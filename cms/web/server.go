@@ -1,0 +1,117 @@
+// Package web is Huimin's HTTP layer: the management API, the public content
+// API, the admin UI and the public site, on one Gin engine. It reaches
+// storage and publishing only through the cms interfaces.
+package web
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/media"
+)
+
+// Config wires the server to its collaborators. Everything is injected; the
+// package keeps no globals.
+type Config struct {
+	Stories   cms.StoryService
+	Projects  cms.ProjectService
+	Users     cms.UserService
+	Settings  cms.SettingsService
+	Pages     cms.PageService
+	Builds    cms.BuildService
+	Audit     cms.AuditService
+	Media     cms.MediaService
+	Content   cms.ContentService
+	Publisher cms.Publisher
+
+	// MediaFiles and MediaProcessor form the upload pipeline.
+	MediaFiles     media.Storage
+	MediaProcessor *media.Processor
+
+	// Site serves the public site (latest good build); Admin serves the admin UI.
+	Site  http.Handler
+	Admin http.Handler
+
+	// Ready reports whether the server may answer /healthz with 200.
+	Ready func(ctx context.Context) error
+
+	Logger   *slog.Logger
+	TokenTTL time.Duration
+	// MaxJSONBytes bounds request bodies of JSON endpoints.
+	MaxJSONBytes int64
+	// MaxUploadBytes bounds media uploads.
+	MaxUploadBytes int64
+	// TrustedProxies lists proxies whose X-Forwarded-For is believed.
+	TrustedProxies []string
+}
+
+// Server is the HTTP server.
+type Server struct {
+	cfg     Config
+	log     *slog.Logger
+	engine  *gin.Engine
+	limiter *loginLimiter
+	closing atomic.Bool
+}
+
+// New returns a server with every route registered.
+func New(cfg Config) *Server {
+	if cfg.TokenTTL == 0 {
+		cfg.TokenTTL = 12 * time.Hour
+	}
+	if cfg.MaxJSONBytes == 0 {
+		cfg.MaxJSONBytes = 32 << 20
+	}
+	if cfg.MaxUploadBytes == 0 {
+		cfg.MaxUploadBytes = 30 << 20
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	gin.SetMode(gin.ReleaseMode)
+	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter()}
+	e := gin.New()
+	e.HandleMethodNotAllowed = true
+	e.RedirectTrailingSlash = false
+	_ = e.SetTrustedProxies(cfg.TrustedProxies)
+	e.Use(s.recoverer(), s.requestLog())
+	s.engine = e
+	s.registerRoutes()
+	return s
+}
+
+// ServeHTTP makes the server an http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.engine.ServeHTTP(w, r) }
+
+// SetClosing makes /healthz report 503 so load balancers drain this process
+// before it shuts down.
+func (s *Server) SetClosing() { s.closing.Store(true) }
+
+// recoverer turns a panic into a generic 500 and logs it with the stack.
+func (s *Server) recoverer() gin.HandlerFunc {
+	return gin.CustomRecoveryWithWriter(nil, func(c *gin.Context, rec any) {
+		s.log.Error("panic in handler", "method", c.Request.Method, "path", c.Request.URL.Path, "panic", rec)
+		s.writeError(c, cms.Errorf(cms.EINTERNAL, "panic"))
+	})
+}
+
+func (s *Server) requestLog() gin.HandlerFunc {
+	return func(c *gin.Context) {
+		start := time.Now()
+		c.Next()
+		status := c.Writer.Status()
+		level := slog.LevelDebug
+		if status >= 500 {
+			level = slog.LevelWarn
+		}
+		s.log.Log(c.Request.Context(), level, "http",
+			"method", c.Request.Method, "path", c.Request.URL.Path, "status", status,
+			"bytes", c.Writer.Size(), "duration", time.Since(start))
+	}
+}

@@ -1,0 +1,241 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// storyCreateRequest is the body of POST /api/v1/stories.
+type storyCreateRequest struct {
+	Title        string     `json:"title"`
+	ShareTitle   string     `json:"share_title"`
+	Summary      string     `json:"summary"`
+	Body         string     `json:"body"`
+	Slug         string     `json:"slug"`
+	ProjectID    int64      `json:"project_id"`
+	CoverMediaID *int64     `json:"cover_media_id"`
+	Tags         []string   `json:"tags"`
+	Author       string     `json:"author"`
+	Source       string     `json:"source"`
+	PublishedAt  *time.Time `json:"published_at"`
+	PublishAt    *time.Time `json:"publish_at"`
+	UnpublishAt  *time.Time `json:"unpublish_at"`
+}
+
+func (r *storyCreateRequest) story() *cms.Story {
+	return &cms.Story{
+		Title: r.Title, ShareTitle: r.ShareTitle, Summary: r.Summary, Body: r.Body, Slug: r.Slug,
+		ProjectID: r.ProjectID, CoverMediaID: r.CoverMediaID, Tags: r.Tags, Author: r.Author,
+		Source: r.Source, PublishedAt: r.PublishedAt, PublishAt: r.PublishAt, UnpublishAt: r.UnpublishAt,
+	}
+}
+
+// storyUpdateRequest is the body of PATCH /api/v1/stories/{id}; version is
+// required so that two editors never silently overwrite each other.
+type storyUpdateRequest struct {
+	cms.StoryUpdate
+}
+
+func (r *storyUpdateRequest) Valid() map[string]string {
+	if r.Version < 1 {
+		return map[string]string{"version": "缺少版本号（version），请先获取稿件的最新版本"}
+	}
+	return nil
+}
+
+func (s *Server) handleStoryList(c *gin.Context) {
+	p, err := pageQuery(c)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	f := cms.StoryFilter{Page: p, Tag: c.Query("tag"), Q: c.Query("q"), Status: cms.StoryStatus(c.Query("status"))}
+	fields := map[string]string{}
+	if f.Status != "" && !f.Status.Valid() {
+		fields["status"] = "未知的稿件状态"
+	}
+	if v := c.Query("project_id"); v != "" {
+		if f.ProjectID, err = strconv.ParseInt(v, 10, 64); err != nil {
+			fields["project_id"] = "项目编号必须是整数"
+		}
+	}
+	if v := c.Query("created_by"); v != "" {
+		if v == "me" {
+			f.CreatedBy = currentUser(c).ID
+		} else if f.CreatedBy, err = strconv.ParseInt(v, 10, 64); err != nil {
+			fields["created_by"] = "作者编号必须是整数或 me"
+		}
+	}
+	f.Since, f.Until = timeQuery(c, "since", fields), timeQuery(c, "until", fields)
+	if len(fields) > 0 {
+		s.writeError(c, cms.Invalid(fields))
+		return
+	}
+	items, total, err := s.cfg.Stories.FindStories(c.Request.Context(), f)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(items, total, p))
+}
+
+// timeQuery parses an RFC 3339 time or a YYYY-MM-DD date from the query.
+func timeQuery(c *gin.Context, name string, fields map[string]string) *time.Time {
+	v := c.Query(name)
+	if v == "" {
+		return nil
+	}
+	for _, layout := range []string{time.RFC3339, "2006-01-02"} {
+		if t, err := time.Parse(layout, v); err == nil {
+			return &t
+		}
+	}
+	fields[name] = "时间格式应为 2006-01-02 或 RFC 3339"
+	return nil
+}
+
+func (s *Server) handleStoryCreate(c *gin.Context) {
+	var req storyCreateRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	st := req.story()
+	if err := s.cfg.Stories.CreateStory(c.Request.Context(), st); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/stories/"+strconv.FormatInt(st.ID, 10))
+	c.JSON(http.StatusCreated, st)
+}
+
+func (s *Server) handleStoryGet(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	st, err := s.cfg.Stories.FindStoryByID(c.Request.Context(), id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) handleStoryUpdate(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var req storyUpdateRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	st, err := s.cfg.Stories.UpdateStory(c.Request.Context(), id, req.StoryUpdate)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+func (s *Server) handleStoryDelete(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.cfg.Stories.DeleteStory(c.Request.Context(), id); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}
+
+func (s *Server) handleStoryRevisions(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	revs, err := s.cfg.Stories.FindRevisions(c.Request.Context(), id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(revs, len(revs), cms.Page{}))
+}
+
+func (s *Server) handleStorySignOffs(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	recs, err := s.cfg.Stories.FindSignOffs(c.Request.Context(), id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(recs, len(recs), cms.Page{}))
+}
+
+type actionRequest struct {
+	Comment string `json:"comment"`
+}
+
+func (s *Server) handleStoryAction(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	action := cms.Action(c.Param("action"))
+	known := false
+	for _, a := range cms.Actions {
+		known = known || a == action
+	}
+	if !known {
+		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "未知的操作：%s（可用：submit、approve、reject、publish、unpublish）", action))
+		return
+	}
+	var req actionRequest
+	if c.Request.ContentLength != 0 {
+		if err := s.decode(c, &req); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
+	ctx := c.Request.Context()
+	st, err := s.cfg.Stories.ApplyAction(ctx, id, cms.ActionRequest{Action: action, Comment: req.Comment})
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if action == cms.ActionPublish || action == cms.ActionUnpublish {
+		b, err := s.enqueue(ctx, string(action)+" story:"+strconv.FormatInt(id, 10))
+		if err != nil {
+			s.writeError(c, err)
+			return
+		}
+		st.BuildID = b.ID
+	}
+	c.JSON(http.StatusOK, st)
+}
+
+// enqueue asks the publisher for a build including every change so far.
+func (s *Server) enqueue(ctx context.Context, reason string) (*cms.Build, error) {
+	if s.cfg.Publisher == nil {
+		return &cms.Build{}, nil
+	}
+	return s.cfg.Publisher.Enqueue(context.WithoutCancel(ctx), reason)
+}

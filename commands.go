@@ -1,0 +1,236 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// runBuild makes a full build of the public site; a failure exits non-zero
+// and names the file and line Hugo complained about.
+func runBuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("build", flag.ContinueOnError)
+	var c common
+	c.register(fs, getenv)
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, &c, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	b, err := a.site.BuildNow(ctx, "huimin build")
+	if err != nil {
+		if b != nil && b.ErrorFile != "" {
+			return fmt.Errorf("build %d failed at %s:%d: %s", b.ID, b.ErrorFile, b.ErrorLine, b.Error)
+		}
+		return fmt.Errorf("build failed: %w", err)
+	}
+	fmt.Fprintf(stdout, "网站生成完成：构建 #%d，%d 个页面，用时 %d 毫秒\n", b.ID, b.Pages, b.DurationMS)
+	return nil
+}
+
+// runUserCreate adds a staff account; the password comes from standard input
+// so it never shows in the process list or shell history.
+func runUserCreate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
+	var c common
+	c.register(fs, getenv)
+	name := fs.String("name", "", "用户名")
+	display := fs.String("display-name", "", "显示姓名（用于签发记录），默认同用户名")
+	role := fs.String("role", "", "角色：admin、editor 或 reviewer")
+	level := fs.Int("level", 0, "审核级别：1 初审、2 复审、3 终审（仅 reviewer）")
+	pwStdin := fs.Bool("password-stdin", false, "从标准输入读取密码")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if !*pwStdin {
+		return fmt.Errorf("%w: --password-stdin is required (the password is read from standard input)", errUsage)
+	}
+	line, err := bufio.NewReader(stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	password := strings.TrimRight(line, "\r\n")
+	if err := cms.ValidatePassword(password); err != nil {
+		return describe(err)
+	}
+	a, err := openApp(ctx, &c, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	u := &cms.User{Username: *name, Name: *display, Role: cms.Role(*role), Level: *level}
+	if u.Name == "" {
+		u.Name = u.Username
+	}
+	if err := a.db.CreateUser(ctx, u, password); err != nil {
+		return describe(err)
+	}
+	fmt.Fprintf(stdout, "已创建用户 %s（%s）\n", u.Username, u.Role)
+	return nil
+}
+
+// describe turns a validation error into one readable line per field.
+func describe(err error) error {
+	var e *cms.Error
+	if !errors.As(err, &e) || len(e.Fields) == 0 {
+		return err
+	}
+	keys := make([]string, 0, len(e.Fields))
+	for k := range e.Fields {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var b strings.Builder
+	b.WriteString(e.Message)
+	for _, k := range keys {
+		fmt.Fprintf(&b, "\n  %s: %s", k, e.Fields[k])
+	}
+	return errors.New(b.String())
+}
+
+// importBatch is how many lines go into one transaction.
+const importBatch = 500
+
+// runImport loads stories from a JSON Lines file, one transaction per batch.
+// A bad line is reported with its number and field and does not stop the rest.
+func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("import", flag.ContinueOnError)
+	var c common
+	c.register(fs, getenv)
+	build := fs.Bool("build", true, "导入后重新生成网站")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("%w: import takes exactly one FILE.jsonl", errUsage)
+	}
+	f, err := os.Open(fs.Arg(0))
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, _ := f.Stat()
+
+	a, err := openApp(ctx, &c, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	bar := progressbar.NewOptions64(st.Size(),
+		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetDescription("导入"),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionThrottle(200*time.Millisecond),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
+	)
+	start := time.Now()
+	var (
+		ok, failed int
+		batch      []*cms.ImportStory
+		lines      []int
+	)
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		errs, err := a.db.ImportStories(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("import lines %d-%d: %w", lines[0], lines[len(lines)-1], err)
+		}
+		for i, e := range errs {
+			if e != nil {
+				failed++
+				_ = bar.Clear()
+				fmt.Fprintf(stderr, "第 %d 行：%v\n", lines[i], describe(e))
+			} else {
+				ok++
+			}
+		}
+		batch, lines = batch[:0], lines[:0]
+		return nil
+	}
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 32<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		raw := sc.Bytes()
+		_ = bar.Add(len(raw) + 1)
+		if len(strings.TrimSpace(string(raw))) == 0 {
+			continue
+		}
+		item, err := decodeImportLine(raw)
+		if err != nil {
+			failed++
+			_ = bar.Clear()
+			fmt.Fprintf(stderr, "第 %d 行：%v\n", n, err)
+			continue
+		}
+		batch, lines = append(batch, item), append(lines, n)
+		if len(batch) >= importBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("read line %d: %w", n+1, err)
+	}
+	if err := flush(); err != nil {
+		return err
+	}
+	_ = bar.Finish()
+	elapsed := time.Since(start)
+	fmt.Fprintf(stdout, "导入完成：成功 %d 条，失败 %d 条，用时 %.1f 秒（%.0f 条/秒）\n",
+		ok, failed, elapsed.Seconds(), float64(ok+failed)/elapsed.Seconds())
+	if *build && ok > 0 {
+		b, err := a.site.BuildNow(ctx, "huimin import")
+		if err != nil {
+			return fmt.Errorf("stories imported, but the site build failed: %w", err)
+		}
+		fmt.Fprintf(stdout, "网站已重新生成：%d 个页面，用时 %d 毫秒\n", b.Pages, b.DurationMS)
+	}
+	return nil
+}
+
+// decodeImportLine parses one line strictly, naming the field at fault.
+func decodeImportLine(raw []byte) (*cms.ImportStory, error) {
+	var item cms.ImportStory
+	dec := json.NewDecoder(strings.NewReader(string(raw)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&item); err != nil {
+		var typ *json.UnmarshalTypeError
+		var syn *json.SyntaxError
+		var perr *time.ParseError
+		switch {
+		case errors.As(err, &typ) && typ.Field != "":
+			return nil, fmt.Errorf("字段 %s 类型错误", typ.Field)
+		case errors.As(err, &perr):
+			return nil, fmt.Errorf("字段 published_at 不是 RFC 3339 时间（例如 2026-05-01T09:00:00+08:00）")
+		case errors.As(err, &syn):
+			return nil, fmt.Errorf("JSON 格式错误（第 %d 个字节附近）", syn.Offset)
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, fmt.Errorf("JSON 内容不完整（这一行在对象结束前就断了）")
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			return nil, fmt.Errorf("未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+		}
+		return nil, fmt.Errorf("无法解析：%v", err)
+	}
+	return &item, nil
+}

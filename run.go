@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+)
+
+const usage = `huimin — 民政服务品牌宣传平台
+
+用法：
+  huimin serve  [--addr 127.0.0.1:8080] [--data ./data] [--db DSN] [--demo=true] [--site DIR]
+  huimin build  [--data DIR] [--db DSN] [--site DIR]
+  huimin user create --name N --role admin|editor|reviewer [--level 1..3] --password-stdin [--data DIR] [--db DSN]
+  huimin import [--data DIR] [--db DSN] [--build=true] FILE.jsonl
+  huimin version
+
+环境变量 HUIMIN_ADDR、HUIMIN_DATA、HUIMIN_DB、HUIMIN_SITE_DIR 可覆盖默认值；命令行参数优先。
+DSN：留空使用数据目录中的 SQLite 文件；"mysql://user:pass@tcp(host:port)/db" 使用 MySQL。
+`
+
+// errUsage marks errors caused by a wrong command line.
+var errUsage = errors.New("usage")
+
+// run is the whole program; main only wires it to the process. Tests call it
+// directly with their own arguments, environment and streams.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("%w: missing command", errUsage)
+	}
+	cmd, rest := args[0], args[1:]
+	switch cmd {
+	case "serve":
+		return runServe(ctx, rest, getenv, stdout, stderr)
+	case "build":
+		return runBuild(ctx, rest, getenv, stdout, stderr)
+	case "user":
+		if len(rest) == 0 || rest[0] != "create" {
+			fmt.Fprint(stderr, usage)
+			return fmt.Errorf("%w: expected 'user create'", errUsage)
+		}
+		return runUserCreate(ctx, rest[1:], getenv, stdin, stdout, stderr)
+	case "import":
+		return runImport(ctx, rest, getenv, stdout, stderr)
+	case "version":
+		fmt.Fprintln(stdout, "huimin", version())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+}
+
+// common holds the settings every command shares.
+type common struct {
+	data    string
+	db      string
+	siteDir string
+	verbose bool
+}
+
+// register adds the shared flags to fs with defaults from the environment.
+func (c *common) register(fs *flag.FlagSet, getenv func(string) string) {
+	fs.StringVar(&c.data, "data", envOr(getenv, "HUIMIN_DATA", "./data"), "数据目录（数据库、媒体文件、网站构建）")
+	fs.StringVar(&c.db, "db", getenv("HUIMIN_DB"), "数据库 DSN；留空使用 SQLite")
+	fs.StringVar(&c.siteDir, "site", getenv("HUIMIN_SITE_DIR"), "使用此目录中的 Hugo 项目（config.toml、themes/）代替内置主题，便于主题开发")
+	fs.BoolVar(&c.verbose, "verbose", false, "输出调试日志")
+}
+
+func (c *common) logger(stderr io.Writer) *slog.Logger {
+	level := slog.LevelInfo
+	if c.verbose {
+		level = slog.LevelDebug
+	}
+	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+}
+
+func envOr(getenv func(string) string, key, def string) string {
+	if v := getenv(key); v != "" {
+		return v
+	}
+	return def
+}
+
+// parse parses args, printing flag errors in Chinese-friendly form.
+func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
+	fs.SetOutput(stderr)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return fmt.Errorf("%w: %v", errUsage, err)
+	}
+	return nil
+}
+
+// version reports the module version the binary was built from.
+func version() string {
+	if info, ok := debug.ReadBuildInfo(); ok && info.Main.Version != "" {
+		return info.Main.Version
+	}
+	return "(devel)"
+}

@@ -1,0 +1,138 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/admin"
+	"github.com/huimin/huimin/cms/demo"
+	"github.com/huimin/huimin/cms/media"
+	"github.com/huimin/huimin/cms/web"
+)
+
+// runServe starts the whole product: migrates, creates the first admin and
+// the demo campaign on a new data directory, builds the site and serves the
+// APIs, the admin UI and the public site until ctx is cancelled.
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	var c common
+	c.register(fs, getenv)
+	addr := fs.String("addr", envOr(getenv, "HUIMIN_ADDR", "127.0.0.1:8080"), "监听地址")
+	withDemo := fs.Bool("demo", true, "在新的数据目录中创建演示内容")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, &c, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+
+	if err := firstStart(ctx, a, *withDemo, stdout); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	srv := web.New(web.Config{
+		Stories: a.db, Projects: a.db, Users: a.db, Settings: a.db, Pages: a.db, Builds: a.db,
+		Audit: a.db, Media: a.db, Content: a.db, Publisher: a.site,
+		MediaFiles: a.files, MediaProcessor: media.NewProcessor(media.Options{}),
+		Site: a.site.Handler(), Admin: admin.Handler(),
+		Ready: func(ctx context.Context) error {
+			if !a.site.Ready() {
+				return cms.Errorf(cms.EUNAVAILABLE, "网站正在生成")
+			}
+			return a.db.Ping(ctx)
+		},
+		Logger: a.log,
+	})
+	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+
+	// The builder outlives the HTTP server on shutdown so an in-flight build
+	// finishes and is recorded.
+	siteCtx, stopSite := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopSite()
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.site.Run(siteCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.log.Error("site builder stopped", "err", err)
+		}
+	}()
+	// Build before listening: content may have changed while the server was
+	// down (imports, another process). A failed build is recorded and the
+	// server still starts so staff can fix the cause.
+	if b, err := a.site.BuildNow(ctx, "startup"); err != nil {
+		a.log.Error("startup build failed; serving the last good site if there is one", "err", err, "build", buildID(b))
+	}
+
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- httpSrv.Serve(ln) }()
+	fmt.Fprintf(stdout, "Huimin 已启动：http://%s/  管理后台：http://%s/admin/\n", ln.Addr(), ln.Addr())
+	a.log.Info("serving", "addr", ln.Addr().String(), "data", c.data)
+
+	select {
+	case err := <-serveErr:
+		stopSite()
+		wg.Wait()
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: finishing in-flight requests and builds")
+	srv.SetClosing()
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	err = httpSrv.Shutdown(shutdownCtx)
+	stopSite()
+	wg.Wait()
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// firstStart prepares a new data directory: the first admin account, whose
+// random password is printed once, and the demo campaign.
+func firstStart(ctx context.Context, a *app, withDemo bool, stdout io.Writer) error {
+	n, err := a.db.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	password := rand.Text()[:16]
+	u := &cms.User{Username: "admin", Name: "管理员", Role: cms.RoleAdmin}
+	if err := a.db.CreateUser(ctx, u, password); err != nil {
+		return fmt.Errorf("create admin: %w", err)
+	}
+	fmt.Fprintf(stdout, "\n已创建管理员账号（密码只显示这一次，请妥善保存）：\n  用户名：admin\n  密码：%s\n\n", password)
+	if !withDemo {
+		return nil
+	}
+	if err := demo.Seed(ctx, demo.Services{
+		Settings: a.db, Projects: a.db, Pages: a.db, Import: a.db,
+	}); err != nil {
+		return fmt.Errorf("seed demo campaign: %w", err)
+	}
+	fmt.Fprintln(stdout, "已创建演示内容：青溪区民政局服务品牌宣传示例。")
+	return nil
+}
+
+func buildID(b *cms.Build) int64 {
+	if b == nil {
+		return 0
+	}
+	return b.ID
+}
