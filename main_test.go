@@ -541,3 +541,63 @@ func writeImportFile(tb testing.TB, path string, n int, bad map[int]string) {
 		tb.Fatal(err)
 	}
 }
+
+// TestServe_Auth: tokens can be revoked, and password guessing is slowed.
+func TestServe_Auth(t *testing.T) {
+	s := MustRunServe(t, "", "--demo=false")
+	token := s.login(t, "admin", s.Password)
+	if code, _ := s.call(t, "POST", "/api/v1/auth/logout", token, nil); code != http.StatusNoContent {
+		t.Fatalf("logout: %d", code)
+	}
+	if code, _ := s.call(t, "GET", "/api/v1/auth/me", token, nil); code != http.StatusUnauthorized {
+		t.Errorf("revoked token: %d, want 401", code)
+	}
+	limited := false
+	for i := range 15 {
+		code, out := s.call(t, "POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": fmt.Sprintf("wrong-%d", i)})
+		if code == http.StatusTooManyRequests {
+			limited = true
+			break
+		}
+		if code != http.StatusUnauthorized {
+			t.Fatalf("wrong password: %d %v", code, out)
+		}
+	}
+	if !limited {
+		t.Errorf("15 wrong passwords in a row were never rate limited")
+	}
+}
+
+// TestServe_Reslug: WeChat articles link to story pages, so a changed slug
+// must leave the old URL (and the permanent short link) working.
+func TestServe_Reslug(t *testing.T) {
+	s := MustRunServe(t, "", "--demo=false")
+	token := s.login(t, "admin", s.Password)
+	_, p := s.call(t, "POST", "/api/v1/projects", token, map[string]any{"name": "一米亲情", "kind": "window", "area": "funeral"})
+	_, st := s.call(t, "POST", "/api/v1/stories", token, map[string]any{"title": "清明集中祭扫服务", "project_id": p["id"], "body": "<p>正文</p>"})
+	if st["slug"] != "qing-ming-ji-zhong-ji-sao-fu-wu" {
+		t.Errorf("pinyin slug: %v", st["slug"])
+	}
+	id := num(st["id"])
+	_, pub := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", id), token, nil)
+	s.waitBuild(t, token, pub["build_id"])
+	oldURL := pub["url"].(string)
+
+	code, upd := s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%d", id), token, map[string]any{"version": pub["version"], "slug": "qingming-2026"})
+	if code != http.StatusOK {
+		t.Fatalf("re-slug: %d %v", code, upd)
+	}
+	if code, _ := s.get(t, oldURL); code != http.StatusOK {
+		t.Errorf("live page changed before the edit was published: %d", code)
+	}
+	_, pub = s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", id), token, nil)
+	s.waitBuild(t, token, pub["build_id"])
+	if code, page := s.get(t, "/stories/qingming-2026/"); code != http.StatusOK || !strings.Contains(page, "清明集中祭扫服务") {
+		t.Fatalf("new URL: %d", code)
+	}
+	for _, u := range []string{oldURL, fmt.Sprintf("/s/%d/", id)} {
+		if code, page := s.get(t, u); code != http.StatusOK || !strings.Contains(page, "/stories/qingming-2026/") {
+			t.Errorf("%s does not redirect to the new URL: %d %.200s", u, code, page)
+		}
+	}
+}
