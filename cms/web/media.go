@@ -9,7 +9,6 @@ import (
 	"mime"
 	"net/http"
 	"path"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -17,12 +16,8 @@ import (
 	"github.com/huimin/huimin/cms/media"
 )
 
-// Media files live in media storage under "<hash>/original" (private, kept
-// for re-processing, never served) and "<hash>/<variant>.jpg" (public).
-
-func originalKey(hash string) string { return hash + "/original" }
-
-func variantKey(hash, name string) string { return hash + "/" + name + ".jpg" }
+// Media files live in media storage under media.OriginalKey (private, kept
+// for re-processing, never served) and media.VariantKey (public).
 
 func variantURL(hash, name string, version int) string {
 	return fmt.Sprintf("/media/%s/%s.jpg?v=%d", hash, name, version)
@@ -51,14 +46,11 @@ func (s *Server) handleMediaUpload(c *gin.Context) {
 		Hash: res.Hash, Filename: filename, Format: res.Format, Width: res.Width, Height: res.Height,
 		Size: int64(len(data)), FocusX: res.Focus.X, FocusY: res.Focus.Y, Version: 1,
 	}
-	if err := s.storeVariants(ctx, m, res.Variants); err != nil {
+	if err := res.Save(ctx, s.cfg.MediaFiles, data); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	if err := s.cfg.MediaFiles.Put(ctx, originalKey(res.Hash), data); err != nil {
-		s.writeError(c, err)
-		return
-	}
+	m.Variants = variantsOf(m, res.Variants)
 	stored, created, err := s.cfg.Media.CreateMedia(ctx, m)
 	if err != nil {
 		s.writeError(c, err)
@@ -71,16 +63,14 @@ func (s *Server) handleMediaUpload(c *gin.Context) {
 	c.JSON(status, stored)
 }
 
-// storeVariants writes the encoded variants and records them on m.
-func (s *Server) storeVariants(ctx context.Context, m *cms.Media, vs []media.Variant) error {
-	m.Variants = m.Variants[:0]
+// variantsOf describes encoded variants as the public URLs of m; the
+// version in the URL changes when re-rendered crops replace the files.
+func variantsOf(m *cms.Media, vs []media.Variant) []cms.MediaVariant {
+	out := make([]cms.MediaVariant, 0, len(vs))
 	for _, v := range vs {
-		if err := s.cfg.MediaFiles.Put(ctx, variantKey(m.Hash, v.Name), v.Data); err != nil {
-			return err
-		}
-		m.Variants = append(m.Variants, cms.MediaVariant{Name: v.Name, Width: v.Width, Height: v.Height, URL: variantURL(m.Hash, v.Name, m.Version)})
+		out = append(out, cms.MediaVariant{Name: v.Name, Width: v.Width, Height: v.Height, URL: variantURL(m.Hash, v.Name, m.Version)})
 	}
-	return nil
+	return out
 }
 
 // readUpload streams the "file" part of a multipart body into memory,
@@ -199,7 +189,7 @@ func (s *Server) handleMediaUpdate(c *gin.Context) {
 }
 
 func (s *Server) rerender(ctx context.Context, m *cms.Media) error {
-	rc, err := s.cfg.MediaFiles.Open(ctx, originalKey(m.Hash))
+	rc, err := s.cfg.MediaFiles.Open(ctx, media.OriginalKey(m.Hash))
 	if err != nil {
 		return err
 	}
@@ -212,9 +202,10 @@ func (s *Server) rerender(ctx context.Context, m *cms.Media) error {
 	if err != nil {
 		return err
 	}
-	if err := s.storeVariants(ctx, m, res.Variants); err != nil {
+	if err := res.Save(ctx, s.cfg.MediaFiles, data); err != nil {
 		return err
 	}
+	m.Variants = variantsOf(m, res.Variants)
 	return s.cfg.Media.ReplaceVariants(ctx, m.ID, m.Variants)
 }
 
@@ -235,22 +226,21 @@ func (s *Server) handleMediaDelete(c *gin.Context) {
 		return
 	}
 	for _, v := range m.Variants {
-		_ = s.cfg.MediaFiles.Delete(ctx, variantKey(m.Hash, v.Name))
+		_ = s.cfg.MediaFiles.Delete(ctx, media.VariantKey(m.Hash, v.Name))
 	}
-	_ = s.cfg.MediaFiles.Delete(ctx, originalKey(m.Hash))
+	_ = s.cfg.MediaFiles.Delete(ctx, media.OriginalKey(m.Hash))
 	c.Status(http.StatusNoContent)
 }
 
 // handleMediaFile serves a public variant. Only allow-listed variant names
 // resolve, so the private original can never be fetched.
 func (s *Server) handleMediaFile(c *gin.Context) {
-	hash, file := c.Param("hash"), c.Param("file")
-	name, ok := strings.CutSuffix(file, ".jpg")
-	if _, known := media.LookupSpec(name); !ok || !known || !isHex(hash) || s.cfg.MediaFiles == nil {
+	key := c.Param("hash") + "/" + c.Param("file")
+	if s.cfg.MediaFiles == nil || !media.Public(key) {
 		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "图片不存在"))
 		return
 	}
-	rc, err := s.cfg.MediaFiles.Open(c.Request.Context(), variantKey(hash, name))
+	rc, err := s.cfg.MediaFiles.Open(c.Request.Context(), key)
 	if err != nil {
 		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "图片不存在"))
 		return
@@ -263,16 +253,4 @@ func (s *Server) handleMediaFile(c *gin.Context) {
 	if c.Request.Method != http.MethodHead {
 		_, _ = io.Copy(c.Writer, rc)
 	}
-}
-
-func isHex(s string) bool {
-	if len(s) != 64 {
-		return false
-	}
-	for _, r := range s {
-		if !(r >= '0' && r <= '9' || r >= 'a' && r <= 'f') {
-			return false
-		}
-	}
-	return true
 }

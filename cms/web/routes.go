@@ -63,6 +63,8 @@ func (s *Server) registerStoryRoutes(g *gin.RouterGroup) {
 	g.GET("/stories/:id/revisions", s.handleStoryRevisions)
 	g.GET("/stories/:id/signoffs", s.handleStorySignOffs)
 	g.POST("/stories/:id/actions/:action", s.handleStoryAction)
+	g.GET("/stories/:id/share", s.handleStoryShare)
+	g.GET("/stories/:id/qr.png", s.handleStoryQR)
 }
 
 func (s *Server) registerProjectRoutes(g *gin.RouterGroup) {

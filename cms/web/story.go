@@ -216,6 +216,12 @@ func (s *Server) handleStoryAction(c *gin.Context) {
 		}
 	}
 	ctx := c.Request.Context()
+	if action == cms.ActionPublish && s.cfg.Media != nil {
+		if err := s.checkAltText(ctx, id); err != nil {
+			s.writeError(c, err)
+			return
+		}
+	}
 	st, err := s.cfg.Stories.ApplyAction(ctx, id, cms.ActionRequest{Action: action, Comment: req.Comment})
 	if err != nil {
 		s.writeError(c, err)

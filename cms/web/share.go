@@ -1,0 +1,164 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"regexp"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+	qrcode "github.com/skip2/go-qrcode"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// What WeChat operators need for a published story: the stable links to
+// paste as 阅读原文, the 2.35:1 and 1:1 covers, and a QR code for posters.
+
+type shareResponse struct {
+	URL         string             `json:"url"`         // absolute page URL
+	ShortURL    string             `json:"short_url"`   // absolute permanent link, for 阅读原文
+	Title       string             `json:"title"`       // share card title
+	Description string             `json:"description"` // share card description
+	Covers      []cms.MediaVariant `json:"covers"`      // cover235 and cover11, when the story has a cover
+	QRCodeURL   string             `json:"qr_code_url"` // PNG of the page's QR code
+}
+
+// absolute joins the site's base URL (a setting) with a site path; without
+// a base URL it falls back to the address the request came in on.
+func absolute(c *gin.Context, base, path string) string {
+	if base == "" {
+		scheme := "http"
+		if c.Request.TLS != nil || c.GetHeader("X-Forwarded-Proto") == "https" {
+			scheme = "https"
+		}
+		base = scheme + "://" + c.Request.Host
+	}
+	return strings.TrimRight(base, "/") + path
+}
+
+// liveStory returns the working copy of a story that is on the public site.
+func (s *Server) liveStory(ctx context.Context, id int64) (*cms.Story, error) {
+	st, err := s.cfg.Stories.FindStoryByID(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Live() {
+		return nil, cms.Errorf(cms.ECONFLICT, "稿件尚未发布，发布后才能生成分享链接和二维码")
+	}
+	return st, nil
+}
+
+func (s *Server) handleStoryShare(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	st, err := s.liveStory(ctx, id)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	live, err := s.cfg.Content.FindLiveStoryBySlug(ctx, st.Slug)
+	if err != nil {
+		// The working copy may carry an unpublished new slug; fall back to it.
+		live = &cms.LiveStory{Title: st.Title, ShareTitle: st.ShareTitle, Summary: st.Summary, URL: st.URL, ShortURL: st.ShortURL}
+	}
+	settings, err := s.cfg.Settings.FindSettings(ctx)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	out := shareResponse{
+		URL:         absolute(c, settings.BaseURL, live.URL),
+		ShortURL:    absolute(c, settings.BaseURL, cms.ShortURL(id)),
+		Title:       firstNonEmpty(live.ShareTitle, live.Title),
+		Description: live.Summary,
+		Covers:      []cms.MediaVariant{},
+		QRCodeURL:   fmt.Sprintf("/api/v1/stories/%d/qr.png", id),
+	}
+	if live.Cover != nil {
+		for _, name := range []string{"cover235", "cover11"} {
+			if v := live.Cover.Variant(name); v != nil {
+				out.Covers = append(out.Covers, *v)
+			}
+		}
+	}
+	c.JSON(http.StatusOK, out)
+}
+
+// handleStoryQR renders the QR code of the story's permanent link as a PNG.
+func (s *Server) handleStoryQR(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	ctx := c.Request.Context()
+	if _, err := s.liveStory(ctx, id); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	settings, err := s.cfg.Settings.FindSettings(ctx)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	png, err := qrcode.Encode(absolute(c, settings.BaseURL, cms.ShortURL(id)), qrcode.Medium, 512)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="story-%d-qr.png"`, id))
+	c.Data(http.StatusOK, "image/png", png)
+}
+
+func firstNonEmpty(v ...string) string {
+	for _, s := range v {
+		if strings.TrimSpace(s) != "" {
+			return s
+		}
+	}
+	return ""
+}
+
+var (
+	imgTag  = regexp.MustCompile(`(?i)<img\b[^>]*>`)
+	altAttr = regexp.MustCompile(`(?i)\balt\s*=\s*("([^"]*)"|'([^']*)')`)
+)
+
+// checkAltText refuses to publish a story whose cover or body images have
+// no alternative text: blind and elderly readers rely on it.
+func (s *Server) checkAltText(ctx context.Context, id int64) error {
+	st, err := s.cfg.Stories.FindStoryByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	fields := map[string]string{}
+	if st.CoverMediaID != nil {
+		m, err := s.cfg.Media.FindMediaByID(ctx, *st.CoverMediaID)
+		if err != nil && cms.ErrorCode(err) != cms.ENOTFOUND {
+			return err
+		}
+		if m != nil && strings.TrimSpace(m.Alt) == "" {
+			fields["cover_media_id"] = fmt.Sprintf("封面图片（媒体编号 %d，%s）缺少替代文字，请在媒体库中填写", m.ID, m.Filename)
+		}
+	}
+	var missing []string
+	for i, tag := range imgTag.FindAllString(st.Body, -1) {
+		m := altAttr.FindStringSubmatch(tag)
+		if m == nil || strings.TrimSpace(m[2]+m[3]) == "" {
+			missing = append(missing, fmt.Sprintf("第%d张", i+1))
+		}
+	}
+	if len(missing) > 0 {
+		fields["body"] = "正文中" + strings.Join(missing, "、") + "图片缺少替代文字（alt），请补充后再发布"
+	}
+	if len(fields) > 0 {
+		return &cms.Error{Code: cms.EINVALID, Message: "发布前请为所有图片填写替代文字", Fields: fields}
+	}
+	return nil
+}

@@ -1,0 +1,260 @@
+package main
+
+import (
+	"bytes"
+	"compress/zlib"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"hash/crc32"
+	"image"
+	"image/jpeg"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// upload posts data as multipart field "file" and decodes the JSON answer.
+func (s *testServer) upload(tb testing.TB, token, name string, data []byte) (int, map[string]any, time.Duration) {
+	tb.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(data)
+	w.Close()
+	req, _ := http.NewRequest("POST", s.URL+"/api/v1/media", &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	req.Header.Set("Authorization", "Bearer "+token)
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	assertNoLeak(tb, "upload "+name, raw)
+	out := map[string]any{}
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out, time.Since(start)
+}
+
+// phonePhoto makes a 4000×3000 photo-like JPEG and tags it the way phones
+// do: rotated (Orientation 6), with GPS, camera and artist metadata.
+func phonePhoto(tb testing.TB) []byte {
+	tb.Helper()
+	img := image.NewYCbCr(image.Rect(0, 0, 4000, 3000), image.YCbCrSubsampleRatio420)
+	noise := make([]byte, len(img.Y))
+	rand.Read(noise)
+	for y := range 3000 {
+		for x := range 4000 {
+			img.Y[y*img.YStride+x] = uint8((x/16+y/12)%200) + noise[y*4000+x]%40
+		}
+	}
+	for i := range img.Cb {
+		img.Cb[i], img.Cr[i] = 100+uint8(i%50), 140
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 85}); err != nil {
+		tb.Fatal(err)
+	}
+	path := filepath.Join(tb.TempDir(), "phone.jpg")
+	os.WriteFile(path, buf.Bytes(), 0o644)
+	cmd := exec.Command("exiftool", "-q", "-overwrite_original", "-Orientation#=6",
+		"-GPSLatitude=30.2741", "-GPSLatitudeRef=N", "-GPSLongitude=120.1551", "-GPSLongitudeRef=E",
+		"-Make=HuaXia", "-Model=Phone X9", "-Artist=Zhang San", "-XMP:Creator=Zhang San", "-Comment=home", path)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("exiftool: %v %s", err, out)
+	}
+	b, _ := os.ReadFile(path)
+	return b
+}
+
+// bombPNG is a 30000×30000 greyscale PNG of about 1 MB: tiny on disk,
+// 900 MB once decoded.
+func bombPNG(tb testing.TB) []byte {
+	tb.Helper()
+	var out bytes.Buffer
+	out.WriteString("\x89PNG\r\n\x1a\n")
+	chunk := func(typ string, data []byte) {
+		binary.Write(&out, binary.BigEndian, uint32(len(data)))
+		crc := crc32.NewIEEE()
+		crc.Write([]byte(typ))
+		crc.Write(data)
+		out.WriteString(typ)
+		out.Write(data)
+		binary.Write(&out, binary.BigEndian, crc.Sum32())
+	}
+	ihdr := make([]byte, 13)
+	binary.BigEndian.PutUint32(ihdr[0:], 30000)
+	binary.BigEndian.PutUint32(ihdr[4:], 30000)
+	ihdr[8], ihdr[9] = 8, 0 // 8-bit greyscale
+	chunk("IHDR", ihdr)
+	var z bytes.Buffer
+	zw, _ := zlib.NewWriterLevel(&z, zlib.BestCompression)
+	row := make([]byte, 30001)
+	for range 30000 {
+		zw.Write(row)
+	}
+	zw.Close()
+	chunk("IDAT", z.Bytes())
+	chunk("IEND", nil)
+	return out.Bytes()
+}
+
+func TestServe_Media(t *testing.T) {
+	if _, err := exec.LookPath("exiftool"); err != nil {
+		t.Skip("exiftool not installed (Debian: libimage-exiftool-perl)")
+	}
+	s := MustRunServe(t, "", "--demo=false")
+	token := s.login(t, "admin", s.Password)
+	photo := phonePhoto(t)
+
+	// Acceptance 1: upright, every variant served without metadata.
+	code, m, _ := s.upload(t, token, "IMG_0001.JPG", photo)
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %v", code, m)
+	}
+	if num(m["width"]) != 3000 || num(m["height"]) != 4000 {
+		t.Fatalf("media is %vx%v, want 3000x4000 (upright)", m["width"], m["height"])
+	}
+	variants := m["variants"].([]any)
+	names := map[string]bool{}
+	dir := t.TempDir()
+	for _, v := range variants {
+		v := v.(map[string]any)
+		names[v["name"].(string)] = true
+		resp, err := http.Get(s.URL + v["url"].(string))
+		if err != nil || resp.StatusCode != http.StatusOK {
+			t.Fatalf("variant %v: %v %v", v["url"], err, resp.Status)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
+		if err != nil || cfg.Width != num(v["width"]) || cfg.Height != num(v["height"]) {
+			t.Errorf("variant %v: decoded %dx%d (%v), JSON says %vx%v", v["name"], cfg.Width, cfg.Height, err, v["width"], v["height"])
+		}
+		if !strings.HasPrefix(v["name"].(string), "cover") && v["name"] != "thumb" && cfg.Height <= cfg.Width {
+			t.Errorf("variant %v is %dx%d: not upright", v["name"], cfg.Width, cfg.Height)
+		}
+		p := filepath.Join(dir, v["name"].(string)+".jpg")
+		os.WriteFile(p, b, 0o644)
+		out, _ := exec.Command("exiftool", "-j", "-G", "-a", p).Output()
+		for _, leak := range []string{"GPS", "HuaXia", "Phone X9", "Zhang San", "Orientation", "home", "XMP"} {
+			if strings.Contains(string(out), leak) {
+				t.Errorf("variant %v still carries %q: %s", v["name"], leak, out)
+			}
+		}
+	}
+	for _, want := range []string{"w480", "w960", "w1600", "cover235", "cover11", "thumb"} {
+		if !names[want] {
+			t.Errorf("variant %s missing; got %v", want, names)
+		}
+	}
+	hash := m["hash"].(string)
+	if code, _ := s.get(t, "/media/"+hash+"/original"); code != http.StatusNotFound {
+		t.Errorf("the original is served: %d", code)
+	}
+
+	// Acceptance 4: the same file twice is one media item.
+	code, again, _ := s.upload(t, token, "copy.jpg", photo)
+	if code != http.StatusOK || again["id"] != m["id"] {
+		t.Errorf("second upload: %d id %v, want 200 and id %v", code, again["id"], m["id"])
+	}
+
+	// Acceptance 2: moving the focal point moves the crops.
+	cover := func() []byte {
+		_, cur := s.call(t, "GET", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, nil)
+		for _, v := range cur["variants"].([]any) {
+			if v := v.(map[string]any); v["name"] == "cover235" {
+				_, b := s.get(t, v["url"].(string))
+				return []byte(b)
+			}
+		}
+		t.Fatal("no cover235")
+		return nil
+	}
+	version := m["version"]
+	// The upright photo is portrait: a 2.35:1 crop spans its full width, so
+	// the focal point moves it vertically.
+	for _, fy := range []float64{0.1, 0.9} {
+		code, upd := s.call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, map[string]any{"version": version, "focus_x": 0.5, "focus_y": fy})
+		if code != http.StatusOK {
+			t.Fatalf("set focal point: %d %v", code, upd)
+		}
+		version = upd["version"]
+		if fy == 0.1 {
+			left := cover()
+			defer func() {
+				if bytes.Equal(left, cover()) {
+					t.Errorf("the 2.35:1 crop did not move with the focal point")
+				}
+			}()
+		}
+	}
+
+	// Acceptance 3: hostile input is refused quickly and the server stays healthy.
+	jpegPrefix := photo[:len(photo)/3]
+	random := make([]byte, 200<<10)
+	rand.Read(random)
+	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"><script>alert(2)</script></svg>`)
+	for _, tt := range []struct {
+		name string
+		data []byte
+		code int
+	}{
+		{"random.jpg", random, 415},
+		{"truncated.jpg", jpegPrefix, 422},
+		{"script.svg", svg, 415},
+		{"renamed.png", svg, 415},
+		{"bomb.png", bombPNG(t), 422},
+	} {
+		code, out, took := s.upload(t, token, tt.name, tt.data)
+		if code != tt.code {
+			t.Errorf("%s: %d %v, want %d", tt.name, code, out, tt.code)
+		}
+		if took > 3*time.Second {
+			t.Errorf("%s took %v to refuse", tt.name, took)
+		}
+	}
+	if code, _ := s.get(t, "/healthz"); code != http.StatusOK {
+		t.Errorf("server unhealthy after hostile uploads: %d", code)
+	}
+
+	// Acceptance 5: an image without alt text blocks publication.
+	_, p := s.call(t, "POST", "/api/v1/projects", token, map[string]any{"name": "幸福起航", "kind": "window", "area": "marriage"})
+	_, st := s.call(t, "POST", "/api/v1/stories", token, map[string]any{
+		"title": "七夕集体颁证", "project_id": p["id"], "cover_media_id": m["id"],
+		"body": `<p>新人合影</p><img src="` + variants[0].(map[string]any)["url"].(string) + `">`,
+	})
+	code, out := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
+	if code != 422 || fields(out)["cover_media_id"] == nil || fields(out)["body"] == nil {
+		t.Fatalf("publish without alt text: %d %v, want 422 naming cover_media_id and body", code, out)
+	}
+	s.call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, map[string]any{"version": version, "alt": "新人在颁证厅宣读誓言"})
+	s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"], "body": `<p>新人合影</p><img src="/x.jpg" alt="新人合影">`})
+	if code, out := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil); code != http.StatusOK {
+		t.Fatalf("publish with alt text: %d %v", code, out)
+	}
+	code, share := s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%v/share", st["id"]), token, nil)
+	if code != http.StatusOK || len(share["covers"].([]any)) != 2 || !strings.HasSuffix(share["short_url"].(string), fmt.Sprintf("/s/%v/", st["id"])) {
+		t.Fatalf("share info: %d %v", code, share)
+	}
+	req, _ := http.NewRequest("GET", s.URL+share["qr_code_url"].(string), nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if _, format, err := image.Decode(bytes.NewReader(png)); err != nil || format != "png" {
+		t.Errorf("QR code: %v %q", err, format)
+	}
+}
