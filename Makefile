@@ -22,6 +22,7 @@ cms/admin/dist/index.html: $(ADMIN_SRC)
 
 ## test: every test (SQLite always; MySQL when HUIMIN_TEST_MYSQL_DSN is set; browser tests when chromium is installed)
 test: admin
+	@if [ -f cms/admin/ui/package.json ]; then cd cms/admin/ui && npm test; fi
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 45m ./...
 

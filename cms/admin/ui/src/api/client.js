@@ -1,0 +1,135 @@
+// The one place the admin UI talks HTTP. Every failure becomes an ApiError
+// carrying the server's own message, field errors and conflict state, so
+// screens can show exactly what the server said.
+
+const TOKEN_KEY = 'huimin.token'
+
+let token = localStorage.getItem(TOKEN_KEY) || ''
+let onUnauthorized = () => {}
+
+export function getToken() {
+  return token
+}
+
+export function setToken(t) {
+  token = t || ''
+  if (token) localStorage.setItem(TOKEN_KEY, token)
+  else localStorage.removeItem(TOKEN_KEY)
+}
+
+// setUnauthorizedHandler registers what happens when the server says the
+// session is gone (401): the app clears it and goes to the login screen.
+export function setUnauthorizedHandler(fn) {
+  onUnauthorized = fn
+}
+
+export class ApiError extends Error {
+  constructor(status, body) {
+    const e = (body && body.error) || {}
+    super(e.message || `HTTP ${status}`)
+    this.name = 'ApiError'
+    this.status = status
+    this.code = e.code || (status === 0 ? 'network' : 'unknown')
+    this.fields = e.fields || {}
+    this.current = e.current || null
+    this.currentVersion = e.current_version || 0
+  }
+}
+
+function buildURL(path, query) {
+  let url = '/api/v1' + path
+  if (query) {
+    const q = new URLSearchParams()
+    for (const [k, v] of Object.entries(query)) {
+      if (v === undefined || v === null || v === '' || v === false) continue
+      q.set(k, String(v))
+    }
+    const s = q.toString()
+    if (s) url += '?' + s
+  }
+  return url
+}
+
+async function parse(res) {
+  if (res.status === 204) return null
+  const text = await res.text()
+  if (!text) return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
+}
+
+export async function request(method, path, { body, query, signal } = {}) {
+  const headers = { Accept: 'application/json' }
+  if (token) headers.Authorization = 'Bearer ' + token
+  if (body !== undefined) headers['Content-Type'] = 'application/json'
+  let res
+  try {
+    res = await fetch(buildURL(path, query), {
+      method,
+      headers,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
+    })
+  } catch (err) {
+    if (err && err.name === 'AbortError') throw err
+    throw new ApiError(0, { error: { code: 'network', message: networkMessage() } })
+  }
+  const data = await parse(res)
+  if (!res.ok) {
+    const err = new ApiError(res.status, data)
+    if (res.status === 401 && path !== '/auth/login') onUnauthorized(err)
+    throw err
+  }
+  return data
+}
+
+let networkMessage = () => 'Network error'
+
+// setNetworkMessage lets the i18n layer supply the text shown when the
+// server cannot be reached at all.
+export function setNetworkMessage(fn) {
+  networkMessage = fn
+}
+
+export const get = (path, query, opts) => request('GET', path, { ...opts, query })
+export const post = (path, body) => request('POST', path, { body })
+export const patch = (path, body) => request('PATCH', path, { body })
+export const put = (path, body) => request('PUT', path, { body })
+export const del = (path) => request('DELETE', path)
+
+// upload sends one file as multipart field "file" and reports progress
+// (0..100). It uses XMLHttpRequest because fetch has no upload progress.
+export function upload(path, file, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest()
+    xhr.open('POST', '/api/v1' + path)
+    if (token) xhr.setRequestHeader('Authorization', 'Bearer ' + token)
+    xhr.setRequestHeader('Accept', 'application/json')
+    xhr.upload.onprogress = (e) => {
+      if (e.lengthComputable && onProgress) onProgress(Math.round((e.loaded / e.total) * 100))
+    }
+    xhr.onload = () => {
+      let data = null
+      try {
+        data = xhr.responseText ? JSON.parse(xhr.responseText) : null
+      } catch {
+        data = null
+      }
+      if (xhr.status >= 200 && xhr.status < 300) {
+        if (onProgress) onProgress(100)
+        resolve(data)
+        return
+      }
+      const err = new ApiError(xhr.status, data)
+      if (xhr.status === 401) onUnauthorized(err)
+      reject(err)
+    }
+    xhr.onerror = () => reject(new ApiError(0, { error: { code: 'network', message: networkMessage() } }))
+    const form = new FormData()
+    form.append('file', file, file.name)
+    xhr.send(form)
+  })
+}
