@@ -238,9 +238,18 @@ func TestServe_Media(t *testing.T) {
 		t.Fatalf("publish without alt text: %d %v, want 422 naming cover_media_id and body", code, out)
 	}
 	s.call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, map[string]any{"version": version, "alt": "新人在颁证厅宣读誓言"})
-	s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"], "body": `<p>新人合影</p><img src="/x.jpg" alt="新人合影">`})
-	if code, out := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil); code != http.StatusOK {
+	code, upd := s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"],
+		"body": fmt.Sprintf(`<p>新人合影</p><figure data-media-id="%[1]v"><img src="/x.jpg" alt="新人合影" data-media-id="%[1]v"><figcaption>合影</figcaption></figure>`, m["id"])})
+	if code != http.StatusOK || !strings.Contains(upd["body"].(string), `srcset="/media/`+hash+`/w480.jpg`) || !strings.Contains(upd["body"].(string), `width="960"`) {
+		t.Fatalf("media-library image not made responsive: %d %v", code, upd["body"])
+	}
+	code, out = s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
+	if code != http.StatusOK {
 		t.Fatalf("publish with alt text: %d %v", code, out)
+	}
+	s.waitBuild(t, token, out["build_id"])
+	if _, page := s.get(t, out["url"].(string)); !strings.Contains(page, `<p>新人合影</p><figure data-media-id="`) || !strings.Contains(page, `w1600.jpg?v=3 1600w" sizes=`) || !strings.Contains(page, `height="1280" alt="新人合影"`) {
+		t.Errorf("public page body image lacks srcset or intrinsic size")
 	}
 	code, share := s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%v/share", st["id"]), token, nil)
 	if code != http.StatusOK || len(share["covers"].([]any)) != 2 || !strings.HasSuffix(share["short_url"].(string), fmt.Sprintf("/s/%v/", st["id"])) {

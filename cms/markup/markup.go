@@ -41,6 +41,9 @@ func newPolicy() *bluemonday.Policy {
 
 	p.AllowAttrs("src", "alt", "width", "height").OnElements("img")
 	p.AllowAttrs("data-media-id").Matching(regexp.MustCompile(`^[0-9]+$`)).OnElements("img", "figure")
+	// Responsive variants of media-library images (added on save) only.
+	p.AllowAttrs("srcset").Matching(regexp.MustCompile(`^/media/[0-9a-f]{64}/w[0-9]+\.jpg(\?v=[0-9]+)? [0-9]+w(, /media/[0-9a-f]{64}/w[0-9]+\.jpg(\?v=[0-9]+)? [0-9]+w)*$`)).OnElements("img")
+	p.AllowAttrs("sizes").Matching(regexp.MustCompile(`^[0-9a-z() ,.:-]+$`)).OnElements("img")
 	p.AllowImages()
 	p.AllowDataURIImages() // harmless as images; bodies are size-limited
 	return p

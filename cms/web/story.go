@@ -107,6 +107,7 @@ func (s *Server) handleStoryCreate(c *gin.Context) {
 		return
 	}
 	st := req.story()
+	st.Body = s.responsiveImages(c.Request.Context(), st.Body)
 	if err := s.cfg.Stories.CreateStory(c.Request.Context(), st); err != nil {
 		s.writeError(c, err)
 		return
@@ -139,6 +140,10 @@ func (s *Server) handleStoryUpdate(c *gin.Context) {
 	if err := s.decode(c, &req); err != nil {
 		s.writeError(c, err)
 		return
+	}
+	if req.Body != nil {
+		body := s.responsiveImages(c.Request.Context(), *req.Body)
+		req.Body = &body
 	}
 	st, err := s.cfg.Stories.UpdateStory(c.Request.Context(), id, req.StoryUpdate)
 	if err != nil {
