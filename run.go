@@ -14,12 +14,13 @@ const usage = `huimin — 民政服务品牌宣传平台
 
 用法：
   huimin serve  [--addr 127.0.0.1:8080] [--data ./data] [--db DSN] [--demo=true] [--site DIR]
+                [--cors-origins '*'] [--content-rate 50] [--trusted-proxies ADDRS]
   huimin build  [--data DIR] [--db DSN] [--site DIR]
   huimin user create --name N --role admin|editor|reviewer [--level 1..3] --password-stdin [--data DIR] [--db DSN]
   huimin import [--data DIR] [--db DSN] [--build=true] FILE.jsonl
   huimin version
 
-环境变量 HUIMIN_ADDR、HUIMIN_DATA、HUIMIN_DB、HUIMIN_SITE_DIR 可覆盖默认值；命令行参数优先。
+环境变量 HUIMIN_ADDR、HUIMIN_DATA、HUIMIN_DB、HUIMIN_SITE_DIR、HUIMIN_CORS_ORIGINS、HUIMIN_TRUSTED_PROXIES 可覆盖默认值；命令行参数优先。
 DSN：留空使用数据目录中的 SQLite 文件；"mysql://user:pass@tcp(host:port)/db" 使用 MySQL。
 `
 

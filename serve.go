@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"github.com/huimin/huimin/cms/admin"
 	"github.com/huimin/huimin/cms/demo"
 	"github.com/huimin/huimin/cms/media"
+	"github.com/huimin/huimin/cms/schedule"
 	"github.com/huimin/huimin/cms/web"
 )
 
@@ -28,6 +30,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	c.register(fs, getenv)
 	addr := fs.String("addr", envOr(getenv, "HUIMIN_ADDR", "127.0.0.1:8080"), "监听地址")
 	withDemo := fs.Bool("demo", true, "在新的数据目录中创建演示内容")
+	corsOrigins := fs.String("cors-origins", envOr(getenv, "HUIMIN_CORS_ORIGINS", "*"),
+		"允许网页跨域读取内容接口的来源，逗号分隔；* 表示任意来源，留空表示不允许")
+	contentRate := fs.Float64("content-rate", 50, "未使用接口密钥时，内容接口对每个客户端地址每秒允许的请求数（可短时突发4倍）；0 表示不限")
+	trustedProxies := fs.String("trusted-proxies", getenv("HUIMIN_TRUSTED_PROXIES"),
+		"前置反向代理的地址或网段，逗号分隔；按其 X-Forwarded-For 中的读者地址限流")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -41,15 +48,23 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 
+	previewKey, err := a.db.Secret(ctx, "preview")
+	if err != nil {
+		return fmt.Errorf("preview key: %w", err)
+	}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	proxies := strings.FieldsFunc(*trustedProxies, func(r rune) bool { return r == ',' || r == ' ' })
 	srv := web.New(web.Config{
 		Stories: a.db, Projects: a.db, Users: a.db, Settings: a.db, Pages: a.db, Builds: a.db,
 		Audit: a.db, Media: a.db, Content: a.db, Publisher: a.site,
+		ContentVersion: a.db, APIKeys: a.db, ContentRate: *contentRate,
+		CORSOrigins: strings.Split(*corsOrigins, ","), TrustedProxies: proxies,
 		MediaFiles: a.files, MediaProcessor: media.NewProcessor(media.Options{}),
 		Site: a.site.Handler(), Admin: admin.Handler(),
+		Revisions: a.db, Review: a.db, Dictionary: a.db, Checks: a.db, Previewer: a.site, PreviewKey: previewKey,
 		Ready: func(ctx context.Context) error {
 			if !a.site.Ready() {
 				return cms.Errorf(cms.EUNAVAILABLE, "网站正在生成")
@@ -71,6 +86,17 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		if err := a.site.Run(siteCtx); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Error("site builder stopped", "err", err)
 		}
+	}()
+	// Scheduled publication: first catch up on what came due while no
+	// server ran, so the start-up build includes it, then every few seconds.
+	sched := schedule.New(a.db, a.site, 0, a.log)
+	if _, err := sched.CatchUp(ctx); err != nil {
+		a.log.Error("catching up on scheduled publication", "err", err)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		_ = sched.Run(siteCtx)
 	}()
 	// Build before listening: content may have changed while the server was
 	// down (imports, another process). A failed build is recorded and the

@@ -15,6 +15,7 @@ type LiveStory struct {
 	Summary     string     `json:"summary"`
 	Body        string     `json:"body"`
 	Cover       *Media     `json:"cover"`
+	Images      []*Media   `json:"images"` // media the body shows (data-media-id), in body order
 	Project     ProjectRef `json:"project"`
 	Tags        []string   `json:"tags"`
 	Author      string     `json:"author"`
@@ -48,6 +49,10 @@ type ContentFilter struct {
 	Since   *time.Time
 	Until   *time.Time
 	Page
+	// After, when set, starts the page right after that position instead
+	// of at Page.Page (keyset paging for deep reads); Total still counts
+	// every match.
+	After *ContentCursor
 }
 
 // ContentService reads published content only: drafts, pending revisions

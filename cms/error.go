@@ -30,6 +30,9 @@ type Error struct {
 	// Current carries the current state for a conflict (for example the
 	// current version of a story), so clients can show it.
 	Current any
+	// Details carries structured findings clients show next to the message,
+	// such as the wording hits that block an approval.
+	Details any
 }
 
 func (e *Error) Error() string {

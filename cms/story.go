@@ -177,7 +177,9 @@ type SignOff struct {
 	ActorID   int64       `json:"actor_id"`
 	ActorName string      `json:"actor_name"`
 	Comment   string      `json:"comment"`
-	CreatedAt time.Time   `json:"created_at"`
+	// Override is the reason given for passing serious wording hits.
+	Override  string    `json:"override,omitempty"`
+	CreatedAt time.Time `json:"created_at"`
 }
 
 // StoryFilter selects working copies for the management API.

@@ -45,6 +45,9 @@ var Actions = []Action{ActionSubmit, ActionApprove, ActionReject, ActionPublish,
 type ActionRequest struct {
 	Action  Action `json:"-"`
 	Comment string `json:"comment"`
+	// Override is the reason the final reviewer or an admin gives for
+	// approving or publishing despite serious wording hits.
+	Override string `json:"override"`
 }
 
 // StageName is the Chinese name of review level k (三审: 初审, 复审, 终审).

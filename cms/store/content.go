@@ -2,7 +2,10 @@ package store
 
 import (
 	"context"
+	"regexp"
 	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -73,9 +76,8 @@ func livePage(tx *gorm.DB, f cms.ContentFilter) (q *gorm.DB, order string) {
 		q = q.Where("l.project_id IN (SELECT id FROM projects WHERE area = ?)", string(f.Area))
 	}
 	if f.Q != "" {
-		like := "%" + likeEscape(f.Q) + "%"
-		q = q.Where("EXISTS (SELECT 1 FROM story_revisions q WHERE q.id = l.revision_id AND "+
-			"(q.title LIKE ? ESCAPE '!' OR q.summary LIKE ? ESCAPE '!'))", like, like)
+		cond, args := searchClause(tx, f.Q)
+		q = q.Where(cond, args...)
 	}
 	if f.Since != nil {
 		q = q.Where(at+" >= ?", utc(*f.Since))
@@ -96,7 +98,11 @@ func (db *DB) FindLiveStories(ctx context.Context, f cms.ContentFilter) (stories
 		return nil, 0, err
 	}
 	p := f.Page.Normalize()
-	if n == 0 || p.Offset() >= int(n) {
+	offset := p.Offset()
+	if f.After != nil {
+		offset = 0
+	}
+	if n == 0 || offset >= int(n) {
 		return []*cms.LiveStory{}, int(n), nil
 	}
 	// Pick the page from the narrow story_live table first, then join the
@@ -104,8 +110,14 @@ func (db *DB) FindLiveStories(ctx context.Context, f cms.ContentFilter) (stories
 	// of joined rows would drag every body through the sorter.
 	var ids []int64
 	q, _ = livePage(tx, f)
-	if err := q.Order(order).Offset(p.Offset()).Limit(p.PerPage).Pluck("l.story_id", &ids).Error; err != nil {
+	if f.After != nil {
+		q = afterCursor(q, f)
+	}
+	if err := q.Order(order).Offset(offset).Limit(p.PerPage).Pluck("l.story_id", &ids).Error; err != nil {
 		return nil, 0, err
+	}
+	if len(ids) == 0 {
+		return []*cms.LiveStory{}, int(n), nil
 	}
 	var rows []liveJoin
 	if err := liveQuery(tx).Where("l.story_id IN ?", ids).Scan(&rows).Error; err != nil {
@@ -203,11 +215,14 @@ func (db *DB) FindTags(ctx context.Context) (tags []*cms.TagCount, err error) {
 func assembleLive(tx *gorm.DB, rows []liveJoin) ([]*cms.LiveStory, error) {
 	ids := make([]int64, len(rows))
 	var coverIDs []int64
+	images := make([][]int64, len(rows))
 	for i, r := range rows {
 		ids[i] = r.StoryID
 		if r.CoverMediaID != nil {
 			coverIDs = append(coverIDs, *r.CoverMediaID)
 		}
+		images[i] = bodyMediaIDs(r.Body)
+		coverIDs = append(coverIDs, images[i]...)
 	}
 	covers := map[int64]*cms.Media{}
 	if len(coverIDs) > 0 {
@@ -240,6 +255,12 @@ func assembleLive(tx *gorm.DB, rows []liveJoin) ([]*cms.LiveStory, error) {
 		if r.CoverMediaID != nil {
 			s.Cover = covers[*r.CoverMediaID]
 		}
+		s.Images = make([]*cms.Media, 0, len(images[i]))
+		for _, id := range images[i] {
+			if m := covers[id]; m != nil {
+				s.Images = append(s.Images, m)
+			}
+		}
 		for _, o := range old[r.StoryID] {
 			if o != r.Slug {
 				s.OldSlugs = append(s.OldSlugs, o)
@@ -248,4 +269,34 @@ func assembleLive(tx *gorm.DB, rows []liveJoin) ([]*cms.LiveStory, error) {
 		out[i] = s
 	}
 	return out, nil
+}
+
+// afterCursor narrows a livePage query to the rows after f.After in its order.
+func afterCursor(q *gorm.DB, f cms.ContentFilter) *gorm.DB {
+	at, id := "l.published_at", "l.story_id"
+	if f.Tag != "" {
+		at, id = "t.published_at", "t.story_id"
+	}
+	t := utc(f.After.PublishedAt)
+	return q.Where("("+at+" < ? OR ("+at+" = ? AND "+id+" < ?))", t, t, f.After.ID)
+}
+
+// mediaIDAttr finds the media items a sanitised body shows.
+var mediaIDAttr = regexp.MustCompile(`data-media-id="([0-9]{1,18})"`)
+
+// bodyMediaIDs returns the distinct media ids in body, in order.
+func bodyMediaIDs(body string) []int64 {
+	if !strings.Contains(body, "data-media-id") {
+		return nil
+	}
+	var ids []int64
+	seen := map[int64]bool{}
+	for _, m := range mediaIDAttr.FindAllStringSubmatch(body, 200) {
+		id, err := strconv.ParseInt(m[1], 10, 64)
+		if err == nil && id > 0 && !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids
 }

@@ -283,6 +283,9 @@ func (db *DB) insertImported(tx *gorm.DB, a actor, items []*importItem, now time
 	if err := createAll(tx, live); err != nil {
 		return err
 	}
+	if err := indexImported(tx, items, revs); err != nil {
+		return err
+	}
 	if err := createAll(tx, tags); err != nil {
 		return err
 	}

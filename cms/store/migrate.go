@@ -22,6 +22,8 @@ const migrationLock = "huimin_migrate"
 func migrations() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		{ID: "202611220001_init", Migrate: migrateInit},
+		{ID: "202612010001_editorial", Migrate: migrateEditorial},
+		{ID: "202612020001_content_api", Migrate: migrateContentAPI},
 	}
 }
 

@@ -193,6 +193,7 @@ type signOffRow struct {
 	ActorID    int64
 	ActorName  string
 	Comment    string
+	Override   string
 	CreatedAt  time.Time
 }
 
@@ -345,7 +346,7 @@ func (r *signOffRow) toCMS() *cms.SignOff {
 	return &cms.SignOff{
 		ID: r.ID, StoryID: r.StoryID, Version: r.Version, Action: cms.Action(r.Action),
 		FromState: cms.StoryStatus(r.FromStatus), ToState: cms.StoryStatus(r.ToStatus), Stage: r.Stage,
-		ActorID: r.ActorID, ActorName: r.ActorName, Comment: r.Comment, CreatedAt: r.CreatedAt,
+		ActorID: r.ActorID, ActorName: r.ActorName, Comment: r.Comment, Override: r.Override, CreatedAt: r.CreatedAt,
 	}
 }
 

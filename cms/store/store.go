@@ -113,6 +113,10 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (db *DB, e
 		db.Close()
 		return nil, err
 	}
+	if err := watchContent(db.w); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -245,7 +249,7 @@ func (db *DB) read(ctx context.Context) *gorm.DB { return db.r.WithContext(ctx) 
 
 // tx runs fn in a write transaction and translates what comes out of it.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return translate(db.w.WithContext(ctx).Transaction(fn))
+	return translate(db.w.WithContext(ctx).Transaction(versioned(fn)))
 }
 
 // slugLock names the MySQL advisory lock held by transactions that derive
@@ -271,7 +275,7 @@ func (db *DB) slugTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		}
 		// Released even if ctx is cancelled: a pooled connection must not keep it.
 		defer conn.WithContext(context.WithoutCancel(ctx)).Exec("SELECT RELEASE_LOCK(?)", slugLock)
-		return conn.Transaction(fn)
+		return conn.Transaction(versioned(fn))
 	}))
 }
 

@@ -233,6 +233,12 @@ func (db *DB) setIDSlug(tx *gorm.DB, row *storyRow) error {
 // what readers see until the new one is published.
 func (db *DB) UpdateStory(ctx context.Context, id int64, u cms.StoryUpdate) (s *cms.Story, err error) {
 	defer cms.Wrap(&err, "UpdateStory(%d)", id)
+	return db.updateStory(ctx, id, u, "story.update", "")
+}
+
+// updateStory is UpdateStory recorded in the audit trail as action, with
+// note in front of the detail.
+func (db *DB) updateStory(ctx context.Context, id int64, u cms.StoryUpdate, action, note string) (s *cms.Story, err error) {
 	a := actorOf(ctx)
 	var out storyRow
 	err = db.txSlug(ctx, u.Slug != nil && strings.TrimSpace(*u.Slug) == "", func(tx *gorm.DB) error {
@@ -301,8 +307,8 @@ func (db *DB) UpdateStory(ctx context.Context, id int64, u cms.StoryUpdate) (s *
 			return err
 		}
 		out = *fresh
-		return db.audit(tx, a, event{action: "story.update", object: object("story", id), before: before,
-			after: out.toCMS(), detail: "version " + itoa(int64(out.Version))})
+		return db.audit(tx, a, event{action: action, object: object("story", id), before: before,
+			after: out.toCMS(), detail: note + "version " + itoa(int64(out.Version))})
 	})
 	if errors.Is(err, errStale) {
 		return nil, db.staleStory(ctx, id)

@@ -32,7 +32,11 @@ func (db *DB) ApplyAction(ctx context.Context, id int64, req cms.ActionRequest) 
 		if err != nil {
 			return err
 		}
-		out, err = db.transition(tx, row, req.Action, next, a, req.Comment)
+		override, err := wordingGate(tx, row, req, cur, next, stages)
+		if err != nil {
+			return err
+		}
+		out, err = db.transition(tx, row, req.Action, next, a, req.Comment, override)
 		return err
 	})
 	if errors.Is(err, errStale) {
@@ -68,7 +72,7 @@ func reviewStages(tx *gorm.DB) (int, error) {
 // transition writes the outcome next of action on row: the story's state,
 // what readers see, a sign-off and an audit event. A publish whose
 // publish_at lies ahead only schedules the story.
-func (db *DB) transition(tx *gorm.DB, row *storyRow, action cms.Action, next cms.WorkflowState, a actor, comment string) (*storyRow, error) {
+func (db *DB) transition(tx *gorm.DB, row *storyRow, action cms.Action, next cms.WorkflowState, a actor, comment, override string) (*storyRow, error) {
 	now := db.now()
 	before := row.toCMS()
 	from := row.Status
@@ -121,7 +125,7 @@ func (db *DB) transition(tx *gorm.DB, row *storyRow, action cms.Action, next cms
 	}
 	so := signOffRow{
 		StoryID: row.ID, Version: row.Version, Action: string(action), FromStatus: from, ToStatus: fresh.Status,
-		Stage: row.ReviewStage, ActorID: a.id, ActorName: a.name, Comment: comment, CreatedAt: now,
+		Stage: row.ReviewStage, ActorID: a.id, ActorName: a.name, Comment: comment, Override: override, CreatedAt: now,
 	}
 	if err := tx.Create(&so).Error; err != nil {
 		return nil, err
@@ -129,6 +133,9 @@ func (db *DB) transition(tx *gorm.DB, row *storyRow, action cms.Action, next cms
 	detail := string(from) + " → " + fresh.Status
 	if comment != "" {
 		detail += "：" + comment
+	}
+	if override != "" {
+		detail += "；越过严重差错检查，原因：" + override
 	}
 	if err := db.audit(tx, a, event{action: "story." + string(action), object: object("story", row.ID),
 		before: before, after: fresh.toCMS(), detail: detail}); err != nil {
@@ -157,6 +164,9 @@ func (db *DB) setLive(tx *gorm.DB, id int64, version int, publishedAt, now time.
 			return err
 		}
 	}
+	if err := indexLive(tx, id, &rev); err != nil {
+		return err
+	}
 	return recordSlug(tx, id, rev.Slug, now)
 }
 
@@ -181,6 +191,9 @@ func tagRows(id int64, tags []string, publishedAt time.Time) []tagRow {
 // clearLive removes story id from what readers see; its slug history stays.
 func clearLive(tx *gorm.DB, id int64) error {
 	if err := tx.Where("story_id = ?", id).Delete(&tagRow{}).Error; err != nil {
+		return err
+	}
+	if err := unindexLive(tx, id); err != nil {
 		return err
 	}
 	return tx.Where("story_id = ?", id).Delete(&liveRow{}).Error
@@ -224,7 +237,7 @@ func (db *DB) PublishDue(ctx context.Context) (ids []int64, err error) {
 			default:
 				return nil // another process got there first
 			}
-			if _, err := db.transition(tx, row, action, next, systemActor, "定时"+actionLabel(action)); err != nil {
+			if _, err := db.transition(tx, row, action, next, systemActor, "定时"+actionLabel(action), ""); err != nil {
 				return err
 			}
 			if action == cms.ActionUnpublish {

@@ -36,6 +36,8 @@ type errorDetail struct {
 	// Current is the current state of the object on a conflict.
 	Current        any `json:"current,omitempty"`
 	CurrentVersion int `json:"current_version,omitempty"`
+	// Details are structured findings, e.g. the wording hits blocking an approval.
+	Details any `json:"details,omitempty"`
 }
 
 // writeError answers with err in the error shape. Internal errors are logged
@@ -54,6 +56,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 	if errors.As(err, &e) && status < 500 {
 		body.Error.Fields = e.Fields
 		body.Error.Current = e.Current
+		body.Error.Details = e.Details
 		switch cur := e.Current.(type) {
 		case *cms.Story:
 			body.Error.CurrentVersion = cur.Version

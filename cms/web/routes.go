@@ -18,10 +18,12 @@ func (s *Server) registerRoutes() {
 
 	api := e.Group("/api/v1")
 	api.POST("/auth/login", s.handleLogin)
+	api.GET("/openapi.json", s.cors, s.handleOpenAPI)
+	api.OPTIONS("/openapi.json", s.cors, s.handlePreflight)
 
-	s.registerContentRoutes(api.Group("/content"))
+	s.registerContentRoutes(api.Group("/content", s.cors, s.limitContent))
 
-	staff := api.Group("", s.authenticate)
+	staff := api.Group("", s.authenticate, s.noteContentChange)
 	staff.POST("/auth/logout", s.handleLogout)
 	staff.GET("/auth/me", s.handleMe)
 	s.registerStoryRoutes(staff)
@@ -29,6 +31,10 @@ func (s *Server) registerRoutes() {
 	s.registerMediaRoutes(staff)
 	s.registerBuildRoutes(staff)
 	s.registerAdminRoutes(staff)
+	s.registerReviewRoutes(staff)
+
+	// Signed, expiring preview links of unpublished versions; noindex.
+	e.GET("/preview/:token", s.handlePreview)
 
 	e.GET("/media/:hash/:file", s.handleMediaFile)
 	e.HEAD("/media/:hash/:file", s.handleMediaFile)
@@ -52,6 +58,16 @@ func (s *Server) registerContentRoutes(g *gin.RouterGroup) {
 	g.GET("/tags", s.handleContentTags)
 	g.GET("/pages", s.handleContentPages)
 	g.GET("/site", s.handleContentSite)
+	g.GET("/projects/:slug", s.handleContentProject)
+	g.HEAD("/stories", s.handleContentStories)
+	g.HEAD("/stories/:slug", s.handleContentStory)
+	g.HEAD("/projects", s.handleContentProjects)
+	g.HEAD("/projects/:slug", s.handleContentProject)
+	g.HEAD("/tags", s.handleContentTags)
+	g.HEAD("/pages", s.handleContentPages)
+	g.HEAD("/site", s.handleContentSite)
+	g.OPTIONS("/*path", s.handlePreflight) // CORS preflight, answered by s.cors
+	g.GET("/wechat/signature", s.handleWechatSignature(newJSSDK(s.cfg.Settings, nil)))
 }
 
 func (s *Server) registerStoryRoutes(g *gin.RouterGroup) {
@@ -65,6 +81,19 @@ func (s *Server) registerStoryRoutes(g *gin.RouterGroup) {
 	g.POST("/stories/:id/actions/:action", s.handleStoryAction)
 	g.GET("/stories/:id/share", s.handleStoryShare)
 	g.GET("/stories/:id/qr.png", s.handleStoryQR)
+}
+
+func (s *Server) registerReviewRoutes(g *gin.RouterGroup) {
+	g.GET("/review/inbox", s.handleReviewInbox)
+	g.GET("/stories/:id/diff", s.handleStoryDiff)
+	g.POST("/stories/:id/revisions/:version/restore", s.handleStoryRestore)
+	g.GET("/stories/:id/check", s.handleStoryCheck)
+	g.POST("/stories/:id/preview", s.handleStoryPreviewLink)
+	admin := s.requireRole(cms.RoleAdmin)
+	g.GET("/dictionary", s.handleDictionaryList)
+	g.POST("/dictionary", admin, s.handleDictionaryCreate)
+	g.PATCH("/dictionary/:id", admin, s.handleDictionaryUpdate)
+	g.DELETE("/dictionary/:id", admin, s.handleDictionaryDelete)
 }
 
 func (s *Server) registerProjectRoutes(g *gin.RouterGroup) {
@@ -105,6 +134,9 @@ func (s *Server) registerAdminRoutes(g *gin.RouterGroup) {
 	g.PUT("/pages/:id", admin, s.handlePageSave)
 	g.DELETE("/pages/:id", admin, s.handlePageDelete)
 	g.GET("/audit", admin, s.handleAuditList)
+	g.GET("/apikeys", admin, s.handleAPIKeyList)
+	g.POST("/apikeys", admin, s.handleAPIKeyCreate)
+	g.DELETE("/apikeys/:id", admin, s.handleAPIKeyRevoke)
 }
 
 // handleNoRoute sends API misses a JSON 404 and everything else to the

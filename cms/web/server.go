@@ -30,6 +30,15 @@ type Config struct {
 	Content   cms.ContentService
 	Publisher cms.Publisher
 
+	// The editorial workflow: revisions, review inbox, wording dictionary
+	// and checks, and previews signed with PreviewKey (kept server-side).
+	Revisions  cms.RevisionService
+	Review     cms.ReviewService
+	Dictionary cms.DictionaryService
+	Checks     cms.CheckService
+	Previewer  cms.Previewer
+	PreviewKey []byte
+
 	// MediaFiles and MediaProcessor form the upload pipeline.
 	MediaFiles     media.Storage
 	MediaProcessor *media.Processor
@@ -49,6 +58,25 @@ type Config struct {
 	MaxUploadBytes int64
 	// TrustedProxies lists proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
+
+	// The content delivery API (content.go, cache.go, ratelimit.go, cors.go).
+	// ContentVersion keys the memory cache; nil turns that cache off.
+	ContentVersion cms.ContentVersionService
+	APIKeys        cms.APIKeyService
+	// ContentVersionMaxAge bounds how long a change made by another process
+	// (an import, another replica) takes to reach the cache; default 1s.
+	ContentVersionMaxAge time.Duration
+	// ContentCacheBytes bounds the memory cache; default 64 MiB.
+	ContentCacheBytes int
+	// ContentMaxAge is the Cache-Control max-age of content answers; default 30s.
+	ContentMaxAge time.Duration
+	// ContentRate limits anonymous content reads per client address, in
+	// requests a second with bursts of ContentBurst (default 4×); 0 = no limit.
+	ContentRate  float64
+	ContentBurst int
+	// CORSOrigins lists the origins whose pages may read the content API
+	// from a browser; "*" allows any, none turns CORS off.
+	CORSOrigins []string
 }
 
 // Server is the HTTP server.
@@ -58,6 +86,8 @@ type Server struct {
 	engine  *gin.Engine
 	limiter *loginLimiter
 	closing atomic.Bool
+
+	contentState // content delivery: cache, limits, CORS (content_server.go)
 }
 
 // New returns a server with every route registered.
@@ -76,6 +106,7 @@ func New(cfg Config) *Server {
 	}
 	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter()}
+	s.contentState = newContentState(cfg)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false

@@ -196,6 +196,8 @@ func (s *Server) handleStorySignOffs(c *gin.Context) {
 
 type actionRequest struct {
 	Comment string `json:"comment"`
+	// Override is the reason for passing serious wording hits (final stage only).
+	Override string `json:"override"`
 }
 
 func (s *Server) handleStoryAction(c *gin.Context) {
@@ -227,10 +229,19 @@ func (s *Server) handleStoryAction(c *gin.Context) {
 			return
 		}
 	}
-	st, err := s.cfg.Stories.ApplyAction(ctx, id, cms.ActionRequest{Action: action, Comment: req.Comment})
+	st, err := s.cfg.Stories.ApplyAction(ctx, id, cms.ActionRequest{Action: action, Comment: req.Comment, Override: req.Override})
 	if err != nil {
 		s.writeError(c, err)
 		return
+	}
+	resp := actionResponse{Story: st}
+	if action == cms.ActionSubmit && s.cfg.Checks != nil {
+		// Findings are advice at this point; a failed check must not fail the submit.
+		if hits, err := s.cfg.Checks.CheckStory(ctx, id); err != nil {
+			s.log.Warn("wording check after submit", "story", id, "err", err)
+		} else {
+			resp.Warnings = hits
+		}
 	}
 	if action == cms.ActionPublish || action == cms.ActionUnpublish {
 		b, err := s.enqueue(ctx, string(action)+" story:"+strconv.FormatInt(id, 10))
@@ -240,7 +251,7 @@ func (s *Server) handleStoryAction(c *gin.Context) {
 		}
 		st.BuildID = b.ID
 	}
-	c.JSON(http.StatusOK, st)
+	c.JSON(http.StatusOK, resp)
 }
 
 // enqueue asks the publisher for a build including every change so far.

@@ -1,0 +1,181 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"time"
+
+	"gorm.io/gorm"
+
+	"github.com/huimin/huimin/cms"
+)
+
+var _ cms.DictionaryService = (*DB)(nil)
+
+type dictionaryRow struct {
+	ID         int64
+	Term       string
+	Kind       string
+	Severity   string
+	Suggestion string
+	Note       string
+	Version    int
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+func (dictionaryRow) TableName() string { return "dictionary_terms" }
+
+func (r *dictionaryRow) toCMS() *cms.DictionaryTerm {
+	return &cms.DictionaryTerm{ID: r.ID, Term: r.Term, Kind: cms.TermKind(r.Kind), Severity: cms.Severity(r.Severity),
+		Suggestion: r.Suggestion, Note: r.Note, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+}
+
+func normalizeTerm(t *cms.DictionaryTerm) {
+	t.Term = strings.TrimSpace(t.Term)
+	t.Suggestion = strings.TrimSpace(t.Suggestion)
+	t.Note = strings.TrimSpace(t.Note)
+}
+
+func termConflict() error {
+	msg := "该词条已在词库中"
+	return &cms.Error{Code: cms.ECONFLICT, Message: msg, Fields: map[string]string{"term": msg}}
+}
+
+// termTaken reports whether another entry than self has term.
+func termTaken(tx *gorm.DB, term string, self int64) (bool, error) {
+	var n int64
+	err := tx.Model(&dictionaryRow{}).Where("term = ? AND id <> ?", term, self).Count(&n).Error
+	return n > 0, err
+}
+
+// FindTerms returns the whole dictionary, ordered by term.
+func (db *DB) FindTerms(ctx context.Context) (terms []*cms.DictionaryTerm, err error) {
+	defer cms.Wrap(&err, "FindTerms")
+	rows, err := findTerms(db.read(ctx))
+	if err != nil {
+		return nil, err
+	}
+	terms = make([]*cms.DictionaryTerm, len(rows))
+	for i := range rows {
+		terms[i] = rows[i].toCMS()
+	}
+	return terms, nil
+}
+
+func findTerms(tx *gorm.DB) ([]dictionaryRow, error) {
+	var rows []dictionaryRow
+	err := tx.Order("term, id").Find(&rows).Error
+	return rows, err
+}
+
+// CreateTerm adds t to the dictionary and fills in its id and timestamps.
+func (db *DB) CreateTerm(ctx context.Context, t *cms.DictionaryTerm) (err error) {
+	defer cms.Wrap(&err, "CreateTerm")
+	in := *t
+	normalizeTerm(&in)
+	if err := in.Validate(); err != nil {
+		return err
+	}
+	a := actorOf(ctx)
+	now := db.now()
+	row := dictionaryRow{Term: in.Term, Kind: string(in.Kind), Severity: string(in.Severity),
+		Suggestion: in.Suggestion, Note: in.Note, Version: 1, CreatedAt: now, UpdatedAt: now}
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		if taken, err := termTaken(tx, row.Term, 0); err != nil {
+			return err
+		} else if taken {
+			return termConflict()
+		}
+		if err := tx.Create(&row).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "dictionary.create", object: object("dictionary", row.ID),
+			after: row.toCMS(), detail: row.Term})
+	})
+	if err != nil {
+		return err
+	}
+	*t = *row.toCMS()
+	return nil
+}
+
+// UpdateTerm changes a term when u.Version is current.
+func (db *DB) UpdateTerm(ctx context.Context, id int64, u cms.DictionaryUpdate) (t *cms.DictionaryTerm, err error) {
+	defer cms.Wrap(&err, "UpdateTerm(%d)", id)
+	a := actorOf(ctx)
+	var out dictionaryRow
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		var row dictionaryRow
+		if err := tx.Take(&row, id).Error; err != nil {
+			return notFound(err, "词条不存在")
+		}
+		if row.Version != u.Version {
+			return errStale
+		}
+		before := row.toCMS()
+		next := row.toCMS()
+		u.Apply(next)
+		normalizeTerm(next)
+		if err := next.Validate(); err != nil {
+			return err
+		}
+		if taken, err := termTaken(tx, next.Term, id); err != nil {
+			return err
+		} else if taken {
+			return termConflict()
+		}
+		out = dictionaryRow{ID: id, Term: next.Term, Kind: string(next.Kind), Severity: string(next.Severity),
+			Suggestion: next.Suggestion, Note: next.Note, Version: row.Version + 1, CreatedAt: row.CreatedAt,
+			UpdatedAt: db.now()}
+		res := tx.Model(&dictionaryRow{}).Where("id = ? AND version = ?", id, u.Version).Updates(map[string]any{
+			"term": out.Term, "kind": out.Kind, "severity": out.Severity, "suggestion": out.Suggestion,
+			"note": out.Note, "version": out.Version, "updated_at": out.UpdatedAt,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errStale
+		}
+		return db.audit(tx, a, event{action: "dictionary.update", object: object("dictionary", id),
+			before: before, after: out.toCMS(), detail: out.Term})
+	})
+	if errors.Is(err, errStale) {
+		cur, ferr := db.findTerm(ctx, id)
+		if ferr != nil {
+			return nil, ferr
+		}
+		return nil, &cms.Error{Code: cms.ECONFLICT, Message: "词条已被他人修改，请刷新后再试", Current: cur}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out.toCMS(), nil
+}
+
+func (db *DB) findTerm(ctx context.Context, id int64) (*cms.DictionaryTerm, error) {
+	var row dictionaryRow
+	if err := db.read(ctx).Take(&row, id).Error; err != nil {
+		return nil, notFound(err, "词条不存在")
+	}
+	return row.toCMS(), nil
+}
+
+// DeleteTerm removes a term.
+func (db *DB) DeleteTerm(ctx context.Context, id int64) (err error) {
+	defer cms.Wrap(&err, "DeleteTerm(%d)", id)
+	a := actorOf(ctx)
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		var row dictionaryRow
+		if err := tx.Take(&row, id).Error; err != nil {
+			return notFound(err, "词条不存在")
+		}
+		if err := tx.Delete(&dictionaryRow{}, id).Error; err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "dictionary.delete", object: object("dictionary", id),
+			before: row.toCMS(), detail: row.Term})
+	})
+}

@@ -1,0 +1,85 @@
+package web
+
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huimin/huimin/cms"
+)
+
+type termRequest struct {
+	Term       string       `json:"term"`
+	Kind       cms.TermKind `json:"kind"`
+	Severity   cms.Severity `json:"severity"`
+	Suggestion string       `json:"suggestion"`
+	Note       string       `json:"note"`
+}
+
+type termUpdateRequest struct {
+	cms.DictionaryUpdate
+}
+
+func (r *termUpdateRequest) Valid() map[string]string {
+	if r.Version < 1 {
+		return map[string]string{"version": "缺少版本号（version）"}
+	}
+	return nil
+}
+
+func (s *Server) handleDictionaryList(c *gin.Context) {
+	terms, err := s.cfg.Dictionary.FindTerms(c.Request.Context())
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, newList(terms, len(terms), cms.Page{}))
+}
+
+func (s *Server) handleDictionaryCreate(c *gin.Context) {
+	var req termRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	t := &cms.DictionaryTerm{Term: req.Term, Kind: req.Kind, Severity: req.Severity, Suggestion: req.Suggestion, Note: req.Note}
+	if err := s.cfg.Dictionary.CreateTerm(c.Request.Context(), t); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Header("Location", "/api/v1/dictionary/"+strconv.FormatInt(t.ID, 10))
+	c.JSON(http.StatusCreated, t)
+}
+
+func (s *Server) handleDictionaryUpdate(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	var req termUpdateRequest
+	if err := s.decode(c, &req); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	t, err := s.cfg.Dictionary.UpdateTerm(c.Request.Context(), id, req.DictionaryUpdate)
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.JSON(http.StatusOK, t)
+}
+
+func (s *Server) handleDictionaryDelete(c *gin.Context) {
+	id, err := idParam(c, "id")
+	if err != nil {
+		s.writeError(c, err)
+		return
+	}
+	if err := s.cfg.Dictionary.DeleteTerm(c.Request.Context(), id); err != nil {
+		s.writeError(c, err)
+		return
+	}
+	c.Status(http.StatusNoContent)
+}

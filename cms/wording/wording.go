@@ -1,0 +1,281 @@
+// Package wording finds wrong, forbidden and sensitive wording in stories
+// with an Aho-Corasick automaton over the admin-maintained dictionary, and
+// runs the form checks an editor must see before submit and publish: alt
+// text of images, the lengths WeChat shows, links to the site's own pages.
+// It knows nothing of storage: callers pass the texts and lookups in.
+package wording
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
+
+	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/markup"
+)
+
+// Matcher finds dictionary terms in text. It is immutable and safe for
+// concurrent use.
+type Matcher struct {
+	ac    ahocorasick.AhoCorasick
+	terms []*cms.DictionaryTerm
+}
+
+// NewMatcher builds the automaton for terms. Blank terms are ignored; of two
+// overlapping terms the longer one that starts first wins, so "残废人" is
+// reported once rather than also as "残废".
+func NewMatcher(terms []*cms.DictionaryTerm) *Matcher {
+	m := &Matcher{}
+	var patterns []string
+	for _, t := range terms {
+		if p := strings.TrimSpace(t.Term); p != "" {
+			m.terms = append(m.terms, t)
+			patterns = append(patterns, p)
+		}
+	}
+	if len(patterns) > 0 {
+		b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
+			AsciiCaseInsensitive: true,
+			MatchKind:            ahocorasick.LeftMostLongestMatch,
+			DFA:                  true,
+		})
+		m.ac = b.Build(patterns)
+	}
+	return m
+}
+
+// Find returns a hit for every dictionary term in text, in order, with its
+// position counted in runes.
+func (m *Matcher) Find(field, text string) []cms.Hit {
+	if len(m.terms) == 0 || text == "" {
+		return nil
+	}
+	var hits []cms.Hit
+	// Byte offsets become rune offsets incrementally: matches come in order.
+	bytePos, runePos := 0, 0
+	for _, match := range m.ac.FindAll(text) {
+		t := m.terms[match.Pattern()]
+		runePos += utf8.RuneCountInString(text[bytePos:match.Start()])
+		bytePos = match.Start()
+		found := text[match.Start():match.End()]
+		hits = append(hits, cms.Hit{
+			Check: cms.CheckDictionary, Field: field, Position: runePos,
+			Length: utf8.RuneCountInString(found), Term: t.Term, Kind: t.Kind, Severity: t.Severity,
+			Suggestion: t.Suggestion, Message: termMessage(t), Context: around(text, match.Start(), match.End()),
+		})
+	}
+	return hits
+}
+
+func termMessage(t *cms.DictionaryTerm) string {
+	var msg string
+	switch t.Kind {
+	case cms.TermError:
+		msg = fmt.Sprintf("“%s”是常见差错", t.Term)
+	case cms.TermForbidden:
+		msg = fmt.Sprintf("“%s”为不规范或禁用表述", t.Term)
+	default:
+		msg = fmt.Sprintf("“%s”为敏感表述，请核实", t.Term)
+	}
+	if t.Suggestion != "" {
+		msg += fmt.Sprintf("，应为“%s”", t.Suggestion)
+	}
+	if t.Note != "" {
+		msg += "（" + t.Note + "）"
+	}
+	return msg
+}
+
+// around returns up to 10 characters either side of text[start:end].
+func around(text string, start, end int) string {
+	const n = 10
+	i := start
+	for k := 0; k < n && i > 0; k++ {
+		_, size := utf8.DecodeLastRuneInString(text[:i])
+		i -= size
+	}
+	j := end
+	for k := 0; k < n && j < len(text); k++ {
+		_, size := utf8.DecodeRuneInString(text[j:])
+		j += size
+	}
+	return strings.ReplaceAll(text[i:j], "\n", " ")
+}
+
+// Image is an image a story shows, with the texts that describe it.
+type Image struct {
+	Field   string // "cover", "media:12", "body.img[1]"
+	MediaID int64
+	Alt     string
+	HasAlt  bool // false when the image has no alt text at all
+	Caption string
+}
+
+// Story is what of a story the checks read.
+type Story struct {
+	Title      string
+	ShareTitle string
+	Summary    string
+	Body       string // sanitised HTML
+	// Images are the cover and the media-library images the body uses, with
+	// their library alt text and caption.
+	Images []Image
+	// Host is the host of the site's base URL: absolute links to it count
+	// as links to the site's own pages.
+	Host string
+}
+
+// Links answers whether a path of the site's own ("/stories/x/") exists.
+type Links func(path string) bool
+
+// Check runs every check on s and returns the hits ordered by field and
+// position. linkOK may be nil to skip the link check.
+func Check(s Story, m *Matcher, linkOK Links) []cms.Hit {
+	var hits []cms.Hit
+	texts := []struct{ field, text string }{
+		{"title", s.Title}, {"share_title", s.ShareTitle}, {"summary", s.Summary}, {"body", markup.Text(s.Body)},
+	}
+	for _, img := range s.Images {
+		texts = append(texts, struct{ field, text string }{img.Field + ".alt", img.Alt},
+			struct{ field, text string }{img.Field + ".caption", img.Caption})
+	}
+	for i, img := range BodyImages(s.Body) {
+		texts = append(texts, struct{ field, text string }{fmt.Sprintf("body.img[%d].alt", i+1), img.Alt})
+	}
+	for _, t := range texts {
+		hits = append(hits, m.Find(t.field, t.text)...)
+	}
+
+	if n := utf8.RuneCountInString(s.ShareTitle); n > cms.MaxShareTitleRunes {
+		hits = append(hits, cms.Hit{Check: cms.CheckShareTitle, Field: "share_title", Position: cms.MaxShareTitleRunes,
+			Length: n - cms.MaxShareTitleRunes, Severity: cms.SeverityWarning,
+			Message: fmt.Sprintf("分享标题有%d个字，超过%d个字会被微信截断", n, cms.MaxShareTitleRunes)})
+	}
+	if n := utf8.RuneCountInString(s.Summary); n > cms.MaxSummaryRunes {
+		hits = append(hits, cms.Hit{Check: cms.CheckSummary, Field: "summary", Position: cms.MaxSummaryRunes,
+			Length: n - cms.MaxSummaryRunes, Severity: cms.SeverityWarning,
+			Message: fmt.Sprintf("摘要有%d个字，超过%d个字", n, cms.MaxSummaryRunes)})
+	}
+	for _, img := range s.Images {
+		if strings.TrimSpace(img.Alt) == "" {
+			hits = append(hits, cms.Hit{Check: cms.CheckImageAlt, Field: img.Field + ".alt", Severity: cms.SeverityWarning,
+				Message: "图片缺少替代文字（供读屏软件朗读，发布前应补充）"})
+		}
+	}
+	for i, img := range BodyImages(s.Body) {
+		if strings.TrimSpace(img.Alt) == "" {
+			hits = append(hits, cms.Hit{Check: cms.CheckImageAlt, Field: fmt.Sprintf("body.img[%d].alt", i+1),
+				Severity: cms.SeverityWarning, Message: fmt.Sprintf("正文第%d张图片缺少替代文字（供读屏软件朗读，发布前应补充）", i+1)})
+		}
+	}
+	if linkOK != nil {
+		for _, l := range OwnLinksFor(s.Body, s.Host) {
+			if !linkOK(l) {
+				hits = append(hits, cms.Hit{Check: cms.CheckLink, Field: "body", Term: l, Severity: cms.SeverityWarning,
+					Message: fmt.Sprintf("正文链接 %s 指向本站不存在的页面", l)})
+			}
+		}
+	}
+	sort.SliceStable(hits, func(i, j int) bool {
+		if fieldRank(hits[i].Field) != fieldRank(hits[j].Field) {
+			return fieldRank(hits[i].Field) < fieldRank(hits[j].Field)
+		}
+		return hits[i].Position < hits[j].Position
+	})
+	return hits
+}
+
+func fieldRank(f string) int {
+	for i, p := range []string{"title", "share_title", "summary", "body", "cover"} {
+		if f == p || strings.HasPrefix(f, p+".") {
+			return i
+		}
+	}
+	return 10
+}
+
+var (
+	imgTag  = regexp.MustCompile(`(?is)<img\b[^>]*>`)
+	altAttr = regexp.MustCompile(`(?is)\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
+	midAttr = regexp.MustCompile(`(?is)\bdata-media-id\s*=\s*["']?([0-9]+)`)
+	hrefRe  = regexp.MustCompile(`(?is)<a\b[^>]*\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')`)
+)
+
+// BodyImage is an <img> of a story body.
+type BodyImage struct {
+	MediaID int64 // from data-media-id; 0 for other images
+	Alt     string
+}
+
+// BodyImages returns the images of an HTML body in order.
+func BodyImages(body string) []BodyImage {
+	var out []BodyImage
+	for _, tag := range imgTag.FindAllString(body, -1) {
+		var img BodyImage
+		if m := altAttr.FindStringSubmatch(tag); m != nil {
+			img.Alt = unescape(m[1] + m[2] + m[3])
+		}
+		if m := midAttr.FindStringSubmatch(tag); m != nil {
+			img.MediaID, _ = strconv.ParseInt(m[1], 10, 64)
+		}
+		out = append(out, img)
+	}
+	return out
+}
+
+func unescape(s string) string { return markup.Text(s) }
+
+// OwnLinks returns the distinct site paths under /stories/, /projects/ and
+// /s/ that body links to with relative URLs, in order. Absolute links to
+// the site are given as paths by OwnLinksFor.
+func OwnLinks(body string) []string { return OwnLinksFor(body, "") }
+
+// OwnLinksFor is OwnLinks that also counts absolute links to host (the
+// host of the site's base URL) as the site's own.
+func OwnLinksFor(body, host string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, m := range hrefRe.FindAllStringSubmatch(body, -1) {
+		raw := strings.TrimSpace(unescape(m[1] + m[2]))
+		u, err := url.Parse(raw)
+		if err != nil {
+			continue
+		}
+		if u.Host != "" && (host == "" || !strings.EqualFold(u.Host, host)) {
+			continue
+		}
+		if u.Scheme != "" && u.Scheme != "http" && u.Scheme != "https" {
+			continue
+		}
+		p := u.Path
+		if !strings.HasPrefix(p, "/stories/") && !strings.HasPrefix(p, "/projects/") && !strings.HasPrefix(p, "/s/") {
+			continue
+		}
+		if !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
+// SplitOwnPath splits a site path into its section ("stories", "projects",
+// "s") and the first segment after it ("" for the section page itself).
+func SplitOwnPath(p string) (section, name string) {
+	parts := strings.Split(strings.Trim(p, "/"), "/")
+	section = parts[0]
+	if len(parts) > 1 {
+		name = parts[1]
+	}
+	// Pagination of a section ("/stories/page/2/") is the section itself.
+	if name == "page" {
+		name = ""
+	}
+	return section, name
+}
