@@ -85,3 +85,34 @@ function localMidnight(ymd, addDays) {
   const [y, m, d] = ymd.split('-').map(Number)
   return new Date(y, m - 1, d + addDays)
 }
+
+// Build reasons are the server's log words ("publish story:12",
+// "media.update media:3"). buildReason maps the known ones to a message key
+// under builds.reasons and what they name ("#12"); an unknown reason comes
+// back with an empty key, to be shown as it is.
+const REASON_KEYS = {
+  startup: 'startup',
+  manual: 'manual',
+  publish: 'publish',
+  unpublish: 'unpublish',
+  schedule: 'schedule',
+  'media.update': 'mediaUpdate',
+  'project.create': 'projectCreate',
+  'project.update': 'projectUpdate',
+  'project.delete': 'projectDelete',
+  'brand.update': 'brandUpdate',
+  'page.save': 'pageSave',
+  'page.delete': 'pageDelete',
+}
+
+export function buildReason(reason) {
+  const s = (reason || '').trim()
+  const [head, ...rest] = s.split(/\s+/)
+  const key = REASON_KEYS[head]
+  if (!key) return { key: '', what: s }
+  const what = rest.join(' ')
+    .replace(/^rebuild by\s*/, '')
+    .replace(/\b(?:story|media):(\d+)/g, '#$1')
+    .replace(/(#\d+) (?=#)/g, '$1、')
+  return { key, what }
+}
