@@ -27,8 +27,9 @@ test: admin
 	$(GO) test -count=1 -timeout 45m ./...
 
 ## bench: the performance benchmarks that print the ratios DESIGN.md names
-bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./cms/media/
+bench:
+	$(GO) test -run '^$$' -bench VersusVips -benchtime 1x ./cms/media/
+	$(GO) test -run '^$$' -bench BenchmarkContentAPI -benchtime 1x ./cms/web/
 
 clean:
 	rm -rf huimin cms/admin/dist/assets cms/admin/dist/index.html
