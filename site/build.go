@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,13 +39,23 @@ const keepBuilds = 3
 
 type buildResult struct {
 	pages        int
-	changed      int // content files written or removed by the export
+	changed      int // content and extra files written or removed by the export
+	full         bool
 	export, hugo time.Duration
 }
 
-// build exports the content and renders it into a fresh directory, then
-// makes that directory live. On error the previous build stays live.
-func (s *Site) build(ctx context.Context, b *cms.Build) (res buildResult, err error) {
+// fullEvery is how many in-place updates a build directory takes before the
+// next build is a full one again. Each update is checked against the full
+// build's rules as it is applied; the full build is the belt to those
+// braces, and starts a fresh directory.
+const fullEvery = 500
+
+// build exports the content and renders it. A full build renders every
+// page into a fresh directory and then makes that directory live; an
+// incremental one renders only the pages whose files the export changed
+// and replaces them in the live directory one by one (incremental.go). On
+// error the site being served stays as it was.
+func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResult, err error) {
 	unlock, err := s.lock.Lock()
 	if err != nil {
 		return res, fmt.Errorf("acquiring build lock: %w", err)
@@ -54,21 +66,56 @@ func (s *Site) build(ctx context.Context, b *cms.Build) (res buildResult, err er
 	if err != nil {
 		return res, err
 	}
-
-	t := time.Now()
-	ex, err := s.export(ctx)
+	projHash, err := s.projectHash(proj)
 	if err != nil {
 		return res, err
 	}
-	res.export, res.changed = time.Since(t), ex.changed
 
+	base := s.base
+	if o := s.live.Load(); base != nil && (o == nil || o.name != base.name) {
+		base = nil // another process's build went live: start afresh
+	}
+	full := b.Full || h == nil || base == nil || base.proj != projHash || base.updates >= fullEvery
+	if full {
+		s.base = nil
+		if base == nil || s.exp == nil || s.exp.model.stories == nil {
+			s.exp = nil // the content directory may have been written by another process
+		}
+		h = nil
+	}
+
+	t := time.Now()
+	ch, err := s.exportContent(ctx, h)
+	if err != nil {
+		// Some files may be written and not rendered: start afresh.
+		s.base, s.exp = nil, nil
+		return res, err
+	}
+	res.export, res.changed = time.Since(t), ch.count()
+
+	t = time.Now()
+	defer func() { res.hugo = time.Since(t) }()
+	if !full && ch.overlay {
+		full = true // settings or navigation changed: every page shows them
+	}
+	if !full {
+		res.pages, err = s.update(ctx, proj, base, ch)
+		if err == nil || !errors.Is(err, errNeedFull) {
+			if err != nil {
+				s.base = nil // the live directory may be half updated: next time, a full build
+			}
+			return res, err
+		}
+		s.log.Info("incremental build not possible; building in full", "build", b.ID, "why", err)
+		s.base = nil
+	}
+	res.full = true
 	out, err := s.newOutput(b.ID)
 	if err != nil {
 		return res, err
 	}
-	t = time.Now()
-	res.pages, err = s.hugo(proj, out.dir)
-	res.hugo = time.Since(t)
+	var m *manifest
+	res.pages, m, err = s.hugo(proj, out.dir, ch)
 	if err != nil {
 		if rmErr := os.RemoveAll(out.dir); rmErr != nil {
 			s.log.Error("removing failed build", "dir", out.dir, "err", rmErr)
@@ -79,7 +126,11 @@ func (s *Site) build(ctx context.Context, b *cms.Build) (res buildResult, err er
 		// The handler serves the new build already; only the symlink is stale.
 		s.log.Error("updating current symlink", "err", err)
 	}
+	s.base = &liveBase{name: out.name, dir: out.dir, proj: projHash, files: m}
 	s.pruneBuilds()
+	// Hugo's pages are garbage now; give the memory back rather than hold
+	// it until the next full build.
+	debug.FreeOSMemory()
 	return res, nil
 }
 
@@ -138,13 +189,15 @@ func (s *Site) pruneBuilds() {
 }
 
 // hugo renders the project with the exported content into outDir and
-// returns the number of pages rendered.
-func (s *Site) hugo(proj, outDir string) (int, error) {
+// returns the number of pages rendered and which content file made which
+// output file.
+func (s *Site) hugo(proj, outDir string, ch *changes) (int, *manifest, error) {
 	cfgFile, err := projectConfig(proj)
 	if err != nil {
-		return 0, err
+		return 0, nil, err
 	}
-	return runHugo(hugoRun{
+	var m *manifest
+	pages, err := runHugoWith(hugoRun{
 		proj:        proj,
 		configFiles: []string{cfgFile, s.path(overlayName)},
 		outDir:      outDir,
@@ -152,7 +205,19 @@ func (s *Site) hugo(proj, outDir string) (int, error) {
 		resourceDir: s.path("resources"),
 		cacheDir:    s.path("cache"),
 		log:         s.log,
+	}, func(h *hugolib.HugoSites, rec *outputRecorder) error {
+		m = newManifest(h, rec, ch, nil)
+		return nil
 	})
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := m.check(outDir, s.staticFiles(proj)); err != nil {
+		// Publishing would leave such files behind when their page goes.
+		s.log.Warn("pages of the full build not accounted for; builds will be full", "err", err)
+		m.unsafe = true
+	}
+	return pages, m, nil
 }
 
 type hugoRun struct {
@@ -162,9 +227,14 @@ type hugoRun struct {
 	resourceDir string
 	cacheDir    string
 	log         *slog.Logger
+	noStatic    bool // do not copy static files
 }
 
-func runHugo(r hugoRun) (pages int, err error) {
+func runHugo(r hugoRun) (pages int, err error) { return runHugoWith(r, nil) }
+
+// runHugoWith builds like runHugo and then calls after, if set, with the
+// built sites.
+func runHugoWith(r hugoRun, after func(*hugolib.HugoSites, *outputRecorder) error) (pages int, err error) {
 	// A panic in Hugo must fail this build, not take the server down.
 	defer func() {
 		if p := recover(); p != nil {
@@ -198,9 +268,12 @@ func runHugo(r hugoRun) (pages int, err error) {
 	if err != nil {
 		return 0, err
 	}
+	fs := hugofs.NewFrom(hugofs.Os, configs.LoadingInfo.BaseConfig)
+	rec := newOutputRecorder(fs.PublishDir, "/")
+	fs.PublishDir = rec // pages and assets; static files go to PublishDirStatic
 	h, err := hugolib.NewHugoSites(deps.DepsCfg{
 		Configs:  configs,
-		Fs:       hugofs.NewFrom(hugofs.Os, configs.LoadingInfo.BaseConfig),
+		Fs:       fs,
 		LogLevel: logger.Level(),
 		StdOut:   hlog,
 		StdErr:   hlog,
@@ -209,11 +282,16 @@ func runHugo(r hugoRun) (pages int, err error) {
 		return 0, err
 	}
 	defer h.Close()
+	if u, err := url.Parse(h.Sites[0].BaseURL()); err == nil && u.Path != "" {
+		rec.basePath = u.Path
+	}
 
 	// Build renders pages only; like the hugo command, copy static files first
 	// so rendered pages win over a static file of the same name.
-	if err := copyStatic(h); err != nil {
-		return 0, fmt.Errorf("copying static files: %w", err)
+	if !r.noStatic {
+		if err := copyStatic(h); err != nil {
+			return 0, fmt.Errorf("copying static files: %w", err)
+		}
 	}
 	err = h.Build(hugolib.BuildCfg{NoBuildLock: true})
 	if err == nil && h.NumLogErrors() > 0 {
@@ -228,6 +306,11 @@ func runHugo(r hugoRun) (pages int, err error) {
 	}
 	for _, st := range h.Sites {
 		pages += int(st.PathSpec.ProcessingStats.Pages)
+	}
+	if after != nil {
+		if err := after(h, rec); err != nil {
+			return 0, err
+		}
 	}
 	return pages, nil
 }
@@ -349,6 +432,7 @@ func (s *Site) pathReplacer() [][2]string {
 	}
 	return append(r,
 		[2]string{s.path("content") + string(filepath.Separator), "content/"},
+		[2]string{s.path(scratchName, "content") + string(filepath.Separator), "content/"},
 		[2]string{s.dir + string(filepath.Separator), ""},
 	)
 }

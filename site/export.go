@@ -3,11 +3,15 @@ package site
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"hash/maphash"
 	"html"
 	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -21,19 +25,29 @@ import (
 // The export writes live content into <DataDir>/site/content, which the
 // build mounts as Hugo's content directory:
 //
-//	_index.html                  home: brand name and slogan; body = brand intro
-//	stories/_index.html          the stories section (/stories/)
-//	stories/<id>.html            a live story at /stories/<slug>/
-//	projects/_index.html         the projects taxonomy page (/projects/)
-//	projects/<slug>/_index.html  a project's term page; body = intro
-//	tags/_index.html             the tags taxonomy page (/tags/)
-//	<slug>.html                  a standing page at /<slug>/
+//	_index.html                      home: brand name and slogan, the latest stories; body = brand intro
+//	stories/_index.html              the stories section (/stories/) with its newest stories
+//	stories/<id>.html                a live story at /stories/<slug>/
+//	projects/_index.html             the projects taxonomy page (/projects/)
+//	projects/<slug>/_index.html      a project's term page with its newest stories; body = intro
+//	tags/_index.html                 the tags taxonomy page (/tags/) with every tag and its count
+//	tags/<key>/_index.html           a tag's term page with its newest stories
+//	archive/<list>/<n>.html          older stories of a list, ten to a page (see model.go)
+//	<slug>.html                      a standing page at /<slug>/
 //
 // Content files are .html with TOML front matter: bodies are HTML sanitised
 // by the CMS on the way in, and Hugo emits .html content as is, whereas
 // Markdown would re-parse it (indentation becomes code blocks, blank lines
 // end HTML blocks). Stories are named by id, not slug, so a re-slug edits a
 // file instead of deleting one and adding another.
+//
+// Every page's file carries what the page shows of other pages: lists carry
+// their stories (as cards), stories their neighbours and related stories,
+// the tags page every tag with its count. A page therefore renders from its
+// own file alone, which is what lets a publish re-render only the files that
+// changed (incremental.go). Files that are not Hugo pages — the sitemap and
+// the search index — are written to <DataDir>/site/extra, which the build
+// publishes as static files.
 //
 // Site settings and the navigation go into a config overlay (site.toml) as
 // params: they change rarely, a change to them means a full build anyway,
@@ -49,6 +63,8 @@ var reservedSlugs = map[string]bool{
 	"stories": true, "projects": true, "tags": true, "s": true, "page": true,
 	"api": true, "admin": true, "media": true, "healthz": true, "css": true,
 	"js": true, "images": true, "assets": true, "index": true, "404": true,
+	"search": true, "qr": true, // the theme's search page and QR codes
+	"archive": true, "sitemap": true,
 }
 
 type homeFront struct {
@@ -58,6 +74,10 @@ type homeFront struct {
 
 type homeParams struct {
 	Brand *brandParams `toml:"brand,omitempty"`
+	// Count is the number of live stories; Latest the newest ones, as many
+	// as the feed shows (the home page shows the first few).
+	Count  int    `toml:"count"`
+	Latest []card `toml:"latest"`
 }
 
 type brandParams struct {
@@ -67,7 +87,16 @@ type brandParams struct {
 }
 
 type sectionFront struct {
-	Title string `toml:"title"`
+	Title  string      `toml:"title"`
+	Params *listParams `toml:"params,omitempty"`
+}
+
+// listParams is what the first page of a list shows: its newest stories,
+// how many there are, and where the older ones are.
+type listParams struct {
+	Count int    `toml:"count"`
+	More  string `toml:"more,omitempty"` // the archive page holding the next older stories
+	Items []card `toml:"items"`
 }
 
 type projectFront struct {
@@ -87,6 +116,58 @@ type projectParams struct {
 	AreaLabel string `toml:"area_label"`
 	Parent    string `toml:"parent,omitempty"` // slug of the parent project of a sub-team
 	Version   int    `toml:"version"`
+	Count     int    `toml:"count"`
+	More      string `toml:"more,omitempty"`
+	Items     []card `toml:"items"`
+}
+
+type tagFront struct {
+	Title  string     `toml:"title"`
+	URL    string     `toml:"url"`
+	Params listParams `toml:"params"`
+}
+
+type tagsFront struct {
+	Title  string     `toml:"title"`
+	Params tagsParams `toml:"params"`
+}
+
+type tagsParams struct {
+	Terms []termLink `toml:"terms"` // most used first
+}
+
+type termLink struct {
+	Name  string `toml:"name"`
+	URL   string `toml:"url"`
+	Count int    `toml:"count"`
+}
+
+// archiveFront is one page of a list's older stories.
+type archiveFront struct {
+	Title  string        `toml:"title"`
+	URL    string        `toml:"url"`
+	Build  buildOptions  `toml:"build"`
+	Params archiveParams `toml:"params"`
+}
+
+type archiveParams struct {
+	List     link      `toml:"list"` // the list's first page
+	Number   int       `toml:"number"`
+	From     time.Time `toml:"from"` // dates of its oldest and newest story
+	To       time.Time `toml:"to"`
+	NewerURL string    `toml:"newer_url"`
+	OlderURL string    `toml:"older_url,omitempty"`
+	Items    []card    `toml:"items"`
+}
+
+type archiveSectionFront struct {
+	Title string       `toml:"title"`
+	Build buildOptions `toml:"build"`
+}
+
+type buildOptions struct {
+	List   string `toml:"list,omitempty"`
+	Render string `toml:"render,omitempty"`
 }
 
 type pageFront struct {
@@ -122,6 +203,12 @@ type storyParams struct {
 	Source     string       `toml:"source,omitempty"`
 	Project    *projectRef  `toml:"project,omitempty"`
 	Cover      *coverParams `toml:"cover,omitempty"`
+	// Newer and Older are the neighbours in the story's project; Related
+	// the stories shown under it. Related is always written, so templates
+	// can tell exported stories from the sample content.
+	Newer   *link  `toml:"newer,omitempty"`
+	Older   *link  `toml:"older,omitempty"`
+	Related []card `toml:"related"`
 }
 
 // projectRef repeats what a story page shows of its project, so rendering a
@@ -154,14 +241,35 @@ type variantParams struct {
 	URL    string `toml:"url"`
 }
 
+// card is a story as lists show it.
+type card struct {
+	URL     string         `toml:"url"`
+	Title   string         `toml:"title"`
+	Date    time.Time      `toml:"date"`
+	Lastmod time.Time      `toml:"lastmod"`
+	Summary string         `toml:"summary,omitempty"` // plain text
+	Author  string         `toml:"author,omitempty"`
+	Project *navLink       `toml:"project,omitempty"`
+	Thumb   *variantParams `toml:"thumb,omitempty"`
+}
+
+type link struct {
+	Title string `toml:"title"`
+	URL   string `toml:"url"`
+}
+
 // overlay is the generated site.toml; it overrides the project's config.
 // Every key is always written, even empty, so no sample value of the
 // project's config.toml reaches the public site.
 type overlay struct {
-	BaseURL string         `toml:"baseURL"`
-	Title   string         `toml:"title"`
-	Params  overlayParams  `toml:"params"`
-	Module  overlayModules `toml:"module"`
+	BaseURL string `toml:"baseURL"`
+	Title   string `toml:"title"`
+	// DisableKinds turns off Hugo's sitemap: the export writes a sitemap
+	// index split into parts (sitemap.go), so a publish rewrites one part
+	// instead of a file listing every page.
+	DisableKinds []string       `toml:"disableKinds"`
+	Params       overlayParams  `toml:"params"`
+	Module       overlayModules `toml:"module"`
 }
 
 type overlayParams struct {
@@ -170,6 +278,7 @@ type overlayParams struct {
 	ICP          string    `toml:"icp"`
 	PoliceRecord string    `toml:"police_record"`
 	GovSiteCode  string    `toml:"gov_site_code"`
+	WechatAppID  string    `toml:"wechat_app_id"` // public; the theme's JS-SDK script runs only when set
 	Nav          navParams `toml:"nav"`
 }
 
@@ -205,121 +314,322 @@ type mount struct {
 
 type exportStats struct {
 	stories int
-	changed int // files written or removed
+	changed int // content and extra files written or removed
 }
 
-// export syncs the content directory with the live content and writes the
-// config overlay. Callers hold the build lock.
-func (s *Site) export(ctx context.Context) (st exportStats, err error) {
-	defer cms.Wrap(&err, "exporting content")
-	settings, err := s.cfg.Settings.FindSettings(ctx)
+// export reads all live content and brings the content directory, the
+// extra files and the config overlay up to date. Callers hold the build
+// lock (or own the Site, in tests).
+func (s *Site) export(ctx context.Context) (exportStats, error) {
+	ch, err := s.exportContent(ctx, nil)
 	if err != nil {
-		return st, err
+		return exportStats{}, err
+	}
+	return exportStats{stories: ch.stories, changed: ch.count()}, nil
+}
+
+// changes is what an export changed: content files (relative to the
+// content directory), extra files (relative to the site root) and whether
+// the config overlay changed.
+type changes struct {
+	written, removed           []string
+	extraWritten, extraRemoved []string
+	overlay                    bool
+	stories                    int
+	scanned                    bool // every live story was read
+	// From the derivation, for the build: see derived.
+	aliases, tagFiles map[string][]string
+	archives          map[string]string
+	context           []string
+	nav               []navPage
+}
+
+func (c *changes) count() int {
+	n := len(c.written) + len(c.removed) + len(c.extraWritten) + len(c.extraRemoved)
+	if c.overlay {
+		n++
+	}
+	return n
+}
+
+// exportContent updates the model from the store and writes what changed.
+// With hint, only the stories it names are read again, when that is
+// enough to know the whole site (see readHinted).
+func (s *Site) exportContent(ctx context.Context, hint *hints) (ch *changes, err error) {
+	defer cms.Wrap(&err, "exporting content")
+	st := s.exp
+	if st == nil {
+		st = newExportState(s.path("content"), s.path(extraName))
+		s.exp = st
+	}
+	m := st.model
+	next := &model{stories: m.stories}
+	if next.settings, err = s.cfg.Settings.FindSettings(ctx); err != nil {
+		return nil, err
 	}
 	brands, err := s.cfg.Projects.FindBrands(ctx)
 	if err != nil {
-		return st, err
+		return nil, err
 	}
-	projects, err := s.findProjects(ctx)
-	if err != nil {
-		return st, err
+	if len(brands) > 0 {
+		next.brand = brands[0]
 	}
-	pages, err := s.cfg.Pages.FindPages(ctx)
-	if err != nil {
-		return st, err
+	if next.projects, err = s.findProjects(ctx); err != nil {
+		return nil, err
 	}
-	sort.SliceStable(pages, func(i, j int) bool {
-		if pages[i].Position != pages[j].Position {
-			return pages[i].Position < pages[j].Position
+	if next.pages, err = s.cfg.Pages.FindPages(ctx); err != nil {
+		return nil, err
+	}
+	sort.SliceStable(next.pages, func(i, j int) bool {
+		if next.pages[i].Position != next.pages[j].Position {
+			return next.pages[i].Position < next.pages[j].Position
 		}
-		return pages[i].ID < pages[j].ID
+		return next.pages[i].ID < next.pages[j].ID
 	})
 
-	t := &tree{root: s.path("content"), keep: map[string]bool{}}
-
-	home := homeFront{Title: siteTitle(settings)}
-	intro := ""
-	if len(brands) > 0 {
-		b := brands[0]
-		home.Params.Brand = &brandParams{ID: b.ID, Name: b.Name, Slogan: b.Slogan}
-		intro = b.Intro
-	}
-	if err := t.put("_index.html", home, intro); err != nil {
-		return st, err
-	}
-	for _, sec := range []struct{ name, title string }{
-		{"stories", "全部稿件"}, {"projects", "品牌项目"}, {"tags", "标签"},
-	} {
-		if err := t.put(sec.name+"/_index.html", sectionFront{Title: sec.title}, ""); err != nil {
-			return st, err
+	// Stories carry their project's name, so a changed project means
+	// reading every story again, as does anything a hint cannot name. Now
+	// and then everything is read anyway, in case another process changed
+	// stories without building.
+	scan := hint == nil || hint.all || m.stories == nil || !reflect.DeepEqual(m.projects, next.projects) ||
+		time.Since(st.scanned) > scanEvery
+	if !scan {
+		stories, ok, err := s.readHinted(ctx, m.stories, hint.list())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			next.stories = stories
+		} else {
+			scan = true
 		}
 	}
-
-	slugs := map[int64]string{}
-	for _, p := range projects {
-		slugs[p.ID] = p.Slug
-	}
-	for i, p := range projects {
-		if !cms.SlugPattern.MatchString(p.Slug) {
-			s.log.Warn("export: skipping project with a bad slug", "project", p.ID, "slug", p.Slug)
-			continue
+	if scan {
+		if next.stories, err = s.readAll(ctx, m.stories); err != nil {
+			return nil, err
 		}
-		fm := projectFront{
-			Title:   p.Name,
-			Summary: html.EscapeString(p.Summary),
-			Weight:  i + 1,
-			Lastmod: p.UpdatedAt.In(chinaTime).Truncate(time.Second),
-			Params: projectParams{
-				ID: p.ID, Slug: p.Slug, Version: p.Version,
-				Kind: string(p.Kind), KindLabel: p.Kind.Label(),
-				Area: string(p.Area), AreaLabel: p.Area.Label(),
-			},
-		}
-		if p.ParentID != nil {
-			fm.Params.Parent = slugs[*p.ParentID]
-		}
-		if err := t.put("projects/"+p.Slug+"/_index.html", fm, p.Intro); err != nil {
-			return st, err
-		}
+		st.scanned = time.Now()
 	}
 
-	var navPages []navPage
-	for i, p := range pages {
-		if !cms.SlugPattern.MatchString(p.Slug) || reservedSlugs[p.Slug] {
-			s.log.Warn("export: skipping standing page with a reserved or bad slug", "page", p.ID, "slug", p.Slug)
-			continue
-		}
-		fm := pageFront{
-			Title:   p.Title,
-			Weight:  i + 1,
-			Lastmod: p.UpdatedAt.In(chinaTime).Truncate(time.Second),
-			Params:  pageParams{ID: p.ID, Version: p.Version},
-		}
-		if err := t.put(p.Slug+".html", fm, p.Body); err != nil {
-			return st, err
-		}
-		navPages = append(navPages, navPage{Title: p.Title, URL: cms.PageURL(p.Slug)})
+	ch = &changes{scanned: scan}
+	st.x.begin()
+	d, infos := next.derive(s.log, st.infos)
+	st.infos = infos
+	if err := st.x.emitAll(d); err != nil {
+		return nil, err
+	}
+	ch.written, ch.removed = st.x.end()
+	ch.aliases, ch.tagFiles, ch.archives, ch.context, ch.nav = d.aliases, d.tagFiles, d.archives, d.context, d.nav
+	ch.stories = len(d.published)
+
+	if err := st.writeExtras(sitemaps(next.settings, d), d.published, ch); err != nil {
+		return nil, err
 	}
 
-	if st.stories, err = s.exportStories(ctx, t); err != nil {
-		return st, err
-	}
-
-	ov, err := s.overlay(settings, projects, navPages)
+	ov, err := s.overlay(next.settings, next.projects, d.nav)
 	if err != nil {
-		return st, err
+		return nil, err
 	}
-	if changed, err := writeIfChanged(s.path(overlayName), ov); err != nil {
-		return st, err
-	} else if changed {
-		t.changed++
+	if ch.overlay, err = writeIfChanged(s.path(overlayName), ov); err != nil {
+		return nil, err
 	}
-	if err := t.prune(); err != nil {
-		return st, err
-	}
-	st.changed = t.changed
-	return st, nil
+	st.model = next
+	return ch, nil
 }
+
+// exportState is what the export keeps between builds: the model it last
+// derived the files from, and what it wrote.
+type exportState struct {
+	model    *model
+	x        *fileWriter // content files
+	extra    *extraWriter
+	search   *searchIndex
+	sitemaps map[string]bool
+	infos    map[*cms.LiveStory]*storyInfo
+	scanned  time.Time // when every story was last read
+}
+
+// scanEvery is how often an export reads every story even when the build
+// names the stories that changed.
+const scanEvery = 10 * time.Minute
+
+func newExportState(content, extra string) *exportState {
+	return &exportState{
+		model: &model{}, x: newFileWriter(content), extra: &extraWriter{root: extra},
+		search: newSearchIndex(), sitemaps: map[string]bool{},
+	}
+}
+
+// writeExtras writes the sitemap files and what changed in the search
+// index, and records them in ch.
+func (st *exportState) writeExtras(sitemap map[string][]byte, published map[int64]*cms.LiveStory, ch *changes) error {
+	w := st.extra
+	w.written, w.removed = nil, nil
+	for name, b := range sitemap {
+		if err := w.put(name, b); err != nil {
+			return err
+		}
+	}
+	for name := range st.sitemaps {
+		if sitemap[name] == nil {
+			if err := w.remove(name); err != nil {
+				return err
+			}
+		}
+	}
+	st.sitemaps = map[string]bool{}
+	for name := range sitemap {
+		st.sitemaps[name] = true
+	}
+	changed, removed := st.search.update(published)
+	for name, b := range changed {
+		if err := w.put(name, b); err != nil {
+			return err
+		}
+	}
+	for _, name := range removed {
+		if err := w.remove(name); err != nil {
+			return err
+		}
+	}
+	if err := w.sweep(); err != nil {
+		return err
+	}
+	ch.extraWritten, ch.extraRemoved = w.written, w.removed
+	sort.Strings(ch.extraWritten)
+	sort.Strings(ch.extraRemoved)
+	return nil
+}
+
+// extraWriter writes the export's extra files: files the build publishes as
+// they are, below the site root.
+type extraWriter struct {
+	root             string
+	memo             map[string]uint64 // file → hash of what was written
+	written, removed []string
+	swept            bool
+}
+
+func (w *extraWriter) put(rel string, b []byte) error {
+	h := maphash.Bytes(hashSeed, b)
+	if old, ok := w.memo[rel]; ok && old == h {
+		return nil
+	}
+	name := filepath.Join(w.root, filepath.FromSlash(rel))
+	if w.memo == nil {
+		w.memo = map[string]uint64{}
+	}
+	w.memo[rel] = h
+	if changed, err := writeIfChanged(name, b); err != nil || !changed {
+		return err
+	}
+	w.written = append(w.written, rel)
+	return nil
+}
+
+func (w *extraWriter) remove(rel string) error {
+	delete(w.memo, rel)
+	if err := os.Remove(filepath.Join(w.root, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	w.removed = append(w.removed, rel)
+	return nil
+}
+
+// sweep removes, once per process, files an earlier process left that
+// this one did not write.
+func (w *extraWriter) sweep() error {
+	if w.swept {
+		return nil
+	}
+	w.swept = true
+	var dirs []string
+	err := filepath.WalkDir(w.root, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			if name != w.root {
+				dirs = append(dirs, name)
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(w.root, name)
+		if err != nil {
+			return err
+		}
+		if _, ok := w.memo[filepath.ToSlash(rel)]; !ok {
+			return w.remove(filepath.ToSlash(rel))
+		}
+		return nil
+	})
+	removeEmptyDirs(dirs)
+	return err
+}
+
+// readAll reads every live story. Stories equal to the ones read before
+// keep their old value, so the derivation sees them as unchanged.
+func (s *Site) readAll(ctx context.Context, old map[int64]*cms.LiveStory) (map[int64]*cms.LiveStory, error) {
+	stories := make(map[int64]*cms.LiveStory, len(old))
+	err := s.cfg.Content.EachLiveStory(ctx, func(ls *cms.LiveStory) error {
+		if prev := old[ls.ID]; prev != nil && reflect.DeepEqual(prev, ls) {
+			ls = prev
+		}
+		stories[ls.ID] = ls
+		return nil
+	})
+	return stories, err
+}
+
+// readHinted reads again only the stories named by ids. A story the
+// model knows is found by its slug (old slugs find it too); an unknown one
+// among the newest live stories, where a story just published is. ok is
+// false when that is not enough to be sure, and everything must be read:
+// a story named is not found, or the number of live stories is not what
+// the model makes it (another process published or unpublished).
+func (s *Site) readHinted(ctx context.Context, old map[int64]*cms.LiveStory, ids []int64) (_ map[int64]*cms.LiveStory, ok bool, err error) {
+	stories := make(map[int64]*cms.LiveStory, len(old)+len(ids))
+	for id, ls := range old {
+		stories[id] = ls
+	}
+	newest, total, err := s.cfg.Content.FindLiveStories(ctx, cms.ContentFilter{Page: cms.Page{Page: 1, PerPage: hintWindow}})
+	if err != nil {
+		return nil, false, err
+	}
+	for _, id := range ids {
+		if prev := old[id]; prev != nil {
+			ls, err := s.cfg.Content.FindLiveStoryBySlug(ctx, prev.Slug)
+			switch {
+			case cms.ErrorCode(err) == cms.ENOTFOUND:
+				delete(stories, id)
+				continue
+			case err != nil:
+				return nil, false, err
+			case ls.ID != id:
+				return nil, false, nil // the slug is someone else's now
+			}
+			if reflect.DeepEqual(prev, ls) {
+				ls = prev
+			}
+			stories[id] = ls
+			continue
+		}
+		found := false
+		for _, ls := range newest {
+			if ls.ID == id {
+				stories[id], found = ls, true
+			}
+		}
+		if !found {
+			return nil, false, nil // unpublished already, or not among the newest
+		}
+	}
+	return stories, len(stories) == total, nil
+}
+
+// hintWindow is how many of the newest live stories are searched for a
+// story the model does not know yet.
+const hintWindow = 50
 
 func siteTitle(set *cms.Settings) string {
 	if strings.TrimSpace(set.SiteName) == "" {
@@ -342,8 +652,16 @@ func (s *Site) findProjects(ctx context.Context) ([]*cms.Project, error) {
 	}
 }
 
-// overlay renders site.toml: settings, navigation and the content mount.
+// overlay renders site.toml: settings, navigation and the mounts.
 func (s *Site) overlay(set *cms.Settings, projects []*cms.Project, pages []navPage) ([]byte, error) {
+	ov, err := s.overlayConfig(set, projects, pages)
+	if err != nil {
+		return nil, err
+	}
+	return encodeOverlay(ov)
+}
+
+func (s *Site) overlayConfig(set *cms.Settings, projects []*cms.Project, pages []navPage) (*overlay, error) {
 	base := strings.TrimSpace(set.BaseURL)
 	if base == "" {
 		base = "/"
@@ -370,18 +688,27 @@ func (s *Site) overlay(set *cms.Settings, projects []*cms.Project, pages []navPa
 	if err := os.MkdirAll(noData, 0o755); err != nil {
 		return nil, err
 	}
-	ov := overlay{
-		BaseURL: base,
-		Title:   siteTitle(set),
+	extra, err := s.extraMounts()
+	if err != nil {
+		return nil, err
+	}
+	return &overlay{
+		BaseURL:      base,
+		Title:        siteTitle(set),
+		DisableKinds: []string{"sitemap"},
 		Params: overlayParams{
 			Organizer: set.Organizer, Contact: set.Contact, ICP: set.ICP,
 			PoliceRecord: set.PoliceRecord, GovSiteCode: set.GovSiteCode, Nav: nav,
+			WechatAppID: strings.TrimSpace(set.WechatAppID),
 		},
-		Module: overlayModules{Mounts: []mount{
+		Module: overlayModules{Mounts: append([]mount{
 			{Source: s.path("content"), Target: "content"},
 			{Source: noData, Target: "data"},
-		}},
-	}
+		}, extra...)},
+	}, nil
+}
+
+func encodeOverlay(ov *overlay) ([]byte, error) {
 	var b bytes.Buffer
 	b.WriteString("# Generated by Huimin from the site settings on every build; do not edit.\n")
 	if err := toml.NewEncoder(&b).Encode(ov); err != nil {
@@ -390,111 +717,103 @@ func (s *Site) overlay(set *cms.Settings, projects []*cms.Project, pages []navPa
 	return b.Bytes(), nil
 }
 
-// storyExport streams live stories into the tree and keeps what it needs to
-// resolve URL clashes: an old slug may since have been taken by another story.
+// extraName is the directory of files the export writes for the build to
+// publish as they are: the sitemap and the search index.
+const extraName = "extra"
+
+// extraMounts are the static directories the build publishes besides the
+// theme's: the export's extra files (sitemap, search index at /search/i/),
+// and <DataDir>/site/static at the site root, for files an admin must
+// serve there, such as WeChat's domain verification file MP_verify_<code>.txt.
+func (s *Site) extraMounts() ([]mount, error) {
+	extra, root := s.path(extraName), s.path("static")
+	for _, d := range []string{extra, root} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return nil, err
+		}
+	}
+	return []mount{
+		{Source: root, Target: "static"},
+		{Source: extra, Target: "static"},
+	}, nil
+}
+
+// storyExport writes single stories the way the export does, without the
+// links to other stories; the preview uses it.
 type storyExport struct {
 	s       *Site
 	t       *tree
-	live    map[string]int64 // story URL → id
-	aliases map[string]int64 // old-slug URL → the story redirecting from it
-	slugs   map[int64]string // id → slug, for stories with old slugs
-}
-
-func (s *Site) exportStories(ctx context.Context, t *tree) (int, error) {
-	e := &storyExport{s: s, t: t, live: map[string]int64{}, aliases: map[string]int64{}, slugs: map[int64]string{}}
-	n := 0
-	err := s.cfg.Content.EachLiveStory(ctx, func(ls *cms.LiveStory) error {
-		if !cms.SlugPattern.MatchString(ls.Slug) {
-			s.log.Warn("export: skipping story with a bad slug", "story", ls.ID, "slug", ls.Slug)
-			return nil
-		}
-		url := cms.StoryURL(ls.Slug)
-		if other, ok := e.live[url]; ok {
-			s.log.Warn("export: two live stories share a slug", "story", ls.ID, "other", other, "slug", ls.Slug)
-			return nil
-		}
-		e.live[url] = ls.ID
-		n++
-		return e.put(ls)
-	})
-	if err != nil {
-		return n, err
-	}
-	// A story exported earlier may redirect from a URL a later story now
-	// lives at; write it again without that alias.
-	redo := map[int64]bool{}
-	for url, owner := range e.aliases {
-		if id, ok := e.live[url]; ok && id != owner {
-			redo[owner] = true
-		}
-	}
-	for id := range redo {
-		ls, err := s.cfg.Content.FindLiveStoryBySlug(ctx, e.slugs[id])
-		if err != nil {
-			return n, err
-		}
-		if err := e.put(ls); err != nil {
-			return n, err
-		}
-	}
-	return n, nil
+	live    map[string]int64
+	aliases map[string]int64
+	slugs   map[int64]string
 }
 
 func (e *storyExport) put(ls *cms.LiveStory) error {
-	aliases := []string{cms.ShortURL(ls.ID)}
+	var aliases []string
 	for _, old := range ls.OldSlugs {
-		url := cms.StoryURL(old)
-		if old == ls.Slug || !cms.SlugPattern.MatchString(old) {
-			continue
+		if old != ls.Slug && cms.SlugPattern.MatchString(old) {
+			aliases = append(aliases, cms.StoryURL(old))
 		}
-		if _, taken := e.live[url]; taken {
-			continue
-		}
-		if owner, ok := e.aliases[url]; ok && owner != ls.ID {
-			continue // first claim wins; stories come in id order
-		}
-		e.aliases[url] = ls.ID
-		e.slugs[ls.ID] = ls.Slug
-		aliases = append(aliases, url)
 	}
-	date := ls.PublishedAt
-	if date.IsZero() {
-		date = ls.UpdatedAt
-	}
-	lastmod := ls.UpdatedAt
-	if lastmod.Before(date) {
-		lastmod = date
-	}
-	fm := storyFront{
+	fm := storyFrontOf(ls, aliases)
+	return e.t.put("stories/"+strconv.FormatInt(ls.ID, 10)+".html", fm, ls.Body)
+}
+
+// storyFrontOf is a story's front matter without neighbours; aliases are
+// the old-slug URLs it redirects from.
+func storyFrontOf(ls *cms.LiveStory, aliases []string) *storyFront {
+	fm := &storyFront{
 		Title:   ls.Title,
-		Date:    date.In(chinaTime).Truncate(time.Second),
-		Lastmod: lastmod.In(chinaTime).Truncate(time.Second),
+		Date:    storyDate(ls),
+		Lastmod: storyLastmod(ls),
 		Slug:    ls.Slug,
 		Summary: html.EscapeString(ls.Summary),
-		Aliases: aliases,
+		Aliases: append([]string{cms.ShortURL(ls.ID)}, aliases...),
 		Tags:    cleanTags(ls.Tags),
 		Params: storyParams{
 			ID: ls.ID, Version: ls.Version, ShortURL: cms.ShortURL(ls.ID),
 			ShareTitle: ls.ShareTitle, Author: ls.Author, Source: ls.Source,
-			Cover: cover(ls.Cover),
+			Cover: cover(ls.Cover), Related: []card{},
 		},
 	}
 	if p := ls.Project; cms.SlugPattern.MatchString(p.Slug) {
 		fm.Projects = []string{p.Slug}
 		fm.Params.Project = &projectRef{ID: p.ID, Slug: p.Slug, Name: p.Name, Kind: string(p.Kind), Area: string(p.Area), URL: cms.ProjectURL(p.Slug)}
 	}
-	return e.t.put("stories/"+strconv.FormatInt(ls.ID, 10)+".html", fm, ls.Body)
+	return fm
 }
 
+// storyDate is when a story was first published; lists sort by it.
+func storyDate(ls *cms.LiveStory) time.Time {
+	date := ls.PublishedAt
+	if date.IsZero() {
+		date = ls.UpdatedAt
+	}
+	return date.In(chinaTime).Truncate(time.Second)
+}
+
+func storyLastmod(ls *cms.LiveStory) time.Time {
+	date := storyDate(ls)
+	lastmod := ls.UpdatedAt.In(chinaTime).Truncate(time.Second)
+	if lastmod.Before(date) {
+		return date
+	}
+	return lastmod
+}
+
+// cleanTags drops empty and repeated tags (the same tag in other letter
+// case or spacing is the same page) and tags no URL can be made of. A slash
+// would nest the tag's page, so it becomes a hyphen.
 func cleanTags(tags []string) []string {
 	var out []string
 	seen := map[string]bool{}
 	for _, t := range tags {
-		t = strings.TrimSpace(t)
-		if t == "" || seen[strings.ToLower(t)] {
+		t = strings.TrimSpace(strings.NewReplacer("/", "-", `\`, "-").Replace(t))
+		k := tagKey(t)
+		if k == "" || seen[k] {
 			continue
 		}
-		seen[strings.ToLower(t)] = true
+		seen[k] = true
 		out = append(out, t)
 	}
 	return out
@@ -537,21 +856,12 @@ func cover(m *cms.Media) *coverParams {
 	return c
 }
 
-// tree writes files under root, leaving unchanged files alone, and deletes
-// every file it was not asked to write when pruned.
-type tree struct {
-	root    string
-	keep    map[string]bool
-	changed int
-}
-
-// put writes a content file: TOML front matter, then the HTML body. "{{" is
-// written as "{&#123;" (the same text to a browser) so a body can never be
-// read as a Hugo shortcode.
-func (t *tree) put(rel string, front any, body string) error {
-	var b bytes.Buffer
+// encodeContent renders a content file: TOML front matter, then the HTML
+// body. "{{" is written as "{&#123;" (the same text to a browser) so a body
+// can never be read as a Hugo shortcode.
+func encodeContent(b *bytes.Buffer, front any, body string) error {
 	b.WriteString("+++\n")
-	if err := toml.NewEncoder(&b).Encode(front); err != nil {
+	if err := toml.NewEncoder(b).Encode(front); err != nil {
 		return err
 	}
 	b.WriteString("+++\n")
@@ -560,6 +870,22 @@ func (t *tree) put(rel string, front any, body string) error {
 		if !strings.HasSuffix(body, "\n") {
 			b.WriteByte('\n')
 		}
+	}
+	return nil
+}
+
+// tree writes files under root, leaving unchanged files alone, and deletes
+// every file it was not asked to write when pruned.
+type tree struct {
+	root    string
+	keep    map[string]bool
+	changed int
+}
+
+func (t *tree) put(rel string, front any, body string) error {
+	var b bytes.Buffer
+	if err := encodeContent(&b, front, body); err != nil {
+		return err
 	}
 	t.keep[rel] = true
 	changed, err := writeIfChanged(filepath.Join(t.root, filepath.FromSlash(rel)), b.Bytes())
@@ -577,6 +903,32 @@ func writeIfChanged(name string, b []byte) (bool, error) {
 		return false, err
 	}
 	return true, os.WriteFile(name, b, 0o644)
+}
+
+// writeAtomic replaces name with b so that readers see the old or the new
+// file, never a part of one.
+func writeAtomic(name string, b []byte) error {
+	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+		return err
+	}
+	f, err := os.CreateTemp(filepath.Dir(name), ".tmp-")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(b)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), name)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
 }
 
 // prune removes files not written since the tree was made, and then empty
@@ -606,12 +958,138 @@ func (t *tree) prune() error {
 	if err != nil {
 		return err
 	}
-	for i := len(dirs) - 1; i >= 0; i-- { // deepest first
-		if entries, err := os.ReadDir(dirs[i]); err == nil && len(entries) == 0 {
-			if err := os.Remove(dirs[i]); err != nil {
-				return err
-			}
+	removeEmptyDirs(dirs)
+	return nil
+}
+
+// removeEmptyDirs removes the directories of dirs that are empty, deepest
+// first.
+func removeEmptyDirs(dirs []string) {
+	sort.Slice(dirs, func(i, j int) bool { return len(dirs[i]) > len(dirs[j]) })
+	for _, d := range dirs {
+		if entries, err := os.ReadDir(d); err == nil && len(entries) == 0 {
+			os.Remove(d)
+		}
+	}
+}
+
+// hashSeed makes the content hashes the export compares; they never leave
+// the process.
+var hashSeed = maphash.MakeSeed()
+
+// fileWriter keeps a directory in step with the files derived for it. It
+// remembers, per file, a hash of what it wrote and the key the file was
+// derived from: a file whose key is unchanged is not even encoded again.
+type fileWriter struct {
+	root    string
+	memo    map[string]memoEntry
+	seen    map[string]bool
+	written []string
+	swept   bool // files on disk from before this process were removed
+	buf     bytes.Buffer
+}
+
+type memoEntry struct {
+	key  any
+	hash uint64
+}
+
+func newFileWriter(root string) *fileWriter {
+	return &fileWriter{root: root}
+}
+
+func (w *fileWriter) begin() {
+	w.seen = map[string]bool{}
+	w.written = nil
+}
+
+// emitAll writes every derived content file.
+func (w *fileWriter) emitAll(d *derived) error {
+	for _, f := range d.files {
+		if err := w.emit(f); err != nil {
+			return err
 		}
 	}
 	return nil
+}
+
+// emit writes f unless the file already holds it. Without a memo entry
+// (the first export of this process) the file on disk is compared.
+func (w *fileWriter) emit(f *file) error {
+	if w.seen[f.rel] {
+		return fmt.Errorf("two pages want the file %s", f.rel)
+	}
+	w.seen[f.rel] = true
+	old, known := w.memo[f.rel]
+	if known && f.key != nil && old.key == f.key {
+		return nil
+	}
+	w.buf.Reset()
+	front, body := f.make()
+	if err := encodeContent(&w.buf, front, body); err != nil {
+		return fmt.Errorf("%s: %w", f.rel, err)
+	}
+	b := w.buf.Bytes()
+	h := maphash.Bytes(hashSeed, b)
+	if w.memo == nil {
+		w.memo = map[string]memoEntry{}
+	}
+	w.memo[f.rel] = memoEntry{key: f.key, hash: h}
+	name := filepath.Join(w.root, filepath.FromSlash(f.rel))
+	if known {
+		if old.hash == h {
+			return nil
+		}
+		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
+			return err
+		}
+		if err := os.WriteFile(name, b, 0o644); err != nil {
+			return err
+		}
+	} else if changed, err := writeIfChanged(name, b); err != nil {
+		return err
+	} else if !changed {
+		return nil
+	}
+	w.written = append(w.written, f.rel)
+	return nil
+}
+
+// end removes the files no longer derived and reports what changed. The
+// first time it also removes files left on disk by an earlier process.
+func (w *fileWriter) end() (written, removed []string) {
+	var dirs []string
+	for rel := range w.memo {
+		if !w.seen[rel] {
+			delete(w.memo, rel)
+			name := filepath.Join(w.root, filepath.FromSlash(rel))
+			if err := os.Remove(name); err == nil || errors.Is(err, fs.ErrNotExist) {
+				removed = append(removed, rel)
+			}
+			dirs = append(dirs, filepath.Dir(name))
+		}
+	}
+	if !w.swept {
+		w.swept = true
+		_ = filepath.WalkDir(w.root, func(name string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return nil
+			}
+			if d.IsDir() {
+				if name != w.root {
+					dirs = append(dirs, name)
+				}
+				return nil
+			}
+			rel, err := filepath.Rel(w.root, name)
+			if err == nil && !w.seen[filepath.ToSlash(rel)] {
+				os.Remove(name)
+				removed = append(removed, filepath.ToSlash(rel))
+			}
+			return nil
+		})
+	}
+	removeEmptyDirs(dirs)
+	sort.Strings(removed)
+	return w.written, removed
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -79,10 +80,25 @@ func TestExport_Golden(t *testing.T) {
 	if st.changed != 0 {
 		t.Errorf("unchanged export rewrote %d files", st.changed)
 	}
+	// An unpublish changes the story's file and the pages that showed it,
+	// nothing else.
 	f := s.cfg.Content.(*fixture)
 	f.remove(2)
-	if st, _ = s.export(context.Background()); st.changed != 1 {
-		t.Errorf("export after one unpublish changed %d files, want 1", st.changed)
+	ch, err := s.exportContent(context.Background(), &hints{ids: map[int64]bool{2: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ch.scanned {
+		t.Error("the export read every story for a hinted unpublish")
+	}
+	written := []string{"_index.html", "projects/yinling/_index.html", "stories/_index.html", "tags/_index.html"}
+	removed := []string{"stories/2.html", "tags/养老服务/_index.html"}
+	slices.Sort(ch.written)
+	if !slices.Equal(ch.written, written) || !slices.Equal(ch.removed, removed) {
+		t.Errorf("export after one unpublish wrote %q and removed %q, want %q and %q", ch.written, ch.removed, written, removed)
+	}
+	if !slices.Contains(ch.extraWritten, "sitemap-stories-0.xml") || !slices.Contains(ch.extraWritten, "search/i/meta.json") {
+		t.Errorf("extra files written: %q", ch.extraWritten)
 	}
 }
 

@@ -3,6 +3,7 @@ package site
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -98,8 +99,26 @@ func (f *fixture) remove(id int64) {
 
 // ContentService
 
-func (f *fixture) FindLiveStories(ctx context.Context, _ cms.ContentFilter) ([]*cms.LiveStory, int, error) {
-	return nil, 0, errUnused
+// FindLiveStories returns a page of all live stories, newest publication
+// first; the site asks it for the stories just published.
+func (f *fixture) FindLiveStories(ctx context.Context, flt cms.ContentFilter) ([]*cms.LiveStory, int, error) {
+	f.mu.Lock()
+	var all []*cms.LiveStory
+	for _, s := range f.stories {
+		c := *s
+		all = append(all, &c)
+	}
+	f.mu.Unlock()
+	sort.Slice(all, func(i, j int) bool {
+		if !all[i].PublishedAt.Equal(all[j].PublishedAt) {
+			return all[i].PublishedAt.After(all[j].PublishedAt)
+		}
+		return all[i].ID > all[j].ID
+	})
+	pg := flt.Page.Normalize()
+	lo := min(pg.Offset(), len(all))
+	hi := min(lo+pg.PerPage, len(all))
+	return all[lo:hi], len(all), nil
 }
 
 func (f *fixture) FindLiveStoryBySlug(ctx context.Context, slug string) (*cms.LiveStory, error) {
@@ -110,6 +129,17 @@ func (f *fixture) FindLiveStoryBySlug(ctx context.Context, slug string) (*cms.Li
 			c := *s
 			return &c, nil
 		}
+	}
+	// Like the store, an old slug finds the story too.
+	var found *cms.LiveStory
+	for _, s := range f.stories {
+		if slices.Contains(s.OldSlugs, slug) && (found == nil || s.ID < found.ID) {
+			found = s
+		}
+	}
+	if found != nil {
+		c := *found
+		return &c, nil
 	}
 	return nil, errNotFound
 }

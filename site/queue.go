@@ -29,6 +29,10 @@ func (s *Site) enqueue(ctx context.Context, reason string, full bool) (_ *cms.Bu
 	defer cms.Wrap(&err, "site.Enqueue(%q)", reason)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.pending.add(reason)
+	if full {
+		s.pending.all = true
+	}
 	if b := s.queued; b != nil {
 		if full && !b.Full {
 			b.Full = true
@@ -72,7 +76,7 @@ func (s *Site) BuildNow(ctx context.Context, reason string) (*cms.Build, error) 
 	if err != nil {
 		return nil, fmt.Errorf("site.BuildNow: %w", err)
 	}
-	s.runBuild(ctx, b)
+	s.runBuild(ctx, b, nil)
 	c := *b
 	if b.Status != cms.BuildSucceeded {
 		return &c, buildError(b)
@@ -123,11 +127,11 @@ func (s *Site) Run(ctx context.Context) error {
 	s.sweep(ctx)
 	for ctx.Err() == nil {
 		s.mu.Lock()
-		b := s.queued
-		s.queued = nil
+		b, h := s.queued, s.pending
+		s.queued, s.pending = nil, hints{}
 		s.mu.Unlock()
 		if b != nil {
-			s.runBuild(context.WithoutCancel(ctx), b)
+			s.runBuild(context.WithoutCancel(ctx), b, &h)
 			continue
 		}
 		select {
@@ -169,8 +173,9 @@ func (s *Site) sweep(ctx context.Context) {
 }
 
 // runBuild runs b to completion and records the outcome on b and in the
-// build store, then wakes everyone waiting for it.
-func (s *Site) runBuild(ctx context.Context, b *cms.Build) {
+// build store, then wakes everyone waiting for it. h names the stories the
+// changes since the last build touched; nil asks for a full build.
+func (s *Site) runBuild(ctx context.Context, b *cms.Build, h *hints) {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
 	defer func() {
@@ -188,7 +193,8 @@ func (s *Site) runBuild(ctx context.Context, b *cms.Build) {
 		s.log.Error("saving build", "build", b.ID, "err", err)
 	}
 
-	res, err := s.build(ctx, b)
+	res, err := s.build(ctx, b, h)
+	s.last = res
 
 	end := time.Now().UTC()
 	b.FinishedAt = &end
@@ -200,7 +206,7 @@ func (s *Site) runBuild(ctx context.Context, b *cms.Build) {
 			"error", b.Error, "file", b.ErrorFile, "line", b.ErrorLine, "duration_ms", b.DurationMS)
 	} else {
 		b.Status, b.Pages = cms.BuildSucceeded, res.pages
-		s.log.Info("site built", "build", b.ID, "reason", b.Reason, "pages", res.pages,
+		s.log.Info("site built", "build", b.ID, "reason", b.Reason, "full", res.full, "pages", res.pages,
 			"duration_ms", b.DurationMS, "export_ms", res.export.Milliseconds(), "hugo_ms", res.hugo.Milliseconds(),
 			"files_changed", res.changed)
 	}

@@ -1,17 +1,25 @@
 // Package site turns published content into the public Hugo site: it
 // exports live stories, projects, standing pages and settings as Hugo
-// content, builds the site in-process with Hugo into a fresh directory,
-// switches what the public handler serves atomically, and keeps a record of
-// every build. It is the only package that imports Hugo.
+// content, builds the site in-process with Hugo, publishes atomically, and
+// keeps a record of every build. It is the only package that imports Hugo.
+//
+// A full build renders every page into a fresh directory and switches what
+// the public handler serves to it. A publish is an incremental build: the
+// export works out which content files changed, only their pages are
+// rendered, and they replace the live files one rename at a time
+// (incremental.go). Both give the same files (site_test.go replays edits to
+// prove it).
 //
 // Everything lives under <DataDir>/site:
 //
 //	build.lock        flock held while exporting and building (serve and `huimin build` never overlap)
-//	site.toml         generated Hugo config overlay: baseURL, title, params, content mount
+//	site.toml         generated Hugo config overlay: baseURL, title, params, mounts
 //	content/          exported Hugo content, synced in place (stale files deleted)
+//	extra/            exported files published as they are: sitemap, search index
 //	project/<hash>/   the Hugo project (config.toml, themes/, assets/) extracted from Config.Source
-//	builds/<id>/      the output of one successful build
+//	builds/<id>/      the output of a full build, updated in place by incremental ones
 //	current           symlink to the live build, for external web servers
+//	scratch/          where an incremental build renders
 //	resources/, cache/  Hugo's resource and file caches
 package site
 
@@ -21,8 +29,10 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -48,7 +58,18 @@ type Config struct {
 	Settings cms.SettingsService
 	Builds   cms.BuildService
 	Logger   *slog.Logger
+
+	// MemoryLimit is the soft limit on the Go heap (runtime/debug.SetMemoryLimit)
+	// New sets when the process has none (no GOMEMLIMIT): a full build of a
+	// 10,000-story site holds about 500 MB, and by default the heap would
+	// grow to twice that before collecting. 0 means 1 GiB; negative, leave
+	// the runtime alone.
+	MemoryLimit int64
 }
+
+// defaultMemoryLimit keeps a process holding a 10,000-story site within
+// 1.5 GiB of memory (issue 5).
+const defaultMemoryLimit = 1 << 30
 
 // Site builds and serves the public site. Create it with New, start the
 // build worker with Run, and serve Handler.
@@ -61,12 +82,16 @@ type Site struct {
 	// sourceHash names the extracted project directory; empty with SourceDir.
 	sourceHash string
 
-	mu     sync.Mutex
-	queued *cms.Build              // the build new changes join; nil when none waits
-	done   map[int64]chan struct{} // closed when the build with that id finishes
-	wake   chan struct{}           // tells Run a build is queued
+	mu      sync.Mutex
+	queued  *cms.Build              // the build new changes join; nil when none waits
+	pending hints                   // what the queued build must read again
+	done    map[int64]chan struct{} // closed when the build with that id finishes
+	wake    chan struct{}           // tells Run a build is queued
 
-	buildMu sync.Mutex // one build at a time in this process
+	buildMu sync.Mutex   // one build at a time in this process; guards exp and base
+	exp     *exportState // the content as last exported
+	base    *liveBase    // the live build, if this process made it
+	last    buildResult  // of the last build, for tests
 
 	live      atomic.Pointer[output]
 	switchMu  sync.Mutex   // serialises changing live and the current symlink
@@ -119,6 +144,12 @@ func New(cfg Config) (*Site, error) {
 		}
 	}
 	s.lock = lockedfile.MutexAt(s.path("build.lock"))
+	if limit := cfg.MemoryLimit; limit >= 0 && debug.SetMemoryLimit(-1) == math.MaxInt64 {
+		if limit == 0 {
+			limit = defaultMemoryLimit
+		}
+		debug.SetMemoryLimit(limit)
+	}
 	if cfg.SourceDir == "" {
 		if s.sourceHash, err = hashProject(cfg.Source); err != nil {
 			return nil, fmt.Errorf("site: reading Source: %w", err)
