@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	gomysql "github.com/go-sql-driver/mysql"
 	"time"
 
 	"gorm.io/gorm"
@@ -219,7 +220,7 @@ func (db *DB) PublishDue(ctx context.Context) (ids []int64, err error) {
 	var errs []error
 	for _, d := range due {
 		changed := false
-		err := db.tx(ctx, func(tx *gorm.DB) error {
+		err := db.txRetryDeadlock(ctx, func(tx *gorm.DB) error {
 			row, err := findStory(tx, d.ID)
 			if err != nil {
 				return err
@@ -269,4 +270,19 @@ func actionLabel(a cms.Action) string {
 		return "撤下"
 	}
 	return string(a)
+}
+
+// txRetryDeadlock is tx for transactions that several processes run at once
+// by design (the scheduler): InnoDB may pick one as a deadlock victim and
+// roll it back, and MySQL's answer is to run it again. fn must be safe to
+// re-run; here it re-reads the story and finds the work already done.
+func (db *DB) txRetryDeadlock(ctx context.Context, fn func(tx *gorm.DB) error) error {
+	for attempt := 1; ; attempt++ {
+		err := db.w.WithContext(ctx).Transaction(versioned(fn))
+		var me *gomysql.MySQLError
+		if attempt < 4 && errors.As(err, &me) && me.Number == mysqlDeadlock {
+			continue
+		}
+		return translate(err)
+	}
 }
