@@ -197,6 +197,7 @@ func (s *Site) hugo(proj, outDir string, ch *changes) (int, *manifest, error) {
 		return 0, nil, err
 	}
 	var m *manifest
+	var stray error
 	pages, err := runHugoWith(hugoRun{
 		proj:        proj,
 		configFiles: []string{cfgFile, s.path(overlayName)},
@@ -207,14 +208,15 @@ func (s *Site) hugo(proj, outDir string, ch *changes) (int, *manifest, error) {
 		log:         s.log,
 	}, func(h *hugolib.HugoSites, rec *outputRecorder) error {
 		m = newManifest(h, rec, ch, nil)
+		stray = m.check(rec)
 		return nil
 	})
 	if err != nil {
 		return 0, nil, err
 	}
-	if err := m.check(outDir, s.staticFiles(proj)); err != nil {
-		// Publishing would leave such files behind when their page goes.
-		s.log.Warn("pages of the full build not accounted for; builds will be full", "err", err)
+	if stray != nil {
+		// An update would leave such files behind when their page goes.
+		s.log.Warn("pages of the full build not accounted for; builds will be full", "err", stray)
 		m.unsafe = true
 	}
 	return pages, m, nil

@@ -195,56 +195,23 @@ func aliasFile(a string) string {
 	return a
 }
 
-// check reports pages in dir that no content file accounts for. Static and
-// extra files, stylesheets and the like, and standalone pages do not count.
-func (m *manifest) check(dir string, static map[string]bool) error {
+// check reports pages Hugo wrote that no content file accounts for;
+// standalone pages (the 404 page) and assets do not count. Static files
+// are copied past the recorder.
+func (m *manifest) check(rec *outputRecorder) error {
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
 	var stray []string
-	err := filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
-			return err
+	for rel := range rec.written {
+		if _, ok := m.owner[rel]; !ok && isPage(rel) && !standalone[rel] {
+			stray = append(stray, rel)
 		}
-		rel, err := filepath.Rel(dir, name)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		if _, ok := m.owner[rel]; ok || !isPage(rel) || standalone[rel] {
-			return nil
-		}
-		if static[rel] {
-			return nil
-		}
-		stray = append(stray, rel)
-		return nil
-	})
-	if err != nil {
-		return err
 	}
 	if len(stray) > 0 {
 		slices.Sort(stray)
 		return fmt.Errorf("%d stray pages, such as %s", len(stray), strings.Join(stray[:min(5, len(stray))], ", "))
 	}
 	return nil
-}
-
-// staticFiles lists the files the build copies as they are: those of the
-// project's and themes' static directories and of the directories the
-// overlay mounts as static (the export's extra files, the admin's files).
-func (s *Site) staticFiles(proj string) map[string]bool {
-	files := map[string]bool{}
-	dirs := []string{filepath.Join(proj, "static"), s.path("static"), s.path(extraName)}
-	themes, _ := filepath.Glob(filepath.Join(proj, "themes", "*", "static"))
-	for _, dir := range append(dirs, themes...) {
-		filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
-			if err == nil && !d.IsDir() {
-				if rel, err := filepath.Rel(dir, name); err == nil {
-					files[filepath.ToSlash(rel)] = true
-				}
-			}
-			return nil
-		})
-	}
-	return files
 }
 
 // standalone are the pages Hugo makes of the config and templates alone.

@@ -1,11 +1,11 @@
 package site
 
 import (
-	"bytes"
 	"net/url"
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 
@@ -48,53 +48,58 @@ func (r *outputRecorder) OpenFile(name string, flag int, perm os.FileMode) (afer
 
 func (r *outputRecorder) wrap(name string, f afero.File) afero.File {
 	rel := strings.TrimPrefix(filepath.ToSlash(filepath.Clean(name)), "/")
-	rf := &recordedFile{File: f, r: r, rel: rel}
-	if path.Ext(rel) == ".html" {
-		rf.buf = &bytes.Buffer{}
-	}
-	return rf
+	return &recordedFile{File: f, r: r, rel: rel, html: path.Ext(rel) == ".html"}
 }
 
-func (r *outputRecorder) done(rel string, html []byte) {
-	var refs []string
-	if html != nil {
-		refs = assetRefs(html, r.basePath)
-	}
+func (r *outputRecorder) done(rel string, html bool, refs []string) {
+	slices.Sort(refs)
+	refs = slices.Compact(refs)
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.written[rel] = true
-	if html != nil {
+	if html {
 		r.refs[rel] = refs
 	}
 }
 
+// recordedFile scans an HTML page for asset URLs as it is written. Hugo
+// writes a page in one go; a URL split between two writes is found in the
+// window around the seam.
 type recordedFile struct {
 	afero.File
-	r   *outputRecorder
-	rel string
-	buf *bytes.Buffer // HTML pages are scanned when closed
+	r    *outputRecorder
+	rel  string
+	html bool
+	refs []string
+	tail []byte // the end of the last write
+}
+
+const seam = 256
+
+func (f *recordedFile) scan(p []byte) {
+	if !f.html || len(p) == 0 {
+		return
+	}
+	f.refs = append(f.refs, assetRefs(p, f.r.basePath)...)
+	if len(f.tail) > 0 {
+		window := append(f.tail, p[:min(seam, len(p))]...)
+		f.refs = append(f.refs, assetRefs(window, f.r.basePath)...)
+	}
+	f.tail = append(f.tail[:0], p[max(0, len(p)-seam):]...)
 }
 
 func (f *recordedFile) Write(p []byte) (int, error) {
-	if f.buf != nil {
-		f.buf.Write(p)
-	}
+	f.scan(p)
 	return f.File.Write(p)
 }
 
 func (f *recordedFile) WriteString(s string) (int, error) {
-	if f.buf != nil {
-		f.buf.WriteString(s)
-	}
+	f.scan([]byte(s))
 	return f.File.WriteString(s)
 }
 
 func (f *recordedFile) Close() error {
-	var b []byte
-	if f.buf != nil {
-		b = f.buf.Bytes()
-	}
-	f.r.done(f.rel, b)
+	f.r.done(f.rel, f.html, f.refs)
 	return f.File.Close()
 }
 
