@@ -199,6 +199,15 @@ func TestServe_Media(t *testing.T) {
 		}
 	}
 
+	// Uploading the same file again must not reset crops an editor placed.
+	placed := cover()
+	if code, again, _ := s.upload(t, token, "again.jpg", photo); code != http.StatusOK || again["id"] != m["id"] || again["focus_y"] != 0.9 {
+		t.Errorf("re-upload after a focal change: %d id %v focus_y %v", code, again["id"], again["focus_y"])
+	}
+	if !bytes.Equal(placed, cover()) {
+		t.Errorf("re-uploading the same file reset the editor's crop")
+	}
+
 	// Acceptance 3: hostile input is refused quickly and the server stays healthy.
 	jpegPrefix := photo[:len(photo)/3]
 	random := make([]byte, 200<<10)

@@ -79,6 +79,8 @@ type MediaService interface {
 	CreateMedia(ctx context.Context, m *Media) (stored *Media, created bool, err error)
 	// FindMediaByID returns ENOTFOUND.
 	FindMediaByID(ctx context.Context, id int64) (*Media, error)
+	// FindMediaByHash returns the item whose original has this sha256, or ENOTFOUND.
+	FindMediaByHash(ctx context.Context, hash string) (*Media, error)
 	// FindMedia returns a page of media, newest first, and the total.
 	FindMedia(ctx context.Context, p Page) ([]*Media, int, error)
 	// UpdateMedia returns ENOTFOUND, EINVALID, ECONFLICT (stale version).

@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -37,6 +39,16 @@ func (s *Server) handleMediaUpload(c *gin.Context) {
 		return
 	}
 	ctx := c.Request.Context()
+	// The same bytes again: answer with the existing item before any
+	// decoding, so its crops (possibly around an editor's focal point) stay.
+	sum := sha256.Sum256(data)
+	if m, err := s.cfg.Media.FindMediaByHash(ctx, hex.EncodeToString(sum[:])); err == nil {
+		c.JSON(http.StatusOK, m)
+		return
+	} else if cms.ErrorCode(err) != cms.ENOTFOUND {
+		s.writeError(c, err)
+		return
+	}
 	res, err := s.cfg.MediaProcessor.Process(ctx, data, nil)
 	if err != nil {
 		s.writeError(c, err)
