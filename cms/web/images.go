@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/media"
 )
 
 // Body images inserted from the media library carry data-media-id. On save
@@ -16,9 +17,8 @@ import (
 // content API alike.
 
 var (
-	mediaImg   = regexp.MustCompile(`(?i)<img\b[^>]*\bdata-media-id="(\d+)"[^>]*>`)
-	imgAttr    = regexp.MustCompile(`(?i)\s(src|srcset|sizes|width|height)="[^"]*"`)
-	widthNames = []string{"w480", "w960", "w1600"}
+	mediaImg = regexp.MustCompile(`(?i)<img\b[^>]*\bdata-media-id="(\d+)"[^>]*>`)
+	imgAttr  = regexp.MustCompile(`(?i)\s(src|srcset|sizes|width|height)="[^"]*"`)
 )
 
 const bodyImageSizes = "(max-width: 42rem) calc(100vw - 2rem), 40rem"
@@ -42,8 +42,11 @@ func (s *Server) responsiveImages(ctx context.Context, body string) string {
 		}
 		var set []string
 		var main *cms.MediaVariant
-		for _, name := range widthNames {
-			if v := m.Variant(name); v != nil {
+		for _, spec := range media.Specs() {
+			if spec.Crop {
+				continue // crops are covers, not renditions of the whole image
+			}
+			if v := m.Variant(spec.Name); v != nil {
 				set = append(set, fmt.Sprintf("%s %dw", v.URL, v.Width))
 				if main == nil || v.Name == "w960" {
 					main = v
