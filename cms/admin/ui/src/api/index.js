@@ -60,3 +60,35 @@ export const users = {
 export const audit = {
   list: (query) => get('/audit', query),
 }
+
+// publishing and admin
+export const previews = {
+  // create returns {url, story_id, version, expires_at}; body {version, expires_in} is optional.
+  create: (storyId, body) => post(`/stories/${storyId}/preview`, body || {}),
+}
+
+export const dictionary = {
+  list: () => get('/dictionary'),
+  create: (body) => post('/dictionary', body),
+  update: (id, body) => patch(`/dictionary/${id}`, body),
+  remove: (id) => del(`/dictionary/${id}`),
+}
+
+export const pages = {
+  list: () => get('/pages'),
+  create: (body) => post('/pages', body),
+  update: (id, body) => put(`/pages/${id}`, body),
+  remove: (id) => del(`/pages/${id}`),
+}
+
+export const apiKeys = {
+  list: () => get('/apikeys'),
+  create: (body) => post('/apikeys', body),
+  revoke: (id) => del(`/apikeys/${id}`),
+}
+
+// review tools
+export const review = {
+  inbox: (query) => get('/review/inbox', query),
+  check: (id) => get(`/stories/${id}/check`),
+}
