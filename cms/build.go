@@ -33,6 +33,21 @@ type Build struct {
 }
 
 // Done reports whether the build has finished, well or not.
+// Name is the status as staff read it.
+func (s BuildStatus) Name() string {
+	switch s {
+	case BuildQueued:
+		return "排队中"
+	case BuildRunning:
+		return "构建中"
+	case BuildSucceeded:
+		return "成功"
+	case BuildFailed:
+		return "失败"
+	}
+	return string(s)
+}
+
 func (b *Build) Done() bool { return b.Status == BuildSucceeded || b.Status == BuildFailed }
 
 // BuildService stores build records.

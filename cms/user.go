@@ -26,6 +26,19 @@ type User struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+// Name is the role as staff call it.
+func (r Role) Name() string {
+	switch r {
+	case RoleAdmin:
+		return "管理员"
+	case RoleEditor:
+		return "编辑"
+	case RoleReviewer:
+		return "审核人员"
+	}
+	return string(r)
+}
+
 // Validate reports the fields of u that are wrong.
 func (u *User) Validate() error {
 	f := map[string]string{}

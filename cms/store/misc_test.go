@@ -39,7 +39,7 @@ func TestSettingsService(t *testing.T) {
 		_, err = db.UpdateSettings(f.as(f.admin), cms.SettingsUpdate{Version: got.Version, ReviewStages: ptr(5)})
 		wantField(t, err, "review_stages")
 		ev, _, _ := db.FindAuditEvents(ctx, cms.AuditFilter{Action: "settings.update"})
-		if len(ev) != 1 || strings.Contains(ev[0].Detail, "wx-secret") || !strings.Contains(ev[0].Detail, "wechat_secret") {
+		if len(ev) != 1 || strings.Contains(ev[0].Detail, "wx-secret") || !strings.Contains(ev[0].Detail, "微信公众号密钥") {
 			t.Errorf("settings audit = %+v", ev)
 		}
 	})

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"sort"
 	"strings"
 
 	"gorm.io/gorm"
@@ -94,21 +93,22 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 // changedSettings names the fields that differ, never their values (the
 // WeChat secret must not reach the audit trail).
 func changedSettings(a, b *cms.Settings) string {
-	m := map[string][2]any{
-		"site_name": {a.SiteName, b.SiteName}, "organizer": {a.Organizer, b.Organizer},
-		"contact": {a.Contact, b.Contact}, "icp": {a.ICP, b.ICP}, "police_record": {a.PoliceRecord, b.PoliceRecord},
-		"gov_site_code": {a.GovSiteCode, b.GovSiteCode}, "base_url": {a.BaseURL, b.BaseURL},
-		"wechat_app_id": {a.WechatAppID, b.WechatAppID}, "wechat_secret": {a.WechatSecret, b.WechatSecret},
-		"review_stages": {a.ReviewStages, b.ReviewStages},
-	}
 	var changed []string
-	for k, v := range m {
-		if v[0] != v[1] {
-			changed = append(changed, k)
+	for _, f := range []struct {
+		name string
+		a, b any
+	}{
+		{"站点名称", a.SiteName, b.SiteName}, {"主办单位", a.Organizer, b.Organizer}, {"联系方式", a.Contact, b.Contact},
+		{"ICP备案号", a.ICP, b.ICP}, {"公安备案号", a.PoliceRecord, b.PoliceRecord},
+		{"政府网站标识码", a.GovSiteCode, b.GovSiteCode}, {"网站地址", a.BaseURL, b.BaseURL},
+		{"审核级数", a.ReviewStages, b.ReviewStages},
+		{"微信公众号AppID", a.WechatAppID, b.WechatAppID}, {"微信公众号密钥", a.WechatSecret, b.WechatSecret},
+	} {
+		if f.a != f.b {
+			changed = append(changed, f.name)
 		}
 	}
-	sort.Strings(changed)
-	return strings.Join(changed, ", ")
+	return strings.Join(changed, "、")
 }
 
 // FindPages returns the standing pages in display order.

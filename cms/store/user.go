@@ -57,7 +57,7 @@ func (db *DB) CreateUser(ctx context.Context, u *cms.User, password string) (err
 			return err
 		}
 		return db.audit(tx, a, event{action: "user.create", object: object("user", row.ID), after: row.toCMS(),
-			detail: row.Username + " (" + row.Role + ")"})
+			detail: row.Username + "（" + cms.Role(row.Role).Name() + "）"})
 	})
 	if err != nil {
 		return err
@@ -152,10 +152,10 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 		}
 		set := map[string]any{"name": next.Name, "role": string(next.Role), "level": next.Level,
 			"disabled": next.Disabled, "updated_at": db.now()}
-		detail := "profile"
+		detail := "资料"
 		if hash != nil {
 			set["password_hash"] = string(hash)
-			detail = "profile, password"
+			detail = "资料、密码"
 		}
 		if err := tx.Model(&userRow{}).Where("id = ?", row.ID).Updates(set).Error; err != nil {
 			return err
