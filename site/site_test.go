@@ -399,7 +399,7 @@ func TestSite_Burst(t *testing.T) {
 		f.add(&cms.LiveStory{ID: id, Slug: fmt.Sprintf("burst-%d", i), Title: fmt.Sprintf("连发稿件%d号", i),
 			Body: "<p>连发</p>", Project: ref(f.projects[1]), PublishedAt: day0.Add(time.Duration(i) * time.Hour), UpdatedAt: day0})
 		t0 := time.Now()
-		b, err := s.Enqueue(ctx, fmt.Sprintf("publish story:%d", id))
+		b, err := s.Enqueue(ctx, cms.StoriesChanged(fmt.Sprintf("publish story:%d", id), id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -577,7 +577,7 @@ func TestSite_RunSweepsStaleBuilds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error)
 	go func() { ran <- s.Run(ctx) }()
-	b, err := s.Enqueue(ctx, "after restart")
+	b, err := s.Enqueue(ctx, cms.Change{Reason: "after restart"})
 	if err != nil {
 		t.Fatal(err)
 	}
