@@ -69,7 +69,7 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		}
 	}
 	if code == cms.EINTERNAL {
-		body.Error.Message = cms.ErrorMessage(errors.New("hidden"))
+		body.Error.Message = cms.InternalMessage
 	}
 	c.AbortWithStatusJSON(status, body)
 }
