@@ -28,6 +28,18 @@ func migrateContentAPI(tx *gorm.DB) error {
 	return indexLiveStories(tx)
 }
 
+// migrateWechatVerify adds the name of the file WeChat asks a site to
+// serve to prove it owns its domain (JS接口安全域名).
+func migrateWechatVerify(tx *gorm.DB) error {
+	return tx.Migrator().AddColumn(&v4Settings{}, "WechatVerifyFile")
+}
+
+type v4Settings struct {
+	WechatVerifyFile string `gorm:"size:100;not null;default:''"`
+}
+
+func (v4Settings) TableName() string { return "settings" }
+
 // v3ContentVersion is a single row whose counter changes with published content.
 type v3ContentVersion struct {
 	ID      int64 `gorm:"primaryKey;autoIncrement:false"`

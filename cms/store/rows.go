@@ -22,9 +22,11 @@ type settingsRow struct {
 	BaseURL      string `gorm:"column:base_url"`
 	WechatAppID  string `gorm:"column:wechat_app_id"`
 	WechatSecret string
-	ReviewStages int
-	Version      int
-	UpdatedAt    time.Time
+	// WechatVerifyFile is "MP_verify_<code>.txt" or empty.
+	WechatVerifyFile string `gorm:"column:wechat_verify_file"`
+	ReviewStages     int
+	Version          int
+	UpdatedAt        time.Time
 }
 
 func (settingsRow) TableName() string { return "settings" }
@@ -250,7 +252,8 @@ func (r *settingsRow) toCMS() *cms.Settings {
 		SiteName: r.SiteName, Organizer: r.Organizer, Contact: r.Contact, ICP: r.ICP,
 		PoliceRecord: r.PoliceRecord, GovSiteCode: r.GovSiteCode, BaseURL: r.BaseURL,
 		WechatAppID: r.WechatAppID, WechatSecret: r.WechatSecret, WechatSecretSet: r.WechatSecret != "",
-		ReviewStages: r.ReviewStages, Version: r.Version, UpdatedAt: r.UpdatedAt,
+		WechatVerifyFile: r.WechatVerifyFile,
+		ReviewStages:     r.ReviewStages, Version: r.Version, UpdatedAt: r.UpdatedAt,
 	}
 }
 

@@ -52,7 +52,7 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 		next := row.toCMS()
 		u.Apply(next)
 		for _, p := range []*string{&next.SiteName, &next.Organizer, &next.Contact, &next.ICP, &next.PoliceRecord,
-			&next.GovSiteCode, &next.BaseURL, &next.WechatAppID, &next.WechatSecret} {
+			&next.GovSiteCode, &next.BaseURL, &next.WechatAppID, &next.WechatSecret, &next.WechatVerifyFile} {
 			*p = strings.TrimSpace(*p)
 		}
 		next.BaseURL = strings.TrimRight(next.BaseURL, "/")
@@ -62,8 +62,9 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 		}
 		out = settingsRow{ID: 1, SiteName: next.SiteName, Organizer: next.Organizer, Contact: next.Contact,
 			ICP: next.ICP, PoliceRecord: next.PoliceRecord, GovSiteCode: next.GovSiteCode, BaseURL: next.BaseURL,
-			WechatAppID: next.WechatAppID, WechatSecret: next.WechatSecret, ReviewStages: next.ReviewStages,
-			Version: row.Version + 1, UpdatedAt: db.now()}
+			WechatAppID: next.WechatAppID, WechatSecret: next.WechatSecret, WechatVerifyFile: next.WechatVerifyFile,
+			ReviewStages: next.ReviewStages,
+			Version:      row.Version + 1, UpdatedAt: db.now()}
 		// Save writes every column, inserting the row if a damaged database lost it.
 		res := tx.Model(&settingsRow{}).Where("id = 1 AND version = ?", u.Version).Select("*").Updates(&out)
 		if res.Error != nil {
@@ -103,6 +104,7 @@ func changedSettings(a, b *cms.Settings) string {
 		{"政府网站标识码", a.GovSiteCode, b.GovSiteCode}, {"网站地址", a.BaseURL, b.BaseURL},
 		{"审核级数", a.ReviewStages, b.ReviewStages},
 		{"微信公众号AppID", a.WechatAppID, b.WechatAppID}, {"微信公众号密钥", a.WechatSecret, b.WechatSecret},
+		{"微信域名验证文件", a.WechatVerifyFile, b.WechatVerifyFile},
 	} {
 		if f.a != f.b {
 			changed = append(changed, f.name)

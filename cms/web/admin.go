@@ -43,7 +43,7 @@ func (s *Server) handleSettingsUpdate(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if s.cfg.Publisher != nil {
+	if s.cfg.Publisher != nil && req.TouchesSite() {
 		if _, err := s.cfg.Publisher.Rebuild(ctx, "settings.update"); err != nil {
 			s.log.Warn("rebuild after settings change", "err", err)
 		}
