@@ -147,6 +147,7 @@ func (s *Site) Run(ctx context.Context) error {
 // as failed, so the build list does not show them pending forever. It holds
 // the build lock, so no other process is building meanwhile.
 func (s *Site) sweep(ctx context.Context) {
+	s.sweepPreviews(time.Now().Add(-10 * time.Minute))
 	unlock, err := s.lock.Lock()
 	if err != nil {
 		s.log.Error("build lock", "err", err)
