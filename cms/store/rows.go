@@ -58,6 +58,7 @@ type brandRow struct {
 	Slogan      string
 	Intro       string
 	LogoMediaID *int64
+	Version     int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -91,6 +92,7 @@ type userRow struct {
 	Level        int
 	Disabled     bool
 	PasswordHash string
+	Version      int
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -279,7 +281,7 @@ func mediaRowOf(m *cms.Media) mediaRow {
 
 func (r *brandRow) toCMS() *cms.Brand {
 	return &cms.Brand{ID: r.ID, Name: r.Name, Slogan: r.Slogan, Intro: r.Intro, LogoMediaID: r.LogoMediaID,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 func (r *projectRow) toCMS() *cms.Project {
@@ -302,7 +304,7 @@ func projectRowOf(p *cms.Project) projectRow {
 
 func (r *userRow) toCMS() *cms.User {
 	return &cms.User{ID: r.ID, Username: r.Username, Name: r.Name, Role: cms.Role(r.Role), Level: r.Level,
-		Disabled: r.Disabled, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Disabled: r.Disabled, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 func (r *storyRow) toCMS() *cms.Story {

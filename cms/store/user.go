@@ -51,7 +51,7 @@ func (db *DB) CreateUser(ctx context.Context, u *cms.User, password string) (err
 	a := actorOf(ctx)
 	now := db.now()
 	row := userRow{Username: in.Username, Name: in.Name, Role: string(in.Role), Level: in.Level, Disabled: in.Disabled,
-		PasswordHash: string(hash), CreatedAt: now, UpdatedAt: now}
+		PasswordHash: string(hash), Version: 1, CreatedAt: now, UpdatedAt: now}
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
@@ -130,6 +130,9 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 		if err := tx.Take(&row, u.ID).Error; err != nil {
 			return notFound(err, "用户不存在")
 		}
+		if row.Version != u.Version {
+			return errStale
+		}
 		before := row.toCMS()
 		next := row.toCMS()
 		next.Name, next.Role, next.Level, next.Disabled = strings.TrimSpace(u.Name), u.Role, u.Level, u.Disabled
@@ -151,14 +154,18 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 			}
 		}
 		set := map[string]any{"name": next.Name, "role": string(next.Role), "level": next.Level,
-			"disabled": next.Disabled, "updated_at": db.now()}
+			"disabled": next.Disabled, "version": row.Version + 1, "updated_at": db.now()}
 		detail := "资料"
 		if hash != nil {
 			set["password_hash"] = string(hash)
 			detail = "资料、密码"
 		}
-		if err := tx.Model(&userRow{}).Where("id = ?", row.ID).Updates(set).Error; err != nil {
-			return err
+		res := tx.Model(&userRow{}).Where("id = ? AND version = ?", row.ID, row.Version).Updates(set)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errStale
 		}
 		if hash != nil || (next.Disabled && !row.Disabled) {
 			if err := tx.Model(&sessionRow{}).Where("user_id = ? AND revoked = ?", row.ID, false).
@@ -172,6 +179,13 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 		return db.audit(tx, a, event{action: "user.update", object: object("user", row.ID), before: before,
 			after: out.toCMS(), detail: detail})
 	})
+	if errors.Is(err, errStale) {
+		cur, ferr := db.FindUserByID(ctx, u.ID)
+		if ferr != nil {
+			return ferr
+		}
+		return &cms.Error{Code: cms.ECONFLICT, Message: "该用户已被他人修改，请刷新后再改", Current: cur}
+	}
 	if err != nil {
 		return err
 	}

@@ -66,6 +66,10 @@ func (s *Server) writeError(c *gin.Context, err error) {
 			body.Error.CurrentVersion = cur.Version
 		case *cms.Media:
 			body.Error.CurrentVersion = cur.Version
+		case *cms.Brand:
+			body.Error.CurrentVersion = cur.Version
+		case *cms.User:
+			body.Error.CurrentVersion = cur.Version
 		}
 	}
 	if code == cms.EINTERNAL {
