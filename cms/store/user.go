@@ -270,13 +270,14 @@ func (db *DB) Authenticate(ctx context.Context, token string) (u *cms.User, err 
 		Role      string
 		Level     int
 		Disabled  bool
+		Version   int
 		CreatedAt time.Time
 		UpdatedAt time.Time
 		ExpiresAt time.Time
 		Revoked   bool
 	}
 	res := db.read(ctx).Table("sessions AS s").
-		Select("u.id, u.username, u.name, u.role, u.level, u.disabled, u.created_at, u.updated_at, s.expires_at, s.revoked").
+		Select("u.id, u.username, u.name, u.role, u.level, u.disabled, u.version, u.created_at, u.updated_at, s.expires_at, s.revoked").
 		Joins("JOIN users u ON u.id = s.user_id").
 		Where("s.token_hash = ?", tokenHash(token)).Limit(1).Scan(&row)
 	switch {
@@ -290,7 +291,7 @@ func (db *DB) Authenticate(ctx context.Context, token string) (u *cms.User, err 
 		return nil, cms.Errorf(cms.EUNAUTHORIZED, "该账号已停用，请联系管理员")
 	}
 	return &cms.User{ID: row.ID, Username: row.Username, Name: row.Name, Role: cms.Role(row.Role), Level: row.Level,
-		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
+		Version: row.Version, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
 }
 
 // Logout revokes token; an unknown token is not an error.
