@@ -35,6 +35,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	contentRate := fs.Float64("content-rate", 50, "未使用接口密钥时，内容接口对每个客户端地址每秒允许的请求数（可短时突发4倍）；0 表示不限")
 	trustedProxies := fs.String("trusted-proxies", getenv("HUIMIN_TRUSTED_PROXIES"),
 		"前置反向代理的地址或网段，逗号分隔；按其 X-Forwarded-For 中的读者地址限流")
+	fetchHosts := fs.String("fetch-image-hosts", envOr(getenv, "HUIMIN_FETCH_IMAGE_HOSTS", strings.Join(web.DefaultRemoteImageHosts, ",")),
+		"粘贴进正文的图片来自这些网站时，保存时自动存入媒体库（逗号分隔；默认为微信图片服务器）")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -62,7 +64,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Audit: a.db, Media: a.db, Content: a.db, Publisher: a.site,
 		ContentVersion: a.db, APIKeys: a.db, ContentRate: *contentRate,
 		CORSOrigins: strings.Split(*corsOrigins, ","), TrustedProxies: proxies,
-		MediaFiles: a.files, MediaProcessor: media.NewProcessor(media.Options{}),
+		RemoteImageHosts: strings.FieldsFunc(*fetchHosts, func(r rune) bool { return r == ',' || r == ' ' }),
+		MediaFiles:       a.files, MediaProcessor: media.NewProcessor(media.Options{}),
 		Site: a.site.Handler(), Admin: admin.Handler(),
 		Revisions: a.db, Review: a.db, Dictionary: a.db, Checks: a.db, Previewer: a.site, PreviewKey: previewKey,
 		Ready: func(ctx context.Context) error {

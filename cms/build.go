@@ -33,6 +33,21 @@ type Build struct {
 }
 
 // Done reports whether the build has finished, well or not.
+// Name is the status as staff read it.
+func (s BuildStatus) Name() string {
+	switch s {
+	case BuildQueued:
+		return "排队中"
+	case BuildRunning:
+		return "构建中"
+	case BuildSucceeded:
+		return "成功"
+	case BuildFailed:
+		return "失败"
+	}
+	return string(s)
+}
+
 func (b *Build) Done() bool { return b.Status == BuildSucceeded || b.Status == BuildFailed }
 
 // BuildService stores build records.
@@ -46,11 +61,25 @@ type BuildService interface {
 	FindBuilds(ctx context.Context, p Page) ([]*Build, int, error)
 }
 
+// Change is what a build is asked for.
+type Change struct {
+	// Reason says why, for staff; it is recorded on the build
+	// ("publish story:12").
+	Reason string
+	// Stories are the live stories that changed, when that is all that did;
+	// an incremental build then reads only them. Empty means anything may
+	// have changed.
+	Stories []int64
+}
+
+// StoriesChanged is the Change for live stories that changed.
+func StoriesChanged(reason string, ids ...int64) Change { return Change{Reason: reason, Stories: ids} }
+
 // Publisher rebuilds the public site after content changes.
 type Publisher interface {
 	// Enqueue asks for a build that includes every change committed so far
 	// and returns its record at once; bursts coalesce into one build.
-	Enqueue(ctx context.Context, reason string) (*Build, error)
+	Enqueue(ctx context.Context, c Change) (*Build, error)
 	// Rebuild asks for a full build from scratch (templates or settings changed).
 	Rebuild(ctx context.Context, reason string) (*Build, error)
 }

@@ -73,8 +73,11 @@ func ErrorMessage(err error) string {
 	} else if errors.As(err, &e) {
 		return e.Message
 	}
-	return "服务器内部错误，请稍后重试"
+	return InternalMessage
 }
+
+// InternalMessage is all a client learns of an internal error.
+const InternalMessage = "服务器内部错误，请稍后重试"
 
 // Wrap annotates *errp with the operation name, keeping the error chain so
 // ErrorCode still finds a *Error. Use as: defer cms.Wrap(&err, "UpdateStory(%d)", id).

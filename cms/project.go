@@ -89,6 +89,7 @@ type Brand struct {
 	Slogan      string    `json:"slogan"`
 	Intro       string    `json:"intro"`
 	LogoMediaID *int64    `json:"logo_media_id"`
+	Version     int       `json:"version"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
 }

@@ -3,6 +3,9 @@ package cms
 import (
 	"context"
 	"net/url"
+	"path"
+	"regexp"
+	"strings"
 	"time"
 )
 
@@ -18,11 +21,15 @@ type Settings struct {
 	BaseURL      string `json:"base_url"`
 	WechatAppID  string `json:"wechat_app_id"`
 	// WechatSecret is write-only: never serialised.
-	WechatSecret    string    `json:"-"`
-	WechatSecretSet bool      `json:"wechat_secret_set"`
-	ReviewStages    int       `json:"review_stages"`
-	Version         int       `json:"version"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	WechatSecret    string `json:"-"`
+	WechatSecretSet bool   `json:"wechat_secret_set"`
+	// WechatVerifyFile is the file WeChat asks a site to serve from its root
+	// to prove it owns the domain ("MP_verify_<code>.txt", holding <code>),
+	// before its pages may use the JS-SDK; empty when not set.
+	WechatVerifyFile string    `json:"wechat_verify_file"`
+	ReviewStages     int       `json:"review_stages"`
+	Version          int       `json:"version"`
+	UpdatedAt        time.Time `json:"updated_at"`
 }
 
 // Validate reports the fields of s that are wrong.
@@ -39,10 +46,24 @@ func (s *Settings) Validate() error {
 			f["base_url"] = "网站地址必须是以 http:// 或 https:// 开头的完整地址"
 		}
 	}
+	if s.WechatVerifyFile != "" && WechatVerifyCode(s.WechatVerifyFile) == "" {
+		f["wechat_verify_file"] = "微信验证文件名应形如 MP_verify_AbCd1234.txt（在公众号后台“JS接口安全域名”处下载的文件名）"
+	}
 	if len(f) > 0 {
 		return Invalid(f)
 	}
 	return nil
+}
+
+var wechatVerifyName = regexp.MustCompile(`^MP_verify_([A-Za-z0-9]{1,64})\.txt$`)
+
+// WechatVerifyCode is the code in a WeChat verification file name, which is
+// also the file's content; "" if name is not such a name.
+func WechatVerifyCode(name string) string {
+	if m := wechatVerifyName.FindStringSubmatch(name); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // SettingsUpdate is a partial update; nil fields are left alone.
@@ -57,7 +78,20 @@ type SettingsUpdate struct {
 	BaseURL      *string `json:"base_url"`
 	WechatAppID  *string `json:"wechat_app_id"`
 	WechatSecret *string `json:"wechat_secret"`
-	ReviewStages *int    `json:"review_stages"`
+	// WechatVerifyFile may be given as the file name or a path ending in it.
+	WechatVerifyFile *string `json:"wechat_verify_file"`
+	ReviewStages     *int    `json:"review_stages"`
+}
+
+// TouchesSite reports whether u sets a field the public site shows; the
+// WeChat secret, the verification file and the review stages it does not.
+func (u *SettingsUpdate) TouchesSite() bool {
+	for _, p := range []*string{u.SiteName, u.Organizer, u.Contact, u.ICP, u.PoliceRecord, u.GovSiteCode, u.BaseURL, u.WechatAppID} {
+		if p != nil {
+			return true
+		}
+	}
+	return false
 }
 
 // Apply copies the set fields of u onto s.
@@ -69,6 +103,7 @@ func (u *SettingsUpdate) Apply(s *Settings) {
 		{&s.SiteName, u.SiteName}, {&s.Organizer, u.Organizer}, {&s.Contact, u.Contact},
 		{&s.ICP, u.ICP}, {&s.PoliceRecord, u.PoliceRecord}, {&s.GovSiteCode, u.GovSiteCode},
 		{&s.BaseURL, u.BaseURL}, {&s.WechatAppID, u.WechatAppID}, {&s.WechatSecret, u.WechatSecret},
+		{&s.WechatVerifyFile, u.WechatVerifyFile},
 	} {
 		if p.v != nil {
 			*p.dst = *p.v
@@ -78,6 +113,11 @@ func (u *SettingsUpdate) Apply(s *Settings) {
 		s.ReviewStages = *u.ReviewStages
 	}
 	s.WechatSecretSet = s.WechatSecret != ""
+	// Staff may paste a downloaded file's path: keep its name.
+	s.WechatVerifyFile = path.Base(strings.ReplaceAll(strings.TrimSpace(s.WechatVerifyFile), `\`, "/"))
+	if s.WechatVerifyFile == "." {
+		s.WechatVerifyFile = ""
+	}
 }
 
 // SettingsService reads and changes the site settings (a single row).

@@ -16,14 +16,29 @@ const (
 
 // User is a member of staff. The password hash never leaves the store.
 type User struct {
-	ID        int64     `json:"id"`
-	Username  string    `json:"username"`
-	Name      string    `json:"name"` // display name used in sign-offs
-	Role      Role      `json:"role"`
-	Level     int       `json:"level"` // review level 1..3 for reviewers
-	Disabled  bool      `json:"disabled"`
+	ID       int64  `json:"id"`
+	Username string `json:"username"`
+	Name     string `json:"name"` // display name used in sign-offs
+	Role     Role   `json:"role"`
+	Level    int    `json:"level"` // review level 1..3 for reviewers
+	Disabled bool   `json:"disabled"`
+	// Version counts changes; an update names the version it was based on.
+	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Name is the role as staff call it.
+func (r Role) Name() string {
+	switch r {
+	case RoleAdmin:
+		return "管理员"
+	case RoleEditor:
+		return "编辑"
+	case RoleReviewer:
+		return "审核人员"
+	}
+	return string(r)
 }
 
 // Validate reports the fields of u that are wrong.
@@ -64,7 +79,8 @@ type UserService interface {
 	FindUserByID(ctx context.Context, id int64) (*User, error)
 	// FindUsers returns every user.
 	FindUsers(ctx context.Context) ([]*User, error)
-	// UpdateUser changes role, level, name or disabled; an empty password
+	// UpdateUser changes role, level, name or disabled of the user at
+	// u.Version (ECONFLICT with the current user if it changed); an empty password
 	// keeps the old one. ENOTFOUND, EINVALID.
 	UpdateUser(ctx context.Context, u *User, password string) error
 	// CountUsers reports how many users exist (zero on a new data directory).

@@ -129,6 +129,9 @@ const (
 	CheckShareTitle = "share_title" // share title longer than WeChat shows
 	CheckSummary    = "summary"     // summary too long
 	CheckLink       = "link"        // a link to one of the site's own pages that does not exist
+	// CheckRemoteImage: a body image loaded from another site or inlined as
+	// a data URI; publishing refuses it.
+	CheckRemoteImage = "remote_image"
 )
 
 // Hit is one finding of the checks run on a story before submit and publish.

@@ -10,12 +10,12 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/gohugoio/hugo/hugolib"
+
+	"github.com/huimin/huimin/cms"
 )
 
 // An incremental build renders only the content files the export changed,
@@ -52,23 +52,17 @@ type hints struct {
 	all bool
 }
 
-// storyHint matches the reasons the web layer and the scheduler give when
-// live stories change: "publish story:12", "schedule story:3 story:4".
-var storyHint = regexp.MustCompile(`^(?:publish|unpublish|schedule)(?: story:\d+)+$`)
-
-// add notes what a build asked for with reason needs to read. A reason
-// naming nothing but stories names all that changed; any other means the
-// export must read everything.
-func (h *hints) add(reason string) {
-	if !storyHint.MatchString(reason) {
+// add notes what a build asked for with c needs to read: the stories it
+// names, or, naming none, everything.
+func (h *hints) add(c cms.Change) {
+	if len(c.Stories) == 0 {
 		h.all = true
 		return
 	}
 	if h.ids == nil {
 		h.ids = map[int64]bool{}
 	}
-	for _, f := range strings.Fields(reason)[1:] {
-		id, _ := strconv.ParseInt(strings.TrimPrefix(f, "story:"), 10, 64)
+	for _, id := range c.Stories {
 		h.ids[id] = true
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -93,6 +94,20 @@ func (s *Site) PreviewStory(ctx context.Context, ls *cms.LiveStory) (page []byte
 	}
 	page = inlineStyles(page, out)
 	return markPreview(page, ls.Version), nil
+}
+
+// sweepPreviews removes what previews older than before left behind: a
+// preview takes seconds and removes its directory, unless the process was
+// killed during one.
+func (s *Site) sweepPreviews(before time.Time) {
+	dirs, _ := os.ReadDir(s.path("preview"))
+	for _, d := range dirs {
+		if info, err := d.Info(); err == nil && info.ModTime().Before(before) {
+			if err := os.RemoveAll(filepath.Join(s.path("preview"), d.Name())); err != nil {
+				s.log.Warn("removing an old preview", "dir", d.Name(), "err", err)
+			}
+		}
+	}
 }
 
 // previewProject returns the Hugo project directory, extracting it under

@@ -15,21 +15,22 @@ const pollInterval = 250 * time.Millisecond
 // returns the queued build record at once; Run performs it. Requests
 // coalesce: while a build waits to start, new requests join it; while one
 // runs, one more is queued.
-func (s *Site) Enqueue(ctx context.Context, reason string) (*cms.Build, error) {
-	return s.enqueue(ctx, reason, false)
+func (s *Site) Enqueue(ctx context.Context, c cms.Change) (*cms.Build, error) {
+	return s.enqueue(ctx, c, false)
 }
 
 // Rebuild asks for a full build from scratch (templates or settings
 // changed). A waiting build is upgraded to a full one.
 func (s *Site) Rebuild(ctx context.Context, reason string) (*cms.Build, error) {
-	return s.enqueue(ctx, reason, true)
+	return s.enqueue(ctx, cms.Change{Reason: reason}, true)
 }
 
-func (s *Site) enqueue(ctx context.Context, reason string, full bool) (_ *cms.Build, err error) {
+func (s *Site) enqueue(ctx context.Context, ch cms.Change, full bool) (_ *cms.Build, err error) {
+	reason := ch.Reason
 	defer cms.Wrap(&err, "site.Enqueue(%q)", reason)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.pending.add(reason)
+	s.pending.add(ch)
 	if full {
 		s.pending.all = true
 	}
@@ -146,6 +147,7 @@ func (s *Site) Run(ctx context.Context) error {
 // as failed, so the build list does not show them pending forever. It holds
 // the build lock, so no other process is building meanwhile.
 func (s *Site) sweep(ctx context.Context) {
+	s.sweepPreviews(time.Now().Add(-10 * time.Minute))
 	unlock, err := s.lock.Lock()
 	if err != nil {
 		s.log.Error("build lock", "err", err)

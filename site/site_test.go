@@ -399,7 +399,7 @@ func TestSite_Burst(t *testing.T) {
 		f.add(&cms.LiveStory{ID: id, Slug: fmt.Sprintf("burst-%d", i), Title: fmt.Sprintf("连发稿件%d号", i),
 			Body: "<p>连发</p>", Project: ref(f.projects[1]), PublishedAt: day0.Add(time.Duration(i) * time.Hour), UpdatedAt: day0})
 		t0 := time.Now()
-		b, err := s.Enqueue(ctx, fmt.Sprintf("publish story:%d", id))
+		b, err := s.Enqueue(ctx, cms.StoriesChanged(fmt.Sprintf("publish story:%d", id), id))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -577,7 +577,7 @@ func TestSite_RunSweepsStaleBuilds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error)
 	go func() { ran <- s.Run(ctx) }()
-	b, err := s.Enqueue(ctx, "after restart")
+	b, err := s.Enqueue(ctx, cms.Change{Reason: "after restart"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -623,5 +623,55 @@ func copyTree(t testing.TB, from, to string) {
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSite_PreviewLeavesNothing: a preview renders a story that is not
+// live without touching the public site, removes its scratch directory, and
+// what a killed process left behind is swept when the builder starts.
+func TestSite_PreviewLeavesNothing(t *testing.T) {
+	f := newFixture()
+	s := newSite(t, f)
+	buildNow(t, s)
+	before := page(t, s, "/")
+	left := filepath.Join(s.path("preview"), "p-killed")
+	if err := os.MkdirAll(filepath.Join(left, "public"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := time.Now().Add(-time.Hour)
+	os.Chtimes(left, old, old)
+
+	ls := &cms.LiveStory{ID: 9001, Version: 3, Slug: "yulan", Title: "还在审核中的稿件", Body: "<p>预览正文</p>",
+		Project: ref(f.projects[0]), PublishedAt: day0, UpdatedAt: day0}
+	got, err := s.PreviewStory(context.Background(), ls)
+	if err != nil {
+		t.Fatal(err)
+	}
+	contains(t, "preview", string(got), "还在审核中的稿件", "预览正文", `name="robots" content="noindex`)
+	if page(t, s, "/") != before {
+		t.Error("a preview changed the public site")
+	}
+	if code, _, _ := get(t, s, "/stories/yulan/"); code != http.StatusNotFound {
+		t.Errorf("the previewed story is public: %d", code)
+	}
+	dirs, _ := os.ReadDir(s.path("preview"))
+	if len(dirs) != 1 || dirs[0].Name() != "p-killed" {
+		t.Errorf("preview directory holds %v, want only the old leftover", dirs)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	ran := make(chan error)
+	go func() { ran <- s.Run(ctx) }()
+	b, err := s.Enqueue(ctx, cms.Change{Reason: "after restart"})
+	if err == nil {
+		_, err = s.Wait(ctx, b.ID)
+	}
+	cancel()
+	<-ran
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(left); !os.IsNotExist(err) {
+		t.Errorf("the leftover of a killed preview was not swept: %v", err)
 	}
 }

@@ -82,7 +82,7 @@ func (s *Scheduler) Tick(ctx context.Context) []int64 {
 		return ids
 	}
 	s.log.Info("scheduled publication", "stories", ids)
-	if _, err := s.publisher.Enqueue(context.WithoutCancel(ctx), reason(ids)); err != nil {
+	if _, err := s.publisher.Enqueue(context.WithoutCancel(ctx), cms.StoriesChanged(reason(ids), ids...)); err != nil {
 		s.log.Error("enqueue build after scheduled publication", "err", err)
 	}
 	return ids

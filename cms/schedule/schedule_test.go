@@ -18,17 +18,19 @@ import (
 type countingPublisher struct {
 	mu      sync.Mutex
 	reasons []string
+	stories []int64 // every story a build was asked for
 }
 
-func (p *countingPublisher) Enqueue(_ context.Context, reason string) (*cms.Build, error) {
+func (p *countingPublisher) Enqueue(_ context.Context, c cms.Change) (*cms.Build, error) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.reasons = append(p.reasons, reason)
+	p.reasons = append(p.reasons, c.Reason)
+	p.stories = append(p.stories, c.Stories...)
 	return &cms.Build{ID: int64(len(p.reasons))}, nil
 }
 
 func (p *countingPublisher) Rebuild(ctx context.Context, reason string) (*cms.Build, error) {
-	return p.Enqueue(ctx, reason)
+	return p.Enqueue(ctx, cms.Change{Reason: reason})
 }
 
 // TestScheduler_ExactlyOnce runs two schedulers on two store handles, as
@@ -59,7 +61,7 @@ func TestScheduler_ExactlyOnce(t *testing.T) {
 			// Far enough ahead that creating and scheduling every story
 			// finishes first, even on a loaded machine.
 			at := time.Now().Add(6 * time.Second)
-			const n = 8
+			const n = 12 // more than a build reason lists
 			ids := map[int64]bool{}
 			for i := range n {
 				s := &cms.Story{Title: fmt.Sprintf("定时稿件%d", i), ProjectID: p.ID, PublishAt: &at}
@@ -115,6 +117,15 @@ func TestScheduler_ExactlyOnce(t *testing.T) {
 			}
 			if len(pub1.reasons)+len(pub2.reasons) == 0 {
 				t.Errorf("no build asked for")
+			}
+			// The builds name every story they publish, also past the ten
+			// a build's reason lists, so an incremental build reads just those.
+			named := map[int64]bool{}
+			for _, id := range append(pub1.stories, pub2.stories...) {
+				named[id] = true
+			}
+			if len(named) != n {
+				t.Errorf("builds asked for %d stories, want %d", len(named), n)
 			}
 			if got := s2.Tick(context.Background()); len(got) != 0 {
 				t.Errorf("acted again: %v", got)

@@ -54,6 +54,9 @@ func TestAuditService_Trail(t *testing.T) {
 				t.Errorf("events not oldest first")
 			}
 		}
+		if ev[1].Detail != "第 2 版" {
+			t.Errorf("update detail = %q, want 第 2 版 (staff read the trail in Chinese)", ev[1].Detail)
+		}
 		if ev[7].Detail == "" {
 			t.Error("unpublish comment missing from detail")
 		}

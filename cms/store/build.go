@@ -61,7 +61,7 @@ func (db *DB) UpdateBuild(ctx context.Context, b *cms.Build) (err error) {
 		}
 		nr.QueuedAt, nr.Reason = row.QueuedAt, row.Reason
 		return db.audit(tx, a, event{action: "build.update", object: object("build", b.ID), before: row.toCMS(),
-			after: nr.toCMS(), detail: row.Status + " → " + nr.Status})
+			after: nr.toCMS(), detail: cms.BuildStatus(row.Status).Name() + " → " + cms.BuildStatus(nr.Status).Name()})
 	})
 }
 

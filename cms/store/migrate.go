@@ -24,6 +24,8 @@ func migrations() []*gormigrate.Migration {
 		{ID: "202611220001_init", Migrate: migrateInit},
 		{ID: "202612010001_editorial", Migrate: migrateEditorial},
 		{ID: "202612020001_content_api", Migrate: migrateContentAPI},
+		{ID: "202612030001_wechat_verify", Migrate: migrateWechatVerify},
+		{ID: "202612040001_versions", Migrate: migrateVersions},
 	}
 }
 

@@ -28,6 +28,39 @@ func migrateContentAPI(tx *gorm.DB) error {
 	return indexLiveStories(tx)
 }
 
+// migrateWechatVerify adds the name of the file WeChat asks a site to
+// serve to prove it owns its domain (JS接口安全域名).
+func migrateWechatVerify(tx *gorm.DB) error {
+	return tx.Migrator().AddColumn(&v4Settings{}, "WechatVerifyFile")
+}
+
+type v4Settings struct {
+	WechatVerifyFile string `gorm:"size:100;not null;default:''"`
+}
+
+func (v4Settings) TableName() string { return "settings" }
+
+// migrateVersions gives users and brands a version, so that two admins
+// editing one at once cannot silently overwrite each other.
+func migrateVersions(tx *gorm.DB) error {
+	if err := tx.Migrator().AddColumn(&v5User{}, "Version"); err != nil {
+		return err
+	}
+	return tx.Migrator().AddColumn(&v5Brand{}, "Version")
+}
+
+type v5User struct {
+	Version int `gorm:"not null;default:1"`
+}
+
+func (v5User) TableName() string { return "users" }
+
+type v5Brand struct {
+	Version int `gorm:"not null;default:1"`
+}
+
+func (v5Brand) TableName() string { return "brands" }
+
 // v3ContentVersion is a single row whose counter changes with published content.
 type v3ContentVersion struct {
 	ID      int64 `gorm:"primaryKey;autoIncrement:false"`

@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestSettingsService(t *testing.T) {
 		_, err = db.UpdateSettings(f.as(f.admin), cms.SettingsUpdate{Version: got.Version, ReviewStages: ptr(5)})
 		wantField(t, err, "review_stages")
 		ev, _, _ := db.FindAuditEvents(ctx, cms.AuditFilter{Action: "settings.update"})
-		if len(ev) != 1 || strings.Contains(ev[0].Detail, "wx-secret") || !strings.Contains(ev[0].Detail, "wechat_secret") {
+		if len(ev) != 1 || strings.Contains(ev[0].Detail, "wx-secret") || !strings.Contains(ev[0].Detail, "微信公众号密钥") {
 			t.Errorf("settings audit = %+v", ev)
 		}
 	})
@@ -106,6 +107,14 @@ func TestProjectService(t *testing.T) {
 			t.Fatalf("UpdateBrand = %+v, %v", brand, err)
 		}
 		wantCode(t, db.UpdateBrand(ctx, &cms.Brand{ID: 999, Name: "x"}), cms.ENOTFOUND)
+		// A second admin's edit based on the first version is refused, with
+		// the current brand to compare against.
+		stale := &cms.Brand{ID: brand.ID, Name: "民政为民", Slogan: "另一位管理员的口号", Version: 1}
+		err := db.UpdateBrand(ctx, stale)
+		var ce *cms.Error
+		if !errors.As(err, &ce) || ce.Code != cms.ECONFLICT || ce.Current.(*cms.Brand).Slogan != "暖心服务" || brand.Version != 2 {
+			t.Fatalf("stale UpdateBrand = %v (brand now v%d), want a conflict carrying 暖心服务", err, brand.Version)
+		}
 
 		p := &cms.Project{Name: "银龄互助", Kind: cms.KindVolunteer, Area: "elderly", BrandID: &brand.ID}
 		if err := db.CreateProject(ctx, p); err != nil {
@@ -135,7 +144,7 @@ func TestProjectService(t *testing.T) {
 		if err := db.CreateProject(ctx, sub); err != nil {
 			t.Fatal(err)
 		}
-		_, err := db.UpdateProject(ctx, p.ID, cms.ProjectUpdate{Version: 1, ParentID: &sub.ID})
+		_, err = db.UpdateProject(ctx, p.ID, cms.ProjectUpdate{Version: 1, ParentID: &sub.ID})
 		wantField(t, err, "parent_id")
 		up, err := db.UpdateProject(ctx, p.ID, cms.ProjectUpdate{Version: 1, Summary: ptr("互助养老"), Position: ptr(-1)})
 		if err != nil || up.Version != 2 || up.Summary != "互助养老" {

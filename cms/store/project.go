@@ -353,7 +353,7 @@ func (db *DB) CreateBrand(ctx context.Context, b *cms.Brand) (err error) {
 	}
 	a := actorOf(ctx)
 	now := db.now()
-	row := brandRow{Name: in.Name, Slogan: in.Slogan, Intro: in.Intro, LogoMediaID: in.LogoMediaID, CreatedAt: now, UpdatedAt: now}
+	row := brandRow{Name: in.Name, Slogan: in.Slogan, Intro: in.Intro, LogoMediaID: in.LogoMediaID, Version: 1, CreatedAt: now, UpdatedAt: now}
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		if err := checkBrandLogo(tx, &in); err != nil {
 			return err
@@ -388,18 +388,33 @@ func (db *DB) UpdateBrand(ctx context.Context, b *cms.Brand) (err error) {
 		if err := checkBrandLogo(tx, &in); err != nil {
 			return err
 		}
+		if row.Version != in.Version {
+			return errStale
+		}
 		before := row.toCMS()
 		row.Name, row.Slogan, row.Intro, row.LogoMediaID, row.UpdatedAt = in.Name, in.Slogan, in.Intro, in.LogoMediaID, db.now()
-		if err := tx.Model(&brandRow{}).Where("id = ?", row.ID).Updates(map[string]any{
+		row.Version++
+		res := tx.Model(&brandRow{}).Where("id = ? AND version = ?", row.ID, in.Version).Updates(map[string]any{
 			"name": row.Name, "slogan": row.Slogan, "intro": row.Intro, "logo_media_id": row.LogoMediaID,
-			"updated_at": row.UpdatedAt,
-		}).Error; err != nil {
-			return err
+			"version": row.Version, "updated_at": row.UpdatedAt,
+		})
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errStale
 		}
 		out = row
 		return db.audit(tx, a, event{action: "brand.update", object: object("brand", row.ID), before: before,
 			after: row.toCMS(), detail: row.Name})
 	})
+	if errors.Is(err, errStale) {
+		var cur brandRow
+		if ferr := db.read(ctx).Take(&cur, b.ID).Error; ferr != nil {
+			return translate(ferr)
+		}
+		return &cms.Error{Code: cms.ECONFLICT, Message: "品牌已被他人修改，请刷新后再改", Current: cur.toCMS()}
+	}
 	if err != nil {
 		return err
 	}

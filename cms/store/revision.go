@@ -42,5 +42,5 @@ func (db *DB) RestoreRevision(ctx context.Context, storyID int64, version, curre
 		Version: current, Title: &rev.Title, ShareTitle: &rev.ShareTitle, Summary: &rev.Summary, Body: &rev.Body,
 		CoverMediaID: &cover, ProjectID: &rev.ProjectID, Tags: &tags, Author: &rev.Author, Source: &rev.Source,
 	}
-	return db.updateStory(ctx, storyID, u, "story.restore", fmt.Sprintf("restored from version %d as ", version))
+	return db.updateStory(ctx, storyID, u, "story.restore", fmt.Sprintf("由第 %d 版恢复为", version))
 }

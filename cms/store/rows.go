@@ -22,9 +22,11 @@ type settingsRow struct {
 	BaseURL      string `gorm:"column:base_url"`
 	WechatAppID  string `gorm:"column:wechat_app_id"`
 	WechatSecret string
-	ReviewStages int
-	Version      int
-	UpdatedAt    time.Time
+	// WechatVerifyFile is "MP_verify_<code>.txt" or empty.
+	WechatVerifyFile string `gorm:"column:wechat_verify_file"`
+	ReviewStages     int
+	Version          int
+	UpdatedAt        time.Time
 }
 
 func (settingsRow) TableName() string { return "settings" }
@@ -56,6 +58,7 @@ type brandRow struct {
 	Slogan      string
 	Intro       string
 	LogoMediaID *int64
+	Version     int
 	CreatedAt   time.Time
 	UpdatedAt   time.Time
 }
@@ -89,6 +92,7 @@ type userRow struct {
 	Level        int
 	Disabled     bool
 	PasswordHash string
+	Version      int
 	CreatedAt    time.Time
 	UpdatedAt    time.Time
 }
@@ -250,7 +254,8 @@ func (r *settingsRow) toCMS() *cms.Settings {
 		SiteName: r.SiteName, Organizer: r.Organizer, Contact: r.Contact, ICP: r.ICP,
 		PoliceRecord: r.PoliceRecord, GovSiteCode: r.GovSiteCode, BaseURL: r.BaseURL,
 		WechatAppID: r.WechatAppID, WechatSecret: r.WechatSecret, WechatSecretSet: r.WechatSecret != "",
-		ReviewStages: r.ReviewStages, Version: r.Version, UpdatedAt: r.UpdatedAt,
+		WechatVerifyFile: r.WechatVerifyFile,
+		ReviewStages:     r.ReviewStages, Version: r.Version, UpdatedAt: r.UpdatedAt,
 	}
 }
 
@@ -276,7 +281,7 @@ func mediaRowOf(m *cms.Media) mediaRow {
 
 func (r *brandRow) toCMS() *cms.Brand {
 	return &cms.Brand{ID: r.ID, Name: r.Name, Slogan: r.Slogan, Intro: r.Intro, LogoMediaID: r.LogoMediaID,
-		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 func (r *projectRow) toCMS() *cms.Project {
@@ -299,7 +304,7 @@ func projectRowOf(p *cms.Project) projectRow {
 
 func (r *userRow) toCMS() *cms.User {
 	return &cms.User{ID: r.ID, Username: r.Username, Name: r.Name, Role: cms.Role(r.Role), Level: r.Level,
-		Disabled: r.Disabled, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		Disabled: r.Disabled, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
 }
 
 func (r *storyRow) toCMS() *cms.Story {

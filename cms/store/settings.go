@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"sort"
 	"strings"
 
 	"gorm.io/gorm"
@@ -53,7 +52,7 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 		next := row.toCMS()
 		u.Apply(next)
 		for _, p := range []*string{&next.SiteName, &next.Organizer, &next.Contact, &next.ICP, &next.PoliceRecord,
-			&next.GovSiteCode, &next.BaseURL, &next.WechatAppID, &next.WechatSecret} {
+			&next.GovSiteCode, &next.BaseURL, &next.WechatAppID, &next.WechatSecret, &next.WechatVerifyFile} {
 			*p = strings.TrimSpace(*p)
 		}
 		next.BaseURL = strings.TrimRight(next.BaseURL, "/")
@@ -63,8 +62,9 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 		}
 		out = settingsRow{ID: 1, SiteName: next.SiteName, Organizer: next.Organizer, Contact: next.Contact,
 			ICP: next.ICP, PoliceRecord: next.PoliceRecord, GovSiteCode: next.GovSiteCode, BaseURL: next.BaseURL,
-			WechatAppID: next.WechatAppID, WechatSecret: next.WechatSecret, ReviewStages: next.ReviewStages,
-			Version: row.Version + 1, UpdatedAt: db.now()}
+			WechatAppID: next.WechatAppID, WechatSecret: next.WechatSecret, WechatVerifyFile: next.WechatVerifyFile,
+			ReviewStages: next.ReviewStages,
+			Version:      row.Version + 1, UpdatedAt: db.now()}
 		// Save writes every column, inserting the row if a damaged database lost it.
 		res := tx.Model(&settingsRow{}).Where("id = 1 AND version = ?", u.Version).Select("*").Updates(&out)
 		if res.Error != nil {
@@ -94,21 +94,23 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 // changedSettings names the fields that differ, never their values (the
 // WeChat secret must not reach the audit trail).
 func changedSettings(a, b *cms.Settings) string {
-	m := map[string][2]any{
-		"site_name": {a.SiteName, b.SiteName}, "organizer": {a.Organizer, b.Organizer},
-		"contact": {a.Contact, b.Contact}, "icp": {a.ICP, b.ICP}, "police_record": {a.PoliceRecord, b.PoliceRecord},
-		"gov_site_code": {a.GovSiteCode, b.GovSiteCode}, "base_url": {a.BaseURL, b.BaseURL},
-		"wechat_app_id": {a.WechatAppID, b.WechatAppID}, "wechat_secret": {a.WechatSecret, b.WechatSecret},
-		"review_stages": {a.ReviewStages, b.ReviewStages},
-	}
 	var changed []string
-	for k, v := range m {
-		if v[0] != v[1] {
-			changed = append(changed, k)
+	for _, f := range []struct {
+		name string
+		a, b any
+	}{
+		{"站点名称", a.SiteName, b.SiteName}, {"主办单位", a.Organizer, b.Organizer}, {"联系方式", a.Contact, b.Contact},
+		{"ICP备案号", a.ICP, b.ICP}, {"公安备案号", a.PoliceRecord, b.PoliceRecord},
+		{"政府网站标识码", a.GovSiteCode, b.GovSiteCode}, {"网站地址", a.BaseURL, b.BaseURL},
+		{"审核级数", a.ReviewStages, b.ReviewStages},
+		{"微信公众号AppID", a.WechatAppID, b.WechatAppID}, {"微信公众号密钥", a.WechatSecret, b.WechatSecret},
+		{"微信域名验证文件", a.WechatVerifyFile, b.WechatVerifyFile},
+	} {
+		if f.a != f.b {
+			changed = append(changed, f.name)
 		}
 	}
-	sort.Strings(changed)
-	return strings.Join(changed, ", ")
+	return strings.Join(changed, "、")
 }
 
 // FindPages returns the standing pages in display order.

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	mrand "math/rand/v2"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -248,8 +249,35 @@ func (db *DB) Dialect() string { return db.dialect }
 func (db *DB) read(ctx context.Context) *gorm.DB { return db.r.WithContext(ctx) }
 
 // tx runs fn in a write transaction and translates what comes out of it.
+//
+// On MySQL, InnoDB rolls one of two transactions that wait for each other's
+// locks back (concurrent publishes do: they insert into the same index
+// ranges), and MySQL's advice is to run it again; tx does, so fn may run
+// more than once. fn must therefore set, not accumulate, what it captures,
+// and touch nothing outside the database. A row it created keeps the id of
+// the rolled-back attempt; inserting that id again is safe, as InnoDB never
+// hands out an auto-increment value twice.
 func (db *DB) tx(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	return translate(db.w.WithContext(ctx).Transaction(versioned(fn)))
+	return translate(retryDeadlock(ctx, func() error {
+		return db.w.WithContext(ctx).Transaction(versioned(fn))
+	}))
+}
+
+// deadlockAttempts bounds the runs of a transaction InnoDB keeps choosing
+// as its deadlock victim; past it the caller gets ECONFLICT ("try again").
+const deadlockAttempts = 5
+
+func retryDeadlock(ctx context.Context, run func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := run()
+		var me *gomysql.MySQLError
+		if attempt == deadlockAttempts || !errors.As(err, &me) || me.Number != mysqlDeadlock || ctx.Err() != nil {
+			return err
+		}
+		// A short random pause, growing with each attempt, so the two
+		// victims of one deadlock do not collide again at once.
+		time.Sleep(time.Duration(mrand.IntN(10*attempt)+1) * time.Millisecond)
+	}
 }
 
 // slugLock names the MySQL advisory lock held by transactions that derive
@@ -275,7 +303,7 @@ func (db *DB) slugTx(ctx context.Context, fn func(tx *gorm.DB) error) error {
 		}
 		// Released even if ctx is cancelled: a pooled connection must not keep it.
 		defer conn.WithContext(context.WithoutCancel(ctx)).Exec("SELECT RELEASE_LOCK(?)", slugLock)
-		return conn.Transaction(versioned(fn))
+		return retryDeadlock(ctx, func() error { return conn.Transaction(versioned(fn)) })
 	}))
 }
 

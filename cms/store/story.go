@@ -308,7 +308,7 @@ func (db *DB) updateStory(ctx context.Context, id int64, u cms.StoryUpdate, acti
 		}
 		out = *fresh
 		return db.audit(tx, a, event{action: action, object: object("story", id), before: before,
-			after: out.toCMS(), detail: note + "version " + itoa(int64(out.Version))})
+			after: out.toCMS(), detail: note + "第 " + itoa(int64(out.Version)) + " 版"})
 	})
 	if errors.Is(err, errStale) {
 		return nil, db.staleStory(ctx, id)

@@ -51,13 +51,13 @@ func (db *DB) CreateUser(ctx context.Context, u *cms.User, password string) (err
 	a := actorOf(ctx)
 	now := db.now()
 	row := userRow{Username: in.Username, Name: in.Name, Role: string(in.Role), Level: in.Level, Disabled: in.Disabled,
-		PasswordHash: string(hash), CreatedAt: now, UpdatedAt: now}
+		PasswordHash: string(hash), Version: 1, CreatedAt: now, UpdatedAt: now}
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
 		return db.audit(tx, a, event{action: "user.create", object: object("user", row.ID), after: row.toCMS(),
-			detail: row.Username + " (" + row.Role + ")"})
+			detail: row.Username + "（" + cms.Role(row.Role).Name() + "）"})
 	})
 	if err != nil {
 		return err
@@ -130,6 +130,9 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 		if err := tx.Take(&row, u.ID).Error; err != nil {
 			return notFound(err, "用户不存在")
 		}
+		if row.Version != u.Version {
+			return errStale
+		}
 		before := row.toCMS()
 		next := row.toCMS()
 		next.Name, next.Role, next.Level, next.Disabled = strings.TrimSpace(u.Name), u.Role, u.Level, u.Disabled
@@ -151,14 +154,18 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 			}
 		}
 		set := map[string]any{"name": next.Name, "role": string(next.Role), "level": next.Level,
-			"disabled": next.Disabled, "updated_at": db.now()}
-		detail := "profile"
+			"disabled": next.Disabled, "version": row.Version + 1, "updated_at": db.now()}
+		detail := "资料"
 		if hash != nil {
 			set["password_hash"] = string(hash)
-			detail = "profile, password"
+			detail = "资料、密码"
 		}
-		if err := tx.Model(&userRow{}).Where("id = ?", row.ID).Updates(set).Error; err != nil {
-			return err
+		res := tx.Model(&userRow{}).Where("id = ? AND version = ?", row.ID, row.Version).Updates(set)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return errStale
 		}
 		if hash != nil || (next.Disabled && !row.Disabled) {
 			if err := tx.Model(&sessionRow{}).Where("user_id = ? AND revoked = ?", row.ID, false).
@@ -172,6 +179,13 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 		return db.audit(tx, a, event{action: "user.update", object: object("user", row.ID), before: before,
 			after: out.toCMS(), detail: detail})
 	})
+	if errors.Is(err, errStale) {
+		cur, ferr := db.FindUserByID(ctx, u.ID)
+		if ferr != nil {
+			return ferr
+		}
+		return &cms.Error{Code: cms.ECONFLICT, Message: "该用户已被他人修改，请刷新后再改", Current: cur}
+	}
 	if err != nil {
 		return err
 	}
@@ -256,13 +270,14 @@ func (db *DB) Authenticate(ctx context.Context, token string) (u *cms.User, err 
 		Role      string
 		Level     int
 		Disabled  bool
+		Version   int
 		CreatedAt time.Time
 		UpdatedAt time.Time
 		ExpiresAt time.Time
 		Revoked   bool
 	}
 	res := db.read(ctx).Table("sessions AS s").
-		Select("u.id, u.username, u.name, u.role, u.level, u.disabled, u.created_at, u.updated_at, s.expires_at, s.revoked").
+		Select("u.id, u.username, u.name, u.role, u.level, u.disabled, u.version, u.created_at, u.updated_at, s.expires_at, s.revoked").
 		Joins("JOIN users u ON u.id = s.user_id").
 		Where("s.token_hash = ?", tokenHash(token)).Limit(1).Scan(&row)
 	switch {
@@ -276,7 +291,7 @@ func (db *DB) Authenticate(ctx context.Context, token string) (u *cms.User, err 
 		return nil, cms.Errorf(cms.EUNAUTHORIZED, "该账号已停用，请联系管理员")
 	}
 	return &cms.User{ID: row.ID, Username: row.Username, Name: row.Name, Role: cms.Role(row.Role), Level: row.Level,
-		CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
+		Version: row.Version, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
 }
 
 // Logout revokes token; an unknown token is not an error.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
@@ -130,6 +131,24 @@ func TestUserService_Login(t *testing.T) {
 			}
 			if _, _, err := db.Login(ctx, "wang", "new-password", time.Hour); err != nil {
 				t.Errorf("login with the new password: %v", err)
+			}
+		})
+
+		t.Run("StaleVersion", func(t *testing.T) {
+			cur, err := db.FindUserByID(ctx, ed.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, second := *cur, *cur
+			first.Name = "王小明"
+			if err := db.UpdateUser(cms.NewContextWithUser(ctx, admin), &first, ""); err != nil {
+				t.Fatal(err)
+			}
+			second.Role, second.Level = cms.RoleReviewer, 1
+			err = db.UpdateUser(cms.NewContextWithUser(ctx, admin), &second, "")
+			var ce *cms.Error
+			if !errors.As(err, &ce) || ce.Code != cms.ECONFLICT || ce.Current.(*cms.User).Name != "王小明" {
+				t.Fatalf("an edit based on an old version = %v, want a conflict carrying the current user", err)
 			}
 		})
 

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	gomysql "github.com/go-sql-driver/mysql"
 	"time"
 
 	"gorm.io/gorm"
@@ -219,8 +218,9 @@ func (db *DB) PublishDue(ctx context.Context) (ids []int64, err error) {
 	}
 	var errs []error
 	for _, d := range due {
-		changed := false
-		err := db.txRetryDeadlock(ctx, func(tx *gorm.DB) error {
+		var changed bool
+		err := db.tx(ctx, func(tx *gorm.DB) error {
+			changed = false // set by the attempt that commits
 			row, err := findStory(tx, d.ID)
 			if err != nil {
 				return err
@@ -270,19 +270,4 @@ func actionLabel(a cms.Action) string {
 		return "撤下"
 	}
 	return string(a)
-}
-
-// txRetryDeadlock is tx for transactions that several processes run at once
-// by design (the scheduler): InnoDB may pick one as a deadlock victim and
-// roll it back, and MySQL's answer is to run it again. fn must be safe to
-// re-run; here it re-reads the story and finds the work already done.
-func (db *DB) txRetryDeadlock(ctx context.Context, fn func(tx *gorm.DB) error) error {
-	for attempt := 1; ; attempt++ {
-		err := db.w.WithContext(ctx).Transaction(versioned(fn))
-		var me *gomysql.MySQLError
-		if attempt < 4 && errors.As(err, &me) && me.Number == mysqlDeadlock {
-			continue
-		}
-		return translate(err)
-	}
 }

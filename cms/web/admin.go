@@ -43,7 +43,7 @@ func (s *Server) handleSettingsUpdate(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	if s.cfg.Publisher != nil {
+	if s.cfg.Publisher != nil && req.TouchesSite() {
 		if _, err := s.cfg.Publisher.Rebuild(ctx, "settings.update"); err != nil {
 			s.log.Warn("rebuild after settings change", "err", err)
 		}
@@ -87,11 +87,20 @@ func (s *Server) handleUserCreate(c *gin.Context) {
 }
 
 type userUpdateRequest struct {
+	// Version is the user's version the change was based on.
+	Version  int       `json:"version"`
 	Name     *string   `json:"name"`
 	Role     *cms.Role `json:"role"`
 	Level    *int      `json:"level"`
 	Disabled *bool     `json:"disabled"`
 	Password string    `json:"password"`
+}
+
+func (r *userUpdateRequest) Valid() map[string]string {
+	if r.Version < 1 {
+		return map[string]string{"version": "缺少版本号（version），请先获取用户的最新信息"}
+	}
+	return nil
 }
 
 func (s *Server) handleUserUpdate(c *gin.Context) {
@@ -117,6 +126,7 @@ func (s *Server) handleUserUpdate(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
+	u.Version = req.Version // the store refuses it if the user changed since
 	if req.Name != nil {
 		u.Name = *req.Name
 	}

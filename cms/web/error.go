@@ -66,10 +66,14 @@ func (s *Server) writeError(c *gin.Context, err error) {
 			body.Error.CurrentVersion = cur.Version
 		case *cms.Media:
 			body.Error.CurrentVersion = cur.Version
+		case *cms.Brand:
+			body.Error.CurrentVersion = cur.Version
+		case *cms.User:
+			body.Error.CurrentVersion = cur.Version
 		}
 	}
 	if code == cms.EINTERNAL {
-		body.Error.Message = cms.ErrorMessage(errors.New("hidden"))
+		body.Error.Message = cms.InternalMessage
 	}
 	c.AbortWithStatusJSON(status, body)
 }

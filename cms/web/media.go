@@ -38,32 +38,7 @@ func (s *Server) handleMediaUpload(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	ctx := c.Request.Context()
-	// The same bytes again: answer with the existing item before any
-	// decoding, so its crops (possibly around an editor's focal point) stay.
-	sum := sha256.Sum256(data)
-	if m, err := s.cfg.Media.FindMediaByHash(ctx, hex.EncodeToString(sum[:])); err == nil {
-		c.JSON(http.StatusOK, m)
-		return
-	} else if cms.ErrorCode(err) != cms.ENOTFOUND {
-		s.writeError(c, err)
-		return
-	}
-	res, err := s.cfg.MediaProcessor.Process(ctx, data, nil)
-	if err != nil {
-		s.writeError(c, err)
-		return
-	}
-	m := &cms.Media{
-		Hash: res.Hash, Filename: filename, Format: res.Format, Width: res.Width, Height: res.Height,
-		Size: int64(len(data)), FocusX: res.Focus.X, FocusY: res.Focus.Y, Version: 1,
-	}
-	if err := res.Save(ctx, s.cfg.MediaFiles, data); err != nil {
-		s.writeError(c, err)
-		return
-	}
-	m.Variants = variantsOf(m, res.Variants)
-	stored, created, err := s.cfg.Media.CreateMedia(ctx, m)
+	stored, created, err := s.ingestMedia(c.Request.Context(), data, filename)
 	if err != nil {
 		s.writeError(c, err)
 		return
@@ -73,6 +48,32 @@ func (s *Server) handleMediaUpload(c *gin.Context) {
 		status = http.StatusOK
 	}
 	c.JSON(status, stored)
+}
+
+// ingestMedia runs data through the media pipeline into the library, or
+// returns the item that already holds these bytes (created false).
+func (s *Server) ingestMedia(ctx context.Context, data []byte, filename string) (*cms.Media, bool, error) {
+	// The same bytes again: answer with the existing item before any
+	// decoding, so its crops (possibly around an editor's focal point) stay.
+	sum := sha256.Sum256(data)
+	if m, err := s.cfg.Media.FindMediaByHash(ctx, hex.EncodeToString(sum[:])); err == nil {
+		return m, false, nil
+	} else if cms.ErrorCode(err) != cms.ENOTFOUND {
+		return nil, false, err
+	}
+	res, err := s.cfg.MediaProcessor.Process(ctx, data, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	m := &cms.Media{
+		Hash: res.Hash, Filename: filename, Format: res.Format, Width: res.Width, Height: res.Height,
+		Size: int64(len(data)), FocusX: res.Focus.X, FocusY: res.Focus.Y, Version: 1,
+	}
+	if err := res.Save(ctx, s.cfg.MediaFiles, data); err != nil {
+		return nil, false, err
+	}
+	m.Variants = variantsOf(m, res.Variants)
+	return s.cfg.Media.CreateMedia(ctx, m)
 }
 
 // variantsOf describes encoded variants as the public URLs of m; the

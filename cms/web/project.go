@@ -142,6 +142,20 @@ type brandRequest struct {
 	LogoMediaID *int64 `json:"logo_media_id"`
 }
 
+// brandUpdateRequest replaces a brand's fields; Version is the version
+// they were based on.
+type brandUpdateRequest struct {
+	brandRequest
+	Version int `json:"version"`
+}
+
+func (r *brandUpdateRequest) Valid() map[string]string {
+	if r.Version < 1 {
+		return map[string]string{"version": "缺少版本号（version），请先获取品牌的最新版本"}
+	}
+	return nil
+}
+
 func (s *Server) handleBrandCreate(c *gin.Context) {
 	var req brandRequest
 	if err := s.decode(c, &req); err != nil {
@@ -162,12 +176,12 @@ func (s *Server) handleBrandUpdate(c *gin.Context) {
 		s.writeError(c, err)
 		return
 	}
-	var req brandRequest
+	var req brandUpdateRequest
 	if err := s.decode(c, &req); err != nil {
 		s.writeError(c, err)
 		return
 	}
-	b := &cms.Brand{ID: id, Name: req.Name, Slogan: req.Slogan, Intro: req.Intro, LogoMediaID: req.LogoMediaID}
+	b := &cms.Brand{ID: id, Name: req.Name, Slogan: req.Slogan, Intro: req.Intro, LogoMediaID: req.LogoMediaID, Version: req.Version}
 	ctx := c.Request.Context()
 	if err := s.cfg.Projects.UpdateBrand(ctx, b); err != nil {
 		s.writeError(c, err)

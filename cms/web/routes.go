@@ -147,11 +147,32 @@ func (s *Server) handleNoRoute(c *gin.Context) {
 		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "接口不存在：%s %s", c.Request.Method, p))
 		return
 	}
+	if s.serveWechatVerify(c) {
+		return
+	}
 	if s.cfg.Site == nil {
 		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "网站尚未生成"))
 		return
 	}
 	s.cfg.Site.ServeHTTP(c.Writer, c.Request)
+}
+
+// serveWechatVerify answers /MP_verify_<code>.txt when it is the file named
+// in the settings: WeChat fetches it to check the site's domain before the
+// site's pages may use the JS-SDK. No build is needed for it.
+func (s *Server) serveWechatVerify(c *gin.Context) bool {
+	name := strings.TrimPrefix(c.Request.URL.Path, "/")
+	code := cms.WechatVerifyCode(name)
+	if code == "" || s.cfg.Settings == nil {
+		return false
+	}
+	st, err := s.cfg.Settings.FindSettings(c.Request.Context())
+	if err != nil || st.WechatVerifyFile != name {
+		return false
+	}
+	c.Header("Cache-Control", "no-cache")
+	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(code))
+	return true
 }
 
 type healthResponse struct {

@@ -7,6 +7,7 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -58,6 +59,11 @@ type Config struct {
 	MaxUploadBytes int64
 	// TrustedProxies lists proxies whose X-Forwarded-For is believed.
 	TrustedProxies []string
+	// RemoteImageHosts lists the hosts (host or host:port) whose pictures,
+	// pasted into a story body, are copied into the media library on save
+	// (remote_images.go); RemoteTransport fetches them (nil: the default).
+	RemoteImageHosts []string
+	RemoteTransport  http.RoundTripper
 
 	// The content delivery API (content.go, cache.go, ratelimit.go, cors.go).
 	// ContentVersion keys the memory cache; nil turns that cache off.
@@ -86,6 +92,9 @@ type Server struct {
 	engine  *gin.Engine
 	limiter *loginLimiter
 	closing atomic.Bool
+
+	remoteOnce sync.Once
+	remote     *http.Client // fetches pasted pictures
 
 	contentState // content delivery: cache, limits, CORS (content_server.go)
 }

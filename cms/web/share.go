@@ -4,13 +4,14 @@ import (
 	"context"
 	"fmt"
 	"net/http"
-	"regexp"
+	"net/url"
 	"strings"
 
 	"github.com/gin-gonic/gin"
 	qrcode "github.com/skip2/go-qrcode"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/wording"
 )
 
 // What WeChat operators need for a published story: the stable links to
@@ -125,14 +126,10 @@ func firstNonEmpty(v ...string) string {
 	return ""
 }
 
-var (
-	imgTag  = regexp.MustCompile(`(?i)<img\b[^>]*>`)
-	altAttr = regexp.MustCompile(`(?i)\balt\s*=\s*("([^"]*)"|'([^']*)')`)
-)
-
-// checkAltText refuses to publish a story whose cover or body images have
-// no alternative text: blind and elderly readers rely on it.
-func (s *Server) checkAltText(ctx context.Context, id int64) error {
+// checkImages refuses to publish a story whose cover or body images have
+// no alternative text (blind and elderly readers rely on it), or whose body
+// shows pictures from other sites (see wording.BodyImage.Foreign).
+func (s *Server) checkImages(ctx context.Context, id int64) error {
 	st, err := s.cfg.Stories.FindStoryByID(ctx, id)
 	if err != nil {
 		return err
@@ -147,18 +144,47 @@ func (s *Server) checkAltText(ctx context.Context, id int64) error {
 			fields["cover_media_id"] = fmt.Sprintf("封面图片（媒体编号 %d，%s）缺少替代文字，请在媒体库中填写", m.ID, m.Filename)
 		}
 	}
-	var missing []string
-	for i, tag := range imgTag.FindAllString(st.Body, -1) {
-		m := altAttr.FindStringSubmatch(tag)
-		if m == nil || strings.TrimSpace(m[2]+m[3]) == "" {
+	host, err := s.siteHost(ctx)
+	if err != nil {
+		return err
+	}
+	var missing, foreign []string
+	for i, img := range wording.BodyImages(st.Body) {
+		if strings.TrimSpace(img.Alt) == "" {
 			missing = append(missing, fmt.Sprintf("第%d张", i+1))
 		}
+		if from := img.Foreign(host); from != "" {
+			foreign = append(foreign, wording.RemoteImageMessage(i+1, from))
+		}
+	}
+	var problems []string
+	if len(foreign) > 0 {
+		problems = append(problems, strings.Join(foreign, "；"))
 	}
 	if len(missing) > 0 {
-		fields["body"] = "正文中" + strings.Join(missing, "、") + "图片缺少替代文字（alt），请补充后再发布"
+		problems = append(problems, "正文中"+strings.Join(missing, "、")+"图片缺少替代文字（alt），请补充后再发布")
 	}
-	if len(fields) > 0 {
+	if len(problems) > 0 {
+		fields["body"] = strings.Join(problems, "。")
+	}
+	switch {
+	case len(foreign) > 0:
+		return &cms.Error{Code: cms.EINVALID, Message: "正文中有图片不在本站媒体库中，发布前请上传到媒体库", Fields: fields}
+	case len(fields) > 0:
 		return &cms.Error{Code: cms.EINVALID, Message: "发布前请为所有图片填写替代文字", Fields: fields}
 	}
 	return nil
+}
+
+// siteHost is the host of the site's base URL ("" when unset): absolute
+// links and images there are the site's own.
+func (s *Server) siteHost(ctx context.Context) (string, error) {
+	st, err := s.cfg.Settings.FindSettings(ctx)
+	if err != nil {
+		return "", err
+	}
+	if u, err := url.Parse(st.BaseURL); err == nil {
+		return u.Host, nil
+	}
+	return "", nil
 }

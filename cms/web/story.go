@@ -107,7 +107,7 @@ func (s *Server) handleStoryCreate(c *gin.Context) {
 		return
 	}
 	st := req.story()
-	st.Body = s.responsiveImages(c.Request.Context(), st.Body)
+	st.Body = s.responsiveImages(c.Request.Context(), s.importRemoteImages(c.Request.Context(), st.Body))
 	if err := s.cfg.Stories.CreateStory(c.Request.Context(), st); err != nil {
 		s.writeError(c, err)
 		return
@@ -142,7 +142,7 @@ func (s *Server) handleStoryUpdate(c *gin.Context) {
 		return
 	}
 	if req.Body != nil {
-		body := s.responsiveImages(c.Request.Context(), *req.Body)
+		body := s.responsiveImages(c.Request.Context(), s.importRemoteImages(c.Request.Context(), *req.Body))
 		req.Body = &body
 	}
 	st, err := s.cfg.Stories.UpdateStory(c.Request.Context(), id, req.StoryUpdate)
@@ -224,7 +224,7 @@ func (s *Server) handleStoryAction(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if action == cms.ActionPublish && s.cfg.Media != nil {
-		if err := s.checkAltText(ctx, id); err != nil {
+		if err := s.checkImages(ctx, id); err != nil {
 			s.writeError(c, err)
 			return
 		}
@@ -244,7 +244,7 @@ func (s *Server) handleStoryAction(c *gin.Context) {
 		}
 	}
 	if action == cms.ActionPublish || action == cms.ActionUnpublish {
-		b, err := s.enqueue(ctx, string(action)+" story:"+strconv.FormatInt(id, 10))
+		b, err := s.enqueueChange(ctx, cms.StoriesChanged(string(action)+" story:"+strconv.FormatInt(id, 10), id))
 		if err != nil {
 			s.writeError(c, err)
 			return
@@ -256,8 +256,12 @@ func (s *Server) handleStoryAction(c *gin.Context) {
 
 // enqueue asks the publisher for a build including every change so far.
 func (s *Server) enqueue(ctx context.Context, reason string) (*cms.Build, error) {
+	return s.enqueueChange(ctx, cms.Change{Reason: reason})
+}
+
+func (s *Server) enqueueChange(ctx context.Context, c cms.Change) (*cms.Build, error) {
 	if s.cfg.Publisher == nil {
 		return &cms.Build{}, nil
 	}
-	return s.cfg.Publisher.Enqueue(context.WithoutCancel(ctx), reason)
+	return s.cfg.Publisher.Enqueue(context.WithoutCancel(ctx), c)
 }

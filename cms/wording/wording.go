@@ -7,6 +7,7 @@ package wording
 
 import (
 	"fmt"
+	"html"
 	"net/url"
 	"regexp"
 	"sort"
@@ -173,6 +174,10 @@ func Check(s Story, m *Matcher, linkOK Links) []cms.Hit {
 			hits = append(hits, cms.Hit{Check: cms.CheckImageAlt, Field: fmt.Sprintf("body.img[%d].alt", i+1),
 				Severity: cms.SeverityWarning, Message: fmt.Sprintf("正文第%d张图片缺少替代文字（供读屏软件朗读，发布前应补充）", i+1)})
 		}
+		if from := img.Foreign(s.Host); from != "" {
+			hits = append(hits, cms.Hit{Check: cms.CheckRemoteImage, Field: fmt.Sprintf("body.img[%d].src", i+1),
+				Term: from, Severity: cms.SeverityWarning, Message: RemoteImageMessage(i+1, from)})
+		}
 	}
 	if linkOK != nil {
 		for _, l := range OwnLinksFor(s.Body, s.Host) {
@@ -191,6 +196,15 @@ func Check(s Story, m *Matcher, linkOK Links) []cms.Hit {
 	return hits
 }
 
+// RemoteImageMessage explains why the n-th body image, loaded from from
+// (see BodyImage.Foreign), cannot be published as it is.
+func RemoteImageMessage(n int, from string) string {
+	if from == "data:" {
+		return fmt.Sprintf("正文第%d张图片是直接粘贴的内嵌图片，未能存入媒体库；请另存为文件后上传到媒体库再插入", n)
+	}
+	return fmt.Sprintf("正文第%d张图片引用外部网站（%s）的地址，公开网站上可能显示不出；请下载后上传到媒体库再插入", n, from)
+}
+
 func fieldRank(f string) int {
 	for i, p := range []string{"title", "share_title", "summary", "body", "cover"} {
 		if f == p || strings.HasPrefix(f, p+".") {
@@ -204,6 +218,7 @@ var (
 	imgTag  = regexp.MustCompile(`(?is)<img\b[^>]*>`)
 	altAttr = regexp.MustCompile(`(?is)\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
 	midAttr = regexp.MustCompile(`(?is)\bdata-media-id\s*=\s*["']?([0-9]+)`)
+	srcAttr = regexp.MustCompile(`(?is)\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
 	hrefRe  = regexp.MustCompile(`(?is)<a\b[^>]*\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')`)
 )
 
@@ -211,6 +226,32 @@ var (
 type BodyImage struct {
 	MediaID int64 // from data-media-id; 0 for other images
 	Alt     string
+	HasAlt  bool // false when the tag has no alt attribute at all
+	Src     string
+}
+
+// Foreign says where img is loaded from when that is not the site itself:
+// the host of an absolute URL other than host (the site's own), "data:" for
+// a picture inlined as a data URI, "" for the site's own pictures. The
+// public site shows only its own: WeChat's image servers refuse other
+// sites' pages, foreign hosts may be unreachable in China, and a data URI
+// puts the whole picture into the page.
+func (img BodyImage) Foreign(host string) string {
+	src := strings.TrimSpace(img.Src)
+	if len(src) >= 5 && strings.EqualFold(src[:5], "data:") {
+		return "data:"
+	}
+	u, err := url.Parse(src)
+	if err != nil || (u.Host == "" && u.Scheme == "") {
+		return ""
+	}
+	if u.Host != "" && host != "" && strings.EqualFold(u.Host, host) {
+		return ""
+	}
+	if u.Host == "" {
+		return u.Scheme + ":"
+	}
+	return u.Host
 }
 
 // BodyImages returns the images of an HTML body in order.
@@ -219,7 +260,10 @@ func BodyImages(body string) []BodyImage {
 	for _, tag := range imgTag.FindAllString(body, -1) {
 		var img BodyImage
 		if m := altAttr.FindStringSubmatch(tag); m != nil {
-			img.Alt = unescape(m[1] + m[2] + m[3])
+			img.Alt, img.HasAlt = unescape(m[1]+m[2]+m[3]), true
+		}
+		if m := srcAttr.FindStringSubmatch(tag); m != nil {
+			img.Src = html.UnescapeString(m[1] + m[2] + m[3])
 		}
 		if m := midAttr.FindStringSubmatch(tag); m != nil {
 			img.MediaID, _ = strconv.ParseInt(m[1], 10, 64)

@@ -31,3 +31,13 @@ test('a new story is created with the fields that are set', () => {
   const body = createBody({ ...formFromStory(null), title: 'T', project_id: 3, body: '<p>x</p>' })
   assert.deepEqual(body, { title: 'T', project_id: 3, body: '<p>x</p>', tags: [] })
 })
+
+test('pictures pasted from elsewhere are noticed once the server has copied them', async () => {
+  const { pastedPictures, picturesCopied } = await import('../src/lib/storyForm.js')
+  const wx = 'https://mmbiz.qpic.cn/mmbiz_jpg/abc/640?wx_fmt=jpeg&amp;from=appmsg'
+  const sent = `<p><img src="${wx}" alt="合影"></p><p><img src="data:image/png;base64,iVBOR" alt="海报"></p><p><img src="/media/ab/w960.jpg" alt="本站"></p>`
+  assert.deepEqual(pastedPictures(sent), ['https://mmbiz.qpic.cn/mmbiz_jpg/abc/640?wx_fmt=jpeg&from=appmsg', 'data:image/png;base64,iVBOR'])
+  assert.equal(picturesCopied(sent, sent), false, 'nothing copied: keep the editor as it is')
+  assert.equal(picturesCopied(sent, '<p><img src="/media/cd/w960.jpg" data-media-id="4" alt="合影"></p>'), true)
+  assert.equal(picturesCopied('<p>没有图片</p>', '<p>没有图片</p>'), false)
+})

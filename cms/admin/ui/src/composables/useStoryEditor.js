@@ -1,6 +1,6 @@
 import { ref, reactive, computed } from 'vue'
 import { stories as storiesApi } from '@/api/index.js'
-import { EDITABLE, emptyForm, formFromStory, cloneForm, changedFields, patchBody, createBody, sameValue } from '@/lib/storyForm.js'
+import { EDITABLE, emptyForm, formFromStory, cloneForm, changedFields, patchBody, createBody, sameValue, picturesCopied } from '@/lib/storyForm.js'
 import { loadBackup, saveBackup, dropBackup } from '@/lib/backup.js'
 import { useFieldErrors } from './useFieldErrors.js'
 
@@ -107,7 +107,15 @@ export function useStoryEditor() {
     const base = cloneForm(baseline.value)
     for (const k of EDITABLE) {
       if (k === 'body') {
-        if (keys.includes('body')) base.body = sent.body
+        if (!keys.includes('body')) continue
+        base.body = sent.body
+        // Pasted WeChat pictures now live in the media library: show the
+        // copies, unless the user has typed since this save began.
+        if (form.body === sent.body && picturesCopied(sent.body, next.body)) {
+          base.body = next.body
+          form.body = next.body
+          editorKey.value++
+        }
         continue
       }
       base[k] = next[k]

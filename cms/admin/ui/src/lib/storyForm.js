@@ -71,3 +71,25 @@ export function createBody(form) {
   if (!body.tags) body.tags = []
   return body
 }
+
+// pastedPictures lists the src of body images that point elsewhere: another
+// site's address or an inline data: URI. The server copies those from
+// WeChat's image servers (and data: URIs) into the media library on save.
+export function pastedPictures(html) {
+  const out = []
+  for (const m of (html || '').matchAll(/<img\b[^>]*?\ssrc\s*=\s*("([^"]*)"|'([^']*)')/gi)) {
+    const src = (m[2] ?? m[3] ?? '').trim()
+    if (/^data:/i.test(src) || /^(https?:)?\/\//i.test(src)) out.push(src.replaceAll('&amp;', '&'))
+  }
+  return out
+}
+
+// picturesCopied reports whether the server's body no longer shows a
+// pasted picture the sent body had: the editor should then take the
+// server's body, so what it shows is what will be published.
+export function picturesCopied(sentBody, savedBody) {
+  const before = pastedPictures(sentBody)
+  if (before.length === 0) return false
+  const after = new Set(pastedPictures(savedBody))
+  return before.some((src) => !after.has(src))
+}

@@ -1,0 +1,223 @@
+package web
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"html"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// Pictures pasted from WeChat articles point at WeChat's image servers
+// (mmbiz.qpic.cn), which refuse them to other sites' pages; screenshots
+// pasted from some editors arrive as data: URIs, megabytes inline. On save
+// the server copies both kinds into the media library, through the same
+// pipeline as uploads (upright, metadata stripped, variants), and points
+// the body at the copy. Only hosts in RemoteImageHosts are fetched: the
+// server must not become a way to reach arbitrary addresses. A picture it
+// cannot copy stays as it is, and publishing names it (checkImages).
+
+// DefaultRemoteImageHosts are WeChat's image servers.
+var DefaultRemoteImageHosts = []string{"mmbiz.qpic.cn", "mmbiz.qlogo.cn"}
+
+const (
+	remoteImageTimeout  = 15 * time.Second // one picture
+	remoteImageParallel = 4
+)
+
+var (
+	bodyImg  = regexp.MustCompile(`(?is)<img\b[^>]*>`)
+	imgSrcRe = regexp.MustCompile(`(?is)\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)')`)
+	imgIDRe  = regexp.MustCompile(`(?is)\sdata-media-id\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)`)
+)
+
+// importRemoteImages returns body with its copyable pictures pointing at
+// their media-library copies (data-media-id set; responsiveImages then adds
+// the variants). It never fails: what it cannot copy it leaves, and logs.
+func (s *Server) importRemoteImages(ctx context.Context, body string) string {
+	if s.cfg.MediaProcessor == nil || s.cfg.MediaFiles == nil || s.cfg.Media == nil || !strings.Contains(body, "<img") {
+		return body
+	}
+	type job struct {
+		src string
+		m   *cms.Media
+	}
+	jobs := map[string]*job{}
+	var order []*job
+	for _, tag := range bodyImg.FindAllString(body, -1) {
+		src := tagSrc(tag)
+		if src == "" || imgIDRe.MatchString(tag) || jobs[src] != nil || !s.copyable(src) {
+			continue
+		}
+		j := &job{src: src}
+		jobs[src] = j
+		order = append(order, j)
+	}
+	if len(order) == 0 {
+		return body
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, remoteImageParallel)
+	for _, j := range order {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			data, name, err := s.fetchImage(ctx, j.src)
+			if err == nil {
+				j.m, _, err = s.ingestMedia(ctx, data, name)
+			}
+			if err != nil {
+				s.log.Warn("copying a pasted picture into the media library", "src", clipURL(j.src), "err", err)
+			}
+		}()
+	}
+	wg.Wait()
+	return bodyImg.ReplaceAllStringFunc(body, func(tag string) string {
+		j := jobs[tagSrc(tag)]
+		if j == nil || j.m == nil || imgIDRe.MatchString(tag) {
+			return tag
+		}
+		v := j.m.Variant("w960")
+		if v == nil && len(j.m.Variants) > 0 {
+			v = &j.m.Variants[0]
+		}
+		if v == nil {
+			return tag
+		}
+		rest := imgSrcRe.ReplaceAllString(tag[len("<img"):], "")
+		return fmt.Sprintf(`<img src="%s" data-media-id="%d"%s`, v.URL, j.m.ID, rest)
+	})
+}
+
+func tagSrc(tag string) string {
+	m := imgSrcRe.FindStringSubmatch(tag)
+	if m == nil {
+		return ""
+	}
+	return strings.TrimSpace(html.UnescapeString(m[1] + m[2]))
+}
+
+// copyable reports whether src is a data: image or an http(s) URL on one
+// of the allowed hosts.
+func (s *Server) copyable(src string) bool {
+	if isDataImage(src) {
+		return true
+	}
+	u, err := url.Parse(src)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") {
+		return false
+	}
+	return s.remoteHostAllowed(u.Host)
+}
+
+func (s *Server) remoteHostAllowed(host string) bool {
+	for _, h := range s.cfg.RemoteImageHosts {
+		if h != "" && strings.EqualFold(strings.TrimSpace(h), host) {
+			return true
+		}
+	}
+	return false
+}
+
+func isDataImage(src string) bool {
+	return len(src) > 11 && strings.EqualFold(src[:11], "data:image/")
+}
+
+// fetchImage returns the bytes of src and a file name for the library.
+func (s *Server) fetchImage(ctx context.Context, src string) ([]byte, string, error) {
+	limit := s.cfg.MaxUploadBytes
+	if isDataImage(src) {
+		meta, payload, ok := strings.Cut(src[len("data:"):], ",")
+		if !ok || !strings.HasSuffix(strings.ToLower(meta), ";base64") {
+			return nil, "", errors.New("not a base64 data URI")
+		}
+		if int64(base64.StdEncoding.DecodedLen(len(payload))) > limit+3 {
+			return nil, "", errors.New("data URI larger than the upload limit")
+		}
+		data, err := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
+		if err != nil {
+			return nil, "", err
+		}
+		ext := ".png"
+		if exts, _ := mime.ExtensionsByType(strings.TrimSuffix(meta, ";base64")); len(exts) > 0 {
+			ext = exts[0]
+		}
+		return data, "粘贴的图片" + ext, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, remoteImageTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
+	if err != nil {
+		return nil, "", err
+	}
+	req.Header.Set("Accept", "image/*")
+	resp, err := s.remoteClient().Do(req)
+	if err != nil {
+		return nil, "", err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return nil, "", fmt.Errorf("%s answered %s", req.URL.Host, resp.Status)
+	}
+	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
+	if err != nil {
+		return nil, "", err
+	}
+	if int64(len(data)) > limit {
+		return nil, "", errors.New("picture larger than the upload limit")
+	}
+	return data, remoteName(req.URL), nil
+}
+
+// remoteClient follows redirects only to allowed hosts.
+func (s *Server) remoteClient() *http.Client {
+	s.remoteOnce.Do(func() {
+		s.remote = &http.Client{
+			Transport: s.cfg.RemoteTransport,
+			CheckRedirect: func(r *http.Request, via []*http.Request) error {
+				if len(via) >= 5 || !s.remoteHostAllowed(r.URL.Host) {
+					return fmt.Errorf("redirect to %s refused", r.URL.Host)
+				}
+				return nil
+			},
+		}
+	})
+	return s.remote
+}
+
+// remoteName names a fetched picture for the library: WeChat's URLs end in
+// "/640?wx_fmt=jpeg", so the format comes from the query when it is there.
+func remoteName(u *url.URL) string {
+	base := "微信图片"
+	if !strings.Contains(u.Host, "qpic.cn") && !strings.Contains(u.Host, "qlogo.cn") {
+		base = "网络图片"
+	}
+	if f := u.Query().Get("wx_fmt"); f != "" {
+		return base + "." + strings.ToLower(f)
+	}
+	if ext := path.Ext(u.Path); ext != "" && len(ext) <= 5 {
+		return base + strings.ToLower(ext)
+	}
+	return base + ".jpg"
+}
+
+// clipURL keeps data URIs out of the log.
+func clipURL(src string) string {
+	if isDataImage(src) {
+		return src[:min(len(src), 30)] + "…"
+	}
+	return src
+}
