@@ -57,6 +57,7 @@ func TestAdminBrowser_Accessibility(t *testing.T) {
 	for _, sc := range []struct{ menu, ready string }{
 		{"stories", "story-list"}, {"media", "media-grid"}, {"builds", "build-list"},
 		{"projects", "project-list"}, {"users", "user-list"}, {"settings", "settings-save"}, {"audit", "audit-list"},
+		{"review", "review-inbox"}, {"dictionary", "term-list"}, {"pages", "page-list"}, {"apikeys", "apikey-list"},
 	} {
 		a.click(dt("menu-" + sc.menu))
 		a.visible(dt(sc.ready))
@@ -92,6 +93,7 @@ func TestAdminBrowser_Tablet(t *testing.T) {
 		for _, sc := range []struct{ menu, ready string }{
 			{"dashboard", "dashboard-review"}, {"stories", "story-list"}, {"media", "media-grid"}, {"builds", "build-list"},
 			{"projects", "project-list"}, {"users", "user-list"}, {"settings", "settings-save"}, {"audit", "audit-list"},
+			{"review", "review-inbox"}, {"dictionary", "term-list"}, {"pages", "page-list"}, {"apikeys", "apikey-list"},
 		} {
 			if !adminEval[bool](a, `!!document.querySelector('[data-test="menu-`+sc.menu+`"]')?.offsetParent`) {
 				a.click(dt("menu-toggle"))

@@ -742,7 +742,7 @@ func TestAdminBrowser_Screens(t *testing.T) {
 	}
 
 	a := openAdminTab(t, browser, s.URL, "admin", shots)
-	menu := []string{"工作台", "稿件", "媒体库", "构建记录", "品牌项目", "用户", "站点设置", "审计日志"}
+	menu := []string{"工作台", "稿件", "审核", "媒体库", "构建记录", "品牌项目", "用户", "站点设置", "审计日志", "用词词典", "固定页面", "接口密钥"}
 	look := func(name string, shell bool) {
 		t.Helper()
 		a.waitFor(name+" to finish loading", `![...document.querySelectorAll(".el-loading-mask")].some(m => m.offsetParent !== null)
@@ -804,11 +804,12 @@ func TestAdminBrowser_Screens(t *testing.T) {
 
 	for _, sc := range []struct{ name, ready string }{
 		{"projects", "project-list"}, {"users", "user-list"}, {"settings", "settings-save"},
-		{"builds", "build-list"}, {"audit", "audit-list"},
+		{"builds", "build-list"}, {"audit", "audit-list"}, {"dictionary", "term-list"}, {"pages", "page-list"},
+		{"review", "review-inbox"}, {"apikeys", "apikey-list"},
 	} {
 		a.click(dt("menu-" + sc.name))
 		a.visible(dt(sc.ready))
-		if sc.name != "settings" {
+		if sc.name != "settings" && sc.name != "review" && sc.name != "apikeys" { // the demo has none of those
 			a.waitFor(sc.name+" rows", fmt.Sprintf(`document.querySelectorAll('[data-test=%q] .el-table__row').length > 0`, sc.ready))
 		}
 		look(sc.name, true)
