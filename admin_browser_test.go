@@ -824,3 +824,45 @@ func TestAdminBrowser_Screens(t *testing.T) {
 	}
 	t.Logf("screenshots in %s", shots)
 }
+
+// TestAdminBrowser_BrandConflict: two admins edit the bureau's brand; the
+// one who saves second is told, sees nothing overwritten, takes the other's
+// version and saves their change on top of it.
+func TestAdminBrowser_BrandConflict(t *testing.T) {
+	browser := adminBrowser(t, 3*time.Minute)
+	s := MustRunServe(t, "")
+	admin := s.login(t, "admin", s.Password)
+	_, list := s.call(t, "GET", "/api/v1/brands", admin, nil)
+	brand := list["items"].([]any)[0].(map[string]any)
+
+	a := openAdminTab(t, browser, s.URL, "admin", adminShots(t))
+	a.allow(http.StatusConflict) // the refused save, on purpose
+	a.login("admin", s.Password)
+	a.click(dt("menu-projects"))
+	a.visible(dt("brand-list"))
+	a.clickText(`[data-test="brand-list"] button`, brand["name"].(string))
+	a.visible(dt("brand-dialog"))
+	a.settle()
+	if code, out := s.call(t, "PUT", fmt.Sprintf("/api/v1/brands/%v", brand["id"]), admin, map[string]any{
+		"version": brand["version"], "name": brand["name"], "slogan": "另一位管理员改的口号", "intro": brand["intro"]}); code != http.StatusOK {
+		t.Fatalf("the other admin's save: %d %v", code, out)
+	}
+	a.typeText(dt("brand-slogan"), "我改的口号")
+	a.click(dt("brand-save"))
+	a.visible(dt("brand-conflict"))
+	a.screenshot("brand-conflict")
+	_, list = s.call(t, "GET", "/api/v1/brands", admin, nil)
+	if got := list["items"].([]any)[0].(map[string]any)["slogan"]; got != "另一位管理员改的口号" {
+		t.Errorf("after the refused save the slogan is %q: overwritten", got)
+	}
+	a.click(dt("brand-take-theirs"))
+	a.waitFor("their slogan in the form", `document.querySelector('[data-test="brand-slogan"]').value === "另一位管理员改的口号"`)
+	a.typeText(dt("brand-slogan"), "我改的口号")
+	a.click(dt("brand-save"))
+	a.gone(dt("brand-dialog"))
+	_, list = s.call(t, "GET", "/api/v1/brands", admin, nil)
+	if b := list["items"].([]any)[0].(map[string]any); b["slogan"] != "我改的口号" || num(b["version"]) != num(brand["version"])+2 {
+		t.Errorf("after taking theirs and saving: %v", b)
+	}
+	a.checkConsole("brand conflict")
+}
