@@ -151,7 +151,7 @@ func firstStart(ctx context.Context, a *app, withDemo bool, stdout io.Writer) er
 		return nil
 	}
 	if err := demo.Seed(ctx, demo.Services{
-		Settings: a.db, Projects: a.db, Pages: a.db, Import: a.db,
+		Settings: a.db, Projects: a.db, Pages: a.db, Import: a.db, Stories: a.db, Admin: u,
 	}); err != nil {
 		return fmt.Errorf("seed demo campaign: %w", err)
 	}

@@ -21,6 +21,8 @@ var (
 	projectsJSON []byte
 	//go:embed stories.jsonl
 	storiesJSONL []byte
+	//go:embed inreview.json
+	inReviewJSON []byte
 )
 
 // Services are what seeding writes through.
@@ -29,6 +31,9 @@ type Services struct {
 	Projects cms.ProjectService
 	Pages    cms.PageService
 	Import   cms.ImportService
+	Stories  cms.StoryService
+	// Admin submits the demo story that waits in review.
+	Admin *cms.User
 }
 
 type siteFile struct {
@@ -46,7 +51,8 @@ type projectFile struct {
 }
 
 // Seed writes the demo campaign: settings, brand, projects with their
-// sub-teams, standing pages and stories.
+// sub-teams, standing pages and stories, one of them waiting for 初审 with
+// wording the dictionary flags, so the review tools have something to show.
 func Seed(ctx context.Context, s Services) (err error) {
 	defer cms.Wrap(&err, "demo.Seed")
 	var site siteFile
@@ -115,6 +121,30 @@ func Seed(ctx context.Context, s Services) (err error) {
 		if e != nil {
 			return fmt.Errorf("story %q: %w", stories[i].Title, e)
 		}
+	}
+	return seedInReview(ctx, s)
+}
+
+func seedInReview(ctx context.Context, s Services) error {
+	var in struct {
+		cms.Story
+		Project string `json:"project"`
+	}
+	if err := json.Unmarshal(inReviewJSON, &in); err != nil {
+		return fmt.Errorf("inreview.json: %w", err)
+	}
+	p, err := s.Projects.FindProjectBySlug(ctx, in.Project)
+	if err != nil {
+		return fmt.Errorf("inreview.json: project %s: %w", in.Project, err)
+	}
+	st := in.Story
+	st.ProjectID = p.ID
+	ctx = cms.NewContextWithUser(ctx, s.Admin)
+	if err := s.Stories.CreateStory(ctx, &st); err != nil {
+		return fmt.Errorf("story %q: %w", st.Title, err)
+	}
+	if _, err := s.Stories.ApplyAction(ctx, st.ID, cms.ActionRequest{Action: cms.ActionSubmit}); err != nil {
+		return fmt.Errorf("submitting %q: %w", st.Title, err)
 	}
 	return nil
 }
