@@ -25,12 +25,15 @@ type AuditFilter struct {
 	Action  string
 	Since   *time.Time
 	Until   *time.Time
+	// NewestFirst reverses the order: the admin screen starts at the latest.
+	NewestFirst bool
 	Page
 }
 
 // AuditService reads the audit trail; events are written by the stores as
 // part of each change and can never be altered through any API.
 type AuditService interface {
-	// FindAuditEvents returns events oldest first and the total.
+	// FindAuditEvents returns events oldest first (newest first when the
+	// filter says so) and the total.
 	FindAuditEvents(ctx context.Context, f AuditFilter) ([]*AuditEvent, int, error)
 }

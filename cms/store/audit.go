@@ -110,7 +110,11 @@ func (db *DB) FindAuditEvents(ctx context.Context, f cms.AuditFilter) (events []
 	}
 	p := f.Page.Normalize()
 	var rows []auditRow
-	if err := q.Order("id").Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+	order := "id"
+	if f.NewestFirst {
+		order = "id DESC"
+	}
+	if err := q.Order(order).Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
 		return nil, 0, err
 	}
 	events = make([]*cms.AuditEvent, len(rows))

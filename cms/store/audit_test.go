@@ -54,6 +54,10 @@ func TestAuditService_Trail(t *testing.T) {
 				t.Errorf("events not oldest first")
 			}
 		}
+		rev, _, err := db.FindAuditEvents(ctx, cms.AuditFilter{Object: fmt.Sprintf("story:%d", s.ID), NewestFirst: true, Page: cms.Page{Page: 1, PerPage: 3}})
+		if err != nil || len(rev) != 3 || rev[0].ID != ev[len(ev)-1].ID || rev[2].ID != ev[len(ev)-3].ID {
+			t.Errorf("newest first, page of 3: %+v, %v", rev, err)
+		}
 		if ev[1].Detail != "第 2 版" {
 			t.Errorf("update detail = %q, want 第 2 版 (staff read the trail in Chinese)", ev[1].Detail)
 		}

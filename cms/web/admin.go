@@ -223,6 +223,13 @@ func (s *Server) handleAuditList(c *gin.Context) {
 	}
 	fields := map[string]string{}
 	f := cms.AuditFilter{Page: p, Object: c.Query("object"), Action: c.Query("action")}
+	switch c.Query("order") {
+	case "", "asc":
+	case "desc":
+		f.NewestFirst = true
+	default:
+		fields["order"] = "排序只能是 asc（最早的在前）或 desc（最新的在前）"
+	}
 	if v := c.Query("actor_id"); v != "" {
 		if f.ActorID, err = strconv.ParseInt(v, 10, 64); err != nil {
 			fields["actor_id"] = "操作人编号必须是整数"
