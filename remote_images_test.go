@@ -22,13 +22,16 @@ import (
 // elsewhere.
 func TestServe_PastedImages(t *testing.T) {
 	photo := testPhoto(t, 30)
-	var fetched atomic.Int32
+	var fetched, failed atomic.Int32
 	wechat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
 		case "/mmbiz_jpg/abc123/640":
 			fetched.Add(1)
 			w.Header().Set("Content-Type", "image/jpeg")
 			w.Write(photo)
+		case "/mmbiz_png/gone/640":
+			failed.Add(1)
+			http.Error(w, "gone", http.StatusNotFound)
 		case "/elsewhere":
 			// A redirect off the allowed host must not be followed.
 			http.Redirect(w, r, "http://127.0.0.2:9/x.jpg", http.StatusFound)
@@ -48,7 +51,8 @@ func TestServe_PastedImages(t *testing.T) {
 		`<p><img src="` + pngDataURI(t) + `" alt="活动海报"></p>` +
 		`<p><img src="` + wx + `" alt="同一张图片再次出现"></p>` +
 		`<p><img src="https://example.invalid/photo.jpg" alt="外部网站的图片"></p>` +
-		`<p><img src="` + wechat.URL + `/elsewhere" alt="跳转到别处的图片"></p>`
+		`<p><img src="` + wechat.URL + `/elsewhere" alt="跳转到别处的图片"></p>` +
+		`<p><img src="` + wechat.URL + `/mmbiz_png/gone/640" alt="已被删除的图片"></p>`
 	code, st := s.call(t, "POST", "/api/v1/stories", token, map[string]any{"title": "银龄理发日", "project_id": p["id"], "body": body})
 	if code != http.StatusCreated {
 		t.Fatalf("create: %d %v", code, st)
@@ -71,6 +75,15 @@ func TestServe_PastedImages(t *testing.T) {
 	if n := fetched.Load(); n != 1 {
 		t.Errorf("the WeChat picture was fetched %d times, want once", n)
 	}
+	// Saving again does not try the picture that failed a moment ago.
+	if code, upd := s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"], "body": saved}); code != http.StatusOK {
+		t.Fatalf("save again: %d %v", code, upd)
+	} else {
+		st = upd
+	}
+	if n := failed.Load(); n != 1 {
+		t.Errorf("a picture that could not be fetched was tried %d times in two saves, want once", n)
+	}
 	code, lib := s.call(t, "GET", "/api/v1/media", token, nil)
 	if code != http.StatusOK || num(lib["total"]) != 2 {
 		t.Errorf("media library: %d, %v items, want the 2 copies", code, lib["total"])
@@ -84,14 +97,14 @@ func TestServe_PastedImages(t *testing.T) {
 			foreign++
 		}
 	}
-	if code != http.StatusOK || foreign != 2 {
-		t.Errorf("check: %d, %d remote_image hits, want 2: %v", code, foreign, check["items"])
+	if code != http.StatusOK || foreign != 3 {
+		t.Errorf("check: %d, %d remote_image hits, want 3: %v", code, foreign, check["items"])
 	}
 
 	code, out := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
 	msg, _ := fields(out)["body"].(string)
-	if code != http.StatusUnprocessableEntity || !strings.Contains(msg, "第4张图片引用外部网站（example.invalid）") || !strings.Contains(msg, "第5张") {
-		t.Fatalf("publish with foreign pictures: %d %v, want 422 naming pictures 4 and 5", code, out)
+	if code != http.StatusUnprocessableEntity || !strings.Contains(msg, "第4张图片引用外部网站（example.invalid）") || !strings.Contains(msg, "第5张") || !strings.Contains(msg, "第6张") {
+		t.Fatalf("publish with foreign pictures: %d %v, want 422 naming pictures 4, 5 and 6", code, out)
 	}
 
 	// Remove them; the story publishes and its page loads only its own pictures.

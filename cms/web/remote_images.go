@@ -32,8 +32,12 @@ import (
 var DefaultRemoteImageHosts = []string{"mmbiz.qpic.cn", "mmbiz.qlogo.cn"}
 
 const (
-	remoteImageTimeout  = 15 * time.Second // one picture
+	remoteImageTimeout  = 10 * time.Second // one picture
 	remoteImageParallel = 4
+	// remoteImageRetry is how long a picture that could not be fetched is
+	// not tried again: a server without a way out (an intranet) must not
+	// make every autosave of that story wait for the timeout.
+	remoteImageRetry = 10 * time.Minute
 )
 
 var (
@@ -57,7 +61,7 @@ func (s *Server) importRemoteImages(ctx context.Context, body string) string {
 	var order []*job
 	for _, tag := range bodyImg.FindAllString(body, -1) {
 		src := tagSrc(tag)
-		if src == "" || imgIDRe.MatchString(tag) || jobs[src] != nil || !s.copyable(src) {
+		if src == "" || imgIDRe.MatchString(tag) || jobs[src] != nil || !s.copyable(src) || s.recentlyFailed(src) {
 			continue
 		}
 		j := &job{src: src}
@@ -80,6 +84,7 @@ func (s *Server) importRemoteImages(ctx context.Context, body string) string {
 				j.m, _, err = s.ingestMedia(ctx, data, name)
 			}
 			if err != nil {
+				s.remoteFailed.Store(j.src, time.Now())
 				s.log.Warn("copying a pasted picture into the media library", "src", clipURL(j.src), "err", err)
 			}
 		}()
@@ -100,6 +105,19 @@ func (s *Server) importRemoteImages(ctx context.Context, body string) string {
 		rest := imgSrcRe.ReplaceAllString(tag[len("<img"):], "")
 		return fmt.Sprintf(`<img src="%s" data-media-id="%d"%s`, v.URL, j.m.ID, rest)
 	})
+}
+
+// recentlyFailed reports whether src could not be fetched a short while ago.
+func (s *Server) recentlyFailed(src string) bool {
+	v, ok := s.remoteFailed.Load(src)
+	if !ok {
+		return false
+	}
+	if time.Since(v.(time.Time)) < remoteImageRetry {
+		return true
+	}
+	s.remoteFailed.Delete(src)
+	return false
 }
 
 func tagSrc(tag string) string {

@@ -93,8 +93,9 @@ type Server struct {
 	limiter *loginLimiter
 	closing atomic.Bool
 
-	remoteOnce sync.Once
-	remote     *http.Client // fetches pasted pictures
+	remoteOnce   sync.Once
+	remote       *http.Client // fetches pasted pictures
+	remoteFailed sync.Map     // src → time.Time of its last failed fetch
 
 	contentState // content delivery: cache, limits, CORS (content_server.go)
 }
