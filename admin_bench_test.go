@@ -32,18 +32,7 @@ func BenchmarkAdminFirstScreen(b *testing.B) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(b)), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.NoFirstRun,
-		chromedp.UserDataDir(b.TempDir()), chromedp.WindowSize(1366, 768),
-		chromedp.Flag("disable-background-networking", true), chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true), chromedp.Flag("lang", "zh-CN"))
-	actx, cancelA := chromedp.NewExecAllocator(ctx, opts...)
-	defer cancelA()
-	browser, cancelB := chromedp.NewContext(actx)
-	defer cancelB()
-	if err := chromedp.Do(browser); err != nil {
-		b.Fatal(err)
-	}
+	browser := newDesktopBrowser(b, ctx)
 
 	type sample struct{ login, dash, list time.Duration }
 	// The lists count as filled when each dashboard card shows stories or

@@ -14,7 +14,7 @@ import (
 //
 // browser_test.go's newBrowser is the public site seen from a phone in
 // WeChat; this is the admin UI's desk.
-func newDesktopBrowser(t *testing.T, ctx context.Context) context.Context {
+func newDesktopBrowser(t testing.TB, ctx context.Context) context.Context {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(chromiumPath(t)),
