@@ -1,16 +1,17 @@
 // Command huimin publishes the service-brand campaigns of civil-affairs
 // bureaus: a headless CMS, a media pipeline and an in-process Hugo build in
-// one binary. See README.md.
+// one binary. See README.md; the command itself is cms/cli.
 package main
 
 import (
 	"context"
 	"embed"
 	"fmt"
-	"io/fs"
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/huimin/huimin/cms/cli"
 )
 
 // hugoProject is the public site's Hugo project (config and theme), built
@@ -22,11 +23,8 @@ var hugoProject embed.FS
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr); err != nil {
+	if err := cli.Run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr, hugoProject); err != nil {
 		fmt.Fprintln(os.Stderr, "huimin:", err)
 		os.Exit(1)
 	}
 }
-
-// siteSource returns the embedded Hugo project.
-func siteSource() fs.FS { return hugoProject }

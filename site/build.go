@@ -320,6 +320,12 @@ func runHugoWith(r hugoRun, after func(*hugolib.HugoSites, *outputRecorder) erro
 func copyStatic(h *hugolib.HugoSites) error {
 	for _, sfs := range h.BaseFs.SourceFilesystems.Static {
 		syncer := fsync.NewSyncer()
+		// Never copy modes: the sources are read-only overlays (the root
+		// of the project's static mount reports mode 000, the module cache
+		// 0555), and a copied directory mode locks the build out of its own
+		// output when Huimin is not root. Files and directories then get
+		// 0644/0755 under the usual umask, like everything Hugo publishes.
+		syncer.NoChmod = true
 		syncer.SrcFs = sfs.Fs
 		syncer.DestFs = h.Deps.Fs.PublishDirStatic
 		dst := string(filepath.Separator)

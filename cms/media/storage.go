@@ -154,7 +154,13 @@ func (d *DirStorage) Put(ctx context.Context, key string, data []byte) (err erro
 	if err = f.Sync(); err != nil { // the data must be on disk before the name is
 		return err
 	}
-	if err = f.Chmod(0o644); err != nil {
+	// Originals keep what the camera wrote (GPS, owner): only Huimin may
+	// read them. Variants are public.
+	mode := os.FileMode(0o644)
+	if !Public(key) {
+		mode = 0o600
+	}
+	if err = f.Chmod(mode); err != nil {
 		return err
 	}
 	if err = f.Close(); err != nil {

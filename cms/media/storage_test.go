@@ -188,3 +188,26 @@ func TestResult_Save(t *testing.T) {
 		}
 	}
 }
+
+// TestDirStorage_Modes: originals, which keep the camera's metadata, are
+// readable by Huimin alone; variants are public files.
+func TestDirStorage_Modes(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := NewDirStorage(dir)
+	for key, want := range map[string]os.FileMode{
+		OriginalKey(testHash):        0o600,
+		VariantKey(testHash, "w480"): 0o644,
+	} {
+		if err := s.Put(ctx, key, []byte("x")); err != nil {
+			t.Fatal(err)
+		}
+		fi, err := os.Stat(filepath.Join(dir, key))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fi.Mode().Perm(); got != want {
+			t.Errorf("%s: mode %o, want %o", key, got, want)
+		}
+	}
+}

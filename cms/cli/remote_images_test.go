@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 import (
 	"bytes"
@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+
+	"github.com/huimin/huimin/cms/cli/clitest"
 )
 
 // TestServe_PastedImages: pictures pasted from a WeChat article (on an
@@ -21,7 +23,7 @@ import (
 // until it is replaced. The public page never loads a picture from
 // elsewhere.
 func TestServe_PastedImages(t *testing.T) {
-	photo := testPhoto(t, 30)
+	photo := clitest.TestPhoto(t, 30)
 	var fetched, failed atomic.Int32
 	wechat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
@@ -42,9 +44,9 @@ func TestServe_PastedImages(t *testing.T) {
 	defer wechat.Close()
 	host := strings.TrimPrefix(wechat.URL, "http://")
 
-	s := MustRunServe(t, "", "--demo=false", "--fetch-image-hosts", host)
-	token := s.login(t, "admin", s.Password)
-	_, p := s.call(t, "POST", "/api/v1/projects", token, map[string]any{"name": "银龄互助", "kind": "volunteer", "area": "elderly"})
+	s := clitest.MustRunServe(t, "", "--demo=false", "--fetch-image-hosts", host)
+	token := s.Login(t, "admin", s.Password)
+	_, p := s.Call(t, "POST", "/api/v1/projects", token, map[string]any{"name": "银龄互助", "kind": "volunteer", "area": "elderly"})
 
 	wx := wechat.URL + "/mmbiz_jpg/abc123/640?wx_fmt=jpeg&amp;from=appmsg"
 	body := `<p>活动现场</p><p><img src="` + wx + `" alt="志愿者为老人理发"></p>` +
@@ -53,7 +55,7 @@ func TestServe_PastedImages(t *testing.T) {
 		`<p><img src="https://example.invalid/photo.jpg" alt="外部网站的图片"></p>` +
 		`<p><img src="` + wechat.URL + `/elsewhere" alt="跳转到别处的图片"></p>` +
 		`<p><img src="` + wechat.URL + `/mmbiz_png/gone/640" alt="已被删除的图片"></p>`
-	code, st := s.call(t, "POST", "/api/v1/stories", token, map[string]any{"title": "银龄理发日", "project_id": p["id"], "body": body})
+	code, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{"title": "银龄理发日", "project_id": p["id"], "body": body})
 	if code != http.StatusCreated {
 		t.Fatalf("create: %d %v", code, st)
 	}
@@ -76,7 +78,7 @@ func TestServe_PastedImages(t *testing.T) {
 		t.Errorf("the WeChat picture was fetched %d times, want once", n)
 	}
 	// Saving again does not try the picture that failed a moment ago.
-	if code, upd := s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"], "body": saved}); code != http.StatusOK {
+	if code, upd := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"], "body": saved}); code != http.StatusOK {
 		t.Fatalf("save again: %d %v", code, upd)
 	} else {
 		st = upd
@@ -84,13 +86,13 @@ func TestServe_PastedImages(t *testing.T) {
 	if n := failed.Load(); n != 1 {
 		t.Errorf("a picture that could not be fetched was tried %d times in two saves, want once", n)
 	}
-	code, lib := s.call(t, "GET", "/api/v1/media", token, nil)
-	if code != http.StatusOK || num(lib["total"]) != 2 {
+	code, lib := s.Call(t, "GET", "/api/v1/media", token, nil)
+	if code != http.StatusOK || clitest.Num(lib["total"]) != 2 {
 		t.Errorf("media library: %d, %v items, want the 2 copies", code, lib["total"])
 	}
 
 	// The check panel names the pictures that stay foreign.
-	code, check := s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%v/check", st["id"]), token, nil)
+	code, check := s.Call(t, "GET", fmt.Sprintf("/api/v1/stories/%v/check", st["id"]), token, nil)
 	foreign := 0
 	for _, h := range check["items"].([]any) {
 		if h.(map[string]any)["check"] == "remote_image" {
@@ -101,24 +103,24 @@ func TestServe_PastedImages(t *testing.T) {
 		t.Errorf("check: %d, %d remote_image hits, want 3: %v", code, foreign, check["items"])
 	}
 
-	code, out := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
-	msg, _ := fields(out)["body"].(string)
+	code, out := s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
+	msg, _ := clitest.Fields(out)["body"].(string)
 	if code != http.StatusUnprocessableEntity || !strings.Contains(msg, "第4张图片引用外部网站（example.invalid）") || !strings.Contains(msg, "第5张") || !strings.Contains(msg, "第6张") {
 		t.Fatalf("publish with foreign pictures: %d %v, want 422 naming pictures 4, 5 and 6", code, out)
 	}
 
 	// Remove them; the story publishes and its page loads only its own pictures.
 	kept := saved[:strings.Index(saved, `<p><img src="https://example.invalid`)]
-	code, upd := s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"], "body": kept})
+	code, upd := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"], "body": kept})
 	if code != http.StatusOK {
 		t.Fatalf("edit: %d %v", code, upd)
 	}
-	code, out = s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
+	code, out = s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
 	if code != http.StatusOK {
 		t.Fatalf("publish: %d %v", code, out)
 	}
-	s.waitBuild(t, token, out["build_id"])
-	_, page := s.get(t, out["url"].(string))
+	s.WaitBuild(t, token, out["build_id"])
+	_, page := s.Get(t, out["url"].(string))
 	if !strings.Contains(page, "志愿者为老人理发") || strings.Contains(page, host) || strings.Contains(page, "data:image") {
 		t.Errorf("public page loads pictures from elsewhere or lacks the story")
 	}

@@ -1,4 +1,4 @@
-package main
+package admin_test
 
 import (
 	"context"
@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/huimin/huimin/cms/cli"
+	"github.com/huimin/huimin/cms/cli/clitest"
 )
 
 // BenchmarkAdminFirstScreen measures issue 6's "first screen after login
@@ -22,17 +25,17 @@ import (
 //
 //	go test -run '^$' -bench AdminFirstScreen -benchtime 5x .
 func BenchmarkAdminFirstScreen(b *testing.B) {
-	chromiumPath(b)
-	if _, err := os.Stat(filepath.Join("cms", "admin", "dist", "index.html")); err != nil {
+	clitest.ChromiumPath(b)
+	if _, err := os.Stat(filepath.Join("dist", "index.html")); err != nil {
 		b.Skip("admin UI not built: run `make admin`")
 	}
 	const password = "Bench-password-2026"
 	big := seedAdminBench(b, 10000, password)
-	demo := MustRunServe(b, "")
+	demo := clitest.MustRunServe(b, "")
 
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	browser := newDesktopBrowser(b, ctx)
+	browser := clitest.NewDesktopBrowser(b, ctx)
 
 	type sample struct{ login, dash, list time.Duration }
 	// The lists count as filled when each dashboard card shows stories or
@@ -107,21 +110,21 @@ func BenchmarkAdminFirstScreen(b *testing.B) {
 
 // seedAdminBench imports n published stories into a new data directory,
 // adds an admin "boss", and serves it (the first start builds the site).
-func seedAdminBench(b *testing.B, n int, password string) *testServer {
+func seedAdminBench(b *testing.B, n int, password string) *clitest.Server {
 	b.Helper()
 	data := b.TempDir()
 	file := filepath.Join(b.TempDir(), "stories.jsonl")
-	writeImportFile(b, file, n, nil)
+	clitest.WriteImportFile(b, file, n, nil)
 	ctx := context.Background()
 	env := func(string) string { return "" }
-	if err := run(ctx, []string{"import", "--data", data, "--build=false", file}, env, strings.NewReader(""), io.Discard, io.Discard); err != nil {
+	if err := cli.Run(ctx, []string{"import", "--data", data, "--build=false", file}, env, strings.NewReader(""), io.Discard, io.Discard, clitest.Project(b)); err != nil {
 		b.Fatalf("import: %v", err)
 	}
-	if err := run(ctx, []string{"user", "create", "--data", data, "--name", "boss", "--role", "admin", "--password-stdin"},
-		env, strings.NewReader(password+"\n"), io.Discard, io.Discard); err != nil {
+	if err := cli.Run(ctx, []string{"user", "create", "--data", data, "--name", "boss", "--role", "admin", "--password-stdin"},
+		env, strings.NewReader(password+"\n"), io.Discard, io.Discard, clitest.Project(b)); err != nil {
 		b.Fatalf("user create: %v", err)
 	}
-	s := mustRun(b, data, "", []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--demo=false"})
+	s := clitest.MustRun(b, data, "", []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--demo=false"})
 	b.Logf("seeded %d stories at %s", n, s.URL)
 	return s
 }

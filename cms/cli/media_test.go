@@ -1,17 +1,15 @@
-package main
+package cli_test
 
 import (
 	"bytes"
 	"compress/zlib"
 	"crypto/rand"
 	"encoding/binary"
-	"encoding/json"
 	"fmt"
 	"hash/crc32"
 	"image"
 	"image/jpeg"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -19,31 +17,9 @@ import (
 	"strings"
 	"testing"
 	"time"
-)
 
-// upload posts data as multipart field "file" and decodes the JSON answer.
-func (s *testServer) upload(tb testing.TB, token, name string, data []byte) (int, map[string]any, time.Duration) {
-	tb.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	fw, _ := w.CreateFormFile("file", name)
-	fw.Write(data)
-	w.Close()
-	req, _ := http.NewRequest("POST", s.URL+"/api/v1/media", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
-	assertNoLeak(tb, "upload "+name, raw)
-	out := map[string]any{}
-	_ = json.Unmarshal(raw, &out)
-	return resp.StatusCode, out, time.Since(start)
-}
+	"github.com/huimin/huimin/cms/cli/clitest"
+)
 
 // phonePhoto makes a 4000×3000 photo-like JPEG and tags it the way phones
 // do: rotated (Orientation 6), with GPS, camera and artist metadata.
@@ -112,16 +88,16 @@ func TestServe_Media(t *testing.T) {
 	if _, err := exec.LookPath("exiftool"); err != nil {
 		t.Skip("exiftool not installed (Debian: libimage-exiftool-perl)")
 	}
-	s := MustRunServe(t, "", "--demo=false")
-	token := s.login(t, "admin", s.Password)
+	s := clitest.MustRunServe(t, "", "--demo=false")
+	token := s.Login(t, "admin", s.Password)
 	photo := phonePhoto(t)
 
 	// Acceptance 1: upright, every variant served without metadata.
-	code, m, _ := s.upload(t, token, "IMG_0001.JPG", photo)
+	code, m, _ := s.Upload(t, token, "IMG_0001.JPG", photo)
 	if code != http.StatusCreated {
 		t.Fatalf("upload: %d %v", code, m)
 	}
-	if num(m["width"]) != 3000 || num(m["height"]) != 4000 {
+	if clitest.Num(m["width"]) != 3000 || clitest.Num(m["height"]) != 4000 {
 		t.Fatalf("media is %vx%v, want 3000x4000 (upright)", m["width"], m["height"])
 	}
 	variants := m["variants"].([]any)
@@ -137,7 +113,7 @@ func TestServe_Media(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
 		cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
-		if err != nil || cfg.Width != num(v["width"]) || cfg.Height != num(v["height"]) {
+		if err != nil || cfg.Width != clitest.Num(v["width"]) || cfg.Height != clitest.Num(v["height"]) {
 			t.Errorf("variant %v: decoded %dx%d (%v), JSON says %vx%v", v["name"], cfg.Width, cfg.Height, err, v["width"], v["height"])
 		}
 		if !strings.HasPrefix(v["name"].(string), "cover") && v["name"] != "thumb" && cfg.Height <= cfg.Width {
@@ -158,22 +134,22 @@ func TestServe_Media(t *testing.T) {
 		}
 	}
 	hash := m["hash"].(string)
-	if code, _ := s.get(t, "/media/"+hash+"/original"); code != http.StatusNotFound {
+	if code, _ := s.Get(t, "/media/"+hash+"/original"); code != http.StatusNotFound {
 		t.Errorf("the original is served: %d", code)
 	}
 
 	// Acceptance 4: the same file twice is one media item.
-	code, again, _ := s.upload(t, token, "copy.jpg", photo)
+	code, again, _ := s.Upload(t, token, "copy.jpg", photo)
 	if code != http.StatusOK || again["id"] != m["id"] {
 		t.Errorf("second upload: %d id %v, want 200 and id %v", code, again["id"], m["id"])
 	}
 
 	// Acceptance 2: moving the focal point moves the crops.
 	cover := func() []byte {
-		_, cur := s.call(t, "GET", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, nil)
+		_, cur := s.Call(t, "GET", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, nil)
 		for _, v := range cur["variants"].([]any) {
 			if v := v.(map[string]any); v["name"] == "cover235" {
-				_, b := s.get(t, v["url"].(string))
+				_, b := s.Get(t, v["url"].(string))
 				return []byte(b)
 			}
 		}
@@ -184,7 +160,7 @@ func TestServe_Media(t *testing.T) {
 	// The upright photo is portrait: a 2.35:1 crop spans its full width, so
 	// the focal point moves it vertically.
 	for _, fy := range []float64{0.1, 0.9} {
-		code, upd := s.call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, map[string]any{"version": version, "focus_x": 0.5, "focus_y": fy})
+		code, upd := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, map[string]any{"version": version, "focus_x": 0.5, "focus_y": fy})
 		if code != http.StatusOK {
 			t.Fatalf("set focal point: %d %v", code, upd)
 		}
@@ -201,7 +177,7 @@ func TestServe_Media(t *testing.T) {
 
 	// Uploading the same file again must not reset crops an editor placed.
 	placed := cover()
-	if code, again, _ := s.upload(t, token, "again.jpg", photo); code != http.StatusOK || again["id"] != m["id"] || again["focus_y"] != 0.9 {
+	if code, again, _ := s.Upload(t, token, "again.jpg", photo); code != http.StatusOK || again["id"] != m["id"] || again["focus_y"] != 0.9 {
 		t.Errorf("re-upload after a focal change: %d id %v focus_y %v", code, again["id"], again["focus_y"])
 	}
 	if !bytes.Equal(placed, cover()) {
@@ -224,7 +200,7 @@ func TestServe_Media(t *testing.T) {
 		{"renamed.png", svg, 415},
 		{"bomb.png", bombPNG(t), 422},
 	} {
-		code, out, took := s.upload(t, token, tt.name, tt.data)
+		code, out, took := s.Upload(t, token, tt.name, tt.data)
 		if code != tt.code {
 			t.Errorf("%s: %d %v, want %d", tt.name, code, out, tt.code)
 		}
@@ -232,35 +208,37 @@ func TestServe_Media(t *testing.T) {
 			t.Errorf("%s took %v to refuse", tt.name, took)
 		}
 	}
-	if code, _ := s.get(t, "/healthz"); code != http.StatusOK {
+	if code, _ := s.Get(t, "/healthz"); code != http.StatusOK {
 		t.Errorf("server unhealthy after hostile uploads: %d", code)
 	}
 
 	// Acceptance 5: an image without alt text blocks publication.
-	_, p := s.call(t, "POST", "/api/v1/projects", token, map[string]any{"name": "幸福起航", "kind": "window", "area": "marriage"})
-	_, st := s.call(t, "POST", "/api/v1/stories", token, map[string]any{
+	_, p := s.Call(t, "POST", "/api/v1/projects", token, map[string]any{"name": "幸福起航", "kind": "window", "area": "marriage"})
+	_, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{
 		"title": "七夕集体颁证", "project_id": p["id"], "cover_media_id": m["id"],
 		"body": `<p>新人合影</p><img src="` + variants[0].(map[string]any)["url"].(string) + `">`,
 	})
-	code, out := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
-	if code != 422 || fields(out)["cover_media_id"] == nil || fields(out)["body"] == nil {
+
+	code, out := s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
+	if code != 422 || clitest.Fields(out)["cover_media_id"] == nil || clitest.Fields(out)["body"] == nil {
 		t.Fatalf("publish without alt text: %d %v, want 422 naming cover_media_id and body", code, out)
 	}
-	s.call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, map[string]any{"version": version, "alt": "新人在颁证厅宣读誓言"})
-	code, upd := s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"],
+	s.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, map[string]any{"version": version, "alt": "新人在颁证厅宣读誓言"})
+	code, upd := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"],
 		"body": fmt.Sprintf(`<p>新人合影</p><figure data-media-id="%[1]v"><img src="/x.jpg" alt="新人合影" data-media-id="%[1]v"><figcaption>合影</figcaption></figure>`, m["id"])})
+
 	if code != http.StatusOK || !strings.Contains(upd["body"].(string), `srcset="/media/`+hash+`/w480.jpg`) || !strings.Contains(upd["body"].(string), `width="960"`) {
 		t.Fatalf("media-library image not made responsive: %d %v", code, upd["body"])
 	}
-	code, out = s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
+	code, out = s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
 	if code != http.StatusOK {
 		t.Fatalf("publish with alt text: %d %v", code, out)
 	}
-	s.waitBuild(t, token, out["build_id"])
-	if _, page := s.get(t, out["url"].(string)); !strings.Contains(page, `<p>新人合影</p><figure data-media-id="`) || !strings.Contains(page, `w1600.jpg?v=3 1600w" sizes=`) || !strings.Contains(page, `height="1280" alt="新人合影"`) {
+	s.WaitBuild(t, token, out["build_id"])
+	if _, page := s.Get(t, out["url"].(string)); !strings.Contains(page, `<p>新人合影</p><figure data-media-id="`) || !strings.Contains(page, `w1600.jpg?v=3 1600w" sizes=`) || !strings.Contains(page, `height="1280" alt="新人合影"`) {
 		t.Errorf("public page body image lacks srcset or intrinsic size")
 	}
-	code, share := s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%v/share", st["id"]), token, nil)
+	code, share := s.Call(t, "GET", fmt.Sprintf("/api/v1/stories/%v/share", st["id"]), token, nil)
 	if code != http.StatusOK || len(share["covers"].([]any)) != 2 || !strings.HasSuffix(share["short_url"].(string), fmt.Sprintf("/s/%v/", st["id"])) {
 		t.Fatalf("share info: %d %v", code, share)
 	}

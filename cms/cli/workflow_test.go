@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huimin/huimin/cms/cli/clitest"
 	"github.com/huimin/huimin/cms/store/storetest"
 )
 
@@ -14,7 +15,7 @@ import (
 // `huimin serve` on SQLite and MySQL.
 
 // staff creates the users of a three-stage newsroom and returns their tokens.
-func staff(t *testing.T, s *testServer, admin string) map[string]string {
+func staff(t *testing.T, s *clitest.Server, admin string) map[string]string {
 	t.Helper()
 	tokens := map[string]string{"admin": admin}
 	for _, u := range []struct {
@@ -26,27 +27,16 @@ func staff(t *testing.T, s *testServer, admin string) map[string]string {
 		{"r2", "复审张科长", "reviewer", 2},
 		{"r3", "终审刘局长", "reviewer", 3},
 	} {
-		code, out := s.call(t, "POST", "/api/v1/users", admin, map[string]any{
+		code, out := s.Call(t, "POST", "/api/v1/users", admin, map[string]any{
 			"username": u.username, "name": u.name, "role": u.role, "level": u.level, "password": "password-" + u.username,
 		})
-		if code != http.StatusCreated || num(out["level"]) != u.level {
+
+		if code != http.StatusCreated || clitest.Num(out["level"]) != u.level {
 			t.Fatalf("create user %s: %d %v", u.username, code, out)
 		}
-		tokens[u.username] = s.login(t, u.username, "password-"+u.username)
+		tokens[u.username] = s.Login(t, u.username, "password-"+u.username)
 	}
 	return tokens
-}
-
-func storyPath(id int, rest string) string { return fmt.Sprintf("/api/v1/stories/%d%s", id, rest) }
-
-// act posts a workflow action and fails unless it answers want.
-func (s *testServer) act(t *testing.T, token string, id int, action string, body any, want int) map[string]any {
-	t.Helper()
-	code, out := s.call(t, "POST", storyPath(id, "/actions/"+action), token, body)
-	if code != want {
-		t.Fatalf("%s story %d: %d %v, want %d", action, id, code, out, want)
-	}
-	return out
 }
 
 func errMessage(out map[string]any) string {
@@ -57,190 +47,195 @@ func errMessage(out map[string]any) string {
 
 func TestWorkflow_Acceptance(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
-		s := MustRunServe(t, dsn, "--demo=false")
-		tk := staff(t, s, s.login(t, "admin", s.Password))
+		s := clitest.MustRunServe(t, dsn, "--demo=false")
+		tk := staff(t, s, s.Login(t, "admin", s.Password))
 
 		// Roles: only admins manage users; the site has three review stages.
-		if code, _ := s.call(t, "GET", "/api/v1/users", tk["editor"], nil); code != http.StatusForbidden {
+		if code, _ := s.Call(t, "GET", "/api/v1/users", tk["editor"], nil); code != http.StatusForbidden {
 			t.Errorf("editor lists users: %d, want 403", code)
 		}
-		if code, set := s.call(t, "GET", "/api/v1/settings", tk["admin"], nil); code != 200 || num(set["review_stages"]) != 3 {
+		if code, set := s.Call(t, "GET", "/api/v1/settings", tk["admin"], nil); code != 200 || clitest.Num(set["review_stages"]) != 3 {
 			t.Errorf("settings: %d review_stages %v, want 3", code, set["review_stages"])
 		}
-		code, p := s.call(t, "POST", "/api/v1/projects", tk["admin"], map[string]any{
+		code, p := s.Call(t, "POST", "/api/v1/projects", tk["admin"], map[string]any{
 			"name": "幸福起航", "slug": "xingfu", "kind": "window", "area": "marriage", "summary": "颁证服务"})
+
 		if code != http.StatusCreated {
 			t.Fatalf("create project: %d %v", code, p)
 		}
 
 		// 1. Editor writes and submits; only the right stage may approve;
 		// 初审 → 复审 → 终审; the 终审 reviewer publishes; the page goes live.
-		code, st := s.call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{
+		code, st := s.Call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{
 			"title": "婚姻登记处举办集体颁证仪式", "summary": "七夕集体颁证",
 			"body": "<p>七夕当天，区婚姻登记处为30对新人举办集体颁证仪式。</p>", "project_id": p["id"]})
+
 		if code != http.StatusCreated {
 			t.Fatalf("create story: %d %v", code, st)
 		}
-		id := num(st["id"])
-		sub := s.act(t, tk["editor"], id, "submit", nil, 200)
-		if sub["status"] != "in_review" || num(sub["review_stage"]) != 1 {
+		id := clitest.Num(st["id"])
+		sub := s.Act(t, tk["editor"], id, "submit", nil, 200)
+		if sub["status"] != "in_review" || clitest.Num(sub["review_stage"]) != 1 {
 			t.Fatalf("after submit: %v", sub)
 		}
-		if out := s.act(t, tk["editor"], id, "approve", nil, 403); !strings.Contains(errMessage(out), "初审") {
+		if out := s.Act(t, tk["editor"], id, "approve", nil, 403); !strings.Contains(errMessage(out), "初审") {
 			t.Errorf("editor approve: message %q does not say who may act", errMessage(out))
 		}
-		if out := s.act(t, tk["editor"], id, "publish", nil, 403); !strings.Contains(errMessage(out), "终审") {
+		if out := s.Act(t, tk["editor"], id, "publish", nil, 403); !strings.Contains(errMessage(out), "终审") {
 			t.Errorf("editor publish: message %q does not say who may act", errMessage(out))
 		}
-		if out := s.act(t, tk["r2"], id, "approve", nil, 403); !strings.Contains(errMessage(out), "初审") {
+		if out := s.Act(t, tk["r2"], id, "approve", nil, 403); !strings.Contains(errMessage(out), "初审") {
 			t.Errorf("复审 approving 初审: message %q", errMessage(out))
 		}
-		_, in := s.call(t, "GET", "/api/v1/review/inbox", tk["r1"], nil)
-		if num(in["total"]) != 1 || num(in["stages"].([]any)[0].(map[string]any)["count"]) != 1 {
+		_, in := s.Call(t, "GET", "/api/v1/review/inbox", tk["r1"], nil)
+		if clitest.Num(in["total"]) != 1 || clitest.Num(in["stages"].([]any)[0].(map[string]any)["count"]) != 1 {
 			t.Errorf("初审 inbox: %v", in)
 		}
-		if _, in := s.call(t, "GET", "/api/v1/review/inbox", tk["r2"], nil); num(in["total"]) != 0 {
+		if _, in := s.Call(t, "GET", "/api/v1/review/inbox", tk["r2"], nil); clitest.Num(in["total"]) != 0 {
 			t.Errorf("复审 inbox before 初审: %v", in)
 		}
-		if out := s.act(t, tk["r1"], id, "approve", map[string]any{"comment": "文字无误"}, 200); num(out["review_stage"]) != 2 {
+		if out := s.Act(t, tk["r1"], id, "approve", map[string]any{"comment": "文字无误"}, 200); clitest.Num(out["review_stage"]) != 2 {
 			t.Fatalf("after 初审: %v", out)
 		}
-		if out := s.act(t, tk["r3"], id, "approve", nil, 403); !strings.Contains(errMessage(out), "复审") {
+		if out := s.Act(t, tk["r3"], id, "approve", nil, 403); !strings.Contains(errMessage(out), "复审") {
 			t.Errorf("终审 approving 复审: message %q", errMessage(out))
 		}
-		s.act(t, tk["r2"], id, "approve", map[string]any{"comment": "数据已核实"}, 200)
-		if out := s.act(t, tk["r3"], id, "approve", map[string]any{"comment": "同意发布"}, 200); out["status"] != "approved" {
+		s.Act(t, tk["r2"], id, "approve", map[string]any{"comment": "数据已核实"}, 200)
+		if out := s.Act(t, tk["r3"], id, "approve", map[string]any{"comment": "同意发布"}, 200); out["status"] != "approved" {
 			t.Fatalf("after 终审: %v", out)
 		}
-		s.act(t, tk["r1"], id, "publish", nil, 403)
-		pub := s.act(t, tk["r3"], id, "publish", nil, 200)
+		s.Act(t, tk["r1"], id, "publish", nil, 403)
+		pub := s.Act(t, tk["r3"], id, "publish", nil, 200)
 		if pub["status"] != "published" {
 			t.Fatalf("publish: %v", pub)
 		}
-		s.waitBuild(t, tk["admin"], pub["build_id"])
+		s.WaitBuild(t, tk["admin"], pub["build_id"])
 		url := pub["url"].(string)
-		if code, page := s.get(t, url); code != 200 || !strings.Contains(page, "婚姻登记处举办集体颁证仪式") {
+		if code, page := s.Get(t, url); code != 200 || !strings.Contains(page, "婚姻登记处举办集体颁证仪式") {
 			t.Fatalf("published page %s: %d", url, code)
 		}
-		_, so := s.call(t, "GET", storyPath(id, "/signoffs"), tk["editor"], nil)
+		_, so := s.Call(t, "GET", clitest.StoryPath(id, "/signoffs"), tk["editor"], nil)
 		var signers []string
 		for _, x := range so["items"].([]any) {
 			m := x.(map[string]any)
-			signers = append(signers, fmt.Sprintf("%s:%s:%d", m["action"], m["actor_name"], num(m["stage"])))
+			signers = append(signers, fmt.Sprintf("%s:%s:%d", m["action"], m["actor_name"], clitest.Num(m["stage"])))
 		}
 		if got, want := strings.Join(signers, ","), "submit:宣传干事小王:0,approve:初审老李:1,approve:复审张科长:2,approve:终审刘局长:3,publish:终审刘局长:0"; got != want {
 			t.Errorf("sign-off record:\n got %s\nwant %s", got, want)
 		}
 
 		// 2. Reject needs a comment; with one the story is back in draft.
-		_, st2 := s.call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{
+		_, st2 := s.Call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{
 			"title": "银龄互助志愿者招募", "body": "<p>招募志愿者。</p>", "project_id": p["id"]})
-		id2 := num(st2["id"])
-		s.act(t, tk["editor"], id2, "submit", nil, 200)
-		if code, out := s.call(t, "POST", storyPath(id2, "/actions/reject"), tk["r1"], nil); code/100 != 4 || fields(out)["comment"] == nil {
+
+		id2 := clitest.Num(st2["id"])
+		s.Act(t, tk["editor"], id2, "submit", nil, 200)
+		if code, out := s.Call(t, "POST", clitest.StoryPath(id2, "/actions/reject"), tk["r1"], nil); code/100 != 4 || clitest.Fields(out)["comment"] == nil {
 			t.Errorf("reject without comment: %d %v", code, out)
 		}
-		if out := s.act(t, tk["r1"], id2, "reject", map[string]any{"comment": "请补充招募条件"}, 200); out["status"] != "draft" {
+		if out := s.Act(t, tk["r1"], id2, "reject", map[string]any{"comment": "请补充招募条件"}, 200); out["status"] != "draft" {
 			t.Errorf("after reject: %v", out)
 		}
-		_, so = s.call(t, "GET", storyPath(id2, "/signoffs"), tk["editor"], nil)
+		_, so = s.Call(t, "GET", clitest.StoryPath(id2, "/signoffs"), tk["editor"], nil)
 		last := so["items"].([]any)[len(so["items"].([]any))-1].(map[string]any)
 		if last["action"] != "reject" || last["comment"] != "请补充招募条件" || last["actor_name"] != "初审老李" {
 			t.Errorf("reject sign-off: %v", last)
 		}
-		if _, in := s.call(t, "GET", "/api/v1/review/inbox", tk["editor"], nil); num(in["total"]) != 1 {
+		if _, in := s.Call(t, "GET", "/api/v1/review/inbox", tk["editor"], nil); clitest.Num(in["total"]) != 1 {
 			t.Errorf("editor inbox after reject: %v", in)
 		}
 
 		// 3. An edit to the live story: stale → 409; current → a revision;
 		// the public page keeps the approved version until it passes review.
-		code, ed := s.call(t, "PATCH", storyPath(id, ""), tk["editor"], map[string]any{
+		code, ed := s.Call(t, "PATCH", clitest.StoryPath(id, ""), tk["editor"], map[string]any{
 			"version": pub["version"], "title": "婚姻登记处举办七夕集体颁证仪式",
 			"body": "<p>七夕当天，区婚姻登记处为32对新人举办集体颁证仪式。</p>"})
-		if code != 200 || ed["status"] != "draft" || num(ed["live_version"]) != num(pub["version"]) {
+
+		if code != 200 || ed["status"] != "draft" || clitest.Num(ed["live_version"]) != clitest.Num(pub["version"]) {
 			t.Fatalf("edit of live story: %d %v", code, ed)
 		}
 		// A second editor who loaded the same version is now stale.
-		code, out := s.call(t, "PATCH", storyPath(id, ""), tk["admin"], map[string]any{"version": pub["version"], "title": "过期的修改"})
-		if code != http.StatusConflict || num(out["error"].(map[string]any)["current_version"]) != num(ed["version"]) {
+		code, out := s.Call(t, "PATCH", clitest.StoryPath(id, ""), tk["admin"], map[string]any{"version": pub["version"], "title": "过期的修改"})
+		if code != http.StatusConflict || clitest.Num(out["error"].(map[string]any)["current_version"]) != clitest.Num(ed["version"]) {
 			t.Fatalf("stale edit: %d %v", code, out)
 		}
-		_, diff := s.call(t, "GET", storyPath(id, fmt.Sprintf("/diff?from=%d&to=%d", num(pub["version"]), num(ed["version"]))), tk["r1"], nil)
+		_, diff := s.Call(t, "GET", clitest.StoryPath(id, fmt.Sprintf("/diff?from=%d&to=%d", clitest.Num(pub["version"]), clitest.Num(ed["version"]))), tk["r1"], nil)
 		if !strings.Contains(fmt.Sprint(diff["fields"]), "32") || !strings.Contains(fmt.Sprint(diff["fields"]), "insert") {
 			t.Errorf("diff does not show the change: %v", diff)
 		}
-		_, prev := s.call(t, "POST", storyPath(id, "/preview"), tk["editor"], nil)
+		_, prev := s.Call(t, "POST", clitest.StoryPath(id, "/preview"), tk["editor"], nil)
 		checkPreview(t, s, prev, "婚姻登记处举办七夕集体颁证仪式")
-		s.act(t, tk["editor"], id, "submit", nil, 200)
-		s.act(t, tk["r1"], id, "approve", nil, 200)
-		s.act(t, tk["r2"], id, "approve", nil, 200)
-		s.act(t, tk["r3"], id, "approve", nil, 200)
-		_, b := s.call(t, "POST", "/api/v1/builds", tk["admin"], nil)
-		s.waitBuild(t, tk["admin"], b["id"])
-		if _, page := s.get(t, url); strings.Contains(page, "七夕集体颁证仪式") || !strings.Contains(page, "30对新人") {
+		s.Act(t, tk["editor"], id, "submit", nil, 200)
+		s.Act(t, tk["r1"], id, "approve", nil, 200)
+		s.Act(t, tk["r2"], id, "approve", nil, 200)
+		s.Act(t, tk["r3"], id, "approve", nil, 200)
+		_, b := s.Call(t, "POST", "/api/v1/builds", tk["admin"], nil)
+		s.WaitBuild(t, tk["admin"], b["id"])
+		if _, page := s.Get(t, url); strings.Contains(page, "七夕集体颁证仪式") || !strings.Contains(page, "30对新人") {
 			t.Errorf("public page changed before the revision was published")
 		}
-		if _, c := s.call(t, "GET", "/api/v1/content/stories/"+pub["slug"].(string), "", nil); c["title"] != "婚姻登记处举办集体颁证仪式" {
+		if _, c := s.Call(t, "GET", "/api/v1/content/stories/"+pub["slug"].(string), "", nil); c["title"] != "婚姻登记处举办集体颁证仪式" {
 			t.Errorf("content API changed before publication: %v", c["title"])
 		}
-		pub2 := s.act(t, tk["r3"], id, "publish", nil, 200)
-		s.waitBuild(t, tk["admin"], pub2["build_id"])
-		if _, page := s.get(t, url); !strings.Contains(page, "32对新人") {
+		pub2 := s.Act(t, tk["r3"], id, "publish", nil, 200)
+		s.WaitBuild(t, tk["admin"], pub2["build_id"])
+		if _, page := s.Get(t, url); !strings.Contains(page, "32对新人") {
 			t.Errorf("public page lacks the published revision")
 		}
 
 		// Restore an old version as a new draft; stale version → 409.
-		if code, _ := s.call(t, "POST", storyPath(id, "/revisions/1/restore"), tk["editor"], map[string]any{"version": 1}); code != http.StatusConflict {
+		if code, _ := s.Call(t, "POST", clitest.StoryPath(id, "/revisions/1/restore"), tk["editor"], map[string]any{"version": 1}); code != http.StatusConflict {
 			t.Errorf("stale restore: %d, want 409", code)
 		}
-		code, rs := s.call(t, "POST", storyPath(id, "/revisions/1/restore"), tk["editor"], map[string]any{"version": pub2["version"]})
-		if code != 200 || rs["title"] != "婚姻登记处举办集体颁证仪式" || rs["status"] != "draft" || num(rs["version"]) != num(pub2["version"])+1 {
+		code, rs := s.Call(t, "POST", clitest.StoryPath(id, "/revisions/1/restore"), tk["editor"], map[string]any{"version": pub2["version"]})
+		if code != 200 || rs["title"] != "婚姻登记处举办集体颁证仪式" || rs["status"] != "draft" || clitest.Num(rs["version"]) != clitest.Num(pub2["version"])+1 {
 			t.Errorf("restore: %d %v", code, rs)
 		}
 
 		// The dictionary: every member of staff reads it, admins edit it.
-		if code, d := s.call(t, "GET", "/api/v1/dictionary", tk["editor"], nil); code != 200 || num(d["total"]) < 12 {
+		if code, d := s.Call(t, "GET", "/api/v1/dictionary", tk["editor"], nil); code != 200 || clitest.Num(d["total"]) < 12 {
 			t.Errorf("dictionary for an editor: %d %v", code, d["total"])
 		}
 		term := map[string]any{"term": "青溪区民证局", "kind": "error", "severity": "serious", "suggestion": "青溪区民政局"}
-		if code, _ := s.call(t, "POST", "/api/v1/dictionary", tk["editor"], term); code != http.StatusForbidden {
+		if code, _ := s.Call(t, "POST", "/api/v1/dictionary", tk["editor"], term); code != http.StatusForbidden {
 			t.Errorf("editor adds a term: %d, want 403", code)
 		}
-		if code, out := s.call(t, "POST", "/api/v1/dictionary", tk["admin"], term); code != http.StatusCreated {
+		if code, out := s.Call(t, "POST", "/api/v1/dictionary", tk["admin"], term); code != http.StatusCreated {
 			t.Errorf("admin adds a term: %d %v", code, out)
 		}
 
 		// 4. A serious dictionary error cannot pass 终审 without an override;
 		// the hit's position and suggestion are returned.
-		_, st3 := s.call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{
+		_, st3 := s.Call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{
 			"title": "区民政局优化服务", "body": "<p>区婚烟登记处延长服务时间。</p>", "project_id": p["id"]})
-		id3 := num(st3["id"])
-		_, chk := s.call(t, "GET", storyPath(id3, "/check"), tk["editor"], nil)
-		if num(chk["serious"]) != 1 {
+
+		id3 := clitest.Num(st3["id"])
+		_, chk := s.Call(t, "GET", clitest.StoryPath(id3, "/check"), tk["editor"], nil)
+		if clitest.Num(chk["serious"]) != 1 {
 			t.Errorf("check: %v", chk)
 		}
-		sub3 := s.act(t, tk["editor"], id3, "submit", nil, 200)
+		sub3 := s.Act(t, tk["editor"], id3, "submit", nil, 200)
 		warn, _ := sub3["warnings"].([]any)
 		if len(warn) != 1 || warn[0].(map[string]any)["suggestion"] != "婚姻登记" {
 			t.Errorf("submit warnings: %v", sub3["warnings"])
 		}
-		s.act(t, tk["r1"], id3, "approve", nil, 200)
-		s.act(t, tk["r2"], id3, "approve", nil, 200)
-		blocked := s.act(t, tk["r3"], id3, "approve", map[string]any{"comment": "同意"}, http.StatusUnprocessableEntity)
+		s.Act(t, tk["r1"], id3, "approve", nil, 200)
+		s.Act(t, tk["r2"], id3, "approve", nil, 200)
+		blocked := s.Act(t, tk["r3"], id3, "approve", map[string]any{"comment": "同意"}, http.StatusUnprocessableEntity)
 		e := blocked["error"].(map[string]any)
 		hits := e["details"].(map[string]any)["hits"].([]any)
 		hit := hits[0].(map[string]any)
-		if hit["field"] != "body" || num(hit["position"]) != 1 || hit["term"] != "婚烟登记" || hit["suggestion"] != "婚姻登记" || hit["severity"] != "serious" {
+		if hit["field"] != "body" || clitest.Num(hit["position"]) != 1 || hit["term"] != "婚烟登记" || hit["suggestion"] != "婚姻登记" || hit["severity"] != "serious" {
 			t.Errorf("blocking hit: %v", hit)
 		}
 		if e["fields"].(map[string]any)["override"] == nil {
 			t.Errorf("error does not name the override field: %v", e)
 		}
-		s.act(t, tk["r3"], id3, "approve", map[string]any{"comment": "同意", "override": "引用群众来信原文，保留原貌"}, 200)
+		s.Act(t, tk["r3"], id3, "approve", map[string]any{"comment": "同意", "override": "引用群众来信原文，保留原貌"}, 200)
 
 		// 6. The audit log names every actor, in order; editors get 403;
 		// no API alters it.
-		_, au := s.call(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&per_page=100", id), tk["admin"], nil)
+		_, au := s.Call(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&per_page=100", id), tk["admin"], nil)
 		var trail []string
 		for _, x := range au["items"].([]any) {
 			m := x.(map[string]any)
@@ -252,50 +247,50 @@ func TestWorkflow_Acceptance(t *testing.T) {
 		if got := strings.Join(trail, ","); got != want {
 			t.Errorf("audit trail of story %d:\n got %s\nwant %s", id, got, want)
 		}
-		_, au = s.call(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&action=story.approve", id3), tk["admin"], nil)
+		_, au = s.Call(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&action=story.approve", id3), tk["admin"], nil)
 		items := au["items"].([]any)
 		if d := items[len(items)-1].(map[string]any)["detail"].(string); !strings.Contains(d, "引用群众来信原文") {
 			t.Errorf("override reason not in the audit trail: %q", d)
 		}
-		_, au = s.call(t, "GET", "/api/v1/audit?action=user.create", tk["admin"], nil)
-		if num(au["total"]) != 5 { // the first admin, then four by the admin
+		_, au = s.Call(t, "GET", "/api/v1/audit?action=user.create", tk["admin"], nil)
+		if clitest.Num(au["total"]) != 5 { // the first admin, then four by the admin
 			t.Errorf("user.create events: %v", au["total"])
 		}
 		// Changes to settings, projects, the dictionary and builds are there too.
-		_, set := s.call(t, "GET", "/api/v1/settings", tk["admin"], nil)
-		if code, out := s.call(t, "PATCH", "/api/v1/settings", tk["admin"], map[string]any{"version": set["version"], "organizer": "青溪区民政局", "review_stages": 2}); code != 200 {
+		_, set := s.Call(t, "GET", "/api/v1/settings", tk["admin"], nil)
+		if code, out := s.Call(t, "PATCH", "/api/v1/settings", tk["admin"], map[string]any{"version": set["version"], "organizer": "青溪区民政局", "review_stages": 2}); code != 200 {
 			t.Fatalf("settings update: %d %v", code, out)
 		}
 		// With two stages 复审 is final: it approves last and publishes.
-		_, st4 := s.call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{"title": "两级审核的稿件", "project_id": p["id"]})
-		id4 := num(st4["id"])
-		s.act(t, tk["editor"], id4, "submit", nil, 200)
-		s.act(t, tk["r1"], id4, "approve", nil, 200)
-		if out := s.act(t, tk["r2"], id4, "approve", nil, 200); out["status"] != "approved" {
+		_, st4 := s.Call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{"title": "两级审核的稿件", "project_id": p["id"]})
+		id4 := clitest.Num(st4["id"])
+		s.Act(t, tk["editor"], id4, "submit", nil, 200)
+		s.Act(t, tk["r1"], id4, "approve", nil, 200)
+		if out := s.Act(t, tk["r2"], id4, "approve", nil, 200); out["status"] != "approved" {
 			t.Errorf("复审 approval on a two-stage site: %v", out["status"])
 		}
-		if out := s.act(t, tk["r3"], id4, "publish", nil, 403); !strings.Contains(errMessage(out), "复审") {
+		if out := s.Act(t, tk["r3"], id4, "publish", nil, 403); !strings.Contains(errMessage(out), "复审") {
 			t.Errorf("终审 reviewer publishing on a two-stage site: %q", errMessage(out))
 		}
-		s.act(t, tk["r2"], id4, "publish", nil, 200)
+		s.Act(t, tk["r2"], id4, "publish", nil, 200)
 		for _, a := range []string{"settings.update", "project.create", "dictionary.create", "user.create"} {
-			_, au := s.call(t, "GET", "/api/v1/audit?action="+a, tk["admin"], nil)
+			_, au := s.Call(t, "GET", "/api/v1/audit?action="+a, tk["admin"], nil)
 			items, _ := au["items"].([]any)
 			if len(items) == 0 || items[len(items)-1].(map[string]any)["actor_name"] != "管理员" {
 				t.Errorf("%s not recorded with its actor: %v", a, au)
 			}
 		}
-		if _, au := s.call(t, "GET", "/api/v1/audit?action=build.create", tk["admin"], nil); num(au["total"]) < 3 {
+		if _, au := s.Call(t, "GET", "/api/v1/audit?action=build.create", tk["admin"], nil); clitest.Num(au["total"]) < 3 {
 			t.Errorf("build.create events: %v", au["total"])
 		}
 		for _, who := range []string{"editor", "r3"} {
-			if code, _ := s.call(t, "GET", "/api/v1/audit", tk[who], nil); code != http.StatusForbidden {
+			if code, _ := s.Call(t, "GET", "/api/v1/audit", tk[who], nil); code != http.StatusForbidden {
 				t.Errorf("%s reads the audit log: %d, want 403", who, code)
 			}
 		}
 		for _, m := range []string{"POST", "PUT", "PATCH", "DELETE"} {
 			for _, path := range []string{"/api/v1/audit", "/api/v1/audit/1"} {
-				if code, _ := s.call(t, m, path, tk["admin"], map[string]any{}); code < 400 {
+				if code, _ := s.Call(t, m, path, tk["admin"], map[string]any{}); code < 400 {
 					t.Errorf("%s %s: %d, the audit log must not be alterable", m, path, code)
 				}
 			}
@@ -305,7 +300,7 @@ func TestWorkflow_Acceptance(t *testing.T) {
 
 // checkPreview opens a preview link and checks it renders with the theme,
 // is kept out of search engines, and is useless without a valid token.
-func checkPreview(t *testing.T, s *testServer, prev map[string]any, title string) {
+func checkPreview(t *testing.T, s *clitest.Server, prev map[string]any, title string) {
 	t.Helper()
 	link, _ := prev["url"].(string)
 	if !strings.HasPrefix(link, "/preview/") {
@@ -328,7 +323,7 @@ func checkPreview(t *testing.T, s *testServer, prev map[string]any, title string
 		t.Errorf("preview not rendered with the theme")
 	}
 	for _, bad := range []string{link[:len(link)-2] + "xx", "/preview/1.1.99999999999.AAAA", "/preview/"} {
-		if code, _ := s.get(t, bad); code != http.StatusNotFound {
+		if code, _ := s.Get(t, bad); code != http.StatusNotFound {
 			t.Errorf("preview %s: %d, want 404", bad, code)
 		}
 	}
@@ -347,21 +342,6 @@ func readAll(resp *http.Response) string {
 	}
 }
 
-// stop shuts a test server down now; its cleanup then finds it stopped.
-func (s *testServer) stop(t *testing.T) {
-	t.Helper()
-	s.cancel()
-	select {
-	case err := <-s.done:
-		if err != nil {
-			t.Errorf("serve returned %v", err)
-		}
-		s.done <- nil
-	case <-time.After(time.Minute):
-		t.Fatalf("serve did not stop")
-	}
-}
-
 // TestWorkflow_Schedule is acceptance 5: a story scheduled ahead goes live
 // on time, also when the server was stopped across that time and started
 // again after.
@@ -369,24 +349,25 @@ func TestWorkflow_Schedule(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		data := t.TempDir()
 		args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--db", dsn, "--demo=false"}
-		s := mustRun(t, data, dsn, args)
-		admin := s.login(t, "admin", s.Password)
-		_, p := s.call(t, "POST", "/api/v1/projects", admin, map[string]any{"name": "殡葬一米亲情", "slug": "yimi", "kind": "window", "area": "funeral"})
+		s := clitest.MustRun(t, data, dsn, args)
+		admin := s.Login(t, "admin", s.Password)
+		_, p := s.Call(t, "POST", "/api/v1/projects", admin, map[string]any{"name": "殡葬一米亲情", "slug": "yimi", "kind": "window", "area": "funeral"})
 		schedule := func(title string, at time.Time) map[string]any {
 			t.Helper()
-			code, st := s.call(t, "POST", "/api/v1/stories", admin, map[string]any{
+			code, st := s.Call(t, "POST", "/api/v1/stories", admin, map[string]any{
 				"title": title, "body": "<p>" + title + "。</p>", "project_id": p["id"], "publish_at": at.Format(time.RFC3339Nano)})
+
 			if code != http.StatusCreated {
 				t.Fatalf("create: %d %v", code, st)
 			}
-			out := s.act(t, admin, num(st["id"]), "publish", nil, 200)
-			if out["status"] != "scheduled" || num(out["live_version"]) != 0 {
+			out := s.Act(t, admin, clitest.Num(st["id"]), "publish", nil, 200)
+			if out["status"] != "scheduled" || clitest.Num(out["live_version"]) != 0 {
 				t.Fatalf("publish with publish_at ahead: %v", out)
 			}
 			return out
 		}
-		live := func(s *testServer, st map[string]any) bool {
-			code, _ := s.call(t, "GET", "/api/v1/content/stories/"+st["slug"].(string), "", nil)
+		live := func(s *clitest.Server, st map[string]any) bool {
+			code, _ := s.Call(t, "GET", "/api/v1/content/stories/"+st["slug"].(string), "", nil)
 			return code == 200
 		}
 
@@ -411,33 +392,33 @@ func TestWorkflow_Schedule(t *testing.T) {
 		// Across a stop: scheduled, server stopped, time passes, restarted.
 		atB := time.Now().Add(3 * time.Second)
 		b := schedule("冬至节气殡葬服务提示", atB)
-		s.stop(t)
+		s.Stop(t)
 		time.Sleep(time.Until(atB) + time.Second)
-		s2 := mustRun(t, data, dsn, args)
+		s2 := clitest.MustRun(t, data, dsn, args)
 		if !live(s2, b) {
 			t.Fatalf("story B not live right after restart")
 		}
-		if code, page := s2.get(t, b["url"].(string)); code != 200 || !strings.Contains(page, "冬至节气殡葬服务提示") {
+		if code, page := s2.Get(t, b["url"].(string)); code != 200 || !strings.Contains(page, "冬至节气殡葬服务提示") {
 			t.Errorf("story B page after restart: %d", code)
 		}
-		_, so := s2.call(t, "GET", storyPath(num(b["id"]), "/signoffs"), admin, nil)
+		_, so := s2.Call(t, "GET", clitest.StoryPath(clitest.Num(b["id"]), "/signoffs"), admin, nil)
 		items := so["items"].([]any)
 		if last := items[len(items)-1].(map[string]any); last["actor_name"] != "system" || last["action"] != "publish" {
 			t.Errorf("scheduled publication signed off as %v", last)
 		}
-		_, au := s2.call(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&action=story.publish", num(b["id"])), admin, nil)
-		if num(au["total"]) != 2 { // scheduled by the admin, carried out by the system
+		_, au := s2.Call(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&action=story.publish", clitest.Num(b["id"])), admin, nil)
+		if clitest.Num(au["total"]) != 2 { // scheduled by the admin, carried out by the system
 			t.Errorf("publish events of story B: %v", au)
 		}
 	})
 }
 
 // waitPage polls the public site until path shows text.
-func waitPage(t *testing.T, s *testServer, path, text string) {
+func waitPage(t *testing.T, s *clitest.Server, path, text string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
-		code, page := s.get(t, path)
+		code, page := s.Get(t, path)
 		if code == 200 && strings.Contains(page, text) {
 			return
 		}

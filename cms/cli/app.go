@@ -1,10 +1,9 @@
-package main
+package cli
 
 import (
 	"context"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -37,7 +36,7 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	var src fs.FS = siteSource()
+	src := c.project
 	s, err := site.New(site.Config{
 		DataDir:   data,
 		Source:    src,

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -20,10 +21,10 @@ import (
 
 // runBuild makes a full build of the public site; a failure exits non-zero
 // and names the file and line Hugo complained about.
-func runBuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runBuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	var c common
-	c.register(fs, getenv)
+	c.register(fs, getenv, project)
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -45,10 +46,10 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 
 // runUserCreate adds a staff account; the password comes from standard input
 // so it never shows in the process list or shell history.
-func runUserCreate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+func runUserCreate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, project fs.FS) error {
 	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
 	var c common
-	c.register(fs, getenv)
+	c.register(fs, getenv, project)
 	name := fs.String("name", "", "用户名")
 	display := fs.String("display-name", "", "显示姓名（用于签发记录），默认同用户名")
 	role := fs.String("role", "", "角色：admin、editor 或 reviewer")
@@ -108,10 +109,10 @@ const importBatch = 500
 
 // runImport loads stories from a JSON Lines file, one transaction per batch.
 // A bad line is reported with its number and field and does not stop the rest.
-func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
 	fs := flag.NewFlagSet("import", flag.ContinueOnError)
 	var c common
-	c.register(fs, getenv)
+	c.register(fs, getenv, project)
 	build := fs.Bool("build", true, "导入后重新生成网站")
 	if err := parse(fs, args, stderr); err != nil {
 		return err

@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 import (
 	"bytes"
@@ -14,7 +14,6 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -26,6 +25,9 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/huimin/huimin/cms/cli"
+	"github.com/huimin/huimin/cms/cli/clitest"
 )
 
 // The browser tests drive Debian's headless chromium against a real
@@ -38,51 +40,6 @@ import (
 // $HUIMIN_SCREENSHOTS (kept) or a temporary directory.
 
 const wechatUA = "Mozilla/5.0 (Linux; Android 13; V2055A Build/TP1A.220624.014; wv) AppleWebKit/537.36 (KHTML, like Gecko) Version/4.0 Chrome/116.0.0.0 Mobile Safari/537.36 XWEB/1160083 MMWEBSDK/20231202 MMWEBID/4194 MicroMessenger/8.0.47.2560(0x28002F30) WeChat/arm64 Weixin NetType/WIFI Language/zh_CN ABI/arm64"
-
-func chromiumPath(tb testing.TB) string {
-	tb.Helper()
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	tb.Skip("chromium is not installed (apt-get install -y chromium fonts-noto-cjk)")
-	return ""
-}
-
-// axeSource returns axe-core's browser build, installing it with npm into
-// the user cache directory the first time.
-func axeSource(tb testing.TB) string {
-	tb.Helper()
-	if p := os.Getenv("HUIMIN_AXE_JS"); p != "" {
-		b, err := os.ReadFile(p)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		return string(b)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "huimin-test", "axe")
-	file := filepath.Join(dir, "node_modules", "axe-core", "axe.min.js")
-	if _, err := os.Stat(file); err != nil {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		cmd := exec.Command("npm", "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", dir, "axe-core@4")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			tb.Fatalf("installing axe-core from npm: %v\n%s", err, out)
-		}
-	}
-	b, err := os.ReadFile(file)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	return string(b)
-}
 
 // browser is one headless chromium tab that records every request it makes.
 type browser struct {
@@ -98,7 +55,7 @@ type browser struct {
 func newBrowser(t *testing.T, base string) *browser {
 	t.Helper()
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath(t)),
+		chromedp.ExecPath(clitest.ChromiumPath(t)),
 		chromedp.NoSandbox,
 		chromedp.WindowSize(375, 812),
 		chromedp.UserAgent(wechatUA),
@@ -229,15 +186,15 @@ type sitePage struct{ name, path string }
 // prepareSite gives one demo story a cover photo, so the story page shows
 // the whole cover markup (srcset, share image), and returns the pages to
 // visit, one of each type.
-func prepareSite(t *testing.T, s *testServer) []sitePage {
+func prepareSite(t *testing.T, s *clitest.Server) []sitePage {
 	t.Helper()
-	token := s.login(t, "admin", s.Password)
-	code, list := s.call(t, "GET", "/api/v1/content/stories?per_page=5&q=婚", "", nil)
+	token := s.Login(t, "admin", s.Password)
+	code, list := s.Call(t, "GET", "/api/v1/content/stories?per_page=5&q=婚", "", nil)
 	if code != 200 || len(list["items"].([]any)) == 0 {
 		t.Fatalf("demo stories: %d %v", code, list)
 	}
 	st := list["items"].([]any)[0].(map[string]any)
-	id := num(st["id"])
+	id := clitest.Num(st["id"])
 
 	var img bytes.Buffer
 	m := image.NewRGBA(image.Rect(0, 0, 1600, 1000))
@@ -267,23 +224,23 @@ func prepareSite(t *testing.T, s *testServer) []sitePage {
 	if resp.StatusCode != http.StatusCreated {
 		t.Fatalf("upload cover: %d %v", resp.StatusCode, media)
 	}
-	mid := num(media["id"])
-	if code, out := s.call(t, "PATCH", fmt.Sprintf("/api/v1/media/%d", mid), token, map[string]any{
+	mid := clitest.Num(media["id"])
+	if code, out := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%d", mid), token, map[string]any{
 		"version": media["version"], "alt": "新人在颁证厅里手捧结婚证合影", "caption": "颁证仪式现场", "credit": "区婚姻登记处",
 	}); code != 200 {
 		t.Fatalf("media alt: %d %v", code, out)
 	}
-	_, full := s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), token, nil)
-	if code, out := s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%d", id), token, map[string]any{
+	_, full := s.Call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), token, nil)
+	if code, out := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%d", id), token, map[string]any{
 		"version": full["version"], "cover_media_id": mid,
 	}); code != 200 {
 		t.Fatalf("set cover: %d %v", code, out)
 	}
-	code, pub := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", id), token, nil)
+	code, pub := s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", id), token, nil)
 	if code != 200 {
 		t.Fatalf("publish: %d %v", code, pub)
 	}
-	if b := s.waitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
+	if b := s.WaitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
 		t.Fatalf("build: %v", b)
 	}
 	project := st["project"].(map[string]any)
@@ -303,9 +260,9 @@ func prepareSite(t *testing.T, s *testServer) []sitePage {
 }
 
 func TestBrowser(t *testing.T) {
-	chromiumPath(t)
-	axe := axeSource(t)
-	s := MustRunServe(t, "")
+	clitest.ChromiumPath(t)
+	axe := clitest.AxeSource(t)
+	s := clitest.MustRunServe(t, "")
 	pages := prepareSite(t, s)
 	b := newBrowser(t, s.URL)
 	shots := os.Getenv("HUIMIN_SCREENSHOTS")
@@ -513,7 +470,7 @@ func TestBrowser(t *testing.T) {
 	t.Run("search finds two-character words", func(t *testing.T) {
 		for _, q := range []string{"养老", "婚姻", "殡葬"} {
 			want := map[string]bool{}
-			_, api := s.call(t, "GET", "/api/v1/content/stories?per_page=100&q="+url.QueryEscape(q), "", nil)
+			_, api := s.Call(t, "GET", "/api/v1/content/stories?per_page=100&q="+url.QueryEscape(q), "", nil)
 			for _, it := range api["items"].([]any) {
 				want[it.(map[string]any)["url"].(string)] = true
 			}
@@ -569,7 +526,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("identity and meta tags", func(t *testing.T) {
-		_, page := s.get(t, pages[2].path)
+		_, page := s.Get(t, pages[2].path)
 		for _, want := range []string{
 			`name="SiteName"`, `name="SiteDomain"`, `name="SiteIDCode" content="QX00000001"`, `name="ColumnName"`, `name="ColumnType"`,
 			`name="ArticleTitle"`, `name="PubDate"`, `name="ContentSource"`,
@@ -586,16 +543,16 @@ func TestBrowser(t *testing.T) {
 				t.Errorf("story page contains %q", bad)
 			}
 		}
-		if code, robots := s.get(t, "/robots.txt"); code != 200 || !strings.Contains(robots, "Sitemap:") {
+		if code, robots := s.Get(t, "/robots.txt"); code != 200 || !strings.Contains(robots, "Sitemap:") {
 			t.Errorf("robots.txt: %d %q", code, robots)
 		}
 		if sm := sitemap(t, s, "/sitemap.xml"); !strings.Contains(sm, pages[2].path) {
 			t.Errorf("sitemap.xml lacks %s", pages[2].path)
 		}
-		if code, rss := s.get(t, "/index.xml"); code != 200 || !strings.Contains(rss, "<rss") {
+		if code, rss := s.Get(t, "/index.xml"); code != 200 || !strings.Contains(rss, "<rss") {
 			t.Errorf("RSS: %d", code)
 		}
-		if code, _ := s.get(t, "/no-such-page/"); code != http.StatusNotFound {
+		if code, _ := s.Get(t, "/no-such-page/"); code != http.StatusNotFound {
 			t.Errorf("404 page: status %d", code)
 		}
 	})
@@ -613,14 +570,14 @@ func TestBrowser(t *testing.T) {
 		if strings.Contains(mustGet(t, s, pages[2].path), "MicroMessenger") {
 			t.Fatalf("the WeChat loader is on the page without an app id")
 		}
-		token := s.login(t, "admin", s.Password)
-		_, set := s.call(t, "GET", "/api/v1/settings", token, nil)
-		if code, out := s.call(t, "PATCH", "/api/v1/settings", token, map[string]any{"version": set["version"], "wechat_app_id": "wx00000000000000aa"}); code != 200 {
+		token := s.Login(t, "admin", s.Password)
+		_, set := s.Call(t, "GET", "/api/v1/settings", token, nil)
+		if code, out := s.Call(t, "PATCH", "/api/v1/settings", token, map[string]any{"version": set["version"], "wechat_app_id": "wx00000000000000aa"}); code != 200 {
 			t.Fatalf("settings: %d %v", code, out)
 		}
-		_, bld := s.call(t, "POST", "/api/v1/builds", token, nil)
-		s.waitBuild(t, token, bld["id"])
-		if code, body := s.get(t, "/MP_verify_Hm0Test1.txt"); code != 200 || body != "Hm0Test1" {
+		_, bld := s.Call(t, "POST", "/api/v1/builds", token, nil)
+		s.WaitBuild(t, token, bld["id"])
+		if code, body := s.Get(t, "/MP_verify_Hm0Test1.txt"); code != 200 || body != "Hm0Test1" {
 			t.Errorf("MP_verify file: %d %.100q", code, body)
 		}
 		page := mustGet(t, s, pages[2].path)
@@ -646,7 +603,7 @@ func TestBrowser(t *testing.T) {
 var sitemapLoc = regexp.MustCompile(`<loc>([^<]+)</loc>`)
 
 // sitemap returns the sitemap at path and, for a sitemap index, its parts.
-func sitemap(t *testing.T, s *testServer, path string) string {
+func sitemap(t *testing.T, s *clitest.Server, path string) string {
 	t.Helper()
 	body := mustGet(t, s, path)
 	if !strings.Contains(body, "<sitemapindex") {
@@ -661,9 +618,9 @@ func sitemap(t *testing.T, s *testServer, path string) string {
 	return all
 }
 
-func mustGet(t *testing.T, s *testServer, path string) string {
+func mustGet(t *testing.T, s *clitest.Server, path string) string {
 	t.Helper()
-	code, body := s.get(t, path)
+	code, body := s.Get(t, path)
 	if code != 200 {
 		t.Fatalf("GET %s: %d", path, code)
 	}
@@ -699,7 +656,7 @@ func searchAll(t *testing.T, b *browser, q string) map[string]bool {
 var assetRef = regexp.MustCompile(`(?:<link rel="?stylesheet"? href="?|<script[^>]* src="?)([^" >]+)`)
 
 // pageWeight is the gzip size of a page's HTML and the CSS and JS it loads.
-func pageWeight(t *testing.T, s *testServer, path string) (int, string) {
+func pageWeight(t *testing.T, s *clitest.Server, path string) (int, string) {
 	t.Helper()
 	gz := func(b []byte) int {
 		var buf bytes.Buffer
@@ -708,11 +665,11 @@ func pageWeight(t *testing.T, s *testServer, path string) (int, string) {
 		w.Close()
 		return buf.Len()
 	}
-	_, html := s.get(t, path)
+	_, html := s.Get(t, path)
 	total := gz([]byte(html))
 	parts := []string{fmt.Sprintf("html %d", total)}
 	for _, m := range assetRef.FindAllStringSubmatch(html, -1) {
-		code, body := s.get(t, m[1])
+		code, body := s.Get(t, m[1])
 		if code != 200 {
 			t.Errorf("%s: %d", m[1], code)
 		}
@@ -727,13 +684,13 @@ func pageWeight(t *testing.T, s *testServer, path string) (int, string) {
 // `huimin build` and measures what one search transfers in the browser.
 // Skipped with -short: the import and the full build take minutes.
 func TestBrowser_SearchBudget(t *testing.T) {
-	chromiumPath(t)
+	clitest.ChromiumPath(t)
 	if testing.Short() {
 		t.Skip("10,000-story import and build: skipped with -short")
 	}
 	data := t.TempDir()
 	file := filepath.Join(t.TempDir(), "stories.jsonl")
-	writeImportFile(t, file, 10000, nil)
+	clitest.WriteImportFile(t, file, 10000, nil)
 	// Three marriage stories among 10,000 about elderly care.
 	f, err := os.OpenFile(file, os.O_APPEND|os.O_WRONLY, 0)
 	if err != nil {
@@ -754,15 +711,15 @@ func TestBrowser_SearchBudget(t *testing.T) {
 	f.Close()
 	var out, errs bytes.Buffer
 	start := time.Now()
-	if err := run(context.Background(), []string{"import", "--data", data, "--build=false", file},
-		func(string) string { return "" }, nil, &out, &errs); err != nil {
+	if err := cli.Run(context.Background(), []string{"import", "--data", data, "--build=false", file},
+		func(string) string { return "" }, nil, &out, &errs, clitest.Project(t)); err != nil {
 		t.Fatalf("import: %v\n%s", err, errs.String())
 	}
 	t.Logf("imported 10,003 stories in %s", time.Since(start).Round(time.Second))
 	start = time.Now()
 	out.Reset()
-	if err := run(context.Background(), []string{"build", "--data", data},
-		func(string) string { return "" }, nil, &out, &errs); err != nil {
+	if err := cli.Run(context.Background(), []string{"build", "--data", data},
+		func(string) string { return "" }, nil, &out, &errs, clitest.Project(t)); err != nil {
 		t.Fatalf("build: %v\n%s", err, errs.String())
 	}
 	t.Logf("full build in %s: %s", time.Since(start).Round(time.Second), strings.TrimSpace(out.String()))

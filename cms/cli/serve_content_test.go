@@ -1,4 +1,4 @@
-package main
+package cli_test
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/huimin/huimin/cms/cli/clitest"
 	"github.com/huimin/huimin/cms/store/storetest"
 	"github.com/huimin/huimin/cms/web/webtest"
 )
@@ -22,7 +23,7 @@ type apiClient struct {
 	client *http.Client
 }
 
-func newAPIClient(tb testing.TB, s *testServer) *apiClient {
+func newAPIClient(tb testing.TB, s *clitest.Server) *apiClient {
 	tr := &http.Transport{DisableCompression: true}
 	tb.Cleanup(tr.CloseIdleConnections)
 	return &apiClient{tb: tb, base: s.URL, client: &http.Client{Transport: &webtest.Transport{V: webtest.NewValidator(tb), TB: tb, Base: tr}}}
@@ -54,7 +55,7 @@ func (a *apiClient) do(method, path, token string, body any, header ...string) (
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	assertNoLeak(a.tb, method+" "+path, raw)
+	clitest.AssertNoLeak(a.tb, method+" "+path, raw)
 	out := map[string]any{}
 	if len(raw) > 0 {
 		if err := json.Unmarshal(raw, &out); err != nil {
@@ -69,7 +70,7 @@ func (a *apiClient) do(method, path, token string, body any, header ...string) (
 // publish changing the ETag, API keys over their limit and revoked.
 func TestServe_ContentAPI(t *testing.T) {
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
-		s := MustRunServe(t, dsn)
+		s := clitest.MustRunServe(t, dsn)
 		a := newAPIClient(t, s)
 		code, _, login := a.do("POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": s.Password})
 		if code != http.StatusOK {
@@ -148,7 +149,7 @@ func TestServe_ContentAPI(t *testing.T) {
 		if first := after["items"].([]any)[0].(map[string]any); !strings.Contains(first["title"].(string), "助老食堂") {
 			t.Errorf("newest story is %v, want the one just published", first["title"])
 		}
-		if code, _, res := a.do("GET", "/api/v1/content/stories?fields=slug&q="+url.QueryEscape("助老食堂"), "", nil); code != http.StatusOK || num(res["total"]) != 1 {
+		if code, _, res := a.do("GET", "/api/v1/content/stories?fields=slug&q="+url.QueryEscape("助老食堂"), "", nil); code != http.StatusOK || clitest.Num(res["total"]) != 1 {
 			t.Errorf("search for the new story: %d %v", code, res)
 		}
 

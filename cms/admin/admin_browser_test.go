@@ -1,13 +1,9 @@
-package main
+package admin_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
-	"image"
-	"image/color"
-	"image/jpeg"
 	"math"
 	"net/http"
 	"os"
@@ -24,6 +20,8 @@ import (
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/huimin/huimin/cms/cli/clitest"
 )
 
 // Acceptance tests of issue 6, the admin web UI, in headless chromium at
@@ -39,13 +37,13 @@ const adminStep = 45 * time.Second
 // starts a desktop browser that ends with the test or after limit.
 func adminBrowser(t *testing.T, limit time.Duration) context.Context {
 	t.Helper()
-	chromiumPath(t)
-	if _, err := os.Stat(filepath.Join("cms", "admin", "dist", "index.html")); err != nil {
+	clitest.ChromiumPath(t)
+	if _, err := os.Stat(filepath.Join("dist", "index.html")); err != nil {
 		t.Skip("admin UI not built: run `make admin` (cd cms/admin/ui && npm ci && npm run build)")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	t.Cleanup(cancel)
-	return newDesktopBrowser(t, ctx)
+	return clitest.NewDesktopBrowser(t, ctx)
 }
 
 func adminShots(t *testing.T) string {
@@ -325,32 +323,11 @@ func (a *adminTab) login(user, password string) {
 	a.visible(dt("menu-dashboard"))
 }
 
-// testPhoto is a 1600 × 1200 photo-like JPEG: a bright subject low on the
-// left (so a focal point there means something), its colour set by hue.
-func testPhoto(t *testing.T, hue uint8) []byte {
-	t.Helper()
-	m := image.NewRGBA(image.Rect(0, 0, 1600, 1200))
-	for y := 0; y < 1200; y++ {
-		for x := 0; x < 1600; x++ {
-			c := color.RGBA{uint8(70 + x/16), uint8(110 + y/14), uint8(150 - y/12), 255}
-			if dx, dy := x-400, y-840; dx*dx+dy*dy < 160*160 {
-				c = color.RGBA{230, hue, 40, 255}
-			}
-			m.Set(x, y, c)
-		}
-	}
-	var buf bytes.Buffer
-	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 85}); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
-}
-
 // testJPEG writes testPhoto to dir/name for a file input.
 func testJPEG(t *testing.T, dir, name string) string {
 	t.Helper()
 	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, testPhoto(t, 90), 0o644); err != nil {
+	if err := os.WriteFile(p, clitest.TestPhoto(t, 90), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -407,10 +384,11 @@ func checkCleanBody(t *testing.T, where, body string) {
 func TestAdminBrowser_EndToEnd(t *testing.T) {
 	browser := adminBrowser(t, 6*time.Minute)
 	shots := adminShots(t)
-	s := MustRunServe(t, "", "--demo=false")
-	admin := s.login(t, "admin", s.Password)
-	code, project := s.call(t, "POST", "/api/v1/projects", admin, map[string]any{
+	s := clitest.MustRunServe(t, "", "--demo=false")
+	admin := s.Login(t, "admin", s.Password)
+	code, project := s.Call(t, "POST", "/api/v1/projects", admin, map[string]any{
 		"name": "银龄互助", "slug": "yinling", "kind": "volunteer", "area": "elderly", "summary": "低龄老人帮高龄老人"})
+
 	if code != http.StatusCreated {
 		t.Fatalf("create project: %d %v", code, project)
 	}
@@ -432,8 +410,9 @@ func TestAdminBrowser_EndToEnd(t *testing.T) {
 	at.checkConsole("users screen")
 	reviewers := []struct{ user, name, stage string }{{"r1", "初审老李", "初审"}, {"r2", "复审张科长", "复审"}, {"r3", "终审刘局长", "终审"}}
 	for i, r := range reviewers {
-		code, out := s.call(t, "POST", "/api/v1/users", admin, map[string]any{
+		code, out := s.Call(t, "POST", "/api/v1/users", admin, map[string]any{
 			"username": r.user, "name": r.name, "role": "reviewer", "level": i + 1, "password": "password-" + r.user})
+
 		if code != http.StatusCreated {
 			t.Fatalf("create reviewer %s: %d %v", r.user, code, out)
 		}
@@ -472,13 +451,13 @@ func TestAdminBrowser_EndToEnd(t *testing.T) {
 	ed.click(dt("media-save"))
 	// A busy button is disabled too: wait for the save to come back.
 	ed.waitFor("the picture to save", `(b => b.disabled && !b.classList.contains("is-loading"))(document.querySelector('[data-test="media-save"]'))`)
-	_, list := s.call(t, "GET", "/api/v1/media", admin, nil)
+	_, list := s.Call(t, "GET", "/api/v1/media", admin, nil)
 	items, _ := list["items"].([]any)
 	if len(items) != 1 {
 		t.Fatalf("media after upload: %v", list)
 	}
 	media := items[0].(map[string]any)
-	mediaID := num(media["id"])
+	mediaID := clitest.Num(media["id"])
 	if media["alt"] != alt || math.Abs(media["focus_x"].(float64)-0.25) > 0.03 || math.Abs(media["focus_y"].(float64)-0.7) > 0.03 {
 		t.Errorf("saved picture: alt %q focus %v,%v; want %q at 0.25,0.7", media["alt"], media["focus_x"], media["focus_y"], alt)
 	}
@@ -520,13 +499,13 @@ func TestAdminBrowser_EndToEnd(t *testing.T) {
 	fmt.Sscanf(adminEval[string](ed, `location.pathname`), "/admin/stories/%d", &id)
 	ed.screenshot("e2e-editor-saved")
 
-	_, st := s.call(t, "GET", storyPath(id, ""), admin, nil)
+	_, st := s.Call(t, "GET", clitest.StoryPath(id, ""), admin, nil)
 	body, _ := st["body"].(string)
 	checkCleanBody(t, "the saved body", body)
 	if !strings.Contains(body, `alt="`+alt+`"`) || !strings.Contains(body, "志愿者为老人测量血压") {
 		t.Errorf("saved body lacks the picture with alt text and caption:\n%s", body)
 	}
-	if st["title"] != title || num(st["project_id"]) != num(project["id"]) {
+	if st["title"] != title || clitest.Num(st["project_id"]) != clitest.Num(project["id"]) {
 		t.Errorf("saved story: title %v project %v", st["title"], st["project_id"])
 	}
 
@@ -535,7 +514,7 @@ func TestAdminBrowser_EndToEnd(t *testing.T) {
 	ed.click(dt("action-confirm"))
 	ed.gone(dt("action-dialog"))
 	ed.waitFor("the submit button to go", `!document.querySelector('[data-test="action-submit"]')`)
-	if _, st := s.call(t, "GET", storyPath(id, ""), admin, nil); st["status"] != "in_review" || num(st["review_stage"]) != 1 {
+	if _, st := s.Call(t, "GET", clitest.StoryPath(id, ""), admin, nil); st["status"] != "in_review" || clitest.Num(st["review_stage"]) != 1 {
 		t.Fatalf("after submit: status %v stage %v", st["status"], st["review_stage"])
 	}
 	ed.checkConsole("editor")
@@ -555,8 +534,8 @@ func TestAdminBrowser_EndToEnd(t *testing.T) {
 		rt.click(dt("action-confirm"))
 		rt.gone(dt("action-dialog"))
 		rt.waitFor("the approve button to go", `!document.querySelector('[data-test="action-approve"]')`)
-		_, st := s.call(t, "GET", storyPath(id, ""), admin, nil)
-		if i < 2 && (st["status"] != "in_review" || num(st["review_stage"]) != i+2) || i == 2 && st["status"] != "approved" {
+		_, st := s.Call(t, "GET", clitest.StoryPath(id, ""), admin, nil)
+		if i < 2 && (st["status"] != "in_review" || clitest.Num(st["review_stage"]) != i+2) || i == 2 && st["status"] != "approved" {
 			t.Fatalf("after %s: status %v stage %v", r.stage, st["status"], st["review_stage"])
 		}
 		rt.checkConsole(r.stage)
@@ -570,7 +549,7 @@ func TestAdminBrowser_EndToEnd(t *testing.T) {
 	if !last.poll(`document.querySelector('[data-test="build-progress"]')?.dataset.status === "succeeded"`, 3*time.Minute) {
 		last.fail("build progress never reached succeeded: %s", last.text(dt("build-progress")))
 	}
-	_, st = s.call(t, "GET", storyPath(id, ""), admin, nil)
+	_, st = s.Call(t, "GET", clitest.StoryPath(id, ""), admin, nil)
 	pageURL, _ := st["url"].(string)
 	if st["status"] != "published" || pageURL == "" {
 		t.Fatalf("after publish: %v %v", st["status"], st["url"])
@@ -598,7 +577,7 @@ func TestAdminBrowser_EndToEnd(t *testing.T) {
 	last.checkConsole("publish")
 
 	// The public page shows the story, with nothing executable from the paste.
-	code, page := s.get(t, pageURL)
+	code, page := s.Get(t, pageURL)
 	if code != http.StatusOK || !strings.Contains(page, "<h1 id=\"story-title\">"+title+"</h1>") {
 		t.Fatalf("public page %s: %d, no title %q", pageURL, code, title)
 	}
@@ -628,22 +607,23 @@ func TestAdminBrowser_EndToEnd(t *testing.T) {
 func TestAdminBrowser_Conflict(t *testing.T) {
 	browser := adminBrowser(t, 4*time.Minute)
 	shots := adminShots(t)
-	s := MustRunServe(t, "", "--demo=false")
-	admin := s.login(t, "admin", s.Password)
-	_, project := s.call(t, "POST", "/api/v1/projects", admin, map[string]any{"name": "幸福起航", "kind": "window", "area": "marriage"})
+	s := clitest.MustRunServe(t, "", "--demo=false")
+	admin := s.Login(t, "admin", s.Password)
+	_, project := s.Call(t, "POST", "/api/v1/projects", admin, map[string]any{"name": "幸福起航", "kind": "window", "area": "marriage"})
 	for _, u := range []string{"wang", "zhao"} {
-		if code, out := s.call(t, "POST", "/api/v1/users", admin, map[string]any{
+		if code, out := s.Call(t, "POST", "/api/v1/users", admin, map[string]any{
 			"username": u, "name": map[string]string{"wang": "小王", "zhao": "小赵"}[u], "role": "editor", "password": "password-" + u}); code != http.StatusCreated {
 			t.Fatalf("create %s: %d %v", u, code, out)
 		}
 	}
-	code, st := s.call(t, "POST", "/api/v1/stories", admin, map[string]any{
+	code, st := s.Call(t, "POST", "/api/v1/stories", admin, map[string]any{
 		"title": "婚姻登记处七夕集体颁证", "project_id": project["id"],
 		"body": "<p>七夕当天，区婚姻登记处为新人举办集体颁证仪式。</p>"})
+
 	if code != http.StatusCreated {
 		t.Fatalf("create story: %d %v", code, st)
 	}
-	id := num(st["id"])
+	id := clitest.Num(st["id"])
 
 	open := func(user string) *adminTab {
 		a := openAdminTab(t, browser, s.URL, user, shots)
@@ -671,7 +651,7 @@ func TestAdminBrowser_Conflict(t *testing.T) {
 	edit(first, title1, add1)
 	first.click(dt("story-save"))
 	first.waitFor("the first save", `document.querySelector('[data-test="save-status"]').dataset.state === "ok"`)
-	if _, st := s.call(t, "GET", storyPath(id, ""), admin, nil); st["title"] != title1 || !strings.Contains(st["body"].(string), add1) {
+	if _, st := s.Call(t, "GET", clitest.StoryPath(id, ""), admin, nil); st["title"] != title1 || !strings.Contains(st["body"].(string), add1) {
 		t.Fatalf("after the first save: %v %v", st["title"], st["body"])
 	}
 
@@ -715,8 +695,8 @@ func TestAdminBrowser_Conflict(t *testing.T) {
 	// Saving now goes on top of the current version.
 	second.click(dt("story-save"))
 	second.waitFor("the second save", `document.querySelector('[data-test="save-status"]').dataset.state === "ok"`)
-	_, st = s.call(t, "GET", storyPath(id, ""), admin, nil)
-	if st["title"] != title2 || !strings.Contains(st["body"].(string), add2) || num(st["version"]) != 3 {
+	_, st = s.Call(t, "GET", clitest.StoryPath(id, ""), admin, nil)
+	if st["title"] != title2 || !strings.Contains(st["body"].(string), add2) || clitest.Num(st["version"]) != 3 {
 		t.Errorf("after resolving: title %v version %v body %v", st["title"], st["version"], st["body"])
 	}
 	first.checkConsole("first editor")
@@ -729,15 +709,15 @@ func TestAdminBrowser_Conflict(t *testing.T) {
 func TestAdminBrowser_Screens(t *testing.T) {
 	browser := adminBrowser(t, 5*time.Minute)
 	shots := adminShots(t)
-	s := MustRunServe(t, "")
-	admin := s.login(t, "admin", s.Password)
-	if code, m, _ := s.upload(t, admin, "huodong.jpg", testPhoto(t, 90)); code != http.StatusCreated {
+	s := clitest.MustRunServe(t, "")
+	admin := s.Login(t, "admin", s.Password)
+	if code, m, _ := s.Upload(t, admin, "huodong.jpg", clitest.TestPhoto(t, 90)); code != http.StatusCreated {
 		t.Fatalf("upload: %d %v", code, m)
 	} else {
-		s.call(t, "PATCH", fmt.Sprintf("/api/v1/media/%d", num(m["id"])), admin, map[string]any{"version": m["version"], "alt": "志愿者与老人合影"})
+		s.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%d", clitest.Num(m["id"])), admin, map[string]any{"version": m["version"], "alt": "志愿者与老人合影"})
 	}
 	// One more picture without alt text, so the library shows its prompt.
-	if code, m, _ := s.upload(t, admin, "IMG_0002.jpg", testPhoto(t, 180)); code != http.StatusCreated {
+	if code, m, _ := s.Upload(t, admin, "IMG_0002.jpg", clitest.TestPhoto(t, 180)); code != http.StatusCreated {
 		t.Fatalf("upload: %d %v", code, m)
 	}
 
@@ -829,9 +809,9 @@ func TestAdminBrowser_Screens(t *testing.T) {
 // version and saves their change on top of it.
 func TestAdminBrowser_BrandConflict(t *testing.T) {
 	browser := adminBrowser(t, 3*time.Minute)
-	s := MustRunServe(t, "")
-	admin := s.login(t, "admin", s.Password)
-	_, list := s.call(t, "GET", "/api/v1/brands", admin, nil)
+	s := clitest.MustRunServe(t, "")
+	admin := s.Login(t, "admin", s.Password)
+	_, list := s.Call(t, "GET", "/api/v1/brands", admin, nil)
 	brand := list["items"].([]any)[0].(map[string]any)
 
 	a := openAdminTab(t, browser, s.URL, "admin", adminShots(t))
@@ -842,7 +822,7 @@ func TestAdminBrowser_BrandConflict(t *testing.T) {
 	a.clickText(`[data-test="brand-list"] button`, brand["name"].(string))
 	a.visible(dt("brand-dialog"))
 	a.settle()
-	if code, out := s.call(t, "PUT", fmt.Sprintf("/api/v1/brands/%v", brand["id"]), admin, map[string]any{
+	if code, out := s.Call(t, "PUT", fmt.Sprintf("/api/v1/brands/%v", brand["id"]), admin, map[string]any{
 		"version": brand["version"], "name": brand["name"], "slogan": "另一位管理员改的口号", "intro": brand["intro"]}); code != http.StatusOK {
 		t.Fatalf("the other admin's save: %d %v", code, out)
 	}
@@ -850,7 +830,7 @@ func TestAdminBrowser_BrandConflict(t *testing.T) {
 	a.click(dt("brand-save"))
 	a.visible(dt("brand-conflict"))
 	a.screenshot("brand-conflict")
-	_, list = s.call(t, "GET", "/api/v1/brands", admin, nil)
+	_, list = s.Call(t, "GET", "/api/v1/brands", admin, nil)
 	if got := list["items"].([]any)[0].(map[string]any)["slogan"]; got != "另一位管理员改的口号" {
 		t.Errorf("after the refused save the slogan is %q: overwritten", got)
 	}
@@ -859,8 +839,8 @@ func TestAdminBrowser_BrandConflict(t *testing.T) {
 	a.typeText(dt("brand-slogan"), "我改的口号")
 	a.click(dt("brand-save"))
 	a.gone(dt("brand-dialog"))
-	_, list = s.call(t, "GET", "/api/v1/brands", admin, nil)
-	if b := list["items"].([]any)[0].(map[string]any); b["slogan"] != "我改的口号" || num(b["version"]) != num(brand["version"])+2 {
+	_, list = s.Call(t, "GET", "/api/v1/brands", admin, nil)
+	if b := list["items"].([]any)[0].(map[string]any); b["slogan"] != "我改的口号" || clitest.Num(b["version"]) != clitest.Num(brand["version"])+2 {
 		t.Errorf("after taking theirs and saving: %v", b)
 	}
 	a.checkConsole("brand conflict")

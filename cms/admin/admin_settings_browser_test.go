@@ -1,4 +1,4 @@
-package main
+package admin_test
 
 import (
 	"encoding/json"
@@ -12,6 +12,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/huimin/huimin/cms/cli/clitest"
 )
 
 // TestAdminSettings_Browser covers the publishing and administration
@@ -25,11 +27,12 @@ import (
 func TestAdminSettings_Browser(t *testing.T) {
 	browser := adminBrowser(t, 4*time.Minute)
 	shots := adminShots(t)
-	s := MustRunServe(t, "", "--demo=false")
-	admin := s.login(t, "admin", s.Password)
+	s := clitest.MustRunServe(t, "", "--demo=false")
+	admin := s.Login(t, "admin", s.Password)
 
-	code, project := s.call(t, "POST", "/api/v1/projects", admin, map[string]any{
+	code, project := s.Call(t, "POST", "/api/v1/projects", admin, map[string]any{
 		"name": "幸福起航", "slug": "xingfu", "kind": "window", "area": "marriage", "summary": "婚姻登记窗口"})
+
 	if code != http.StatusCreated {
 		t.Fatalf("create project: %d %v", code, project)
 	}
@@ -38,16 +41,17 @@ func TestAdminSettings_Browser(t *testing.T) {
 		savedTitle = "婚姻登记处七夕集体颁证"
 		draftTitle = "还没保存的标题"
 	)
-	code, st := s.call(t, "POST", "/api/v1/stories", admin, map[string]any{
+	code, st := s.Call(t, "POST", "/api/v1/stories", admin, map[string]any{
 		"title": firstTitle, "project_id": project["id"], "body": "<p>七夕当天，区婚姻登记处为新人举办集体颁证仪式。</p>"})
+
 	if code != http.StatusCreated {
 		t.Fatalf("create story: %d %v", code, st)
 	}
-	id := num(st["id"])
-	if code, st = s.call(t, "PATCH", storyPath(id, ""), admin, map[string]any{"version": st["version"], "title": savedTitle}); code != http.StatusOK {
+	id := clitest.Num(st["id"])
+	if code, st = s.Call(t, "PATCH", clitest.StoryPath(id, ""), admin, map[string]any{"version": st["version"], "title": savedTitle}); code != http.StatusOK {
 		t.Fatalf("rename story: %d %v", code, st)
 	}
-	if code, m, _ := s.upload(t, admin, "IMG_0042.jpg", testPhoto(t, 60)); code != http.StatusCreated {
+	if code, m, _ := s.Upload(t, admin, "IMG_0042.jpg", clitest.TestPhoto(t, 60)); code != http.StatusCreated {
 		t.Fatalf("upload: %d %v", code, m)
 	}
 
@@ -153,7 +157,7 @@ func TestAdminSettings_Browser(t *testing.T) {
 	a.clickText(`[data-test="term-row"]`, word)
 	a.visible(dt("term-dialog"))
 	a.settle()
-	if code, out := s.call(t, "PATCH", fmt.Sprintf("/api/v1/dictionary/%d", num(term["id"])), admin, map[string]any{
+	if code, out := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/dictionary/%d", clitest.Num(term["id"])), admin, map[string]any{
 		"version": term["version"], "note": "民政部2014年规定"}); code != http.StatusOK {
 		t.Fatalf("concurrent term edit: %d %v", code, out)
 	}
@@ -164,7 +168,7 @@ func TestAdminSettings_Browser(t *testing.T) {
 	a.screenshot("settings-dictionary-conflict")
 	a.click(dt("term-overwrite"))
 	a.gone(dt("term-dialog"))
-	if term = findTerm(t, s, admin, word); term["suggestion"] != "中国福利彩票公益金" || term["note"] != "民政部2014年规定" || num(term["version"]) != 3 {
+	if term = findTerm(t, s, admin, word); term["suggestion"] != "中国福利彩票公益金" || term["note"] != "民政部2014年规定" || clitest.Num(term["version"]) != 3 {
 		t.Errorf("after overwriting: %v", term)
 	}
 	a.waitFor("the new suggestion in the list", `document.querySelector('[data-test="term-list"]').innerText.includes("中国福利彩票公益金")`)
@@ -198,7 +202,7 @@ func TestAdminSettings_Browser(t *testing.T) {
 	a.screenshot("settings-pages")
 	a.checkConsole("pages")
 	if !waitLivePage(s, "/about/", "青溪区民政局负责全区婚姻登记", 90*time.Second) {
-		code, body := s.get(t, "/about/")
+		code, body := s.Get(t, "/about/")
 		t.Errorf("standing page not live after its build: %d %.300s", code, body)
 	}
 
@@ -295,7 +299,7 @@ func TestAdminSettings_Browser(t *testing.T) {
 	a.checkConsole("media drawer")
 
 	// A reviewer may look the dictionary up but not change it.
-	if code, out := s.call(t, "POST", "/api/v1/users", admin, map[string]any{
+	if code, out := s.Call(t, "POST", "/api/v1/users", admin, map[string]any{
 		"username": "laoli", "name": "初审老李", "role": "reviewer", "level": 1, "password": "password-laoli"}); code != http.StatusCreated {
 		t.Fatalf("create reviewer: %d %v", code, out)
 	}
@@ -314,9 +318,9 @@ func TestAdminSettings_Browser(t *testing.T) {
 }
 
 // findTerm returns the dictionary entry for word, or nil.
-func findTerm(t *testing.T, s *testServer, token, word string) map[string]any {
+func findTerm(t *testing.T, s *clitest.Server, token, word string) map[string]any {
 	t.Helper()
-	code, out := s.call(t, "GET", "/api/v1/dictionary", token, nil)
+	code, out := s.Call(t, "GET", "/api/v1/dictionary", token, nil)
 	if code != http.StatusOK {
 		t.Fatalf("dictionary: %d %v", code, out)
 	}
@@ -330,7 +334,7 @@ func findTerm(t *testing.T, s *testServer, token, word string) map[string]any {
 }
 
 // contentWithKey reads the content API as an integrator with key.
-func contentWithKey(t *testing.T, s *testServer, key string) int {
+func contentWithKey(t *testing.T, s *clitest.Server, key string) int {
 	t.Helper()
 	req, err := http.NewRequest("GET", s.URL+"/api/v1/content/site", nil)
 	if err != nil {
@@ -347,7 +351,7 @@ func contentWithKey(t *testing.T, s *testServer, key string) int {
 }
 
 // waitLivePage polls a public path until it answers 200 with text in it.
-func waitLivePage(s *testServer, path, text string, limit time.Duration) bool {
+func waitLivePage(s *clitest.Server, path, text string, limit time.Duration) bool {
 	deadline := time.Now().Add(limit)
 	for time.Now().Before(deadline) {
 		if resp, err := http.Get(s.URL + path); err == nil {

@@ -1,4 +1,4 @@
-package main
+package admin_test
 
 import (
 	"fmt"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
+
+	"github.com/huimin/huimin/cms/cli/clitest"
 )
 
 // The review tools of the admin UI in headless chromium at 1366 × 768: a
@@ -29,33 +31,35 @@ const wordListHTML = `<html xmlns:o="urn:schemas-microsoft-com:office:office"><b
 func TestAdminReview(t *testing.T) {
 	browser := adminBrowser(t, 3*time.Minute)
 	shots := adminShots(t)
-	s := MustRunServe(t, "", "--demo=false")
-	admin := s.login(t, "admin", s.Password)
-	code, project := s.call(t, "POST", "/api/v1/projects", admin, map[string]any{
+	s := clitest.MustRunServe(t, "", "--demo=false")
+	admin := s.Login(t, "admin", s.Password)
+	code, project := s.Call(t, "POST", "/api/v1/projects", admin, map[string]any{
 		"name": "银龄互助", "slug": "yinling", "kind": "volunteer", "area": "elderly", "summary": "低龄老人帮高龄老人"})
+
 	if code != http.StatusCreated {
 		t.Fatalf("create project: %d %v", code, project)
 	}
 	for i, r := range []string{"r1", "r2"} {
-		if code, out := s.call(t, "POST", "/api/v1/users", admin, map[string]any{
+		if code, out := s.Call(t, "POST", "/api/v1/users", admin, map[string]any{
 			"username": r, "name": []string{"初审老李", "复审张科长"}[i], "role": "reviewer", "level": i + 1, "password": "password-" + r}); code != http.StatusCreated {
 			t.Fatalf("create reviewer %s: %d %v", r, code, out)
 		}
 	}
-	r1 := s.login(t, "r1", "password-r1")
+	r1 := s.Login(t, "r1", "password-r1")
 
 	// A story with dictionary terms in its title and body goes to review,
 	// is sent back, edited and submitted again.
-	code, st := s.call(t, "POST", "/api/v1/stories", admin, map[string]any{
+	code, st := s.Call(t, "POST", "/api/v1/stories", admin, map[string]any{
 		"project_id": project["id"], "title": "重阳节走访孤儿院和敬老院",
 		"body": "<p>九月九日上午，街道组织志愿者走访辖区独居老人和五保户。</p><p>社工为残废军人测量血压，并送去慰问品。</p>"})
+
 	if code != http.StatusCreated {
 		t.Fatalf("create story: %d %v", code, st)
 	}
-	id := num(st["id"])
+	id := clitest.Num(st["id"])
 	act := func(token, action, comment string) map[string]any {
 		t.Helper()
-		code, out := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/%s", id, action), token, map[string]any{"comment": comment})
+		code, out := s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/%s", id, action), token, map[string]any{"comment": comment})
 		if code != http.StatusOK {
 			t.Fatalf("%s: %d %v", action, code, out)
 		}
@@ -65,12 +69,13 @@ func TestAdminReview(t *testing.T) {
 		t.Fatalf("submit should warn about 孤儿院, 五保户 and 残废: %v", sub["warnings"])
 	}
 	act(r1, "reject", "请补充活动时间和参与人数")
-	code, cur := s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), admin, nil)
+	code, cur := s.Call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), admin, nil)
 	if code != http.StatusOK {
 		t.Fatalf("get story: %d %v", code, cur)
 	}
-	code, cur = s.call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%d", id), admin, map[string]any{"version": cur["version"],
+	code, cur = s.Call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%d", id), admin, map[string]any{"version": cur["version"],
 		"body": "<p>九月九日上午，街道组织二十名志愿者走访辖区独居老人和五保户。</p><p>社工为残废军人体检，并送去月饼。</p>"})
+
 	if code != http.StatusOK {
 		t.Fatalf("edit story: %d %v", code, cur)
 	}
@@ -158,13 +163,13 @@ func TestAdminReview(t *testing.T) {
 	a.click(dt("story-save"))
 	a.visible(dt("check-clean"))
 	a.waitFor("the unsaved-edits note to go", `!document.querySelector('[data-test="check-stale"]')`)
-	code, cur = s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), r1, nil)
+	code, cur = s.Call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), r1, nil)
 	body, _ := cur["body"].(string)
 	if code != http.StatusOK || !strings.Contains(body, "特困人员") || !strings.Contains(body, "残疾军人体检") || strings.Contains(body, "check-mark") {
 		t.Errorf("saved body: %d %s", code, body)
 	}
-	code, chk := s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%d/check", id), r1, nil)
-	if code != http.StatusOK || num(chk["total"]) != 0 {
+	code, chk := s.Call(t, "GET", fmt.Sprintf("/api/v1/stories/%d/check", id), r1, nil)
+	if code != http.StatusOK || clitest.Num(chk["total"]) != 0 {
 		t.Errorf("server check after the fixes: %d %v", code, chk)
 	}
 	a.screenshot("review-clean")
@@ -189,7 +194,7 @@ func TestAdminReview(t *testing.T) {
 	}
 	a.click(dt("story-save"))
 	a.waitFor("saved", `document.querySelector('[data-test="save-status"]')?.dataset.state === "ok"`)
-	_, cur = s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), r1, nil)
+	_, cur = s.Call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), r1, nil)
 	body, _ = cur["body"].(string)
 	if !strings.Contains(body, "<ol>") || !strings.Contains(body, "<li><p>上门测量血压</p><ul><li><p>自带血压计</p></li></ul></li>") || strings.Contains(body, "mso-") {
 		t.Errorf("saved pasted list: %s", body)
@@ -205,23 +210,24 @@ func TestAdminReview(t *testing.T) {
 func TestAdminReviewOpenUnchanged(t *testing.T) {
 	browser := adminBrowser(t, 2*time.Minute)
 	shots := adminShots(t)
-	s := MustRunServe(t, "", "--demo=false")
-	admin := s.login(t, "admin", s.Password)
-	_, project := s.call(t, "POST", "/api/v1/projects", admin, map[string]any{
+	s := clitest.MustRunServe(t, "", "--demo=false")
+	admin := s.Login(t, "admin", s.Password)
+	_, project := s.Call(t, "POST", "/api/v1/projects", admin, map[string]any{
 		"name": "银龄互助", "slug": "yinling", "kind": "volunteer", "area": "elderly", "summary": "低龄老人帮高龄老人"})
-	s.call(t, "POST", "/api/v1/users", admin, map[string]any{"username": "r1", "name": "初审老李", "role": "reviewer", "level": 1, "password": "password-r1"})
-	code, m, _ := s.upload(t, admin, "huodong.jpg", testPhoto(t, 90))
+
+	s.Call(t, "POST", "/api/v1/users", admin, map[string]any{"username": "r1", "name": "初审老李", "role": "reviewer", "level": 1, "password": "password-r1"})
+	code, m, _ := s.Upload(t, admin, "huodong.jpg", clitest.TestPhoto(t, 90))
 	if code != http.StatusCreated {
 		t.Fatalf("upload: %d %v", code, m)
 	}
-	mid := num(m["id"])
+	mid := clitest.Num(m["id"])
 	body := fmt.Sprintf(`<p>志愿者走访独居老人。</p><figure data-media-id="%d"><img src="/media/%s/w960.jpg" alt="合影" data-media-id="%d"><figcaption>志愿者为老人测量血压</figcaption></figure>`, mid, m["hash"], mid)
-	code, st := s.call(t, "POST", "/api/v1/stories", admin, map[string]any{"project_id": project["id"], "title": "走访独居老人", "body": body})
+	code, st := s.Call(t, "POST", "/api/v1/stories", admin, map[string]any{"project_id": project["id"], "title": "走访独居老人", "body": body})
 	if code != http.StatusCreated {
 		t.Fatalf("create story: %d %v", code, st)
 	}
-	id := num(st["id"])
-	if code, out := s.call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/submit", id), admin, map[string]any{}); code != http.StatusOK {
+	id := clitest.Num(st["id"])
+	if code, out := s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/submit", id), admin, map[string]any{}); code != http.StatusOK {
 		t.Fatalf("submit: %d %v", code, out)
 	}
 	a := openAdminTab(t, browser, s.URL, "reviewer", shots)
@@ -234,7 +240,7 @@ func TestAdminReviewOpenUnchanged(t *testing.T) {
 	if a.poll(`document.querySelector('[data-test="save-status"]').dataset.state !== "ok"`, 2*time.Second) {
 		a.fail("opening the story made it unsaved: %s", a.text(dt("save-status")))
 	}
-	if _, cur := s.call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), admin, nil); cur["status"] != "in_review" || num(cur["version"]) != num(st["version"]) {
+	if _, cur := s.Call(t, "GET", fmt.Sprintf("/api/v1/stories/%d", id), admin, nil); cur["status"] != "in_review" || clitest.Num(cur["version"]) != clitest.Num(st["version"]) {
 		t.Errorf("after opening: status %v version %v", cur["status"], cur["version"])
 	}
 	a.checkConsole("opening a story in review")

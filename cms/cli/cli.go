@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"runtime/debug"
 )
@@ -27,9 +28,10 @@ DSN：留空使用数据目录中的 SQLite 文件；"mysql://user:pass@tcp(host
 // errUsage marks errors caused by a wrong command line.
 var errUsage = errors.New("usage")
 
-// run is the whole program; main only wires it to the process. Tests call it
-// directly with their own arguments, environment and streams.
-func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+// Run is the whole program; main only wires it to the process. Tests call it
+// directly with their own arguments, environment and streams. project is the
+// public site's Hugo project (config.toml and themes/), which main embeds.
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, project fs.FS) error {
 	if len(args) == 0 {
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: missing command", errUsage)
@@ -37,19 +39,19 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return runServe(ctx, rest, getenv, stdout, stderr)
+		return runServe(ctx, rest, getenv, stdout, stderr, project)
 	case "build":
-		return runBuild(ctx, rest, getenv, stdout, stderr)
+		return runBuild(ctx, rest, getenv, stdout, stderr, project)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
 			fmt.Fprint(stderr, usage)
 			return fmt.Errorf("%w: expected 'user create'", errUsage)
 		}
-		return runUserCreate(ctx, rest[1:], getenv, stdin, stdout, stderr)
+		return runUserCreate(ctx, rest[1:], getenv, stdin, stdout, stderr, project)
 	case "import":
-		return runImport(ctx, rest, getenv, stdout, stderr)
+		return runImport(ctx, rest, getenv, stdout, stderr, project)
 	case "bench":
-		return runBench(ctx, rest, getenv, stdout, stderr)
+		return runBench(ctx, rest, getenv, stdout, stderr, project)
 	case "version":
 		fmt.Fprintln(stdout, "huimin", version())
 		return nil
@@ -63,6 +65,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 
 // common holds the settings every command shares.
 type common struct {
+	project fs.FS // the Hugo project
 	data    string
 	db      string
 	siteDir string
@@ -70,7 +73,8 @@ type common struct {
 }
 
 // register adds the shared flags to fs with defaults from the environment.
-func (c *common) register(fs *flag.FlagSet, getenv func(string) string) {
+func (c *common) register(fs *flag.FlagSet, getenv func(string) string, project fs.FS) {
+	c.project = project
 	fs.StringVar(&c.data, "data", envOr(getenv, "HUIMIN_DATA", "./data"), "数据目录（数据库、媒体文件、网站构建）")
 	fs.StringVar(&c.db, "db", getenv("HUIMIN_DB"), "数据库 DSN；留空使用 SQLite")
 	fs.StringVar(&c.siteDir, "site", getenv("HUIMIN_SITE_DIR"), "使用此目录中的 Hugo 项目（config.toml、themes/）代替内置主题，便于主题开发")

@@ -1,4 +1,4 @@
-package main
+package admin_test
 
 import (
 	"fmt"
@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/huimin/huimin/cms/cli/clitest"
 )
 
 // adminScreens are the screens of the side menu (menu-<menu>) after the
@@ -25,10 +27,10 @@ var adminScreens = []struct{ menu, ready string }{
 // navigation; each must pass with no violation.
 func TestAdminBrowser_Accessibility(t *testing.T) {
 	browser := adminBrowser(t, 6*time.Minute)
-	axe := axeSource(t)
-	s := MustRunServe(t, "")
-	admin := s.login(t, "admin", s.Password)
-	if code, m, _ := s.upload(t, admin, "huodong.jpg", testPhoto(t, 90)); code != http.StatusCreated {
+	axe := clitest.AxeSource(t)
+	s := clitest.MustRunServe(t, "")
+	admin := s.Login(t, "admin", s.Password)
+	if code, m, _ := s.Upload(t, admin, "huodong.jpg", clitest.TestPhoto(t, 90)); code != http.StatusCreated {
 		t.Fatalf("upload: %d %v", code, m)
 	}
 	a := openAdminTab(t, browser, s.URL, "admin", adminShots(t))
@@ -86,7 +88,7 @@ func TestAdminBrowser_Accessibility(t *testing.T) {
 func TestAdminBrowser_Tablet(t *testing.T) {
 	browser := adminBrowser(t, 5*time.Minute)
 	shots := adminShots(t)
-	s := MustRunServe(t, "")
+	s := clitest.MustRunServe(t, "")
 	for _, size := range []struct {
 		name string
 		w, h int64

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/http"
 	"strings"
@@ -24,10 +25,10 @@ import (
 // runServe starts the whole product: migrates, creates the first admin and
 // the demo campaign on a new data directory, builds the site and serves the
 // APIs, the admin UI and the public site until ctx is cancelled.
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	var c common
-	c.register(fs, getenv)
+	c.register(fs, getenv, project)
 	addr := fs.String("addr", envOr(getenv, "HUIMIN_ADDR", "127.0.0.1:8080"), "监听地址")
 	withDemo := fs.Bool("demo", true, "在新的数据目录中创建演示内容")
 	corsOrigins := fs.String("cors-origins", envOr(getenv, "HUIMIN_CORS_ORIGINS", "*"),

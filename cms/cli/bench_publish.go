@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bufio"
@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"os/exec"
@@ -38,7 +39,7 @@ hugo 命令行不在 PATH 中时跳过最后一项；可用下面的命令从模
 
 // runBench runs `huimin bench publish`: the instant-publish benchmark of
 // issue 5, measured through the public API and site of a real server.
-func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+func runBench(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
 	if len(args) == 0 || args[0] != "publish" {
 		fmt.Fprint(stderr, benchUsage)
 		return fmt.Errorf("%w: expected 'bench publish'", errUsage)
@@ -54,7 +55,7 @@ func runBench(ctx context.Context, args []string, getenv func(string) string, st
 	if err := parse(fs, args[1:], stderr); err != nil {
 		return err
 	}
-	b := &bench{out: stdout, log: stderr}
+	b := &bench{out: stdout, log: stderr, hugo: project}
 	dir := *data
 	if dir == "" {
 		var err error
@@ -132,6 +133,7 @@ type bench struct {
 	url      string
 	token    string
 	project  int64
+	hugo     fs.FS // the Hugo project
 
 	coldStart          time.Duration
 	full, cli, publish []time.Duration
@@ -144,7 +146,7 @@ func (b *bench) progress(format string, args ...any) {
 
 // seed creates the admin account, the site settings and the stories.
 func (b *bench) seed(ctx context.Context, n int) (string, error) {
-	a, err := openApp(ctx, &common{data: b.data}, io.Discard)
+	a, err := openApp(ctx, &common{data: b.data, project: b.hugo}, io.Discard)
 	if err != nil {
 		return "", err
 	}
@@ -232,7 +234,7 @@ func (b *bench) serve(ctx context.Context, getenv func(string) string) (string, 
 			}
 			return getenv(k)
 		}
-		err := run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", b.data, "--demo=false"}, env, strings.NewReader(""), pw, logf)
+		err := Run(ctx, []string{"serve", "--addr", "127.0.0.1:0", "--data", b.data, "--demo=false"}, env, strings.NewReader(""), pw, logf, b.hugo)
 		pw.CloseWithError(err)
 		errc <- err
 	}()

@@ -1,0 +1,146 @@
+package clitest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"os/user"
+	"path/filepath"
+	"strconv"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// ServiceUser is the account a test runs the binary as when it runs as
+// root: nobody, as a systemd unit with DynamicUser or a container would.
+type ServiceUser struct {
+	Name     string
+	UID, GID uint32
+}
+
+// Unprivileged returns the user the binary should run as: nobody when the
+// test runs as root, else the current (already unprivileged) user, as nil.
+func Unprivileged(tb testing.TB) *ServiceUser {
+	tb.Helper()
+	if os.Geteuid() != 0 {
+		return nil
+	}
+	u, err := user.Lookup("nobody")
+	if err != nil {
+		tb.Fatalf("running as root and there is no user nobody to run the server as: %v", err)
+	}
+	uid, _ := strconv.ParseUint(u.Uid, 10, 32)
+	gid, _ := strconv.ParseUint(u.Gid, 10, 32)
+	return &ServiceUser{Name: u.Username, UID: uint32(uid), GID: uint32(gid)}
+}
+
+// BuildBinary compiles the huimin command into dir and returns its path.
+func BuildBinary(tb testing.TB, dir string) string {
+	tb.Helper()
+	bin := filepath.Join(dir, "huimin")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = RepoRoot(tb)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// ServiceDir makes a directory that as (when not nil) owns and can reach:
+// the test's temporary directories are private to root.
+func ServiceDir(tb testing.TB, as *ServiceUser) string {
+	tb.Helper()
+	base := tb.TempDir()
+	for d := base; d != filepath.Dir(d) && d != os.TempDir(); d = filepath.Dir(d) {
+		if err := os.Chmod(d, 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	dir := filepath.Join(base, "svc")
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if as != nil {
+		if err := os.Chown(dir, int(as.UID), int(as.GID)); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// RunBinary starts the compiled binary with args as a separate process,
+// as user as (when not nil), with the environment a service gets: no HOME
+// it can write to, umask 022. It waits until /healthz answers 200. When the
+// test ends it sends SIGTERM and fails unless the process exits cleanly
+// within a minute.
+func RunBinary(tb testing.TB, bin string, as *ServiceUser, args ...string) *Server {
+	tb.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
+	cmd.WaitDelay = time.Minute
+	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8"}
+	if as != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: as.UID, Gid: as.GID}}
+	}
+	s := &Server{out: &lockedBuffer{}, stderr: &lockedBuffer{}, cancel: cancel, done: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		tb.Fatal(err)
+	}
+	old := syscall.Umask(0o022)
+	err = cmd.Start()
+	syscall.Umask(old)
+	if err != nil {
+		tb.Fatalf("starting %s: %v", bin, err)
+	}
+	found := make(chan struct{})
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		signalled := false
+		for sc.Scan() {
+			line := sc.Text()
+			s.out.Write([]byte(line + "\n"))
+			if m := passwordLine.FindStringSubmatch(line); m != nil && s.Password == "" {
+				s.Password = m[1]
+			}
+			if m := ListenLine.FindStringSubmatch(line); m != nil && !signalled {
+				s.URL = m[1]
+				signalled = true
+				close(found)
+			}
+		}
+		err := cmd.Wait()
+		if errors.Is(err, context.Canceled) {
+			err = nil // exited cleanly after our SIGTERM
+		}
+		s.done <- err
+	}()
+	select {
+	case <-found:
+	case err := <-s.done:
+		tb.Fatalf("%s exited: %v\nstdout:\n%s\nstderr:\n%s", bin, err, s.out, s.stderr)
+	case <-time.After(3 * time.Minute):
+		cancel()
+		tb.Fatalf("%s did not start\nstdout:\n%s\nstderr:\n%s", bin, s.out, s.stderr)
+	}
+	tb.Cleanup(func() {
+		cancel()
+		select {
+		case err := <-s.done:
+			if err != nil {
+				tb.Errorf("after SIGTERM the server exited with %v\nstderr:\n%.3000s", err, s.stderr)
+			}
+		case <-time.After(2 * time.Minute):
+			tb.Errorf("server did not stop within two minutes of SIGTERM")
+		}
+	})
+	if err := WaitHealthy(s.URL, 2*time.Minute); err != nil {
+		tb.Fatalf("%v\nstderr:\n%.5000s", err, s.stderr)
+	}
+	return s
+}
