@@ -50,8 +50,6 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runUserCreate(ctx, rest[1:], getenv, stdin, stdout, stderr, project)
 	case "import":
 		return runImport(ctx, rest, getenv, stdout, stderr, project)
-	case "bench":
-		return runBench(ctx, rest, getenv, stdout, stderr, project)
 	case "version":
 		fmt.Fprintln(stdout, "huimin", version())
 		return nil
