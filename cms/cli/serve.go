@@ -38,6 +38,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"前置反向代理的地址或网段，逗号分隔；按其 X-Forwarded-For 中的读者地址限流")
 	fetchHosts := fs.String("fetch-image-hosts", envOr(getenv, "HUIMIN_FETCH_IMAGE_HOSTS", strings.Join(web.DefaultRemoteImageHosts, ",")),
 		"粘贴进正文的图片来自这些网站时，保存时自动存入媒体库（逗号分隔；默认为微信图片服务器）")
+	bodyTimeout := fs.Duration("body-timeout", time.Minute, "读取一个请求正文的最长时间（上传除外）")
+	uploadTimeout := fs.Duration("upload-timeout", 10*time.Minute, "读取一次文件上传的最长时间")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -77,7 +79,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		},
 		Logger: a.log,
 	})
-	httpSrv := &http.Server{Handler: srv, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 120 * time.Second}
+	httpSrv := &http.Server{
+		Handler:           bodyDeadline(srv, *bodyTimeout, *uploadTimeout),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
 
 	// The builder outlives the HTTP server on shutdown so an in-flight build
 	// finishes and is recorded.
@@ -158,6 +164,26 @@ func firstStart(ctx context.Context, a *app, withDemo bool, stdout io.Writer) er
 	}
 	fmt.Fprintln(stdout, "已创建演示内容：青溪区民政局服务品牌宣传示例。")
 	return nil
+}
+
+// bodyDeadline bounds how long reading a request's body may take, so a
+// client trickling a byte every few seconds cannot hold a connection open
+// for good. http.Server.ReadTimeout would apply one bound to every request;
+// uploads of phone photos over a slow mobile link need a longer one than a
+// JSON edit, so the deadline is set per request from its content type.
+func bodyDeadline(h http.Handler, body, upload time.Duration) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ContentLength != 0 { // -1 (chunked) or a declared length
+			d := body
+			if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+				d = upload
+			}
+			if d > 0 {
+				_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(d))
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 func buildID(b *cms.Build) int64 {
