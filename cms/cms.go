@@ -18,6 +18,9 @@ const (
 	MaxBodyBytes       = 2 << 20 // sanitised HTML; photos live in media
 	DefaultPerPage     = 20
 	MaxPerPage         = 100
+	// MaxTags bounds the tags of a story: every tag is a page of the site,
+	// so thousands of them would make every build slow.
+	MaxTags = 10
 )
 
 type ctxKey int

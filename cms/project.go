@@ -15,8 +15,16 @@ const (
 	KindBenefit   ProjectKind = "benefit"   // 惠民型
 )
 
+// projectKinds lists every kind in display order.
+var projectKinds = [...]ProjectKind{KindWindow, KindVolunteer, KindBenefit}
+
+// AllProjectKinds returns every kind in display order (a fresh slice).
+func AllProjectKinds() []ProjectKind { return append([]ProjectKind(nil), projectKinds[:]...) }
+
 // ProjectKinds lists every kind in display order.
-var ProjectKinds = []ProjectKind{KindWindow, KindVolunteer, KindBenefit}
+//
+// Deprecated: use AllProjectKinds; changing this slice changes nothing else.
+var ProjectKinds = AllProjectKinds()
 
 // Label returns the Chinese name of the kind.
 func (k ProjectKind) Label() string {
@@ -34,11 +42,14 @@ func (k ProjectKind) Label() string {
 // Area is the civil-affairs service area of a project.
 type Area string
 
-// Areas lists every service area, with its Chinese label.
-var Areas = []struct {
+// AreaLabel is a service area with its Chinese label.
+type AreaLabel struct {
 	Area  Area
 	Label string
-}{
+}
+
+// areas lists every service area, with its Chinese label.
+var areas = [...]AreaLabel{
 	{"marriage", "婚姻登记"},
 	{"funeral", "殡葬服务"},
 	{"elderly", "养老服务"},
@@ -51,9 +62,12 @@ var Areas = []struct {
 	{"community", "社区治理"},
 }
 
+// AllAreas returns every service area with its label (a fresh slice).
+func AllAreas() []AreaLabel { return append([]AreaLabel(nil), areas[:]...) }
+
 // Label returns the Chinese name of the area.
 func (a Area) Label() string {
-	for _, x := range Areas {
+	for _, x := range areas {
 		if x.Area == a {
 			return x.Label
 		}
@@ -62,7 +76,7 @@ func (a Area) Label() string {
 }
 
 func validKind(k ProjectKind) bool {
-	for _, x := range ProjectKinds {
+	for _, x := range projectKinds {
 		if x == k {
 			return true
 		}
@@ -71,7 +85,7 @@ func validKind(k ProjectKind) bool {
 }
 
 func validArea(a Area) bool {
-	for _, x := range Areas {
+	for _, x := range areas {
 		if x.Area == a {
 			return true
 		}

@@ -151,12 +151,34 @@ func (p *StandingPage) Validate() error {
 	}
 	if !SlugPattern.MatchString(p.Slug) {
 		f["slug"] = "链接名只能包含小写字母、数字和连字符"
+	} else if ReservedPageSlug(p.Slug) {
+		f["slug"] = "“" + p.Slug + "”是网站保留的地址，请换一个链接名"
 	}
 	if len(f) > 0 {
 		return Invalid(f)
 	}
 	return nil
 }
+
+// reservedPageSlugs are the first path segments the site, the server and
+// the theme use; a standing page at /<slug>/ would collide with them.
+var reservedPageSlugs = map[string]bool{
+	// Site sections and their lists (site/model.go, config.toml taxonomies).
+	"stories": true, "projects": true, "tags": true, "archive": true, "page": true,
+	"s": true, // short links /s/<id>/
+	// Home page outputs: /index.html, /index.xml (RSS), /search/ and its
+	// index /search/i/, the sitemap, robots.txt, the 404 page.
+	"index": true, "search": true, "sitemap": true, "robots": true, "404": true,
+	"feed": true, "feeds": true, "rss": true,
+	// Theme assets (themes/huimin/assets) and exported static files.
+	"css": true, "js": true, "images": true, "assets": true, "static": true,
+	// Routes the server answers itself (cms/web/routes.go).
+	"api": true, "admin": true, "media": true, "preview": true, "healthz": true, "readyz": true, "qr": true,
+}
+
+// ReservedPageSlug reports whether a standing page may not take slug,
+// because the site or the server already uses that path.
+func ReservedPageSlug(slug string) bool { return reservedPageSlugs[slug] }
 
 // PageService manages standing pages; they are published as soon as saved.
 type PageService interface {

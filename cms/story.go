@@ -2,6 +2,7 @@ package cms
 
 import (
 	"context"
+	"fmt"
 	"strconv"
 	"time"
 )
@@ -81,6 +82,9 @@ func (s *Story) Validate() error {
 			f["tags"] = "标签不能为空，且每个不超过20个字"
 			break
 		}
+	}
+	if len(s.Tags) > MaxTags {
+		f["tags"] = fmt.Sprintf("每篇稿件最多%d个标签", MaxTags)
 	}
 	if len(f) > 0 {
 		return Invalid(f)

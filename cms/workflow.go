@@ -14,12 +14,14 @@ const (
 	StatusUnpublished StoryStatus = "unpublished"
 )
 
-// StoryStatuses lists every status.
-var StoryStatuses = []StoryStatus{StatusDraft, StatusInReview, StatusApproved, StatusScheduled, StatusPublished, StatusUnpublished}
+var storyStatuses = [...]StoryStatus{StatusDraft, StatusInReview, StatusApproved, StatusScheduled, StatusPublished, StatusUnpublished}
+
+// AllStoryStatuses returns every status (a fresh slice).
+func AllStoryStatuses() []StoryStatus { return append([]StoryStatus(nil), storyStatuses[:]...) }
 
 // Valid reports whether s is a known status.
 func (s StoryStatus) Valid() bool {
-	for _, x := range StoryStatuses {
+	for _, x := range storyStatuses {
 		if x == s {
 			return true
 		}
@@ -38,8 +40,15 @@ const (
 	ActionUnpublish Action = "unpublish"
 )
 
+var actions = [...]Action{ActionSubmit, ActionApprove, ActionReject, ActionPublish, ActionUnpublish}
+
+// AllActions returns every action (a fresh slice).
+func AllActions() []Action { return append([]Action(nil), actions[:]...) }
+
 // Actions lists every action.
-var Actions = []Action{ActionSubmit, ActionApprove, ActionReject, ActionPublish, ActionUnpublish}
+//
+// Deprecated: use AllActions; changing this slice changes nothing else.
+var Actions = AllActions()
 
 // ActionRequest is what a client sends to act on a story.
 type ActionRequest struct {
@@ -61,6 +70,17 @@ func StageName(k int) string {
 		return "终审"
 	}
 	return fmt.Sprintf("第%d审", k)
+}
+
+// CanPublish reports whether u may publish and unpublish on a site with the
+// given number of review stages: an admin, or a reviewer of the final stage.
+// Whoever may publish also decides when: only they set or change the
+// publish and unpublish times of a story that is live or approved.
+func CanPublish(u *User, stages int) bool {
+	if stages < 1 || stages > 3 {
+		stages = 3
+	}
+	return u != nil && (u.Role == RoleAdmin || (u.Role == RoleReviewer && u.Level == stages))
 }
 
 // WorkflowState is the part of a story the state machine looks at.
@@ -127,8 +147,7 @@ func Transition(cur WorkflowState, a Action, u *User, stages int, comment string
 		}
 		next.Status, next.Stage = StatusDraft, 0
 	case ActionPublish:
-		finalReviewer := u.Role == RoleReviewer && u.Level == final
-		if !admin && !finalReviewer {
+		if !CanPublish(u, stages) {
 			return cur, Errorf(EFORBIDDEN, "只有%s人员或管理员可以发布", StageName(final))
 		}
 		switch {
@@ -140,7 +159,7 @@ func Transition(cur WorkflowState, a Action, u *User, stages int, comment string
 		}
 		next.Status, next.Stage, next.Live = StatusPublished, 0, true
 	case ActionUnpublish:
-		if !admin && !(u.Role == RoleReviewer && u.Level == final) {
+		if !CanPublish(u, stages) {
 			return cur, Errorf(EFORBIDDEN, "只有%s人员或管理员可以撤下稿件", StageName(final))
 		}
 		if !cur.Live && cur.Status != StatusScheduled {
