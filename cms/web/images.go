@@ -3,11 +3,11 @@ package web
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/markup"
 	"github.com/huimin/huimin/cms/media"
 )
 
@@ -15,11 +15,6 @@ import (
 // they get the responsive variants (srcset/sizes) and intrinsic size
 // (width/height, so nothing shifts while loading), for the site and for the
 // content API alike.
-
-var (
-	mediaImg = regexp.MustCompile(`(?i)<img\b[^>]*\bdata-media-id="(\d+)"[^>]*>`)
-	imgAttr  = regexp.MustCompile(`(?i)\s(src|srcset|sizes|width|height)="[^"]*"`)
-)
 
 const bodyImageSizes = "(max-width: 42rem) calc(100vw - 2rem), 40rem"
 
@@ -30,15 +25,18 @@ func (s *Server) responsiveImages(ctx context.Context, body string) string {
 		return body
 	}
 	cache := map[int64]*cms.Media{}
-	return mediaImg.ReplaceAllStringFunc(body, func(tag string) string {
-		id, _ := strconv.ParseInt(mediaImg.FindStringSubmatch(tag)[1], 10, 64)
-		m, ok := cache[id]
+	return markup.RewriteImages(body, func(t *markup.Tag) string {
+		img := markup.ImageOf(t)
+		if img.MediaID == 0 {
+			return ""
+		}
+		m, ok := cache[img.MediaID]
 		if !ok {
-			m, _ = s.cfg.Media.FindMediaByID(ctx, id)
-			cache[id] = m
+			m, _ = s.cfg.Media.FindMediaByID(ctx, img.MediaID)
+			cache[img.MediaID] = m
 		}
 		if m == nil {
-			return tag
+			return ""
 		}
 		var set []string
 		var main *cms.MediaVariant
@@ -54,10 +52,16 @@ func (s *Server) responsiveImages(ctx context.Context, body string) string {
 			}
 		}
 		if main == nil {
-			return tag
+			return ""
 		}
-		rest := strings.TrimSuffix(strings.TrimSuffix(imgAttr.ReplaceAllString(tag[len("<img"):], ""), ">"), "/")
-		return fmt.Sprintf(`<img src="%s" srcset="%s" sizes="%s" width="%d" height="%d"%s>`,
-			main.URL, strings.Join(set, ", "), bodyImageSizes, main.Width, main.Height, strings.TrimRight(rest, " "))
+		t.SelfClosing = false
+		t.Prepend(
+			markup.Attr{Key: "src", Val: main.URL},
+			markup.Attr{Key: "srcset", Val: strings.Join(set, ", ")},
+			markup.Attr{Key: "sizes", Val: bodyImageSizes},
+			markup.Attr{Key: "width", Val: strconv.Itoa(main.Width)},
+			markup.Attr{Key: "height", Val: strconv.Itoa(main.Height)},
+		)
+		return t.String()
 	})
 }

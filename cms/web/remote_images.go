@@ -5,18 +5,18 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
-	"html"
 	"io"
 	"mime"
 	"net/http"
 	"net/url"
 	"path"
-	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/markup"
 )
 
 // Pictures pasted from WeChat articles point at WeChat's image servers
@@ -40,12 +40,6 @@ const (
 	remoteImageRetry = 10 * time.Minute
 )
 
-var (
-	bodyImg  = regexp.MustCompile(`(?is)<img\b[^>]*>`)
-	imgSrcRe = regexp.MustCompile(`(?is)\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)')`)
-	imgIDRe  = regexp.MustCompile(`(?is)\sdata-media-id\s*=\s*(?:"[^"]*"|'[^']*'|[^\s>]+)`)
-)
-
 // importRemoteImages returns body with its copyable pictures pointing at
 // their media-library copies (data-media-id set; responsiveImages then adds
 // the variants). It never fails: what it cannot copy it leaves, and logs.
@@ -59,9 +53,9 @@ func (s *Server) importRemoteImages(ctx context.Context, body string) string {
 	}
 	jobs := map[string]*job{}
 	var order []*job
-	for _, tag := range bodyImg.FindAllString(body, -1) {
-		src := tagSrc(tag)
-		if src == "" || imgIDRe.MatchString(tag) || jobs[src] != nil || !s.copyable(src) || s.recentlyFailed(src) {
+	for _, img := range markup.Images(body) {
+		src := img.Src
+		if src == "" || img.HasMediaID || jobs[src] != nil || !s.copyable(src) || s.recentlyFailed(src) {
 			continue
 		}
 		j := &job{src: src}
@@ -90,20 +84,21 @@ func (s *Server) importRemoteImages(ctx context.Context, body string) string {
 		}()
 	}
 	wg.Wait()
-	return bodyImg.ReplaceAllStringFunc(body, func(tag string) string {
-		j := jobs[tagSrc(tag)]
-		if j == nil || j.m == nil || imgIDRe.MatchString(tag) {
-			return tag
+	return markup.RewriteImages(body, func(t *markup.Tag) string {
+		img := markup.ImageOf(t)
+		j := jobs[img.Src]
+		if j == nil || j.m == nil || img.HasMediaID {
+			return ""
 		}
 		v := j.m.Variant("w960")
 		if v == nil && len(j.m.Variants) > 0 {
 			v = &j.m.Variants[0]
 		}
 		if v == nil {
-			return tag
+			return ""
 		}
-		rest := imgSrcRe.ReplaceAllString(tag[len("<img"):], "")
-		return fmt.Sprintf(`<img src="%s" data-media-id="%d"%s`, v.URL, j.m.ID, rest)
+		t.Prepend(markup.Attr{Key: "src", Val: v.URL}, markup.Attr{Key: "data-media-id", Val: strconv.FormatInt(j.m.ID, 10)})
+		return t.String()
 	})
 }
 
@@ -118,14 +113,6 @@ func (s *Server) recentlyFailed(src string) bool {
 	}
 	s.remoteFailed.Delete(src)
 	return false
-}
-
-func tagSrc(tag string) string {
-	m := imgSrcRe.FindStringSubmatch(tag)
-	if m == nil {
-		return ""
-	}
-	return strings.TrimSpace(html.UnescapeString(m[1] + m[2]))
 }
 
 // copyable reports whether src is a data: image or an http(s) URL on one
