@@ -57,19 +57,8 @@ func (s *Server) writeError(c *gin.Context, err error) {
 		body.Error.Fields = e.Fields
 		body.Error.Current = e.Current
 		body.Error.Details = e.Details
-		switch cur := e.Current.(type) {
-		case *cms.Story:
-			body.Error.CurrentVersion = cur.Version
-		case *cms.Project:
-			body.Error.CurrentVersion = cur.Version
-		case *cms.Settings:
-			body.Error.CurrentVersion = cur.Version
-		case *cms.Media:
-			body.Error.CurrentVersion = cur.Version
-		case *cms.Brand:
-			body.Error.CurrentVersion = cur.Version
-		case *cms.User:
-			body.Error.CurrentVersion = cur.Version
+		if v, ok := e.Current.(cms.Versioned); ok {
+			body.Error.CurrentVersion = v.CurrentVersion()
 		}
 	}
 	if code == cms.EINTERNAL {

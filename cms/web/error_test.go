@@ -31,6 +31,9 @@ func TestWriteError(t *testing.T) {
 	}{
 		{"invalid", cms.Invalid(map[string]string{"title": "标题不能为空"}), 422, cms.EINVALID, ""},
 		{"wrapped conflict", fmt.Errorf("UpdateStory(1): %w", &cms.Error{Code: cms.ECONFLICT, Message: "已被修改", Current: &cms.Story{Version: 7}}), 409, cms.ECONFLICT, ""},
+		// Every versioned record's conflict names its version (issue 13).
+		{"term conflict", &cms.Error{Code: cms.ECONFLICT, Message: "已被修改", Current: &cms.DictionaryTerm{Version: 7}}, 409, cms.ECONFLICT, ""},
+		{"page conflict", &cms.Error{Code: cms.ECONFLICT, Message: "已被修改", Current: &cms.StandingPage{Version: 7}}, 409, cms.ECONFLICT, ""},
 		{"internal hides detail", errors.New(`Error 1064: You have an error in your SQL syntax near "SELECT"`), 500, cms.EINTERNAL, "SQL"},
 		{"not found", cms.Errorf(cms.ENOTFOUND, "稿件不存在"), 404, cms.ENOTFOUND, ""},
 	}
