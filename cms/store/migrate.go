@@ -26,6 +26,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "202612020001_content_api", Migrate: migrateContentAPI},
 		{ID: "202612030001_wechat_verify", Migrate: migrateWechatVerify},
 		{ID: "202612040001_versions", Migrate: migrateVersions},
+		{ID: "202612050001_scheduled_by", Migrate: migrateScheduledBy},
 	}
 }
 

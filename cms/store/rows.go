@@ -129,9 +129,13 @@ type storyRow struct {
 	PublishedAt  *time.Time
 	PublishAt    *time.Time
 	UnpublishAt  *time.Time
-	CreatedBy    int64
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	// PublishBy and UnpublishBy are the users who set PublishAt and
+	// UnpublishAt (or published with them set): the scheduler acts for them.
+	PublishBy   int64
+	UnpublishBy int64
+	CreatedBy   int64
+	CreatedAt   time.Time
+	UpdatedAt   time.Time
 }
 
 func (storyRow) TableName() string { return "stories" }

@@ -175,6 +175,12 @@ func (db *DB) CreateStory(ctx context.Context, s *cms.Story) (err error) {
 		in.Status, in.ReviewStage, in.Version, in.LiveVersion = cms.StatusDraft, 0, 1, 0
 		in.CreatedBy, in.CreatedAt, in.UpdatedAt = a.id, now, now
 		row = storyRowOf(&in)
+		if row.PublishAt != nil {
+			row.PublishBy = a.id
+		}
+		if row.UnpublishAt != nil {
+			row.UnpublishBy = a.id
+		}
 		if err := db.insertStory(tx, &row); err != nil {
 			return err
 		}
@@ -249,6 +255,13 @@ func (db *DB) updateStory(ctx context.Context, id int64, u cms.StoryUpdate, acti
 		if row.Version != u.Version {
 			return errStale
 		}
+		pubChanged := u.PublishAt != nil && !sameTime(utcPtr(u.PublishAt), row.PublishAt)
+		unpubChanged := u.UnpublishAt != nil && !sameTime(utcPtr(u.UnpublishAt), row.UnpublishAt)
+		if pubChanged || unpubChanged {
+			if err := mayReschedule(ctx, tx, row); err != nil {
+				return err
+			}
+		}
 		before := row.toCMS()
 		next := row.toCMS()
 		u.Apply(next)
@@ -291,6 +304,12 @@ func (db *DB) updateStory(ctx context.Context, id int64, u cms.StoryUpdate, acti
 				set[col] = utcPtr(v)
 			}
 		}
+		if pubChanged {
+			set["publish_by"] = a.id
+		}
+		if unpubChanged {
+			set["unpublish_by"] = a.id
+		}
 		res := tx.Model(&storyRow{}).Where("id = ? AND version = ?", id, u.Version).Updates(set)
 		if res.Error != nil {
 			return res.Error
@@ -317,6 +336,39 @@ func (db *DB) updateStory(ctx context.Context, id int64, u cms.StoryUpdate, acti
 		return nil, err
 	}
 	return out.toCMS(), nil
+}
+
+// mayReschedule refuses a change of the publish or unpublish time of a
+// story that is live or approved unless the acting user may publish: those
+// times act without further review (the scheduler takes the story down or
+// puts it up), so they are the publisher's decision. On a draft they are
+// part of what the reviewers approve. The system (no user) may.
+func mayReschedule(ctx context.Context, tx *gorm.DB, row *storyRow) error {
+	switch {
+	case row.LiveVersion > 0, row.Status == string(cms.StatusApproved), row.Status == string(cms.StatusScheduled):
+	default:
+		return nil
+	}
+	u := cms.UserFromContext(ctx)
+	if u == nil {
+		return nil
+	}
+	stages, err := reviewStages(tx)
+	if err != nil {
+		return err
+	}
+	if cms.CanPublish(u, stages) {
+		return nil
+	}
+	return cms.Errorf(cms.EFORBIDDEN, "稿件已发布或已审核通过，只有%s人员或管理员可以设定或修改定时发布、定时撤下时间", cms.StageName(stages))
+}
+
+// sameTime reports whether a and b are both unset or the same instant.
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return utc(*a).Equal(utc(*b))
 }
 
 // derivedSlug derives a free slug from title for story self.

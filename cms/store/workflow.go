@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -84,6 +85,13 @@ func (db *DB) transition(tx *gorm.DB, row *storyRow, action cms.Action, next cms
 			set["status"] = string(cms.StatusScheduled)
 		} else {
 			goLive = true
+		}
+		// Whoever publishes decides the times the scheduler keeps: it acts for them.
+		if a.id != 0 && row.PublishAt != nil {
+			set["publish_by"] = a.id
+		}
+		if a.id != 0 && row.UnpublishAt != nil {
+			set["unpublish_by"] = a.id
 		}
 	case cms.ActionUnpublish:
 		goDark = true
@@ -227,18 +235,29 @@ func (db *DB) PublishDue(ctx context.Context) (ids []int64, err error) {
 			}
 			cur := stateOf(row)
 			var action cms.Action
+			var by int64
 			next := cur
 			switch {
 			case row.Status == string(cms.StatusScheduled) && row.PublishAt != nil && !row.PublishAt.After(now):
-				action = cms.ActionPublish
+				action, by = cms.ActionPublish, row.PublishBy
 				next.Status, next.Stage, next.Live = cms.StatusPublished, 0, true
 			case row.LiveVersion > 0 && row.UnpublishAt != nil && !row.UnpublishAt.After(now):
-				action = cms.ActionUnpublish
+				action, by = cms.ActionUnpublish, row.UnpublishBy
 				next.Status, next.Stage, next.Live = cms.StatusUnpublished, 0, false
 			default:
 				return nil // another process got there first
 			}
-			if _, err := db.transition(tx, row, action, next, systemActor, "定时"+actionLabel(action), ""); err != nil {
+			// The system acts; the sign-off and the audit event name the
+			// user it acts for.
+			comment := "定时" + actionLabel(action)
+			if by != 0 {
+				name, err := userName(tx, by)
+				if err != nil {
+					return err
+				}
+				comment += "（由 " + name + "（用户 #" + itoa(by) + "）设定）"
+			}
+			if _, err := db.transition(tx, row, action, next, systemActor, comment, ""); err != nil {
 				return err
 			}
 			if action == cms.ActionUnpublish {
@@ -260,6 +279,22 @@ func (db *DB) PublishDue(ctx context.Context) (ids []int64, err error) {
 		}
 	}
 	return ids, errors.Join(errs...)
+}
+
+// userName is the display name of user id, or "用户 #id" if it is gone.
+func userName(tx *gorm.DB, id int64) (string, error) {
+	var u userRow
+	err := tx.Select("username", "name").Take(&u, id).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "已删除的用户", nil
+	}
+	if err != nil {
+		return "", err
+	}
+	if strings.TrimSpace(u.Name) != "" {
+		return u.Name, nil
+	}
+	return u.Username, nil
 }
 
 func actionLabel(a cms.Action) string {

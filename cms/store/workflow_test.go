@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -217,6 +219,55 @@ func TestStoryService_Schedule(t *testing.T) {
 		so, _ := db.FindSignOffs(context.Background(), s.ID)
 		if last := so[len(so)-1]; last.ActorName != "system" || last.Action != cms.ActionUnpublish {
 			t.Errorf("last sign-off = %+v, want unpublish by system", last)
+		}
+	})
+}
+
+// TestStoryService_Schedule_PublisherDecides covers issue 12 item 2: an
+// editor cannot take a live story down (or move an approved one's
+// publication) by setting its times; the final reviewer can, and the
+// scheduler's action names them.
+func TestStoryService_Schedule_PublisherDecides(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		ctx := context.Background()
+		clock := time.Now().UTC().Truncate(time.Millisecond)
+		var mu sync.Mutex
+		store.SetNow(db, func() time.Time { mu.Lock(); defer mu.Unlock(); return clock })
+		past := clock.Add(-time.Hour)
+
+		live := f.newStory("已发布稿件")
+		live = f.publish(live.ID)
+		_, err := db.UpdateStory(f.as(f.editor), live.ID, cms.StoryUpdate{Version: live.Version, UnpublishAt: &past})
+		wantCode(t, err, cms.EFORBIDDEN)
+		_, err = db.UpdateStory(f.as(f.editor), live.ID, cms.StoryUpdate{Version: live.Version, PublishAt: &past})
+		wantCode(t, err, cms.EFORBIDDEN)
+		// Editing other fields, sending no time or the same one, stays allowed.
+		live = f.update(f.editor, live.ID, cms.StoryUpdate{Version: live.Version, Title: ptr("已发布稿件（修订）")})
+
+		approved := f.newStory("已通过稿件")
+		f.act(f.editor, approved.ID, cms.ActionSubmit, "")
+		f.act(f.r1, approved.ID, cms.ActionApprove, "")
+		f.act(f.r2, approved.ID, cms.ActionApprove, "")
+		approved = f.act(f.r3, approved.ID, cms.ActionApprove, "")
+		_, err = db.UpdateStory(f.as(f.editor), approved.ID, cms.StoryUpdate{Version: approved.Version, PublishAt: ptr(clock.Add(time.Hour))})
+		wantCode(t, err, cms.EFORBIDDEN)
+
+		// On a draft the times are part of what is reviewed.
+		draft := f.newStory("草稿")
+		f.update(f.editor, draft.ID, cms.StoryUpdate{Version: draft.Version, UnpublishAt: ptr(clock.Add(time.Hour))})
+
+		// The final reviewer may, and the scheduler acts for them.
+		f.update(f.r3, live.ID, cms.StoryUpdate{Version: live.Version, UnpublishAt: &past})
+		if ids, err := db.PublishDue(ctx); err != nil || len(ids) != 1 || ids[0] != live.ID {
+			t.Fatalf("PublishDue = %v, %v", ids, err)
+		}
+		ev, _, err := db.FindAuditEvents(f.as(f.admin), cms.AuditFilter{Object: "story:" + strconv.FormatInt(live.ID, 10), Action: "story.unpublish"})
+		if err != nil || len(ev) != 1 {
+			t.Fatalf("unpublish events = %v, %v", ev, err)
+		}
+		if !strings.Contains(ev[0].Detail, f.r3.Name) {
+			t.Errorf("scheduled unpublish audited as %q, want it to name %s", ev[0].Detail, f.r3.Name)
 		}
 	})
 }
