@@ -141,7 +141,7 @@ func (s *Site) newOutput(id int64) (*output, error) {
 	name := strconv.FormatInt(id, 10)
 	for i := 2; ; i++ {
 		dir := s.path("builds", name)
-		err := os.Mkdir(dir, 0o755)
+		err := s.mkdir(dir, 0o755)
 		if err == nil {
 			return &output{name: name, dir: dir}, nil
 		}
@@ -369,6 +369,11 @@ func (s *Site) describe(err error) (msg, file string, line int) {
 	}
 	for _, r := range s.pathReplacer() {
 		msg = strings.ReplaceAll(msg, r[0], r[1])
+	}
+	// A full disk or an unwritable directory is the operator's to fix:
+	// say so first, in words, before the system's own.
+	if fault := s.faultMessage(err); fault != "" {
+		msg = fault + "（" + msg + "）"
 	}
 	if len(msg) > 4000 {
 		msg = msg[:4000] + "…"

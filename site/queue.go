@@ -77,7 +77,7 @@ func (s *Site) BuildNow(ctx context.Context, reason string) (*cms.Build, error) 
 	if err != nil {
 		return nil, fmt.Errorf("site.BuildNow: %w", err)
 	}
-	s.runBuild(ctx, b, nil)
+	s.runBuild(ctx, b, nil, ctx)
 	c := *b
 	if b.Status != cms.BuildSucceeded {
 		return &c, buildError(b)
@@ -132,7 +132,7 @@ func (s *Site) Run(ctx context.Context) error {
 		s.queued, s.pending = nil, hints{}
 		s.mu.Unlock()
 		if b != nil {
-			s.runBuild(context.WithoutCancel(ctx), b, &h)
+			s.runBuild(context.WithoutCancel(ctx), b, &h, ctx)
 			continue
 		}
 		select {
@@ -176,8 +176,10 @@ func (s *Site) sweep(ctx context.Context) {
 
 // runBuild runs b to completion and records the outcome on b and in the
 // build store, then wakes everyone waiting for it. h names the stories the
-// changes since the last build touched; nil asks for a full build.
-func (s *Site) runBuild(ctx context.Context, b *cms.Build, h *hints) {
+// changes since the last build touched; nil asks for a full build. A build
+// that failed for want of disk space or permission is tried again after
+// each pause of s.backoff, unless stop is done first.
+func (s *Site) runBuild(ctx context.Context, b *cms.Build, h *hints, stop context.Context) {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
 	defer func() {
@@ -196,6 +198,19 @@ func (s *Site) runBuild(ctx context.Context, b *cms.Build, h *hints) {
 	}
 
 	res, err := s.build(ctx, b, h)
+	for try := 0; err != nil && retryable(err) && try < len(s.backoff); try++ {
+		// Say why the build takes long while it waits: the record is
+		// still running, with the error of the last try.
+		b.Error, b.ErrorFile, b.ErrorLine = s.describe(err)
+		s.log.Warn("site build failed; trying again", "build", b.ID, "in", s.backoff[try], "error", b.Error)
+		if err := s.cfg.Builds.UpdateBuild(ctx, b); err != nil {
+			s.log.Error("saving build", "build", b.ID, "err", err)
+		}
+		if s.sleep(stop, s.backoff[try]) != nil {
+			break
+		}
+		res, err = s.build(ctx, b, h)
+	}
 	s.last = res
 
 	end := time.Now().UTC()
@@ -208,6 +223,7 @@ func (s *Site) runBuild(ctx context.Context, b *cms.Build, h *hints) {
 			"error", b.Error, "file", b.ErrorFile, "line", b.ErrorLine, "duration_ms", b.DurationMS)
 	} else {
 		b.Status, b.Pages = cms.BuildSucceeded, res.pages
+		b.Error, b.ErrorFile, b.ErrorLine = "", "", 0
 		s.log.Info("site built", "build", b.ID, "reason", b.Reason, "full", res.full, "pages", res.pages,
 			"duration_ms", b.DurationMS, "export_ms", res.export.Milliseconds(), "hugo_ms", res.hugo.Milliseconds(),
 			"files_changed", res.changed)

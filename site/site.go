@@ -93,6 +93,13 @@ type Site struct {
 	base    *liveBase    // the live build, if this process made it
 	last    buildResult  // of the last build, for tests
 
+	// backoff are the pauses before trying a build that failed for want
+	// of disk space or permission again; sleep waits them out and mkdir
+	// makes build directories. Tests replace all three.
+	backoff []time.Duration
+	sleep   func(context.Context, time.Duration) error
+	mkdir   func(string, os.FileMode) error
+
 	live      atomic.Pointer[output]
 	switchMu  sync.Mutex   // serialises changing live and the current symlink
 	nextCheck atomic.Int64 // unix nanos; when to look at the current symlink again
@@ -137,6 +144,10 @@ func New(cfg Config) (*Site, error) {
 		dir:  filepath.Join(data, "site"),
 		done: map[int64]chan struct{}{},
 		wake: make(chan struct{}, 1),
+
+		backoff: buildBackoff,
+		sleep:   sleepCtx,
+		mkdir:   os.Mkdir,
 	}
 	for _, d := range []string{s.dir, s.path("builds"), s.path("content")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
