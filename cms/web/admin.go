@@ -22,26 +22,24 @@ func (r *settingsUpdateRequest) Valid() map[string]string {
 	return nil
 }
 
-func (s *Server) handleSettingsGet(c *gin.Context) {
+func (s *Server) handleSettingsGet(c *gin.Context) error {
 	st, err := s.cfg.Settings.FindSettings(c.Request.Context())
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, st)
+	return nil
 }
 
-func (s *Server) handleSettingsUpdate(c *gin.Context) {
+func (s *Server) handleSettingsUpdate(c *gin.Context) error {
 	var req settingsUpdateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	st, err := s.cfg.Settings.UpdateSettings(ctx, req.SettingsUpdate)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if s.cfg.Publisher != nil && req.TouchesSite() {
 		if _, err := s.cfg.Publisher.Rebuild(ctx, "settings.update"); err != nil {
@@ -49,6 +47,7 @@ func (s *Server) handleSettingsUpdate(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, st)
+	return nil
 }
 
 type userCreateRequest struct {
@@ -59,31 +58,29 @@ type userCreateRequest struct {
 	Password string   `json:"password"`
 }
 
-func (s *Server) handleUserList(c *gin.Context) {
+func (s *Server) handleUserList(c *gin.Context) error {
 	users, err := s.cfg.Users.FindUsers(c.Request.Context())
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(users, len(users), cms.Page{}))
+	return nil
 }
 
-func (s *Server) handleUserCreate(c *gin.Context) {
+func (s *Server) handleUserCreate(c *gin.Context) error {
 	var req userCreateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if err := cms.ValidatePassword(req.Password); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	u := &cms.User{Username: req.Username, Name: req.Name, Role: req.Role, Level: req.Level}
 	if err := s.cfg.Users.CreateUser(c.Request.Context(), u, req.Password); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusCreated, u)
+	return nil
 }
 
 type userUpdateRequest struct {
@@ -103,28 +100,24 @@ func (r *userUpdateRequest) Valid() map[string]string {
 	return nil
 }
 
-func (s *Server) handleUserUpdate(c *gin.Context) {
+func (s *Server) handleUserUpdate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	var req userUpdateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if req.Password != "" {
 		if err := cms.ValidatePassword(req.Password); err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 	}
 	ctx := c.Request.Context()
 	u, err := s.cfg.Users.FindUserByID(ctx, id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	u.Version = req.Version // the store refuses it if the user changed since
 	if req.Name != nil {
@@ -138,16 +131,15 @@ func (s *Server) handleUserUpdate(c *gin.Context) {
 	}
 	if req.Disabled != nil {
 		if *req.Disabled && u.ID == currentUser(c).ID {
-			s.writeError(c, cms.Invalid(map[string]string{"disabled": "不能停用自己的账号"}))
-			return
+			return cms.Invalid(map[string]string{"disabled": "不能停用自己的账号"})
 		}
 		u.Disabled = *req.Disabled
 	}
 	if err := s.cfg.Users.UpdateUser(ctx, u, req.Password); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, u)
+	return nil
 }
 
 type pageRequest struct {
@@ -158,35 +150,32 @@ type pageRequest struct {
 	Version  int    `json:"version"`
 }
 
-func (s *Server) handlePageList(c *gin.Context) {
+func (s *Server) handlePageList(c *gin.Context) error {
 	pages, err := s.cfg.Pages.FindPages(c.Request.Context())
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(pages, len(pages), cms.Page{}))
+	return nil
 }
 
 // handlePageSave creates (POST) or replaces (PUT /pages/{id}) a standing page.
-func (s *Server) handlePageSave(c *gin.Context) {
+func (s *Server) handlePageSave(c *gin.Context) error {
 	var id int64
 	if c.Param("id") != "" {
 		var err error
 		if id, err = idParam(c, "id"); err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 	}
 	var req pageRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	p := &cms.StandingPage{ID: id, Slug: req.Slug, Title: req.Title, Body: req.Body, Position: req.Position, Version: req.Version}
 	ctx := c.Request.Context()
 	if err := s.cfg.Pages.SavePage(ctx, p); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if _, err := s.enqueue(ctx, "page.save "+p.Slug); err != nil {
 		s.log.Warn("enqueue build", "err", err)
@@ -196,30 +185,29 @@ func (s *Server) handlePageSave(c *gin.Context) {
 		status = http.StatusCreated
 	}
 	c.JSON(status, p)
+	return nil
 }
 
-func (s *Server) handlePageDelete(c *gin.Context) {
+func (s *Server) handlePageDelete(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	if err := s.cfg.Pages.DeletePage(ctx, id); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if _, err := s.enqueue(ctx, "page.delete"); err != nil {
 		s.log.Warn("enqueue build", "err", err)
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) handleAuditList(c *gin.Context) {
+func (s *Server) handleAuditList(c *gin.Context) error {
 	p, err := pageQuery(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	fields := map[string]string{}
 	f := cms.AuditFilter{Page: p, Object: c.Query("object"), Action: c.Query("action")}
@@ -237,55 +225,51 @@ func (s *Server) handleAuditList(c *gin.Context) {
 	}
 	f.Since, f.Until = timeQuery(c, "since", fields), timeQuery(c, "until", fields)
 	if len(fields) > 0 {
-		s.writeError(c, cms.Invalid(fields))
-		return
+		return cms.Invalid(fields)
 	}
 	items, total, err := s.cfg.Audit.FindAuditEvents(c.Request.Context(), f)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(items, total, p))
+	return nil
 }
 
-func (s *Server) handleBuildList(c *gin.Context) {
+func (s *Server) handleBuildList(c *gin.Context) error {
 	p, err := pageQuery(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	items, total, err := s.cfg.Builds.FindBuilds(c.Request.Context(), p)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(items, total, p))
+	return nil
 }
 
-func (s *Server) handleBuildGet(c *gin.Context) {
+func (s *Server) handleBuildGet(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	b, err := s.cfg.Builds.FindBuildByID(c.Request.Context(), id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, b)
+	return nil
 }
 
 // handleBuildCreate starts a full rebuild, e.g. after the theme changed.
-func (s *Server) handleBuildCreate(c *gin.Context) {
+func (s *Server) handleBuildCreate(c *gin.Context) error {
 	if s.cfg.Publisher == nil {
-		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "发布服务未启用"))
-		return
+		return cms.Errorf(cms.EUNAVAILABLE, "发布服务未启用")
 	}
 	b, err := s.cfg.Publisher.Rebuild(c.Request.Context(), "manual rebuild by "+currentUser(c).Username)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusAccepted, b)
+	return nil
 }

@@ -23,56 +23,51 @@ type apiKeyCreated struct {
 	Key string `json:"key"`
 }
 
-func (s *Server) handleAPIKeyList(c *gin.Context) {
+func (s *Server) handleAPIKeyList(c *gin.Context) error {
 	if s.cfg.APIKeys == nil {
-		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用"))
-		return
+		return cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用")
 	}
 	keys, err := s.cfg.APIKeys.FindAPIKeys(c.Request.Context())
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(keys, len(keys), cms.Page{}))
+	return nil
 }
 
-func (s *Server) handleAPIKeyCreate(c *gin.Context) {
+func (s *Server) handleAPIKeyCreate(c *gin.Context) error {
 	if s.cfg.APIKeys == nil {
-		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用"))
-		return
+		return cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用")
 	}
 	var req apiKeyCreateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	k := &cms.APIKey{Name: req.Name, RateLimit: req.RateLimit}
 	secret, err := s.cfg.APIKeys.CreateAPIKey(c.Request.Context(), k)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.Header("Location", "/api/v1/apikeys/"+strconv.FormatInt(k.ID, 10))
 	c.Header("Cache-Control", "no-store")
 	c.JSON(http.StatusCreated, apiKeyCreated{APIKey: k, Key: secret})
+	return nil
 }
 
-func (s *Server) handleAPIKeyRevoke(c *gin.Context) {
+func (s *Server) handleAPIKeyRevoke(c *gin.Context) error {
 	if s.cfg.APIKeys == nil {
-		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用"))
-		return
+		return cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用")
 	}
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if _, err := s.cfg.APIKeys.RevokeAPIKey(c.Request.Context(), id); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if s.keys != nil {
 		s.keys.forget(id)
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }

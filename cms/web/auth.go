@@ -75,26 +75,24 @@ type loginResponse struct {
 	User      *cms.User `json:"user"`
 }
 
-func (s *Server) handleLogin(c *gin.Context) {
+func (s *Server) handleLogin(c *gin.Context) error {
 	var req loginRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	now := time.Now()
 	for _, key := range []string{"ip:" + c.ClientIP(), "user:" + strings.ToLower(req.Username)} {
 		if ok, wait := s.limiter.allow(key, now); !ok {
 			c.Header("Retry-After", retryAfter(wait))
-			s.writeError(c, cms.Errorf(cms.ERATELIMIT, "登录尝试过于频繁，请 %s 秒后再试", retryAfter(wait)))
-			return
+			return cms.Errorf(cms.ERATELIMIT, "登录尝试过于频繁，请 %s 秒后再试", retryAfter(wait))
 		}
 	}
 	token, u, err := s.cfg.Users.Login(c.Request.Context(), req.Username, req.Password, s.cfg.TokenTTL)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: now.Add(s.cfg.TokenTTL).UTC(), User: u})
+	return nil
 }
 
 func retryAfter(d time.Duration) string {
@@ -105,16 +103,17 @@ func retryAfter(d time.Duration) string {
 	return strconv.Itoa(secs)
 }
 
-func (s *Server) handleLogout(c *gin.Context) {
+func (s *Server) handleLogout(c *gin.Context) error {
 	if err := s.cfg.Users.Logout(c.Request.Context(), bearer(c)); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) handleMe(c *gin.Context) {
+func (s *Server) handleMe(c *gin.Context) error {
 	c.JSON(http.StatusOK, currentUser(c))
+	return nil
 }
 
 func bearer(c *gin.Context) string {

@@ -94,14 +94,19 @@ func idParam(c *gin.Context, name string) (int64, error) {
 	return id, nil
 }
 
+// maxPage bounds page numbers, so that an offset of (page-1)×per_page
+// cannot overflow: a huge page is a 422 naming page, never a wrap-around to
+// page 1. A million pages of 100 is far beyond any bureau's site.
+const maxPage = 1_000_000
+
 // pageQuery reads page and per_page query parameters.
 func pageQuery(c *gin.Context) (cms.Page, error) {
 	var p cms.Page
 	var err error
 	f := map[string]string{}
 	if v := c.Query("page"); v != "" {
-		if p.Page, err = strconv.Atoi(v); err != nil || p.Page < 1 {
-			f["page"] = "页码必须是正整数"
+		if p.Page, err = strconv.Atoi(v); err != nil || p.Page < 1 || p.Page > maxPage {
+			f["page"] = fmt.Sprintf("页码必须是1到%d之间的整数", maxPage)
 		}
 	}
 	if v := c.Query("per_page"); v != "" {

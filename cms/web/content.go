@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -33,7 +36,7 @@ const maxQueryRunes = 100
 // serveContent answers a content read from memory when it can. The raw
 // request URI is tried first, so a hot read does not even parse its query;
 // then the normalised key, so equivalent spellings share one entry.
-func (s *Server) serveContent(c *gin.Context, parse contentParse) {
+func (s *Server) serveContent(c *gin.Context, parse contentParse) error {
 	ctx := c.Request.Context()
 	v, cacheable, err := s.versions.current(ctx)
 	if err != nil {
@@ -46,19 +49,18 @@ func (s *Server) serveContent(c *gin.Context, parse contentParse) {
 	if cacheable {
 		if e := s.cache.get(v, raw); e != nil {
 			e.write(c)
-			return
+			return nil
 		}
 	}
 	key, load, err := parse(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if cacheable {
 		if e := s.cache.get(v, key); e != nil {
 			s.cache.put(v, raw, e)
 			e.write(c)
-			return
+			return nil
 		}
 	}
 	// Concurrent misses of one answer (right after a publish emptied the
@@ -66,18 +68,16 @@ func (s *Server) serveContent(c *gin.Context, parse contentParse) {
 	if !cacheable {
 		e, err := s.loadContent(ctx, v, load)
 		if err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 		e.write(c)
-		return
+		return nil
 	}
 	res, err, _ := s.flight.Do(strconv.FormatInt(v, 10)+" "+key, func() (any, error) {
 		return s.loadContent(context.WithoutCancel(ctx), v, load)
 	})
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	e := res.(*cachedResponse)
 	s.cache.put(v, key, e)
@@ -85,6 +85,7 @@ func (s *Server) serveContent(c *gin.Context, parse contentParse) {
 		s.cache.put(v, raw, e)
 	}
 	e.write(c)
+	return nil
 }
 
 // loadContent makes the answer to a content request. A miss (ENOTFOUND) is
@@ -110,15 +111,15 @@ func (s *Server) loadContent(ctx context.Context, v int64, load contentLoad) (*c
 	return newCachedResponse(status, b, v, s.cacheControl), nil
 }
 
-func (s *Server) handleContentStories(c *gin.Context) { s.serveContent(c, s.parseContentStories) }
+func (s *Server) handleContentStories(c *gin.Context) error {
+	return s.serveContent(c, s.parseContentStories)
+}
 
 func (s *Server) parseContentStories(c *gin.Context) (string, contentLoad, error) {
 	q := c.Request.URL.Query()
 	fields := map[string]string{}
 	p, err := pageQuery(c)
-	if ce, ok := err.(*cms.Error); ok {
-		fields = ce.Fields
-	}
+	maps.Copy(fields, fieldsOf(err))
 	f := cms.ContentFilter{
 		Page: p, Project: strings.TrimSpace(q.Get("project")), Tag: strings.TrimSpace(q.Get("tag")),
 		Q: strings.TrimSpace(q.Get("q")), Kind: cms.ProjectKind(q.Get("kind")), Area: cms.Area(q.Get("area")),
@@ -130,14 +131,14 @@ func (s *Server) parseContentStories(c *gin.Context) (string, contentLoad, error
 		fields["area"] = "服务领域无效"
 	}
 	if utf8.RuneCountInString(f.Q) > maxQueryRunes {
-		fields["q"] = "搜索词不能超过100个字"
+		fields["q"] = fmt.Sprintf("搜索词不能超过%d个字", maxQueryRunes)
 	}
 	f.Since, f.Until = timeQuery(c, "since", fields), timeQuery(c, "until", fields)
 	if v := q.Get("cursor"); v != "" {
 		cur, err := decodeCursor(v)
 		switch {
 		case err != nil:
-			fields["cursor"] = err.(*cms.Error).Fields["cursor"]
+			fields["cursor"] = fieldsOf(err)["cursor"]
 		case q.Has("page"):
 			fields["cursor"] = "cursor 与 page 不能同时使用"
 		}
@@ -145,7 +146,7 @@ func (s *Server) parseContentStories(c *gin.Context) (string, contentLoad, error
 	}
 	sel, err := parseFields(q.Get("fields"))
 	if err != nil {
-		fields["fields"] = err.(*cms.Error).Fields["fields"]
+		fields["fields"] = fieldsOf(err)["fields"]
 	}
 	if len(fields) > 0 {
 		return "", nil, cms.Invalid(fields)
@@ -188,6 +189,15 @@ func (s *Server) parseContentStories(c *gin.Context) (string, contentLoad, error
 	return "stories?" + key.Encode(), load, nil
 }
 
+// fieldsOf returns the offending fields of a validation error, if err is one.
+func fieldsOf(err error) map[string]string {
+	var e *cms.Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
 func timeKey(t *time.Time) string {
 	if t == nil {
 		return ""
@@ -195,7 +205,9 @@ func timeKey(t *time.Time) string {
 	return t.UTC().Format(time.RFC3339Nano)
 }
 
-func (s *Server) handleContentStory(c *gin.Context) { s.serveContent(c, s.parseContentStory) }
+func (s *Server) handleContentStory(c *gin.Context) error {
+	return s.serveContent(c, s.parseContentStory)
+}
 
 func (s *Server) parseContentStory(c *gin.Context) (string, contentLoad, error) {
 	slug := c.Param("slug")
@@ -220,7 +232,9 @@ func (s *Server) parseContentStory(c *gin.Context) (string, contentLoad, error) 
 	return "story/" + slug + "?" + sel.String(), load, nil
 }
 
-func (s *Server) handleContentProjects(c *gin.Context) { s.serveContent(c, s.parseContentProjects) }
+func (s *Server) handleContentProjects(c *gin.Context) error {
+	return s.serveContent(c, s.parseContentProjects)
+}
 
 func (s *Server) parseContentProjects(c *gin.Context) (string, contentLoad, error) {
 	kind, area := cms.ProjectKind(c.Query("kind")), cms.Area(c.Query("area"))
@@ -253,7 +267,9 @@ func (s *Server) parseContentProjects(c *gin.Context) (string, contentLoad, erro
 	return "projects?kind=" + url.QueryEscape(string(kind)) + "&area=" + url.QueryEscape(string(area)), load, nil
 }
 
-func (s *Server) handleContentProject(c *gin.Context) { s.serveContent(c, s.parseContentProject) }
+func (s *Server) handleContentProject(c *gin.Context) error {
+	return s.serveContent(c, s.parseContentProject)
+}
 
 func (s *Server) parseContentProject(c *gin.Context) (string, contentLoad, error) {
 	slug := c.Param("slug")
@@ -266,7 +282,9 @@ func (s *Server) parseContentProject(c *gin.Context) (string, contentLoad, error
 	return "project/" + slug, load, nil
 }
 
-func (s *Server) handleContentTags(c *gin.Context) { s.serveContent(c, s.parseContentTags) }
+func (s *Server) handleContentTags(c *gin.Context) error {
+	return s.serveContent(c, s.parseContentTags)
+}
 
 func (s *Server) parseContentTags(*gin.Context) (string, contentLoad, error) {
 	return "tags", func(ctx context.Context) (any, error) {
@@ -278,7 +296,9 @@ func (s *Server) parseContentTags(*gin.Context) (string, contentLoad, error) {
 	}, nil
 }
 
-func (s *Server) handleContentPages(c *gin.Context) { s.serveContent(c, s.parseContentPages) }
+func (s *Server) handleContentPages(c *gin.Context) error {
+	return s.serveContent(c, s.parseContentPages)
+}
 
 func (s *Server) parseContentPages(*gin.Context) (string, contentLoad, error) {
 	return "pages", func(ctx context.Context) (any, error) {
@@ -302,7 +322,9 @@ type siteIdentity struct {
 	BaseURL      string `json:"base_url"`
 }
 
-func (s *Server) handleContentSite(c *gin.Context) { s.serveContent(c, s.parseContentSite) }
+func (s *Server) handleContentSite(c *gin.Context) error {
+	return s.serveContent(c, s.parseContentSite)
+}
 
 func (s *Server) parseContentSite(*gin.Context) (string, contentLoad, error) {
 	return "site", func(ctx context.Context) (any, error) {

@@ -89,4 +89,7 @@ func (s *Server) cors(c *gin.Context) {
 }
 
 // handlePreflight ends an OPTIONS request that s.cors let through.
-func (s *Server) handlePreflight(c *gin.Context) { c.Status(http.StatusNoContent) }
+func (s *Server) handlePreflight(c *gin.Context) error {
+	c.Status(http.StatusNoContent)
+	return nil
+}

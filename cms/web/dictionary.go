@@ -28,58 +28,54 @@ func (r *termUpdateRequest) Valid() map[string]string {
 	return nil
 }
 
-func (s *Server) handleDictionaryList(c *gin.Context) {
+func (s *Server) handleDictionaryList(c *gin.Context) error {
 	terms, err := s.cfg.Dictionary.FindTerms(c.Request.Context())
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(terms, len(terms), cms.Page{}))
+	return nil
 }
 
-func (s *Server) handleDictionaryCreate(c *gin.Context) {
+func (s *Server) handleDictionaryCreate(c *gin.Context) error {
 	var req termRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	t := &cms.DictionaryTerm{Term: req.Term, Kind: req.Kind, Severity: req.Severity, Suggestion: req.Suggestion, Note: req.Note}
 	if err := s.cfg.Dictionary.CreateTerm(c.Request.Context(), t); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.Header("Location", "/api/v1/dictionary/"+strconv.FormatInt(t.ID, 10))
 	c.JSON(http.StatusCreated, t)
+	return nil
 }
 
-func (s *Server) handleDictionaryUpdate(c *gin.Context) {
+func (s *Server) handleDictionaryUpdate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	var req termUpdateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	t, err := s.cfg.Dictionary.UpdateTerm(c.Request.Context(), id, req.DictionaryUpdate)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, t)
+	return nil
 }
 
-func (s *Server) handleDictionaryDelete(c *gin.Context) {
+func (s *Server) handleDictionaryDelete(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if err := s.cfg.Dictionary.DeleteTerm(c.Request.Context(), id); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }

@@ -40,6 +40,17 @@ type errorDetail struct {
 	Details any `json:"details,omitempty"`
 }
 
+// handle adapts a handler that returns an error to Gin. Handlers return
+// their errors instead of writing them, so every error answer is written in
+// one place, by writeError.
+func (s *Server) handle(h func(*gin.Context) error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if err := h(c); err != nil {
+			s.writeError(c, err)
+		}
+	}
+}
+
 // writeError answers with err in the error shape. Internal errors are logged
 // with their cause and shown as a generic message: no SQL text, no stack.
 func (s *Server) writeError(c *gin.Context, err error) {

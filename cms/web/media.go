@@ -28,26 +28,24 @@ func variantURL(hash, name string, version int) string {
 // handleMediaUpload takes multipart field "file", runs it through the media
 // pipeline and stores the variants. The same bytes uploaded twice give the
 // same media item.
-func (s *Server) handleMediaUpload(c *gin.Context) {
+func (s *Server) handleMediaUpload(c *gin.Context) error {
 	if s.cfg.MediaProcessor == nil || s.cfg.MediaFiles == nil || s.cfg.Media == nil {
-		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "媒体服务未启用"))
-		return
+		return cms.Errorf(cms.EUNAVAILABLE, "媒体服务未启用")
 	}
 	data, filename, err := s.readUpload(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	stored, created, err := s.ingestMedia(c.Request.Context(), data, filename)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	status := http.StatusCreated
 	if !created {
 		status = http.StatusOK
 	}
 	c.JSON(status, stored)
+	return nil
 }
 
 // ingestMedia runs data through the media pipeline into the library, or
@@ -127,32 +125,30 @@ func tooLarge(limit int64) error {
 	return &cms.Error{Code: cms.ETOOLARGE, Message: fmt.Sprintf("文件过大，上限为 %d MB", limit>>20), Fields: map[string]string{"file": "文件过大"}}
 }
 
-func (s *Server) handleMediaList(c *gin.Context) {
+func (s *Server) handleMediaList(c *gin.Context) error {
 	p, err := pageQuery(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	items, total, err := s.cfg.Media.FindMedia(c.Request.Context(), p)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(items, total, p))
+	return nil
 }
 
-func (s *Server) handleMediaGet(c *gin.Context) {
+func (s *Server) handleMediaGet(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	m, err := s.cfg.Media.FindMediaByID(c.Request.Context(), id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, m)
+	return nil
 }
 
 type mediaUpdateRequest struct {
@@ -168,37 +164,33 @@ func (r *mediaUpdateRequest) Valid() map[string]string {
 
 // handleMediaUpdate changes alt text, caption, credit or the focal point; a
 // new focal point re-renders the crops from the private original.
-func (s *Server) handleMediaUpdate(c *gin.Context) {
+func (s *Server) handleMediaUpdate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	var req mediaUpdateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if err := req.MediaUpdate.Validate(); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	m, err := s.cfg.Media.UpdateMedia(ctx, id, req.MediaUpdate)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if req.FocusX != nil || req.FocusY != nil {
 		if err := s.rerender(ctx, m); err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 	}
 	if _, err := s.enqueue(ctx, fmt.Sprintf("media.update media:%d", id)); err != nil {
 		s.log.Warn("enqueue build", "err", err)
 	}
 	c.JSON(http.StatusOK, m)
+	return nil
 }
 
 func (s *Server) rerender(ctx context.Context, m *cms.Media) error {
@@ -222,41 +214,37 @@ func (s *Server) rerender(ctx context.Context, m *cms.Media) error {
 	return s.cfg.Media.ReplaceVariants(ctx, m.ID, m.Variants)
 }
 
-func (s *Server) handleMediaDelete(c *gin.Context) {
+func (s *Server) handleMediaDelete(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	m, err := s.cfg.Media.FindMediaByID(ctx, id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if err := s.cfg.Media.DeleteMedia(ctx, id); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	for _, v := range m.Variants {
 		_ = s.cfg.MediaFiles.Delete(ctx, media.VariantKey(m.Hash, v.Name))
 	}
 	_ = s.cfg.MediaFiles.Delete(ctx, media.OriginalKey(m.Hash))
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
 // handleMediaFile serves a public variant. Only allow-listed variant names
 // resolve, so the private original can never be fetched.
-func (s *Server) handleMediaFile(c *gin.Context) {
+func (s *Server) handleMediaFile(c *gin.Context) error {
 	key := c.Param("hash") + "/" + c.Param("file")
 	if s.cfg.MediaFiles == nil || !media.Public(key) {
-		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "图片不存在"))
-		return
+		return cms.Errorf(cms.ENOTFOUND, "图片不存在")
 	}
 	rc, err := s.cfg.MediaFiles.Open(c.Request.Context(), key)
 	if err != nil {
-		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "图片不存在"))
-		return
+		return cms.Errorf(cms.ENOTFOUND, "图片不存在")
 	}
 	defer rc.Close()
 	c.Header("Content-Type", mime.TypeByExtension(".jpg"))
@@ -266,4 +254,5 @@ func (s *Server) handleMediaFile(c *gin.Context) {
 	if c.Request.Method != http.MethodHead {
 		_, _ = io.Copy(c.Writer, rc)
 	}
+	return nil
 }

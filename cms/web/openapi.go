@@ -16,4 +16,7 @@ var openAPIDoc []byte
 // OpenAPI returns the OpenAPI document served at /api/v1/openapi.json.
 func OpenAPI() []byte { return openAPIDoc }
 
-func (s *Server) handleOpenAPI(c *gin.Context) { s.openAPI.write(c) }
+func (s *Server) handleOpenAPI(c *gin.Context) error {
+	s.openAPI.write(c)
+	return nil
+}

@@ -86,7 +86,9 @@ func (r *previewRequest) Valid() map[string]string {
 	if r.Version < 0 {
 		f["version"] = "版本号必须是正整数"
 	}
-	if r.ExpiresIn < 0 || time.Duration(r.ExpiresIn)*time.Second > maxPreviewTTL {
+	// Compared in seconds: converting a huge value to a Duration first
+	// would overflow into an expiry in the past.
+	if r.ExpiresIn < 0 || r.ExpiresIn > int(maxPreviewTTL/time.Second) {
 		f["expires_in"] = "有效期必须在0到604800秒（7天）之间"
 	}
 	return f
@@ -100,34 +102,29 @@ type previewResponse struct {
 }
 
 // handleStoryPreviewLink returns a signed preview link of a version.
-func (s *Server) handleStoryPreviewLink(c *gin.Context) {
+func (s *Server) handleStoryPreviewLink(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	var req previewRequest
 	if c.Request.ContentLength != 0 {
 		if err := s.decode(c, &req); err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 	}
 	if len(s.cfg.PreviewKey) == 0 || s.cfg.Previewer == nil {
-		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "预览服务未启用"))
-		return
+		return cms.Errorf(cms.EUNAVAILABLE, "预览服务未启用")
 	}
 	ctx := c.Request.Context()
 	if req.Version == 0 {
 		st, err := s.cfg.Stories.FindStoryByID(ctx, id)
 		if err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 		req.Version = st.Version
 	} else if _, err := s.cfg.Revisions.FindRevision(ctx, id, req.Version); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ttl := defaultPreviewTTL
 	if req.ExpiresIn > 0 {
@@ -136,11 +133,12 @@ func (s *Server) handleStoryPreviewLink(c *gin.Context) {
 	t := previewToken{StoryID: id, Version: req.Version, Expires: time.Now().Add(ttl).UTC().Truncate(time.Second)}
 	c.JSON(http.StatusCreated, previewResponse{URL: "/preview/" + signPreview(s.cfg.PreviewKey, t),
 		StoryID: id, Version: t.Version, ExpiresAt: t.Expires})
+	return nil
 }
 
 // handlePreview renders the version a valid token names. Anything else is
 // a plain 404: a wrong or expired token says nothing about the story.
-func (s *Server) handlePreview(c *gin.Context) {
+func (s *Server) handlePreview(c *gin.Context) error {
 	h := c.Writer.Header()
 	h.Set("X-Robots-Tag", "noindex, nofollow")
 	h.Set("Cache-Control", "private, no-store")
@@ -149,18 +147,18 @@ func (s *Server) handlePreview(c *gin.Context) {
 	t, ok := parsePreview(s.cfg.PreviewKey, c.Param("token"), time.Now())
 	if !ok || s.cfg.Previewer == nil {
 		s.previewError(c, http.StatusNotFound, "预览链接无效或已过期，请向编辑索取新的预览链接。")
-		return
+		return nil
 	}
 	ctx := c.Request.Context()
 	rev, err := s.cfg.Revisions.FindRevision(ctx, t.StoryID, t.Version)
 	if err != nil {
 		if cms.ErrorCode(err) == cms.ENOTFOUND {
 			s.previewError(c, http.StatusNotFound, "该稿件或版本已不存在。")
-			return
+			return nil
 		}
 		s.log.Error("preview", "story", t.StoryID, "version", t.Version, "err", err)
 		s.previewError(c, http.StatusInternalServerError, "预览暂时无法生成，请稍后重试。")
-		return
+		return nil
 	}
 	ls := &cms.LiveStory{
 		ID: rev.StoryID, Slug: rev.Slug, Title: rev.Title, ShareTitle: rev.ShareTitle, Summary: rev.Summary,
@@ -182,9 +180,10 @@ func (s *Server) handlePreview(c *gin.Context) {
 	if err != nil {
 		s.log.Error("preview render", "story", t.StoryID, "version", t.Version, "err", err)
 		s.previewError(c, http.StatusInternalServerError, "预览暂时无法生成，请稍后重试。")
-		return
+		return nil
 	}
 	c.Data(http.StatusOK, "text/html; charset=utf-8", page)
+	return nil
 }
 
 func (s *Server) previewError(c *gin.Context, status int, msg string) {

@@ -34,26 +34,24 @@ func (r *projectUpdateRequest) Valid() map[string]string {
 	return nil
 }
 
-func (s *Server) handleProjectList(c *gin.Context) {
+func (s *Server) handleProjectList(c *gin.Context) error {
 	p, err := pageQuery(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	f := cms.ProjectFilter{Page: p, Kind: cms.ProjectKind(c.Query("kind")), Area: cms.Area(c.Query("area"))}
 	items, total, err := s.cfg.Projects.FindProjects(c.Request.Context(), f)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(items, total, p))
+	return nil
 }
 
-func (s *Server) handleProjectCreate(c *gin.Context) {
+func (s *Server) handleProjectCreate(c *gin.Context) error {
 	var req projectCreateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	p := &cms.Project{
 		Name: req.Name, Slug: req.Slug, Kind: req.Kind, Area: req.Area, Summary: req.Summary,
@@ -62,77 +60,73 @@ func (s *Server) handleProjectCreate(c *gin.Context) {
 	}
 	ctx := c.Request.Context()
 	if err := s.cfg.Projects.CreateProject(ctx, p); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if _, err := s.enqueue(ctx, "project.create "+p.Slug); err != nil {
 		s.log.Warn("enqueue build", "err", err)
 	}
 	c.Header("Location", "/api/v1/projects/"+strconv.FormatInt(p.ID, 10))
 	c.JSON(http.StatusCreated, p)
+	return nil
 }
 
-func (s *Server) handleProjectGet(c *gin.Context) {
+func (s *Server) handleProjectGet(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	p, err := s.cfg.Projects.FindProjectByID(c.Request.Context(), id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, p)
+	return nil
 }
 
-func (s *Server) handleProjectUpdate(c *gin.Context) {
+func (s *Server) handleProjectUpdate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	var req projectUpdateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	p, err := s.cfg.Projects.UpdateProject(ctx, id, req.ProjectUpdate)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if _, err := s.enqueue(ctx, "project.update "+p.Slug); err != nil {
 		s.log.Warn("enqueue build", "err", err)
 	}
 	c.JSON(http.StatusOK, p)
+	return nil
 }
 
-func (s *Server) handleProjectDelete(c *gin.Context) {
+func (s *Server) handleProjectDelete(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	if err := s.cfg.Projects.DeleteProject(ctx, id); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if _, err := s.enqueue(ctx, "project.delete"); err != nil {
 		s.log.Warn("enqueue build", "err", err)
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) handleBrandList(c *gin.Context) {
+func (s *Server) handleBrandList(c *gin.Context) error {
 	items, err := s.cfg.Projects.FindBrands(c.Request.Context())
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(items, len(items), cms.Page{}))
+	return nil
 }
 
 type brandRequest struct {
@@ -156,39 +150,36 @@ func (r *brandUpdateRequest) Valid() map[string]string {
 	return nil
 }
 
-func (s *Server) handleBrandCreate(c *gin.Context) {
+func (s *Server) handleBrandCreate(c *gin.Context) error {
 	var req brandRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	b := &cms.Brand{Name: req.Name, Slogan: req.Slogan, Intro: req.Intro, LogoMediaID: req.LogoMediaID}
 	if err := s.cfg.Projects.CreateBrand(c.Request.Context(), b); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusCreated, b)
+	return nil
 }
 
-func (s *Server) handleBrandUpdate(c *gin.Context) {
+func (s *Server) handleBrandUpdate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	var req brandUpdateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	b := &cms.Brand{ID: id, Name: req.Name, Slogan: req.Slogan, Intro: req.Intro, LogoMediaID: req.LogoMediaID, Version: req.Version}
 	ctx := c.Request.Context()
 	if err := s.cfg.Projects.UpdateBrand(ctx, b); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if _, err := s.enqueue(ctx, "brand.update"); err != nil {
 		s.log.Warn("enqueue build", "err", err)
 	}
 	c.JSON(http.StatusOK, b)
+	return nil
 }

@@ -13,27 +13,25 @@ import (
 // The editorial workflow beyond the story CRUD: the review inbox, diffs
 // and restores of revisions, and the wording checks.
 
-func (s *Server) handleReviewInbox(c *gin.Context) {
+func (s *Server) handleReviewInbox(c *gin.Context) error {
 	p, err := pageQuery(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	in, err := s.cfg.Review.FindInbox(c.Request.Context(), p)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, in)
+	return nil
 }
 
 // handleStoryDiff compares two saved versions: ?from=N&to=M. Without from,
 // the version before to; without to, the current version.
-func (s *Server) handleStoryDiff(c *gin.Context) {
+func (s *Server) handleStoryDiff(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	fields := map[string]string{}
@@ -50,14 +48,12 @@ func (s *Server) handleStoryDiff(c *gin.Context) {
 	}
 	from, to := version("from"), version("to")
 	if len(fields) > 0 {
-		s.writeError(c, cms.Invalid(fields))
-		return
+		return cms.Invalid(fields)
 	}
 	if to == 0 {
 		st, err := s.cfg.Stories.FindStoryByID(ctx, id)
 		if err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 		to = st.Version
 	}
@@ -66,15 +62,14 @@ func (s *Server) handleStoryDiff(c *gin.Context) {
 	}
 	a, err := s.cfg.Revisions.FindRevision(ctx, id, from)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	b, err := s.cfg.Revisions.FindRevision(ctx, id, to)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, diff.Revisions(a, b))
+	return nil
 }
 
 type restoreRequest struct {
@@ -90,28 +85,25 @@ func (r *restoreRequest) Valid() map[string]string {
 }
 
 // handleStoryRestore saves an old version's content as a new draft version.
-func (s *Server) handleStoryRestore(c *gin.Context) {
+func (s *Server) handleStoryRestore(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	version, err := strconv.Atoi(c.Param("version"))
 	if err != nil || version < 1 {
-		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "版本不存在"))
-		return
+		return cms.Errorf(cms.ENOTFOUND, "版本不存在")
 	}
 	var req restoreRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	st, err := s.cfg.Revisions.RestoreRevision(c.Request.Context(), id, version, req.Version)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, st)
+	return nil
 }
 
 type checkResponse struct {
@@ -127,18 +119,17 @@ func newCheckResponse(hits []cms.Hit) checkResponse {
 	return checkResponse{Items: hits, Total: len(hits), Serious: len(cms.Serious(hits))}
 }
 
-func (s *Server) handleStoryCheck(c *gin.Context) {
+func (s *Server) handleStoryCheck(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	hits, err := s.cfg.Checks.CheckStory(c.Request.Context(), id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newCheckResponse(hits))
+	return nil
 }
 
 // actionResponse is a story after an action; a submit also carries the

@@ -13,19 +13,19 @@ import (
 // you the whole HTTP surface.
 func (s *Server) registerRoutes() {
 	e := s.engine
-	e.GET("/healthz", s.handleHealth)
-	e.HEAD("/healthz", s.handleHealth)
+	e.GET("/healthz", s.handle(s.handleHealth))
+	e.HEAD("/healthz", s.handle(s.handleHealth))
 
 	api := e.Group("/api/v1")
-	api.POST("/auth/login", s.handleLogin)
-	api.GET("/openapi.json", s.cors, s.handleOpenAPI)
-	api.OPTIONS("/openapi.json", s.cors, s.handlePreflight)
+	api.POST("/auth/login", s.handle(s.handleLogin))
+	api.GET("/openapi.json", s.cors, s.handle(s.handleOpenAPI))
+	api.OPTIONS("/openapi.json", s.cors, s.handle(s.handlePreflight))
 
 	s.registerContentRoutes(api.Group("/content", s.cors, s.limitContent))
 
 	staff := api.Group("", s.authenticate, s.noteContentChange)
-	staff.POST("/auth/logout", s.handleLogout)
-	staff.GET("/auth/me", s.handleMe)
+	staff.POST("/auth/logout", s.handle(s.handleLogout))
+	staff.GET("/auth/me", s.handle(s.handleMe))
 	s.registerStoryRoutes(staff)
 	s.registerProjectRoutes(staff)
 	s.registerMediaRoutes(staff)
@@ -34,10 +34,10 @@ func (s *Server) registerRoutes() {
 	s.registerReviewRoutes(staff)
 
 	// Signed, expiring preview links of unpublished versions; noindex.
-	e.GET("/preview/:token", s.handlePreview)
+	e.GET("/preview/:token", s.handle(s.handlePreview))
 
-	e.GET("/media/:hash/:file", s.handleMediaFile)
-	e.HEAD("/media/:hash/:file", s.handleMediaFile)
+	e.GET("/media/:hash/:file", s.handle(s.handleMediaFile))
+	e.HEAD("/media/:hash/:file", s.handle(s.handleMediaFile))
 
 	if s.cfg.Admin != nil {
 		admin := gin.WrapH(http.StripPrefix("/admin", s.cfg.Admin))
@@ -45,116 +45,115 @@ func (s *Server) registerRoutes() {
 		e.GET("/admin/*path", admin)
 		e.HEAD("/admin/*path", admin)
 	}
-	e.NoRoute(s.handleNoRoute)
+	e.NoRoute(s.handle(s.handleNoRoute))
 	e.NoMethod(func(c *gin.Context) {
 		s.writeError(c, &cms.Error{Code: cms.EBADREQUEST, Message: "不支持的请求方法：" + c.Request.Method})
 	})
 }
 
 func (s *Server) registerContentRoutes(g *gin.RouterGroup) {
-	g.GET("/stories", s.handleContentStories)
-	g.GET("/stories/:slug", s.handleContentStory)
-	g.GET("/projects", s.handleContentProjects)
-	g.GET("/tags", s.handleContentTags)
-	g.GET("/pages", s.handleContentPages)
-	g.GET("/site", s.handleContentSite)
-	g.GET("/projects/:slug", s.handleContentProject)
-	g.HEAD("/stories", s.handleContentStories)
-	g.HEAD("/stories/:slug", s.handleContentStory)
-	g.HEAD("/projects", s.handleContentProjects)
-	g.HEAD("/projects/:slug", s.handleContentProject)
-	g.HEAD("/tags", s.handleContentTags)
-	g.HEAD("/pages", s.handleContentPages)
-	g.HEAD("/site", s.handleContentSite)
-	g.OPTIONS("/*path", s.handlePreflight) // CORS preflight, answered by s.cors
-	g.GET("/wechat/signature", s.handleWechatSignature(newJSSDK(s.cfg.Settings, nil)))
+	g.GET("/stories", s.handle(s.handleContentStories))
+	g.GET("/stories/:slug", s.handle(s.handleContentStory))
+	g.GET("/projects", s.handle(s.handleContentProjects))
+	g.GET("/tags", s.handle(s.handleContentTags))
+	g.GET("/pages", s.handle(s.handleContentPages))
+	g.GET("/site", s.handle(s.handleContentSite))
+	g.GET("/projects/:slug", s.handle(s.handleContentProject))
+	g.HEAD("/stories", s.handle(s.handleContentStories))
+	g.HEAD("/stories/:slug", s.handle(s.handleContentStory))
+	g.HEAD("/projects", s.handle(s.handleContentProjects))
+	g.HEAD("/projects/:slug", s.handle(s.handleContentProject))
+	g.HEAD("/tags", s.handle(s.handleContentTags))
+	g.HEAD("/pages", s.handle(s.handleContentPages))
+	g.HEAD("/site", s.handle(s.handleContentSite))
+	g.OPTIONS("/*path", s.handle(s.handlePreflight)) // CORS preflight, answered by s.cors
+	g.GET("/wechat/signature", s.handle(s.handleWechatSignature(newJSSDK(s.cfg.Settings, nil))))
 }
 
 func (s *Server) registerStoryRoutes(g *gin.RouterGroup) {
-	g.GET("/stories", s.handleStoryList)
-	g.POST("/stories", s.requireRole(cms.RoleAdmin, cms.RoleEditor, cms.RoleReviewer), s.handleStoryCreate)
-	g.GET("/stories/:id", s.handleStoryGet)
-	g.PATCH("/stories/:id", s.handleStoryUpdate)
-	g.DELETE("/stories/:id", s.handleStoryDelete)
-	g.GET("/stories/:id/revisions", s.handleStoryRevisions)
-	g.GET("/stories/:id/signoffs", s.handleStorySignOffs)
-	g.POST("/stories/:id/actions/:action", s.handleStoryAction)
-	g.GET("/stories/:id/share", s.handleStoryShare)
-	g.GET("/stories/:id/qr.png", s.handleStoryQR)
+	g.GET("/stories", s.handle(s.handleStoryList))
+	g.POST("/stories", s.requireRole(cms.RoleAdmin, cms.RoleEditor, cms.RoleReviewer), s.handle(s.handleStoryCreate))
+	g.GET("/stories/:id", s.handle(s.handleStoryGet))
+	g.PATCH("/stories/:id", s.handle(s.handleStoryUpdate))
+	g.DELETE("/stories/:id", s.handle(s.handleStoryDelete))
+	g.GET("/stories/:id/revisions", s.handle(s.handleStoryRevisions))
+	g.GET("/stories/:id/signoffs", s.handle(s.handleStorySignOffs))
+	g.POST("/stories/:id/actions/:action", s.handle(s.handleStoryAction))
+	g.GET("/stories/:id/share", s.handle(s.handleStoryShare))
+	g.GET("/stories/:id/qr.png", s.handle(s.handleStoryQR))
 }
 
 func (s *Server) registerReviewRoutes(g *gin.RouterGroup) {
-	g.GET("/review/inbox", s.handleReviewInbox)
-	g.GET("/stories/:id/diff", s.handleStoryDiff)
-	g.POST("/stories/:id/revisions/:version/restore", s.handleStoryRestore)
-	g.GET("/stories/:id/check", s.handleStoryCheck)
-	g.POST("/stories/:id/preview", s.handleStoryPreviewLink)
+	g.GET("/review/inbox", s.handle(s.handleReviewInbox))
+	g.GET("/stories/:id/diff", s.handle(s.handleStoryDiff))
+	g.POST("/stories/:id/revisions/:version/restore", s.handle(s.handleStoryRestore))
+	g.GET("/stories/:id/check", s.handle(s.handleStoryCheck))
+	g.POST("/stories/:id/preview", s.handle(s.handleStoryPreviewLink))
 	admin := s.requireRole(cms.RoleAdmin)
-	g.GET("/dictionary", s.handleDictionaryList)
-	g.POST("/dictionary", admin, s.handleDictionaryCreate)
-	g.PATCH("/dictionary/:id", admin, s.handleDictionaryUpdate)
-	g.DELETE("/dictionary/:id", admin, s.handleDictionaryDelete)
+	g.GET("/dictionary", s.handle(s.handleDictionaryList))
+	g.POST("/dictionary", admin, s.handle(s.handleDictionaryCreate))
+	g.PATCH("/dictionary/:id", admin, s.handle(s.handleDictionaryUpdate))
+	g.DELETE("/dictionary/:id", admin, s.handle(s.handleDictionaryDelete))
 }
 
 func (s *Server) registerProjectRoutes(g *gin.RouterGroup) {
 	admin := s.requireRole(cms.RoleAdmin)
-	g.GET("/projects", s.handleProjectList)
-	g.POST("/projects", admin, s.handleProjectCreate)
-	g.GET("/projects/:id", s.handleProjectGet)
-	g.PATCH("/projects/:id", admin, s.handleProjectUpdate)
-	g.DELETE("/projects/:id", admin, s.handleProjectDelete)
-	g.GET("/brands", s.handleBrandList)
-	g.POST("/brands", admin, s.handleBrandCreate)
-	g.PUT("/brands/:id", admin, s.handleBrandUpdate)
+	g.GET("/projects", s.handle(s.handleProjectList))
+	g.POST("/projects", admin, s.handle(s.handleProjectCreate))
+	g.GET("/projects/:id", s.handle(s.handleProjectGet))
+	g.PATCH("/projects/:id", admin, s.handle(s.handleProjectUpdate))
+	g.DELETE("/projects/:id", admin, s.handle(s.handleProjectDelete))
+	g.GET("/brands", s.handle(s.handleBrandList))
+	g.POST("/brands", admin, s.handle(s.handleBrandCreate))
+	g.PUT("/brands/:id", admin, s.handle(s.handleBrandUpdate))
 }
 
 func (s *Server) registerMediaRoutes(g *gin.RouterGroup) {
-	g.POST("/media", s.handleMediaUpload)
-	g.GET("/media", s.handleMediaList)
-	g.GET("/media/:id", s.handleMediaGet)
-	g.PATCH("/media/:id", s.handleMediaUpdate)
-	g.DELETE("/media/:id", s.handleMediaDelete)
+	g.POST("/media", s.handle(s.handleMediaUpload))
+	g.GET("/media", s.handle(s.handleMediaList))
+	g.GET("/media/:id", s.handle(s.handleMediaGet))
+	g.PATCH("/media/:id", s.handle(s.handleMediaUpdate))
+	g.DELETE("/media/:id", s.handle(s.handleMediaDelete))
 }
 
 func (s *Server) registerBuildRoutes(g *gin.RouterGroup) {
-	g.GET("/builds", s.handleBuildList)
-	g.GET("/builds/:id", s.handleBuildGet)
-	g.POST("/builds", s.requireRole(cms.RoleAdmin), s.handleBuildCreate)
+	g.GET("/builds", s.handle(s.handleBuildList))
+	g.GET("/builds/:id", s.handle(s.handleBuildGet))
+	g.POST("/builds", s.requireRole(cms.RoleAdmin), s.handle(s.handleBuildCreate))
 }
 
 func (s *Server) registerAdminRoutes(g *gin.RouterGroup) {
 	admin := s.requireRole(cms.RoleAdmin)
-	g.GET("/settings", s.handleSettingsGet)
-	g.PATCH("/settings", admin, s.handleSettingsUpdate)
-	g.GET("/users", admin, s.handleUserList)
-	g.POST("/users", admin, s.handleUserCreate)
-	g.PATCH("/users/:id", admin, s.handleUserUpdate)
-	g.GET("/pages", s.handlePageList)
-	g.POST("/pages", admin, s.handlePageSave)
-	g.PUT("/pages/:id", admin, s.handlePageSave)
-	g.DELETE("/pages/:id", admin, s.handlePageDelete)
-	g.GET("/audit", admin, s.handleAuditList)
-	g.GET("/apikeys", admin, s.handleAPIKeyList)
-	g.POST("/apikeys", admin, s.handleAPIKeyCreate)
-	g.DELETE("/apikeys/:id", admin, s.handleAPIKeyRevoke)
+	g.GET("/settings", s.handle(s.handleSettingsGet))
+	g.PATCH("/settings", admin, s.handle(s.handleSettingsUpdate))
+	g.GET("/users", admin, s.handle(s.handleUserList))
+	g.POST("/users", admin, s.handle(s.handleUserCreate))
+	g.PATCH("/users/:id", admin, s.handle(s.handleUserUpdate))
+	g.GET("/pages", s.handle(s.handlePageList))
+	g.POST("/pages", admin, s.handle(s.handlePageSave))
+	g.PUT("/pages/:id", admin, s.handle(s.handlePageSave))
+	g.DELETE("/pages/:id", admin, s.handle(s.handlePageDelete))
+	g.GET("/audit", admin, s.handle(s.handleAuditList))
+	g.GET("/apikeys", admin, s.handle(s.handleAPIKeyList))
+	g.POST("/apikeys", admin, s.handle(s.handleAPIKeyCreate))
+	g.DELETE("/apikeys/:id", admin, s.handle(s.handleAPIKeyRevoke))
 }
 
 // handleNoRoute sends API misses a JSON 404 and everything else to the
 // public site, which answers with its own 404 page.
-func (s *Server) handleNoRoute(c *gin.Context) {
+func (s *Server) handleNoRoute(c *gin.Context) error {
 	p := c.Request.URL.Path
 	if strings.HasPrefix(p, "/api/") || (c.Request.Method != http.MethodGet && c.Request.Method != http.MethodHead) {
-		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "接口不存在：%s %s", c.Request.Method, p))
-		return
+		return cms.Errorf(cms.ENOTFOUND, "接口不存在：%s %s", c.Request.Method, p)
 	}
 	if s.serveWechatVerify(c) {
-		return
+		return nil
 	}
 	if s.cfg.Site == nil {
-		s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "网站尚未生成"))
-		return
+		return cms.Errorf(cms.EUNAVAILABLE, "网站尚未生成")
 	}
 	s.cfg.Site.ServeHTTP(c.Writer, c.Request)
+	return nil
 }
 
 // serveWechatVerify answers /MP_verify_<code>.txt when it is the file named
@@ -180,16 +179,17 @@ type healthResponse struct {
 	Error  string `json:"error,omitempty"`
 }
 
-func (s *Server) handleHealth(c *gin.Context) {
+func (s *Server) handleHealth(c *gin.Context) error {
 	if s.closing.Load() {
 		c.JSON(http.StatusServiceUnavailable, healthResponse{Status: "closing"})
-		return
+		return nil
 	}
 	if s.cfg.Ready != nil {
 		if err := s.cfg.Ready(c.Request.Context()); err != nil {
 			c.JSON(http.StatusServiceUnavailable, healthResponse{Status: "starting", Error: cms.ErrorMessage(err)})
-			return
+			return nil
 		}
 	}
 	c.JSON(http.StatusOK, healthResponse{Status: "ok"})
+	return nil
 }

@@ -51,17 +51,15 @@ func (s *Server) liveStory(ctx context.Context, id int64) (*cms.Story, error) {
 	return st, nil
 }
 
-func (s *Server) handleStoryShare(c *gin.Context) {
+func (s *Server) handleStoryShare(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	st, err := s.liveStory(ctx, id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	live, err := s.cfg.Content.FindLiveStoryBySlug(ctx, st.Slug)
 	if err != nil {
@@ -70,8 +68,7 @@ func (s *Server) handleStoryShare(c *gin.Context) {
 	}
 	settings, err := s.cfg.Settings.FindSettings(ctx)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	out := shareResponse{
 		URL:         absolute(c, settings.BaseURL, live.URL),
@@ -89,32 +86,30 @@ func (s *Server) handleStoryShare(c *gin.Context) {
 		}
 	}
 	c.JSON(http.StatusOK, out)
+	return nil
 }
 
 // handleStoryQR renders the QR code of the story's permanent link as a PNG.
-func (s *Server) handleStoryQR(c *gin.Context) {
+func (s *Server) handleStoryQR(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	ctx := c.Request.Context()
 	if _, err := s.liveStory(ctx, id); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	settings, err := s.cfg.Settings.FindSettings(ctx)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	png, err := qrcode.Encode(absolute(c, settings.BaseURL, cms.ShortURL(id)), qrcode.Medium, 512)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.Header("Content-Disposition", fmt.Sprintf(`inline; filename="story-%d-qr.png"`, id))
 	c.Data(http.StatusOK, "image/png", png)
+	return nil
 }
 
 func firstNonEmpty(v ...string) string {

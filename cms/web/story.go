@@ -2,9 +2,11 @@ package web
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gin-gonic/gin"
 
@@ -49,14 +51,16 @@ func (r *storyUpdateRequest) Valid() map[string]string {
 	return nil
 }
 
-func (s *Server) handleStoryList(c *gin.Context) {
+func (s *Server) handleStoryList(c *gin.Context) error {
 	p, err := pageQuery(c)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	f := cms.StoryFilter{Page: p, Tag: c.Query("tag"), Q: c.Query("q"), Status: cms.StoryStatus(c.Query("status"))}
 	fields := map[string]string{}
+	if utf8.RuneCountInString(f.Q) > maxQueryRunes {
+		fields["q"] = fmt.Sprintf("搜索词不能超过%d个字", maxQueryRunes)
+	}
 	if f.Status != "" && !f.Status.Valid() {
 		fields["status"] = "未知的稿件状态"
 	}
@@ -74,15 +78,14 @@ func (s *Server) handleStoryList(c *gin.Context) {
 	}
 	f.Since, f.Until = timeQuery(c, "since", fields), timeQuery(c, "until", fields)
 	if len(fields) > 0 {
-		s.writeError(c, cms.Invalid(fields))
-		return
+		return cms.Invalid(fields)
 	}
 	items, total, err := s.cfg.Stories.FindStories(c.Request.Context(), f)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(items, total, p))
+	return nil
 }
 
 // timeQuery parses an RFC 3339 time or a YYYY-MM-DD date from the query.
@@ -100,46 +103,42 @@ func timeQuery(c *gin.Context, name string, fields map[string]string) *time.Time
 	return nil
 }
 
-func (s *Server) handleStoryCreate(c *gin.Context) {
+func (s *Server) handleStoryCreate(c *gin.Context) error {
 	var req storyCreateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	st := req.story()
 	st.Body = s.responsiveImages(c.Request.Context(), s.importRemoteImages(c.Request.Context(), st.Body))
 	if err := s.cfg.Stories.CreateStory(c.Request.Context(), st); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.Header("Location", "/api/v1/stories/"+strconv.FormatInt(st.ID, 10))
 	c.JSON(http.StatusCreated, st)
+	return nil
 }
 
-func (s *Server) handleStoryGet(c *gin.Context) {
+func (s *Server) handleStoryGet(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	st, err := s.cfg.Stories.FindStoryByID(c.Request.Context(), id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, st)
+	return nil
 }
 
-func (s *Server) handleStoryUpdate(c *gin.Context) {
+func (s *Server) handleStoryUpdate(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	var req storyUpdateRequest
 	if err := s.decode(c, &req); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if req.Body != nil {
 		body := s.responsiveImages(c.Request.Context(), s.importRemoteImages(c.Request.Context(), *req.Body))
@@ -147,51 +146,48 @@ func (s *Server) handleStoryUpdate(c *gin.Context) {
 	}
 	st, err := s.cfg.Stories.UpdateStory(c.Request.Context(), id, req.StoryUpdate)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, st)
+	return nil
 }
 
-func (s *Server) handleStoryDelete(c *gin.Context) {
+func (s *Server) handleStoryDelete(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	if err := s.cfg.Stories.DeleteStory(c.Request.Context(), id); err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.Status(http.StatusNoContent)
+	return nil
 }
 
-func (s *Server) handleStoryRevisions(c *gin.Context) {
+func (s *Server) handleStoryRevisions(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	revs, err := s.cfg.Stories.FindRevisions(c.Request.Context(), id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(revs, len(revs), cms.Page{}))
+	return nil
 }
 
-func (s *Server) handleStorySignOffs(c *gin.Context) {
+func (s *Server) handleStorySignOffs(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	recs, err := s.cfg.Stories.FindSignOffs(c.Request.Context(), id)
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	c.JSON(http.StatusOK, newList(recs, len(recs), cms.Page{}))
+	return nil
 }
 
 type actionRequest struct {
@@ -200,11 +196,10 @@ type actionRequest struct {
 	Override string `json:"override"`
 }
 
-func (s *Server) handleStoryAction(c *gin.Context) {
+func (s *Server) handleStoryAction(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	action := cms.Action(c.Param("action"))
 	known := false
@@ -212,27 +207,23 @@ func (s *Server) handleStoryAction(c *gin.Context) {
 		known = known || a == action
 	}
 	if !known {
-		s.writeError(c, cms.Errorf(cms.ENOTFOUND, "未知的操作：%s（可用：submit、approve、reject、publish、unpublish）", action))
-		return
+		return cms.Errorf(cms.ENOTFOUND, "未知的操作：%s（可用：submit、approve、reject、publish、unpublish）", action)
 	}
 	var req actionRequest
 	if c.Request.ContentLength != 0 {
 		if err := s.decode(c, &req); err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 	}
 	ctx := c.Request.Context()
 	if action == cms.ActionPublish && s.cfg.Media != nil {
 		if err := s.checkImages(ctx, id); err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 	}
 	st, err := s.cfg.Stories.ApplyAction(ctx, id, cms.ActionRequest{Action: action, Comment: req.Comment, Override: req.Override})
 	if err != nil {
-		s.writeError(c, err)
-		return
+		return err
 	}
 	resp := actionResponse{Story: st}
 	if action == cms.ActionSubmit && s.cfg.Checks != nil {
@@ -246,12 +237,12 @@ func (s *Server) handleStoryAction(c *gin.Context) {
 	if action == cms.ActionPublish || action == cms.ActionUnpublish {
 		b, err := s.enqueueChange(ctx, cms.StoriesChanged(string(action)+" story:"+strconv.FormatInt(id, 10), id))
 		if err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 		st.BuildID = b.ID
 	}
 	c.JSON(http.StatusOK, resp)
+	return nil
 }
 
 // enqueue asks the publisher for a build including every change so far.

@@ -76,28 +76,24 @@ type wechatSignatureResponse struct {
 
 // handleWechatSignature answers GET ?url=<page URL without #fragment>.
 // 404 when no app id and secret are configured.
-func (s *Server) handleWechatSignature(j *jssdk) gin.HandlerFunc {
-	return func(c *gin.Context) {
+func (s *Server) handleWechatSignature(j *jssdk) func(*gin.Context) error {
+	return func(c *gin.Context) error {
 		ctx := c.Request.Context()
 		set, err := j.settings.FindSettings(ctx)
 		if err != nil {
-			s.writeError(c, err)
-			return
+			return err
 		}
 		if strings.TrimSpace(set.WechatAppID) == "" || set.WechatSecret == "" {
-			s.writeError(c, cms.Errorf(cms.ENOTFOUND, "未配置微信公众号"))
-			return
+			return cms.Errorf(cms.ENOTFOUND, "未配置微信公众号")
 		}
 		page, ok := signableURL(c.Query("url"), set.BaseURL, c.Request.Host)
 		if !ok {
-			s.writeError(c, cms.Invalid(map[string]string{"url": "只能为本站页面签名"}))
-			return
+			return cms.Invalid(map[string]string{"url": "只能为本站页面签名"})
 		}
 		ticket, err := j.jsapiTicket(ctx, set.WechatAppID, set.WechatSecret)
 		if err != nil {
 			s.log.Warn("wechat jsapi_ticket", "err", err)
-			s.writeError(c, cms.Errorf(cms.EUNAVAILABLE, "暂时无法连接微信，请稍后再试"))
-			return
+			return cms.Errorf(cms.EUNAVAILABLE, "暂时无法连接微信，请稍后再试")
 		}
 		nonce := nonceStr()
 		ts := j.now().Unix()
@@ -106,6 +102,7 @@ func (s *Server) handleWechatSignature(j *jssdk) gin.HandlerFunc {
 			AppID: set.WechatAppID, Timestamp: ts, NonceStr: nonce, URL: page,
 			Signature: wechatSignature(ticket, nonce, ts, page),
 		})
+		return nil
 	}
 }
 

@@ -85,7 +85,7 @@ func TestWechatSignatureEndpoint(t *testing.T) {
 	logs := &strings.Builder{}
 	s := New(Config{Logger: slog.New(slog.NewTextHandler(logs, nil))})
 	e := gin.New()
-	e.GET("/sig", s.handleWechatSignature(j))
+	e.GET("/sig", s.handle(s.handleWechatSignature(j)))
 	get := func(page string) (int, string) {
 		w := httptest.NewRecorder()
 		r := httptest.NewRequest("GET", "/sig?url="+url.QueryEscape(page), nil)
