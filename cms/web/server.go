@@ -100,7 +100,9 @@ type Server struct {
 	contentState // content delivery: cache, limits, CORS (content_server.go)
 }
 
-// New returns a server with every route registered.
+// New returns a server with every route registered. Gin's mode is a
+// process-wide setting, so New leaves it alone: the command sets release
+// mode once at start-up (gin.SetMode), tests in their TestMain.
 func New(cfg Config) *Server {
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = 12 * time.Hour
@@ -114,7 +116,6 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	gin.SetMode(gin.ReleaseMode)
 	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter()}
 	s.contentState = newContentState(cfg)
 	e := gin.New()
