@@ -149,19 +149,38 @@ func (x *deriver) add(rel string, key any, make func() (any, string)) {
 	x.d.files = append(x.d.files, &file{rel: rel, key: key, make: make})
 }
 
+// run derives every file of the model, one step after another; the order
+// of the steps is the order of the files and of the sitemap.
 func (x *deriver) run() {
-	m, d := x.m, x.d
+	byID, live := x.publishedStories()
+	aliases := x.aliases(byID, live)
+	sl := x.lists(byID)
+	x.homeAndSections(sl)
+	x.tags(sl)
+	x.projects(sl)
+	pagesLastmod := x.pages()
+	x.stories(byID, aliases, sl)
 
-	// Which stories get a page: a valid slug not taken by a story with a
-	// smaller id.
+	home := x.listLastmod(sl.newest, pagesLastmod)
+	x.d.urls = append([]sitemapURL{
+		{loc: "/", lastmod: home},
+		{loc: "/stories/", lastmod: x.listLastmod(sl.newest, time.Time{})},
+		{loc: "/projects/", lastmod: home},
+		{loc: "/tags/", lastmod: x.listLastmod(sl.newest, time.Time{})},
+	}, x.d.urls...)
+}
+
+// publishedStories decides which stories get a page: a valid slug not taken
+// by a story with a smaller id. It returns them by id, and their URLs.
+func (x *deriver) publishedStories() (byID []*cms.LiveStory, live map[string]int64) {
+	m, d := x.m, x.d
 	ids := make([]int64, 0, len(m.stories))
 	for id := range m.stories {
 		ids = append(ids, id)
 	}
 	slices.Sort(ids)
 	d.published = make(map[int64]*cms.LiveStory, len(ids))
-	live := map[string]int64{} // story URL → id
-	var byID []*cms.LiveStory
+	live = map[string]int64{} // story URL → id
 	for _, id := range ids {
 		ls := m.stories[id]
 		if !cms.SlugPattern.MatchString(ls.Slug) {
@@ -177,9 +196,13 @@ func (x *deriver) run() {
 		d.published[id] = ls
 		byID = append(byID, ls)
 	}
+	return byID, live
+}
 
-	// Old slugs redirect, unless a story lives there; of two stories that
-	// had the same slug, the one with the smaller id keeps the redirect.
+// aliases are the old-slug URLs of each story. Old slugs redirect, unless a
+// story lives there; of two stories that had the same slug, the one with
+// the smaller id keeps the redirect.
+func (x *deriver) aliases(byID []*cms.LiveStory, live map[string]int64) map[int64][]string {
 	aliases := make(map[int64][]string, len(byID))
 	claimed := map[string]bool{}
 	for _, ls := range byID {
@@ -195,44 +218,63 @@ func (x *deriver) run() {
 			aliases[ls.ID] = append(aliases[ls.ID], url)
 		}
 	}
+	return aliases
+}
 
-	// The lists.
+// storyLists are the lists of one derivation.
+type storyLists struct {
+	newest   []*cms.LiveStory // every published story, newest first
+	all      *storyList
+	projects map[string]*storyList // by project slug
+	tags     map[string]*storyList // by tag key
+	tagOrder []string              // tag keys as first seen by story id
+}
+
+// lists makes the lists and notes each story's place in its project's and
+// its tags' lists.
+func (x *deriver) lists(byID []*cms.LiveStory) *storyLists {
 	newest := slices.Clone(byID)
 	slices.SortFunc(newest, func(a, b *cms.LiveStory) int {
 		return cmp.Or(x.infos[b].date.Compare(x.infos[a].date), cmp.Compare(b.ID, a.ID))
 	})
-	all := &storyList{title: "全部稿件", url: "/stories/", dir: "archive/stories", items: newest}
-	projectLists := map[string]*storyList{}
-	for _, p := range m.projects {
+	sl := &storyLists{
+		newest:   newest,
+		all:      &storyList{title: "全部稿件", url: "/stories/", dir: "archive/stories", items: newest},
+		projects: map[string]*storyList{},
+		tags:     map[string]*storyList{},
+	}
+	for _, p := range x.m.projects {
 		if cms.SlugPattern.MatchString(p.Slug) {
-			projectLists[p.Slug] = &storyList{title: p.Name, url: cms.ProjectURL(p.Slug), dir: "archive/projects/" + p.Slug}
+			sl.projects[p.Slug] = &storyList{title: p.Name, url: cms.ProjectURL(p.Slug), dir: "archive/projects/" + p.Slug}
 		}
 	}
-	tagLists := map[string]*storyList{}
-	var tagOrder []string
 	for _, ls := range byID { // by id, so a tag's name is its first spelling
 		in := x.infos[ls]
 		for i, k := range in.keys {
-			if tagLists[k] == nil {
-				tagLists[k] = &storyList{title: in.tags[i], url: "/tags/" + tagSlug(k) + "/", dir: "archive/tags/" + k}
-				tagOrder = append(tagOrder, k)
+			if sl.tags[k] == nil {
+				sl.tags[k] = &storyList{title: in.tags[i], url: "/tags/" + tagSlug(k) + "/", dir: "archive/tags/" + k}
+				sl.tagOrder = append(sl.tagOrder, k)
 			}
 		}
 	}
 	for _, ls := range newest {
 		in := x.infos[ls]
-		if l := projectLists[ls.Project.Slug]; l != nil {
+		if l := sl.projects[ls.Project.Slug]; l != nil {
 			in.projPos = len(l.items)
 			l.items = append(l.items, ls)
 		}
 		for i, k := range in.keys {
-			l := tagLists[k]
+			l := sl.tags[k]
 			in.tagPos[i] = len(l.items)
 			l.items = append(l.items, ls)
 		}
 	}
+	return sl
+}
 
-	// Home and sections.
+// homeAndSections adds the home page and the section pages.
+func (x *deriver) homeAndSections(sl *storyLists) {
+	m, newest, all := x.m, sl.newest, sl.all
 	var brand *brandParams
 	intro := ""
 	if b := m.brand; b != nil {
@@ -249,8 +291,11 @@ func (x *deriver) run() {
 	x.add("archive/_index.html", nil, func() (any, string) {
 		return archiveSectionFront{Title: "归档", Build: buildOptions{List: "never", Render: "never"}}, ""
 	})
+}
 
-	// Tags: the tags page, and a page for each tag.
+// tags adds the tags page, and a page for each tag.
+func (x *deriver) tags(sl *storyLists) {
+	tagLists, tagOrder := sl.tags, sl.tagOrder
 	slices.SortStableFunc(tagOrder, func(a, b string) int {
 		return cmp.Or(cmp.Compare(len(tagLists[b].items), len(tagLists[a].items)), cmp.Compare(a, b))
 	})
@@ -259,13 +304,16 @@ func (x *deriver) run() {
 		l := tagLists[k]
 		terms = append(terms, termLink{Name: l.title, URL: l.url, Count: len(l.items)})
 		x.list(l, "tags/"+k+"/_index.html", true, "", func(p listParams) any { return tagFront{Title: l.title, URL: l.url, Params: p} })
-		d.urls = append(d.urls, sitemapURL{loc: l.url, lastmod: x.listLastmod(l.items, time.Time{})})
+		x.d.urls = append(x.d.urls, sitemapURL{loc: l.url, lastmod: x.listLastmod(l.items, time.Time{})})
 	}
 	x.add("tags/_index.html", nil, func() (any, string) {
 		return tagsFront{Title: "标签", Params: tagsParams{Terms: terms}}, ""
 	})
+}
 
-	// Projects.
+// projects adds a page for each project.
+func (x *deriver) projects(sl *storyLists) {
+	m, d := x.m, x.d
 	slugs := map[int64]string{}
 	for _, p := range m.projects {
 		slugs[p.ID] = p.Slug
@@ -275,7 +323,7 @@ func (x *deriver) run() {
 			x.log.Warn("export: skipping project with a bad slug", "project", p.ID, "slug", p.Slug)
 			continue
 		}
-		l := projectLists[p.Slug]
+		l := sl.projects[p.Slug]
 		fm := projectFront{
 			Title:   p.Name,
 			Summary: html.EscapeString(p.Summary),
@@ -297,10 +345,12 @@ func (x *deriver) run() {
 		})
 		d.urls = append(d.urls, sitemapURL{loc: l.url, lastmod: x.listLastmod(l.items, fm.Lastmod)})
 	}
+}
 
-	// Standing pages.
-	var pagesLastmod time.Time
-	for i, p := range m.pages {
+// pages adds the standing pages and returns when the newest of them changed.
+func (x *deriver) pages() (lastmod time.Time) {
+	d := x.d
+	for i, p := range x.m.pages {
 		if !cms.SlugPattern.MatchString(p.Slug) || reservedSlugs[p.Slug] {
 			x.log.Warn("export: skipping standing page with a reserved or bad slug", "page", p.ID, "slug", p.Slug)
 			continue
@@ -316,17 +366,21 @@ func (x *deriver) run() {
 		d.context = append(d.context, p.Slug+".html")
 		d.nav = append(d.nav, navPage{Title: p.Title, URL: cms.PageURL(p.Slug)})
 		d.urls = append(d.urls, sitemapURL{loc: cms.PageURL(p.Slug), lastmod: fm.Lastmod})
-		if fm.Lastmod.After(pagesLastmod) {
-			pagesLastmod = fm.Lastmod
+		if fm.Lastmod.After(lastmod) {
+			lastmod = fm.Lastmod
 		}
 	}
+	return lastmod
+}
 
-	// Stories.
+// stories adds a page for each published story, with its neighbours in its
+// project and its related stories.
+func (x *deriver) stories(byID []*cms.LiveStory, aliases map[int64][]string, sl *storyLists) {
+	d := x.d
 	for _, ls := range byID {
-		ls := ls
 		k := storyKey{ls: ls, aliases: strings.Join(aliases[ls.ID], "\n")}
 		in := x.infos[ls]
-		project := projectLists[ls.Project.Slug]
+		project := sl.projects[ls.Project.Slug]
 		if l := project; l != nil {
 			i := in.projPos
 			if i > 0 {
@@ -336,7 +390,7 @@ func (x *deriver) run() {
 				k.older = l.items[i+1]
 			}
 		}
-		x.related(&k, project, tagLists)
+		x.related(&k, project, sl.tags)
 		rel := "stories/" + strconv.FormatInt(ls.ID, 10) + ".html"
 		x.add(rel, k, func() (any, string) {
 			fm := storyFrontOf(ls, aliases[ls.ID])
@@ -359,14 +413,6 @@ func (x *deriver) run() {
 		}
 		d.stories = append(d.stories, sitemapURL{loc: cms.StoryURL(ls.Slug), lastmod: in.lastmod, id: ls.ID})
 	}
-
-	home := x.listLastmod(newest, pagesLastmod)
-	d.urls = append([]sitemapURL{
-		{loc: "/", lastmod: home},
-		{loc: "/stories/", lastmod: x.listLastmod(newest, time.Time{})},
-		{loc: "/projects/", lastmod: home},
-		{loc: "/tags/", lastmod: x.listLastmod(newest, time.Time{})},
-	}, d.urls...)
 }
 
 // list adds the first page of l as the file rel, with body, and l's

@@ -80,6 +80,43 @@ func newSearchIndex() *searchIndex {
 // update brings the index in line with published and returns the files
 // that changed, by path below the site root, and those to remove.
 func (x *searchIndex) update(published map[int64]*cms.LiveStory) (changed map[string][]byte, removed []string) {
+	x.sync(published)
+	out := &searchFiles{digests: x.digests, changed: map[string][]byte{}}
+	if len(x.dirtyTerms) == 0 && len(x.dirtyDocs) == 0 && len(x.digests) > 0 {
+		return out.changed, nil
+	}
+	x.encodeDirtyTerms()
+	x.writeTermShards(out, x.reshard())
+	x.writeDocChunks(out)
+	x.writeMeta(out)
+	clear(x.dirtyTerms)
+	clear(x.dirtyDocs)
+	return out.changed, out.removed
+}
+
+// searchFiles collects the files an update writes and removes, and keeps
+// the index's digests in step with them.
+type searchFiles struct {
+	digests map[string][32]byte
+	changed map[string][]byte
+	removed []string
+}
+
+func (o *searchFiles) put(name string, b []byte) {
+	o.changed[name] = b
+	o.digests[name] = sha256.Sum256(b)
+}
+
+func (o *searchFiles) drop(name string) {
+	if _, ok := o.digests[name]; ok {
+		o.removed = append(o.removed, name)
+		delete(o.digests, name)
+	}
+}
+
+// sync removes the stories no longer published, or published in another
+// version, and adds the new versions.
+func (x *searchIndex) sync(published map[int64]*cms.LiveStory) {
 	for id, ls := range x.docs {
 		if published[id] != ls {
 			x.remove(ls)
@@ -90,11 +127,11 @@ func (x *searchIndex) update(published map[int64]*cms.LiveStory) (changed map[st
 			x.add(ls)
 		}
 	}
-	changed = map[string][]byte{}
-	if len(x.dirtyTerms) == 0 && len(x.dirtyDocs) == 0 && len(x.digests) > 0 {
-		return changed, nil
-	}
+}
 
+// encodeDirtyTerms encodes the postings of the terms that changed again,
+// keeping the size of the index up to date.
+func (x *searchIndex) encodeDirtyTerms() {
 	for t := range x.dirtyTerms {
 		if enc, ok := x.encoded[t]; ok {
 			x.size -= len(t) + len(enc) + 6
@@ -107,11 +144,16 @@ func (x *searchIndex) update(published map[int64]*cms.LiveStory) (changed map[st
 			delete(x.postings, t)
 		}
 	}
+}
+
+// reshard picks the number of term shards for the index's size and returns
+// the shards to write again: all of them when the number changed.
+func (x *searchIndex) reshard() (dirtyShards map[int]bool) {
 	shards := minShards
 	for shards < maxShards && x.size/shards > shardTarget {
 		shards *= 2
 	}
-	dirtyShards := map[int]bool{}
+	dirtyShards = map[int]bool{}
 	if shards != x.shards {
 		x.shards = shards
 		x.byShard = map[int]map[string]bool{}
@@ -121,27 +163,23 @@ func (x *searchIndex) update(published map[int64]*cms.LiveStory) (changed map[st
 		for k := range shards {
 			dirtyShards[k] = true
 		}
-	} else {
-		for t := range x.dirtyTerms {
-			k := int(termHash(t) % uint32(x.shards))
-			if _, ok := x.encoded[t]; ok {
-				x.shardOf(t)[t] = true
-			} else {
-				delete(x.byShard[k], t)
-			}
-			dirtyShards[k] = true
+		return dirtyShards
+	}
+	for t := range x.dirtyTerms {
+		k := int(termHash(t) % uint32(x.shards))
+		if _, ok := x.encoded[t]; ok {
+			x.shardOf(t)[t] = true
+		} else {
+			delete(x.byShard[k], t)
 		}
+		dirtyShards[k] = true
 	}
-	put := func(name string, b []byte) {
-		changed[name] = b
-		x.digests[name] = sha256.Sum256(b)
-	}
-	drop := func(name string) {
-		if _, ok := x.digests[name]; ok {
-			removed = append(removed, name)
-			delete(x.digests, name)
-		}
-	}
+	return dirtyShards
+}
+
+// writeTermShards writes the term shards in dirtyShards, and removes empty
+// ones and those beyond a smaller count.
+func (x *searchIndex) writeTermShards(out *searchFiles, dirtyShards map[int]bool) {
 	var b bytes.Buffer
 	for k := range dirtyShards {
 		name := searchDir + "/t/" + strconv.Itoa(k) + ".json"
@@ -150,7 +188,7 @@ func (x *searchIndex) update(published map[int64]*cms.LiveStory) (changed map[st
 			terms = append(terms, t)
 		}
 		if len(terms) == 0 {
-			drop(name)
+			out.drop(name)
 			continue
 		}
 		sort.Strings(terms)
@@ -165,51 +203,62 @@ func (x *searchIndex) update(published map[int64]*cms.LiveStory) (changed map[st
 			writeJSONString(&b, x.encoded[t])
 		}
 		b.WriteByte('}')
-		put(name, bytes.Clone(b.Bytes()))
+		out.put(name, bytes.Clone(b.Bytes()))
 	}
 	for name := range x.digests { // shards beyond a smaller count
 		if rest, ok := strings.CutPrefix(name, searchDir+"/t/"); ok {
 			if k, err := strconv.Atoi(strings.TrimSuffix(rest, ".json")); err == nil && k >= x.shards {
-				drop(name)
+				out.drop(name)
 			}
 		}
 	}
-	if len(x.dirtyDocs) > 0 {
-		byChunk := map[int64][]*cms.LiveStory{}
-		for id, ls := range x.docs {
-			if x.dirtyDocs[id/docChunk] {
-				byChunk[id/docChunk] = append(byChunk[id/docChunk], ls)
-			}
+}
+
+// writeDocChunks writes the chunks of stories that changed: title, URL,
+// date and summary of each, by id.
+func (x *searchIndex) writeDocChunks(out *searchFiles) {
+	if len(x.dirtyDocs) == 0 {
+		return
+	}
+	byChunk := map[int64][]*cms.LiveStory{}
+	for id, ls := range x.docs {
+		if x.dirtyDocs[id/docChunk] {
+			byChunk[id/docChunk] = append(byChunk[id/docChunk], ls)
 		}
-		for k := range x.dirtyDocs {
-			name := searchDir + "/d/" + strconv.FormatInt(k, 10) + ".json"
-			docs := byChunk[k]
-			if len(docs) == 0 {
-				drop(name)
-				continue
+	}
+	var b bytes.Buffer
+	for k := range x.dirtyDocs {
+		name := searchDir + "/d/" + strconv.FormatInt(k, 10) + ".json"
+		docs := byChunk[k]
+		if len(docs) == 0 {
+			out.drop(name)
+			continue
+		}
+		slices.SortFunc(docs, func(a, b *cms.LiveStory) int { return int(a.ID - b.ID) })
+		b.Reset()
+		b.WriteByte('{')
+		for i, ls := range docs {
+			if i > 0 {
+				b.WriteByte(',')
 			}
-			slices.SortFunc(docs, func(a, b *cms.LiveStory) int { return int(a.ID - b.ID) })
-			b.Reset()
-			b.WriteByte('{')
-			for i, ls := range docs {
-				if i > 0 {
+			writeJSONString(&b, strconv.FormatInt(ls.ID, 10))
+			b.WriteString(":[")
+			for j, f := range []string{ls.Title, cms.StoryURL(ls.Slug), storyDate(ls).Format("2006-01-02"), clip(strings.TrimSpace(ls.Summary), summaryRune)} {
+				if j > 0 {
 					b.WriteByte(',')
 				}
-				writeJSONString(&b, strconv.FormatInt(ls.ID, 10))
-				b.WriteString(":[")
-				for j, f := range []string{ls.Title, cms.StoryURL(ls.Slug), storyDate(ls).Format("2006-01-02"), clip(strings.TrimSpace(ls.Summary), summaryRune)} {
-					if j > 0 {
-						b.WriteByte(',')
-					}
-					writeJSONString(&b, f)
-				}
-				b.WriteByte(']')
+				writeJSONString(&b, f)
 			}
-			b.WriteByte('}')
-			put(name, bytes.Clone(b.Bytes()))
+			b.WriteByte(']')
 		}
+		b.WriteByte('}')
+		out.put(name, bytes.Clone(b.Bytes()))
 	}
+}
 
+// writeMeta writes meta.json, whose version is a digest of every other
+// file of the index.
+func (x *searchIndex) writeMeta(out *searchFiles) {
 	names := make([]string, 0, len(x.digests))
 	for n := range x.digests {
 		if n != searchDir+"/meta.json" {
@@ -226,10 +275,7 @@ func (x *searchIndex) update(published map[int64]*cms.LiveStory) (changed map[st
 	meta, _ := json.Marshal(map[string]any{
 		"v": hex.EncodeToString(version.Sum(nil))[:12], "shards": x.shards, "chunk": docChunk, "docs": len(x.docs),
 	})
-	put(searchDir+"/meta.json", meta)
-	clear(x.dirtyTerms)
-	clear(x.dirtyDocs)
-	return changed, removed
+	out.put(searchDir+"/meta.json", meta)
 }
 
 func (x *searchIndex) shardOf(t string) map[string]bool {
