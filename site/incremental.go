@@ -236,73 +236,109 @@ func (s *Site) update(ctx context.Context, proj string, base *liveBase, ch *chan
 		dirty[rel] = true
 	}
 	pages := 0
-	var fresh *manifest
+	fresh := newManifestOf()
 	scratch := s.path(scratchName)
 	if len(dirty) > 0 {
-		if err := os.RemoveAll(scratch); err != nil {
+		var err error
+		if pages, fresh, err = s.renderScratch(scratch, proj, ch, dirty); err != nil {
 			return 0, err
 		}
-		content, public := filepath.Join(scratch, "content"), filepath.Join(scratch, "public")
-		if err := s.stageScratch(content, ch, dirty); err != nil {
-			return 0, err
-		}
-		ov, err := s.overlayConfig(s.exp.model.settings, s.exp.model.projects, ch.nav)
-		if err != nil {
-			return 0, err
-		}
-		// The scratch site has the scratch content and no static files: they
-		// only change with a full build, and extra files are applied below.
-		mounts := []mount{{Source: content, Target: "content"}}
-		for _, m := range ov.Module.Mounts {
-			if m.Target == "data" {
-				mounts = append(mounts, m)
-			}
-		}
-		ov.Module.Mounts = mounts
-		ovb, err := encodeOverlay(ov)
-		if err != nil {
-			return 0, err
-		}
-		ovFile := filepath.Join(scratch, overlayName)
-		if err := os.WriteFile(ovFile, ovb, 0o644); err != nil {
-			return 0, err
-		}
-		cfgFile, err := projectConfig(proj)
-		if err != nil {
-			return 0, err
-		}
-		pages, err = runHugoWith(hugoRun{
-			proj: proj, configFiles: []string{cfgFile, ovFile}, outDir: public,
-			resourceDir: s.path("resources"), cacheDir: s.path("cache"), log: s.log, noStatic: true,
-		}, func(h *hugolib.HugoSites, rec *outputRecorder) error {
-			fresh = newManifest(h, rec, ch, dirty)
-			return nil
-		})
-		if err != nil {
-			return 0, err
-		}
-		if err := s.applyScratch(public, base, fresh); err != nil {
+		if err := s.applyScratch(filepath.Join(scratch, "public"), base, fresh); err != nil {
 			return 0, err
 		}
 	}
-	if fresh == nil {
-		fresh = newManifestOf()
+	if err := s.applyExtras(base, ch); err != nil {
+		return 0, err
 	}
+	gone := updateManifest(base.files, fresh, ch)
+	if err := removeGone(base, gone); err != nil {
+		return 0, err
+	}
+	base.updates++
+	if err := os.RemoveAll(scratch); err != nil {
+		s.log.Warn("removing scratch build", "err", err)
+	}
+	return pages, nil
+}
 
-	// Extra files (sitemap, search index).
+// renderScratch renders the dirty content files in a scratch site in
+// scratch/public and returns the number of pages and what made them.
+func (s *Site) renderScratch(scratch, proj string, ch *changes, dirty map[string]bool) (pages int, fresh *manifest, err error) {
+	if err := os.RemoveAll(scratch); err != nil {
+		return 0, nil, err
+	}
+	content, public := filepath.Join(scratch, "content"), filepath.Join(scratch, "public")
+	if err := s.stageScratch(content, ch, dirty); err != nil {
+		return 0, nil, err
+	}
+	ovFile, err := s.scratchOverlay(scratch, content, ch)
+	if err != nil {
+		return 0, nil, err
+	}
+	cfgFile, err := projectConfig(proj)
+	if err != nil {
+		return 0, nil, err
+	}
+	pages, err = runHugoWith(hugoRun{
+		proj: proj, configFiles: []string{cfgFile, ovFile}, outDir: public,
+		resourceDir: s.path("resources"), cacheDir: s.path("cache"), log: s.log, noStatic: true,
+	}, func(h *hugolib.HugoSites, rec *outputRecorder) error {
+		fresh = newManifest(h, rec, ch, dirty)
+		return nil
+	})
+	if err != nil {
+		return 0, nil, err
+	}
+	return pages, fresh, nil
+}
+
+// scratchOverlay writes the config overlay of the scratch site and returns
+// its file name. The scratch site has the scratch content and no static
+// files: they only change with a full build, and extra files are applied
+// by applyExtras.
+func (s *Site) scratchOverlay(scratch, content string, ch *changes) (string, error) {
+	ov, err := s.overlayConfig(s.exp.model.settings, s.exp.model.projects, ch.nav)
+	if err != nil {
+		return "", err
+	}
+	mounts := []mount{{Source: content, Target: "content"}}
+	for _, m := range ov.Module.Mounts {
+		if m.Target == "data" {
+			mounts = append(mounts, m)
+		}
+	}
+	ov.Module.Mounts = mounts
+	ovb, err := encodeOverlay(ov)
+	if err != nil {
+		return "", err
+	}
+	ovFile := filepath.Join(scratch, overlayName)
+	if err := os.WriteFile(ovFile, ovb, 0o644); err != nil {
+		return "", err
+	}
+	return ovFile, nil
+}
+
+// applyExtras copies the extra files ch wrote (sitemap, search index) into
+// the live build.
+func (s *Site) applyExtras(base *liveBase, ch *changes) error {
 	for _, rel := range ch.extraWritten {
 		b, err := os.ReadFile(filepath.Join(s.path(extraName), filepath.FromSlash(rel)))
 		if err != nil {
-			return 0, err
+			return err
 		}
 		if err := replaceIfChanged(filepath.Join(base.dir, filepath.FromSlash(rel)), b); err != nil {
-			return 0, err
+			return err
 		}
 	}
+	return nil
+}
 
-	// The manifest now, and what is gone.
-	m := base.files
-	var gone []string
+// updateManifest brings the live build's manifest m up to date with the
+// pages fresh rendered and returns the output files that may be gone: those
+// of changed or removed content files, assets no page uses any more, and
+// removed extra files.
+func updateManifest(m, fresh *manifest, ch *changes) (gone []string) {
 	for _, rel := range append(slices.Clone(ch.written), ch.removed...) {
 		for _, out := range m.outputs[rel] {
 			if m.owner[out] == rel {
@@ -330,9 +366,13 @@ func (s *Site) update(ctx context.Context, proj string, base *liveBase, ch *chan
 			m.users[a]++
 		}
 	}
-	for _, rel := range ch.extraRemoved {
-		gone = append(gone, rel)
-	}
+	return append(gone, ch.extraRemoved...)
+}
+
+// removeGone deletes from the live build the files of gone that no page
+// made again and no page uses, and then the directories left empty.
+func removeGone(base *liveBase, gone []string) error {
+	m := base.files
 	var dirs []string
 	for _, out := range gone {
 		if _, ok := m.owner[out]; ok {
@@ -343,18 +383,14 @@ func (s *Site) update(ctx context.Context, proj string, base *liveBase, ch *chan
 		}
 		name := filepath.Join(base.dir, filepath.FromSlash(out))
 		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return 0, err
+			return err
 		}
 		for d := filepath.Dir(name); d != base.dir && strings.HasPrefix(d, base.dir); d = filepath.Dir(d) {
 			dirs = append(dirs, d)
 		}
 	}
 	removeEmptyDirs(dirs)
-	base.updates++
-	if err := os.RemoveAll(scratch); err != nil {
-		s.log.Warn("removing scratch build", "err", err)
-	}
-	return pages, nil
+	return nil
 }
 
 // stageScratch writes the scratch content: the dirty files, and the pages
