@@ -8,13 +8,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"regexp"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/markup"
 )
 
 var _ cms.Previewer = (*Site)(nil)
@@ -165,17 +167,15 @@ func (s *Site) previewOverlay(ctx context.Context, settings *cms.Settings, conte
 	return buf.Bytes(), nil
 }
 
-var (
-	stylesheet = regexp.MustCompile(`<link rel="?stylesheet"? href="?([^"\s>]+)"?[^>]*>`)
-	headOpen   = regexp.MustCompile(`(?i)<head[^>]*>`)
-	bodyOpen   = regexp.MustCompile(`(?i)<body[^>]*>`)
-)
-
 // inlineStyles replaces links to stylesheets the preview build wrote with
 // the stylesheets themselves.
 func inlineStyles(page []byte, public string) []byte {
-	return stylesheet.ReplaceAllFunc(page, func(link []byte) []byte {
-		href := string(stylesheet.FindSubmatch(link)[1])
+	return []byte(markup.Rewrite(string(page), func(t *markup.Tag) string {
+		rel, _ := t.Get("rel")
+		href, ok := t.Get("href")
+		if t.Name != "link" || !ok || !slices.Contains(strings.Fields(strings.ToLower(rel)), "stylesheet") {
+			return ""
+		}
 		name := filepath.Base(href)
 		var css []byte
 		_ = filepath.WalkDir(public, func(p string, d fs.DirEntry, err error) error {
@@ -185,30 +185,31 @@ func inlineStyles(page []byte, public string) []byte {
 			return nil
 		})
 		if css == nil {
-			return link
+			return ""
 		}
-		return append(append([]byte("<style>"), bytes.ReplaceAll(css, []byte("</"), []byte(`<\/`))...), "</style>"...)
-	})
+		return "<style>" + strings.ReplaceAll(string(css), "</", `<\/`) + "</style>"
+	}))
 }
 
 // markPreview keeps search engines away and tells readers what they see.
 func markPreview(page []byte, version int) []byte {
-	if loc := headOpen.FindIndex(page); loc != nil {
-		page = splice(page, loc[1], []byte("\n<meta name=\"robots\" content=\"noindex, nofollow\">"))
-	} else {
-		page = append([]byte("<meta name=\"robots\" content=\"noindex, nofollow\">\n"), page...)
-	}
+	const robots = "<meta name=\"robots\" content=\"noindex, nofollow\">"
 	note := "\n<p class=\"preview-note\" role=\"note\" style=\"margin:0;padding:.5em 1em;background:#fff3cd;color:#5c4400;text-align:center\">" +
 		html.EscapeString("预览：第"+strconv.Itoa(version)+"版，尚未发布，仅供审核") + "</p>"
-	if loc := bodyOpen.FindIndex(page); loc != nil {
-		page = splice(page, loc[1], []byte(note))
+	head, body := false, false
+	out := markup.Rewrite(string(page), func(t *markup.Tag) string {
+		switch {
+		case t.Name == "head" && !head:
+			head = true
+			return t.Raw + "\n" + robots
+		case t.Name == "body" && !body:
+			body = true
+			return t.Raw + note
+		}
+		return ""
+	})
+	if !head {
+		out = robots + "\n" + out
 	}
-	return page
-}
-
-func splice(b []byte, at int, insert []byte) []byte {
-	out := make([]byte, 0, len(b)+len(insert))
-	out = append(out, b[:at]...)
-	out = append(out, insert...)
-	return append(out, b[at:]...)
+	return []byte(out)
 }
