@@ -24,7 +24,8 @@ import (
 // pasted from some editors arrive as data: URIs, megabytes inline. On save
 // the server copies both kinds into the media library, through the same
 // pipeline as uploads (upright, metadata stripped, variants), and points
-// the body at the copy. Only hosts in RemoteImageHosts are fetched: the
+// the body at the copy. Only hosts in RemoteImageHosts are fetched, never
+// at internal addresses, preferably over https (remote_guard.go): the
 // server must not become a way to reach arbitrary addresses. A picture it
 // cannot copy stays as it is, and publishing names it (checkImages).
 
@@ -164,6 +165,27 @@ func (s *Server) fetchImage(ctx context.Context, src string) ([]byte, string, er
 	}
 	ctx, cancel := context.WithTimeout(ctx, remoteImageTimeout)
 	defer cancel()
+	var errs []error
+	for _, u := range s.fetchURLs(src) {
+		data, name, err := s.fetchURL(ctx, u, limit)
+		if err == nil {
+			return data, name, nil
+		}
+		errs = append(errs, err)
+		var status statusError
+		if errors.As(err, &status) || ctx.Err() != nil {
+			break // the server answered: plain http would not do better
+		}
+	}
+	return nil, "", errors.Join(errs...)
+}
+
+// statusError is a fetch the server answered with other than 200.
+type statusError string
+
+func (e statusError) Error() string { return string(e) }
+
+func (s *Server) fetchURL(ctx context.Context, src string, limit int64) ([]byte, string, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, src, nil)
 	if err != nil {
 		return nil, "", err
@@ -175,7 +197,7 @@ func (s *Server) fetchImage(ctx context.Context, src string) ([]byte, string, er
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
-		return nil, "", fmt.Errorf("%s answered %s", req.URL.Host, resp.Status)
+		return nil, "", statusError(fmt.Sprintf("%s answered %s", req.URL.Host, resp.Status))
 	}
 	data, err := io.ReadAll(io.LimitReader(resp.Body, limit+1))
 	if err != nil {
@@ -187,13 +209,19 @@ func (s *Server) fetchImage(ctx context.Context, src string) ([]byte, string, er
 	return data, remoteName(req.URL), nil
 }
 
-// remoteClient follows redirects only to allowed hosts.
+// remoteClient follows redirects only to allowed hosts, and to plain http
+// only where that is allowed (remote_guard.go).
 func (s *Server) remoteClient() *http.Client {
 	s.remoteOnce.Do(func() {
+		var tr http.RoundTripper = s.remoteTransport()
+		if s.cfg.RemoteTransport != nil {
+			tr = s.cfg.RemoteTransport
+		}
 		s.remote = &http.Client{
-			Transport: s.cfg.RemoteTransport,
+			Transport: tr,
 			CheckRedirect: func(r *http.Request, via []*http.Request) error {
-				if len(via) >= 5 || !s.remoteHostAllowed(r.URL.Host) {
+				if len(via) >= 5 || !s.remoteHostAllowed(r.URL.Host) ||
+					(r.URL.Scheme == "http" && !s.plainHTTPAllowed(r.URL.Host)) {
 					return fmt.Errorf("redirect to %s refused", r.URL.Host)
 				}
 				return nil

@@ -61,9 +61,17 @@ type Config struct {
 	TrustedProxies []string
 	// RemoteImageHosts lists the hosts (host or host:port) whose pictures,
 	// pasted into a story body, are copied into the media library on save
-	// (remote_images.go); RemoteTransport fetches them (nil: the default).
+	// (remote_images.go). RemoteTransport fetches them; nil means one that
+	// refuses internal addresses (remote_guard.go), which an injected
+	// transport must do itself.
 	RemoteImageHosts []string
 	RemoteTransport  http.RoundTripper
+	// RemoteAllowPrivate lets the fetcher reach loopback, private and other
+	// internal addresses (tests, a picture server on an intranet).
+	RemoteAllowPrivate bool
+	// RemoteAllowHTTP lets the fetcher fall back to plain http when https
+	// fails for an http:// picture.
+	RemoteAllowHTTP bool
 
 	// The content delivery API (content.go, cache.go, ratelimit.go, cors.go).
 	// ContentVersion keys the memory cache; nil turns that cache off.
