@@ -1,57 +1,16 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
-	"golang.org/x/time/rate"
 
 	"github.com/huimin/huimin/cms"
 )
-
-// loginLimiter slows down password guessing per client address and per
-// username: a burst of attempts, then one every few seconds.
-type loginLimiter struct {
-	mu      sync.Mutex
-	buckets map[string]*bucket
-}
-
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-func newLoginLimiter() *loginLimiter { return &loginLimiter{buckets: map[string]*bucket{}} }
-
-// allow reports whether an attempt for key may go ahead, and if not, how
-// long the client should wait.
-func (l *loginLimiter) allow(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if len(l.buckets) > 10000 {
-		for k, b := range l.buckets {
-			if now.Sub(b.seen) > 10*time.Minute {
-				delete(l.buckets, k)
-			}
-		}
-	}
-	b, ok := l.buckets[key]
-	if !ok {
-		b = &bucket{lim: rate.NewLimiter(rate.Every(6*time.Second), 10)}
-		l.buckets[key] = b
-	}
-	b.seen = now
-	r := b.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
-	}
-	return true, 0
-}
 
 type loginRequest struct {
 	Username string `json:"username"`
@@ -81,18 +40,65 @@ func (s *Server) handleLogin(c *gin.Context) error {
 		return err
 	}
 	now := time.Now()
-	for _, key := range []string{"ip:" + c.ClientIP(), "user:" + strings.ToLower(req.Username)} {
-		if ok, wait := s.limiter.allow(key, now); !ok {
-			c.Header("Retry-After", retryAfter(wait))
-			return cms.Errorf(cms.ERATELIMIT, "登录尝试过于频繁，请 %s 秒后再试", retryAfter(wait))
-		}
+	client, name := c.ClientIP(), loginName(req.Username)
+	ok, wait := s.limiter.allow("ip:"+client, now)
+	if ok {
+		ok, wait = s.limiter.check(client, name, now)
 	}
-	token, u, err := s.cfg.Users.Login(c.Request.Context(), req.Username, req.Password, s.cfg.TokenTTL)
+	if !ok {
+		c.Header("Retry-After", retryAfter(wait))
+		return cms.Errorf(cms.ERATELIMIT, "登录尝试过于频繁，请 %s 秒后再试", retryAfter(wait))
+	}
+	ctx := c.Request.Context()
+	token, u, err := s.cfg.Users.Login(ctx, name, req.Password, s.cfg.TokenTTL)
+	if cms.ErrorCode(err) == cms.EUNAUTHORIZED && s.limiter.failed(client, name, now) {
+		s.log.Warn("login throttled after repeated failures", "username", name, "client", client)
+		s.recordAudit(ctx, &cms.AuditEvent{ActorName: "system", Action: "user.login_throttle", Object: "login:" + name,
+			Detail: "多次登录失败，已限制曾失败的来源继续尝试（最近一次来自 " + client + "）"})
+	}
 	if err != nil {
 		return err
 	}
+	s.limiter.succeeded(client, name)
 	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: now.Add(s.cfg.TokenTTL).UTC(), User: u})
 	return nil
+}
+
+// handleUserUnlock lifts the login limits of a user, for every client.
+func (s *Server) handleUserUnlock(c *gin.Context) error {
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	u, err := s.cfg.Users.FindUserByID(ctx, id)
+	if err != nil {
+		return err
+	}
+	if s.limiter.unlock(loginName(u.Username)) {
+		actor := currentUser(c)
+		s.recordAudit(ctx, &cms.AuditEvent{ActorID: actor.ID, ActorName: actor.Name, Action: "user.login_unlock",
+			Object: "user:" + strconv.FormatInt(u.ID, 10), Detail: "解除登录限制：" + u.Username})
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// auditRecorder is implemented by audit services that take events from
+// outside the stores, such as login throttling, which changes no record.
+type auditRecorder interface {
+	RecordAuditEvent(ctx context.Context, e *cms.AuditEvent) error
+}
+
+// recordAudit records e when the audit service can; failing to is logged.
+func (s *Server) recordAudit(ctx context.Context, e *cms.AuditEvent) {
+	r, ok := s.cfg.Audit.(auditRecorder)
+	if !ok {
+		return
+	}
+	if err := r.RecordAuditEvent(context.WithoutCancel(ctx), e); err != nil {
+		s.log.Error("recording an audit event", "action", e.Action, "err", err)
+	}
 }
 
 func retryAfter(d time.Duration) string {

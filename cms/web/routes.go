@@ -129,6 +129,7 @@ func (s *Server) registerAdminRoutes(g *gin.RouterGroup) {
 	g.GET("/users", admin, s.handle(s.handleUserList))
 	g.POST("/users", admin, s.handle(s.handleUserCreate))
 	g.PATCH("/users/:id", admin, s.handle(s.handleUserUpdate))
+	g.DELETE("/users/:id/lockout", admin, s.handle(s.handleUserUnlock))
 	g.GET("/pages", s.handle(s.handlePageList))
 	g.POST("/pages", admin, s.handle(s.handlePageSave))
 	g.PUT("/pages/:id", admin, s.handle(s.handlePageSave))
