@@ -68,8 +68,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		ContentVersion: a.db, APIKeys: a.db, ContentRate: *contentRate,
 		CORSOrigins: strings.Split(*corsOrigins, ","), TrustedProxies: proxies,
 		RemoteImageHosts: strings.FieldsFunc(*fetchHosts, func(r rune) bool { return r == ',' || r == ' ' }),
-		MediaFiles:       a.files, MediaProcessor: media.NewProcessor(media.Options{}),
-		Site: a.site.Handler(), Admin: admin.Handler(),
+		Ingest:           media.NewIngest(media.NewProcessor(media.Options{}), a.files, a.db),
+		Site:             a.site.Handler(), Admin: admin.Handler(),
 		Revisions: a.db, Review: a.db, Dictionary: a.db, Checks: a.db, Previewer: a.site, PreviewKey: previewKey,
 		Ready: func(ctx context.Context) error {
 			if !a.site.Ready() {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/huimin/huimin/cms"
 	"github.com/huimin/huimin/cms/markup"
-	"github.com/huimin/huimin/cms/media"
 )
 
 // Body images inserted from the media library carry data-media-id. On save
@@ -21,7 +20,7 @@ const bodyImageSizes = "(max-width: 42rem) calc(100vw - 2rem), 40rem"
 // responsiveImages rewrites media-library images in body. Unknown media ids
 // are left as they are.
 func (s *Server) responsiveImages(ctx context.Context, body string) string {
-	if s.cfg.Media == nil || !strings.Contains(body, "data-media-id") {
+	if s.cfg.Media == nil || s.cfg.Ingest == nil || !strings.Contains(body, "data-media-id") {
 		return body
 	}
 	cache := map[int64]*cms.Media{}
@@ -40,11 +39,8 @@ func (s *Server) responsiveImages(ctx context.Context, body string) string {
 		}
 		var set []string
 		var main *cms.MediaVariant
-		for _, spec := range media.Specs() {
-			if spec.Crop {
-				continue // crops are covers, not renditions of the whole image
-			}
-			if v := m.Variant(spec.Name); v != nil {
+		for _, name := range s.cfg.Ingest.BodyVariants() {
+			if v := m.Variant(name); v != nil {
 				set = append(set, fmt.Sprintf("%s %dw", v.URL, v.Width))
 				if main == nil || v.Name == "w960" {
 					main = v

@@ -2,9 +2,6 @@ package web
 
 import (
 	"bytes"
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -15,28 +12,23 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/huimin/huimin/cms"
-	"github.com/huimin/huimin/cms/media"
 )
 
-// Media files live in media storage under media.OriginalKey (private, kept
-// for re-processing, never served) and media.VariantKey (public).
-
-func variantURL(hash, name string, version int) string {
-	return fmt.Sprintf("/media/%s/%s.jpg?v=%d", hash, name, version)
-}
+// Media files are kept and served by the media pipeline (cfg.Ingest): the
+// original privately, for re-processing, the allow-listed variants publicly.
 
 // handleMediaUpload takes multipart field "file", runs it through the media
 // pipeline and stores the variants. The same bytes uploaded twice give the
 // same media item.
 func (s *Server) handleMediaUpload(c *gin.Context) error {
-	if s.cfg.MediaProcessor == nil || s.cfg.MediaFiles == nil || s.cfg.Media == nil {
+	if s.cfg.Ingest == nil || s.cfg.Media == nil {
 		return cms.Errorf(cms.EUNAVAILABLE, "媒体服务未启用")
 	}
 	data, filename, err := s.readUpload(c)
 	if err != nil {
 		return err
 	}
-	stored, created, err := s.ingestMedia(c.Request.Context(), data, filename)
+	stored, created, err := s.cfg.Ingest.IngestMedia(c.Request.Context(), data, filename)
 	if err != nil {
 		return err
 	}
@@ -46,42 +38,6 @@ func (s *Server) handleMediaUpload(c *gin.Context) error {
 	}
 	c.JSON(status, stored)
 	return nil
-}
-
-// ingestMedia runs data through the media pipeline into the library, or
-// returns the item that already holds these bytes (created false).
-func (s *Server) ingestMedia(ctx context.Context, data []byte, filename string) (*cms.Media, bool, error) {
-	// The same bytes again: answer with the existing item before any
-	// decoding, so its crops (possibly around an editor's focal point) stay.
-	sum := sha256.Sum256(data)
-	if m, err := s.cfg.Media.FindMediaByHash(ctx, hex.EncodeToString(sum[:])); err == nil {
-		return m, false, nil
-	} else if cms.ErrorCode(err) != cms.ENOTFOUND {
-		return nil, false, err
-	}
-	res, err := s.cfg.MediaProcessor.Process(ctx, data, nil)
-	if err != nil {
-		return nil, false, err
-	}
-	m := &cms.Media{
-		Hash: res.Hash, Filename: filename, Format: res.Format, Width: res.Width, Height: res.Height,
-		Size: int64(len(data)), FocusX: res.Focus.X, FocusY: res.Focus.Y, Version: 1,
-	}
-	if err := res.Save(ctx, s.cfg.MediaFiles, data); err != nil {
-		return nil, false, err
-	}
-	m.Variants = variantsOf(m, res.Variants)
-	return s.cfg.Media.CreateMedia(ctx, m)
-}
-
-// variantsOf describes encoded variants as the public URLs of m; the
-// version in the URL changes when re-rendered crops replace the files.
-func variantsOf(m *cms.Media, vs []media.Variant) []cms.MediaVariant {
-	out := make([]cms.MediaVariant, 0, len(vs))
-	for _, v := range vs {
-		out = append(out, cms.MediaVariant{Name: v.Name, Width: v.Width, Height: v.Height, URL: variantURL(m.Hash, v.Name, m.Version)})
-	}
-	return out
 }
 
 // readUpload streams the "file" part of a multipart body into memory,
@@ -182,7 +138,10 @@ func (s *Server) handleMediaUpdate(c *gin.Context) error {
 		return err
 	}
 	if req.FocusX != nil || req.FocusY != nil {
-		if err := s.rerender(ctx, m); err != nil {
+		if s.cfg.Ingest == nil {
+			return cms.Errorf(cms.EUNAVAILABLE, "媒体服务未启用")
+		}
+		if err := s.cfg.Ingest.RerenderMedia(ctx, m); err != nil {
 			return err
 		}
 	}
@@ -191,27 +150,6 @@ func (s *Server) handleMediaUpdate(c *gin.Context) error {
 	}
 	c.JSON(http.StatusOK, m)
 	return nil
-}
-
-func (s *Server) rerender(ctx context.Context, m *cms.Media) error {
-	rc, err := s.cfg.MediaFiles.Open(ctx, media.OriginalKey(m.Hash))
-	if err != nil {
-		return err
-	}
-	data, err := io.ReadAll(rc)
-	rc.Close()
-	if err != nil {
-		return err
-	}
-	res, err := s.cfg.MediaProcessor.Process(ctx, data, &media.Point{X: m.FocusX, Y: m.FocusY})
-	if err != nil {
-		return err
-	}
-	if err := res.Save(ctx, s.cfg.MediaFiles, data); err != nil {
-		return err
-	}
-	m.Variants = variantsOf(m, res.Variants)
-	return s.cfg.Media.ReplaceVariants(ctx, m.ID, m.Variants)
 }
 
 func (s *Server) handleMediaDelete(c *gin.Context) error {
@@ -227,10 +165,9 @@ func (s *Server) handleMediaDelete(c *gin.Context) error {
 	if err := s.cfg.Media.DeleteMedia(ctx, id); err != nil {
 		return err
 	}
-	for _, v := range m.Variants {
-		_ = s.cfg.MediaFiles.Delete(ctx, media.VariantKey(m.Hash, v.Name))
+	if s.cfg.Ingest != nil {
+		_ = s.cfg.Ingest.DeleteMediaFiles(ctx, m)
 	}
-	_ = s.cfg.MediaFiles.Delete(ctx, media.OriginalKey(m.Hash))
 	c.Status(http.StatusNoContent)
 	return nil
 }
@@ -239,10 +176,10 @@ func (s *Server) handleMediaDelete(c *gin.Context) error {
 // resolve, so the private original can never be fetched.
 func (s *Server) handleMediaFile(c *gin.Context) error {
 	key := c.Param("hash") + "/" + c.Param("file")
-	if s.cfg.MediaFiles == nil || !media.Public(key) {
+	if s.cfg.Ingest == nil {
 		return cms.Errorf(cms.ENOTFOUND, "图片不存在")
 	}
-	rc, err := s.cfg.MediaFiles.Open(c.Request.Context(), key)
+	rc, err := s.cfg.Ingest.OpenMediaFile(c.Request.Context(), key)
 	if err != nil {
 		return cms.Errorf(cms.ENOTFOUND, "图片不存在")
 	}

@@ -45,7 +45,7 @@ const (
 // their media-library copies (data-media-id set; responsiveImages then adds
 // the variants). It never fails: what it cannot copy it leaves, and logs.
 func (s *Server) importRemoteImages(ctx context.Context, body string) string {
-	if s.cfg.MediaProcessor == nil || s.cfg.MediaFiles == nil || s.cfg.Media == nil || !strings.Contains(body, "<img") {
+	if s.cfg.Ingest == nil || s.cfg.Media == nil || !strings.Contains(body, "<img") {
 		return body
 	}
 	type job struct {
@@ -76,7 +76,7 @@ func (s *Server) importRemoteImages(ctx context.Context, body string) string {
 			defer func() { <-sem }()
 			data, name, err := s.fetchImage(ctx, j.src)
 			if err == nil {
-				j.m, _, err = s.ingestMedia(ctx, data, name)
+				j.m, _, err = s.cfg.Ingest.IngestMedia(ctx, data, name)
 			}
 			if err != nil {
 				s.remoteFailed.Store(j.src, time.Now())

@@ -14,7 +14,6 @@ import (
 	"github.com/gin-gonic/gin"
 
 	"github.com/huimin/huimin/cms"
-	"github.com/huimin/huimin/cms/media"
 )
 
 // Config wires the server to its collaborators. Everything is injected; the
@@ -40,9 +39,8 @@ type Config struct {
 	Previewer  cms.Previewer
 	PreviewKey []byte
 
-	// MediaFiles and MediaProcessor form the upload pipeline.
-	MediaFiles     media.Storage
-	MediaProcessor *media.Processor
+	// Ingest is the media pipeline: uploads, pasted pictures, media files.
+	Ingest cms.MediaIngester
 
 	// Site serves the public site (latest good build); Admin serves the admin UI.
 	Site  http.Handler
