@@ -2,13 +2,17 @@ package web_test
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/huimin/huimin/cms/admin"
+	"github.com/huimin/huimin/cms/markup"
 	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/store/storetest"
+	"github.com/huimin/huimin/cms/web"
 )
 
 // errFields returns the fields of an error answer.
@@ -73,5 +77,61 @@ func TestLimits_PreviewExpiry(t *testing.T) {
 			}
 		}
 		s.do("POST", path, s.admin, map[string]any{"expires_in": 604800}, nil).want(http.StatusCreated)
+	})
+}
+
+// TestSecurityHeaders is issue 12 item 5: the admin UI and the API carry a
+// strict policy and cannot be framed; the public site gets one that keeps
+// other origins out without breaking WeChat; the built admin UI has no
+// inline script for its policy to block.
+func TestSecurityHeaders(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			io.WriteString(w, "<!doctype html><title>x</title>")
+		})
+		adminUI := admin.Handler()
+		s := newAPIServer(t, db, func(c *web.Config) { c.Site, c.Admin = page, adminUI })
+		for _, tt := range []struct {
+			path, csp string
+			framing   bool
+		}{
+			{"/admin/", "script-src 'self';", false},
+			{"/admin/stories/1", "frame-ancestors 'none'", false},
+			{"/api/v1/content/site", "default-src 'none'", false},
+			{"/api/v1/auth/me", "default-src 'none'", false},
+			{"/healthz", "default-src 'none'", false},
+			{"/stories/x/", "default-src 'self'", true},
+			{"/", "object-src 'none'", true},
+		} {
+			// A plain client: the admin UI and the site are not in the API document.
+			resp, err := http.Get(s.url + tt.path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			h := resp.Header
+			if h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") != "strict-origin-when-cross-origin" {
+				t.Errorf("%s: nosniff %q, referrer %q", tt.path, h.Get("X-Content-Type-Options"), h.Get("Referrer-Policy"))
+			}
+			csp := h.Get("Content-Security-Policy")
+			if !strings.Contains(csp, tt.csp) || strings.Contains(csp, "unsafe-eval") {
+				t.Errorf("%s: CSP %q lacks %q", tt.path, csp, tt.csp)
+			}
+			if framed := h.Get("X-Frame-Options") == "" && !strings.Contains(csp, "frame-ancestors 'none'"); framed != tt.framing {
+				t.Errorf("%s: may be framed %v, want %v (CSP %q, XFO %q)", tt.path, framed, tt.framing, csp, h.Get("X-Frame-Options"))
+			}
+			if strings.HasPrefix(tt.path, "/admin") && (h.Get("X-Frame-Options") != "DENY" || strings.Contains(csp, "script-src 'self' 'unsafe-inline'")) {
+				t.Errorf("%s: XFO %q CSP %q", tt.path, h.Get("X-Frame-Options"), csp)
+			}
+			if strings.HasPrefix(tt.path, "/admin") {
+				for _, tag := range markup.Tags(string(body), "script") {
+					if !tag.Has("src") {
+						t.Errorf("%s has an inline script, which the admin CSP blocks: %s", tt.path, tag.Raw)
+					}
+				}
+			}
+		}
 	})
 }

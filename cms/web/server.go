@@ -128,7 +128,7 @@ func New(cfg Config) *Server {
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
 	_ = e.SetTrustedProxies(cfg.TrustedProxies)
-	e.Use(s.recoverer(), s.requestLog())
+	e.Use(s.recoverer(), s.requestLog(), s.securityHeaders)
 	s.engine = e
 	s.registerRoutes()
 	return s
