@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"testing"
 	"time"
 
 	"github.com/huimin/huimin/cms"
@@ -23,6 +24,7 @@ type fixture struct {
 	pages    []*cms.StandingPage
 	stories  map[int64]*cms.LiveStory
 	builds   []*cms.Build
+	started  chan int64 // if set, receives the id of a build each time it is saved running
 }
 
 var errNotFound = &cms.Error{Code: cms.ENOTFOUND, Message: "不存在"}
@@ -245,7 +247,37 @@ func (f *fixture) UpdateBuild(ctx context.Context, b *cms.Build) error {
 	}
 	c := *b
 	f.builds[b.ID-1] = &c
+	if f.started != nil && b.Status == cms.BuildRunning {
+		select {
+		case f.started <- b.ID:
+		default:
+		}
+	}
 	return nil
+}
+
+// watchStarts makes f report builds as they start; waitStarted reads the
+// reports.
+func (f *fixture) watchStarts() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.started = make(chan int64, 1000)
+}
+
+// waitStarted waits until build id (or a later one) has started running.
+func (f *fixture) waitStarted(t testing.TB, id int64) {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case got := <-f.started:
+			if got >= id {
+				return
+			}
+		case <-timeout:
+			t.Fatalf("build %d never started", id)
+		}
+	}
 }
 
 func (f *fixture) FindBuildByID(ctx context.Context, id int64) (*cms.Build, error) {

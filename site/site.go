@@ -95,10 +95,12 @@ type Site struct {
 
 	// backoff are the pauses before trying a build that failed for want
 	// of disk space or permission again; sleep waits them out and mkdir
-	// makes build directories. Tests replace all three.
+	// makes build directories. now is the clock current reads. Tests
+	// replace them.
 	backoff []time.Duration
 	sleep   func(context.Context, time.Duration) error
 	mkdir   func(string, os.FileMode) error
+	now     func() time.Time // when to look at the current symlink again
 
 	live      atomic.Pointer[output]
 	switchMu  sync.Mutex   // serialises changing live and the current symlink
@@ -148,6 +150,7 @@ func New(cfg Config) (*Site, error) {
 		backoff: buildBackoff,
 		sleep:   sleepCtx,
 		mkdir:   os.Mkdir,
+		now:     time.Now,
 	}
 	for _, d := range []string{s.dir, s.path("builds"), s.path("content")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {
@@ -181,7 +184,7 @@ func (s *Site) path(elem ...string) string {
 // the current symlink, so a build made by another process (`huimin build`
 // while `serve` runs) goes live here too.
 func (s *Site) current() *output {
-	now := time.Now().UnixNano()
+	now := s.now().UnixNano()
 	if next := s.nextCheck.Load(); now >= next && s.nextCheck.CompareAndSwap(next, now+int64(time.Second)) {
 		s.refresh()
 	}

@@ -384,6 +384,7 @@ func TestSite_Burst(t *testing.T) {
 	f := newFixture()
 	s := newSite(t, f)
 	buildNow(t, s)
+	f.watchStarts()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	ran := make(chan error)
@@ -392,7 +393,7 @@ func TestSite_Burst(t *testing.T) {
 	const n = 100
 	ids := map[int64]bool{}
 	var last *cms.Build
-	var slowest time.Duration
+	var slowest, waited time.Duration
 	start := time.Now()
 	for i := range n {
 		id := int64(100 + i)
@@ -409,9 +410,14 @@ func TestSite_Burst(t *testing.T) {
 		}
 		ids[b.ID] = true
 		last = b
-		time.Sleep(5 * time.Millisecond)
+		if i%25 == 24 {
+			// Let the build start, so the next changes arrive while it runs.
+			t0 := time.Now()
+			f.waitStarted(t, b.ID)
+			waited += time.Since(t0)
+		}
 	}
-	issued := time.Since(start)
+	issued := time.Since(start) - waited
 	done, err := s.Wait(ctx, last.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -450,6 +456,7 @@ func TestSite_Burst(t *testing.T) {
 func TestSite_RunFinishesBuildInProgress(t *testing.T) {
 	f := newFixture()
 	s := newSite(t, f)
+	f.watchStarts()
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error)
 	go func() { ran <- s.Run(ctx) }()
@@ -461,17 +468,7 @@ func TestSite_RunFinishesBuildInProgress(t *testing.T) {
 	if !b.Full {
 		t.Error("Rebuild did not ask for a full build")
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		cur, _ := f.FindBuildByID(ctx, b.ID)
-		if cur.Status == cms.BuildRunning {
-			break
-		}
-		if cur.Done() || time.Now().After(deadline) {
-			t.Fatalf("build never seen running: %s", cur.Status)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	f.waitStarted(t, b.ID)
 	cancel()
 	if err := <-ran; err != nil {
 		t.Fatal(err)
@@ -503,7 +500,8 @@ func TestSite_AdoptsCurrentBuild(t *testing.T) {
 
 	f.remove(2)
 	buildNow(t, s2)
-	time.Sleep(time.Second + 50*time.Millisecond)
+	// The first site looks at the current symlink again a second later.
+	s1.now = func() time.Time { return time.Now().Add(time.Second + 50*time.Millisecond) }
 	if code, _, _ := get(t, s1, "/stories/silver-helpers/"); code != http.StatusNotFound {
 		t.Errorf("first site still serves its own older build: %d", code)
 	}
@@ -512,9 +510,14 @@ func TestSite_AdoptsCurrentBuild(t *testing.T) {
 // Old builds are pruned, keeping the live one and those just before it.
 func TestSite_PrunesOldBuilds(t *testing.T) {
 	s := newSite(t, newFixture())
-	for range keepBuilds + 2 {
-		buildNow(t, s)
-		time.Sleep(10 * time.Millisecond) // distinct directory times
+	past := time.Now().Add(-time.Hour)
+	for i := range keepBuilds + 2 {
+		b := buildNow(t, s)
+		// Distinct directory times, oldest first, without waiting for the clock.
+		at := past.Add(time.Duration(i) * time.Minute)
+		if err := os.Chtimes(s.path("builds", fmt.Sprint(b.ID)), at, at); err != nil {
+			t.Fatal(err)
+		}
 	}
 	entries, err := os.ReadDir(s.path("builds"))
 	if err != nil {
