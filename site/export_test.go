@@ -41,6 +41,7 @@ func golden(t *testing.T, name, got string) {
 // The exported content and config overlay: other packages and later issues
 // rely on this layout and these front matter fields.
 func TestExport_Golden(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, newFixture())
 	st, err := s.export(context.Background())
 	if err != nil {
@@ -106,6 +107,7 @@ func TestExport_Golden(t *testing.T) {
 
 // The rendered pages of the theme, with the stylesheet's hash masked.
 func TestRender_Golden(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, newFixture())
 	buildNow(t, s)
 	css := regexp.MustCompile(`main\.min\.[0-9a-f]{64}\.css`)
@@ -126,6 +128,7 @@ func TestRender_Golden(t *testing.T) {
 // `hugo server` there against the sample content. Building it must work and
 // must not write into the repository.
 func TestSampleSite(t *testing.T) {
+	t.Parallel()
 	out, tmp := t.TempDir(), t.TempDir()
 	pages, err := runHugo(hugoRun{
 		proj:        repoRoot,

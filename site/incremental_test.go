@@ -157,6 +157,7 @@ func sameTree(t testing.TB, step string, a, b *Site) {
 // incrementally, give the same files as a clean full build of the same
 // content.
 func TestSite_IncrementalEqualsFull(t *testing.T) {
+	t.Parallel()
 	f := bigFixture(34)
 	inc := newSite(t, f)
 	full := newSite(t, f)
@@ -434,9 +435,8 @@ func TestSite_AtomicPublish(t *testing.T) {
 // message and keeps the last good site; the next build, a full one,
 // recovers once the cause is gone.
 func TestSite_IncrementalFailure(t *testing.T) {
-	src := t.TempDir()
-	copyTree(t, filepath.Join(repoRoot, "config.toml"), filepath.Join(src, "config.toml"))
-	copyTree(t, filepath.Join(repoRoot, "themes"), filepath.Join(src, "themes"))
+	t.Parallel()
+	src := projectCopy(t)
 	f := bigFixture(12)
 	s := newSite(t, f, func(c *Config) { c.Source, c.SourceDir = nil, src })
 	buildNow(t, s)

@@ -7,6 +7,7 @@ import (
 )
 
 func TestSearchTerms(t *testing.T) {
+	t.Parallel()
 	tests := []struct {
 		text string
 		want []string
@@ -43,6 +44,7 @@ func decodePostings(s string) []posting {
 }
 
 func TestEncodePostings(t *testing.T) {
+	t.Parallel()
 	ps := []posting{{1, false}, {2, true}, {3, false}, {40, false}, {1000, true}, {123456789, false}}
 	enc := encodePostings(ps)
 	if got := decodePostings(enc); !reflect.DeepEqual(got, ps) {
@@ -65,6 +67,7 @@ func TestEncodePostings(t *testing.T) {
 // TestTermHash pins the hash search.js computes (FNV-1a over UTF-16 code
 // units); the values come from running search.js's hash in node.
 func TestTermHash(t *testing.T) {
+	t.Parallel()
 	for term, want := range map[string]uint32{"": 2166136261, "a": 0xe40c292c, "养老": 0x7da80781, "𠀀x": 0x40139caf} {
 		if got := termHash(term); got != want {
 			t.Errorf("termHash(%q) = %#x, want %#x", term, got, want)

@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -107,6 +106,7 @@ func buildNow(t testing.TB, s *Site) *cms.Build {
 }
 
 func TestSite_BuildNow(t *testing.T) {
+	t.Parallel()
 	f := newFixture()
 	s := newSite(t, f)
 	if s.Ready() {
@@ -266,6 +266,7 @@ func TestSite_BuildNow(t *testing.T) {
 // A story that goes offline disappears from the site: its page, its aliases,
 // the lists, and its exported file; the old build is untouched.
 func TestSite_Unpublish(t *testing.T) {
+	t.Parallel()
 	f := newFixture()
 	s := newSite(t, f)
 	first := buildNow(t, s)
@@ -298,9 +299,8 @@ func TestSite_Unpublish(t *testing.T) {
 // A template error fails the build with Hugo's file and line; the previous
 // site stays live; fixing the template recovers.
 func TestSite_TemplateError(t *testing.T) {
-	src := t.TempDir()
-	copyTree(t, filepath.Join(repoRoot, "config.toml"), filepath.Join(src, "config.toml"))
-	copyTree(t, filepath.Join(repoRoot, "themes"), filepath.Join(src, "themes"))
+	t.Parallel()
+	src := projectCopy(t)
 	f := newFixture()
 	s := newSite(t, f, func(c *Config) { c.Source, c.SourceDir = nil, src })
 	good := buildNow(t, s)
@@ -357,9 +357,8 @@ func TestSite_TemplateError(t *testing.T) {
 
 // A content error names the exported file.
 func TestSite_ContentErrorNamesFile(t *testing.T) {
-	src := t.TempDir()
-	copyTree(t, filepath.Join(repoRoot, "config.toml"), filepath.Join(src, "config.toml"))
-	copyTree(t, filepath.Join(repoRoot, "themes"), filepath.Join(src, "themes"))
+	t.Parallel()
+	src := projectCopy(t)
 	// errorf in a template reports the page being rendered.
 	tpl := filepath.Join(src, "themes", "huimin", "layouts", "stories", "page.html")
 	b, _ := os.ReadFile(tpl)
@@ -454,6 +453,7 @@ func TestSite_Burst(t *testing.T) {
 // Run returns after its context is cancelled only once the build in
 // progress has finished.
 func TestSite_RunFinishesBuildInProgress(t *testing.T) {
+	t.Parallel()
 	f := newFixture()
 	s := newSite(t, f)
 	f.watchStarts()
@@ -485,6 +485,7 @@ func TestSite_RunFinishesBuildInProgress(t *testing.T) {
 // A new Site on the same data directory serves the last good build at once,
 // and a build made by another Site (another process) goes live in the first.
 func TestSite_AdoptsCurrentBuild(t *testing.T) {
+	t.Parallel()
 	f := newFixture()
 	s1 := newSite(t, f)
 	buildNow(t, s1)
@@ -509,6 +510,7 @@ func TestSite_AdoptsCurrentBuild(t *testing.T) {
 
 // Old builds are pruned, keeping the live one and those just before it.
 func TestSite_PrunesOldBuilds(t *testing.T) {
+	t.Parallel()
 	s := newSite(t, newFixture())
 	past := time.Now().Add(-time.Hour)
 	for i := range keepBuilds + 2 {
@@ -575,6 +577,7 @@ func gzipSize(s string) int {
 
 // Run marks build records a dead process left queued or running as failed.
 func TestSite_RunSweepsStaleBuilds(t *testing.T) {
+	t.Parallel()
 	f := newFixture()
 	stale := &cms.Build{Status: cms.BuildRunning, Reason: "killed mid-build", QueuedAt: day0}
 	f.CreateBuild(context.Background(), stale)
@@ -597,44 +600,29 @@ func TestSite_RunSweepsStaleBuilds(t *testing.T) {
 	}
 }
 
-func copyTree(t testing.TB, from, to string) {
+// projectCopy copies the Hugo project (config.toml and themes/) into a
+// new directory, for tests that edit templates.
+func projectCopy(t testing.TB) string {
 	t.Helper()
-	err := filepath.Walk(from, func(p string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(from, p)
-		dst := filepath.Join(to, rel)
-		if fi.IsDir() {
-			return os.MkdirAll(dst, 0o755)
-		}
-		in, err := os.Open(p)
-		if err != nil {
-			return err
-		}
-		defer in.Close()
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return err
-		}
-		out, err := os.Create(dst)
-		if err != nil {
-			return err
-		}
-		if _, err := io.Copy(out, in); err != nil {
-			out.Close()
-			return err
-		}
-		return out.Close()
-	})
+	src := t.TempDir()
+	cfg, err := os.ReadFile(filepath.Join(repoRoot, "config.toml"))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(src, "config.toml"), cfg, 0o644)
+	}
+	if err == nil {
+		err = os.CopyFS(filepath.Join(src, "themes"), os.DirFS(filepath.Join(repoRoot, "themes")))
+	}
 	if err != nil {
 		t.Fatal(err)
 	}
+	return src
 }
 
 // TestSite_PreviewLeavesNothing: a preview renders a story that is not
 // live without touching the public site, removes its scratch directory, and
 // what a killed process left behind is swept when the builder starts.
 func TestSite_PreviewLeavesNothing(t *testing.T) {
+	t.Parallel()
 	f := newFixture()
 	s := newSite(t, f)
 	buildNow(t, s)
