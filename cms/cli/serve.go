@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/gin-gonic/gin"
 	"github.com/huimin/huimin/cms"
 	"github.com/huimin/huimin/cms/admin"
 	"github.com/huimin/huimin/cms/demo"
@@ -61,6 +62,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", *addr, err)
 	}
+	// Gin's debug mode only prints the route table; the server always runs
+	// in release mode (a process-wide setting, so it is made here, by the
+	// command, and not by web.New).
+	gin.SetMode(gin.ReleaseMode)
 	proxies := strings.FieldsFunc(*trustedProxies, func(r rune) bool { return r == ',' || r == ' ' })
 	srv := web.New(web.Config{
 		Stories: a.db, Projects: a.db, Users: a.db, Settings: a.db, Pages: a.db, Builds: a.db,
