@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -105,62 +104,28 @@ func (db *DB) CreateTerm(ctx context.Context, t *cms.DictionaryTerm) (err error)
 func (db *DB) UpdateTerm(ctx context.Context, id int64, u cms.DictionaryUpdate) (t *cms.DictionaryTerm, err error) {
 	defer cms.Wrap(&err, "UpdateTerm(%d)", id)
 	a := actorOf(ctx)
-	var out dictionaryRow
-	err = db.tx(ctx, func(tx *gorm.DB) error {
-		var row dictionaryRow
-		if err := tx.Take(&row, id).Error; err != nil {
-			return notFound(err, "词条不存在")
-		}
-		if row.Version != u.Version {
-			return errStale
-		}
-		before := row.toCMS()
-		next := row.toCMS()
-		u.Apply(next)
-		normalizeTerm(next)
-		if err := next.Validate(); err != nil {
-			return err
-		}
-		if taken, err := termTaken(tx, next.Term, id); err != nil {
-			return err
-		} else if taken {
-			return termConflict()
-		}
-		out = dictionaryRow{ID: id, Term: next.Term, Kind: string(next.Kind), Severity: string(next.Severity),
-			Suggestion: next.Suggestion, Note: next.Note, Version: row.Version + 1, CreatedAt: row.CreatedAt,
-			UpdatedAt: db.now()}
-		res := tx.Model(&dictionaryRow{}).Where("id = ? AND version = ?", id, u.Version).Updates(map[string]any{
-			"term": out.Term, "kind": out.Kind, "severity": out.Severity, "suggestion": out.Suggestion,
-			"note": out.Note, "version": out.Version, "updated_at": out.UpdatedAt,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errStale
-		}
-		return db.audit(tx, a, event{action: "dictionary.update", object: object("dictionary", id),
-			before: before, after: out.toCMS(), detail: out.Term})
+	return updateVersioned(ctx, db, versionedUpdate[dictionaryRow, *cms.DictionaryTerm]{
+		id: id, version: u.Version, missing: "词条不存在", stale: "词条已被他人修改，请刷新后再试",
+		change: func(tx *gorm.DB, row *dictionaryRow) (map[string]any, error) {
+			next := row.toCMS()
+			u.Apply(next)
+			normalizeTerm(next)
+			if err := next.Validate(); err != nil {
+				return nil, err
+			}
+			if taken, err := termTaken(tx, next.Term, id); err != nil {
+				return nil, err
+			} else if taken {
+				return nil, termConflict()
+			}
+			return map[string]any{"term": next.Term, "kind": string(next.Kind), "severity": string(next.Severity),
+				"suggestion": next.Suggestion, "note": next.Note}, nil
+		},
+		done: func(tx *gorm.DB, before *cms.DictionaryTerm, row *dictionaryRow) error {
+			return db.audit(tx, a, event{action: "dictionary.update", object: object("dictionary", id),
+				before: before, after: row.toCMS(), detail: row.Term})
+		},
 	})
-	if errors.Is(err, errStale) {
-		cur, ferr := db.findTerm(ctx, id)
-		if ferr != nil {
-			return nil, ferr
-		}
-		return nil, &cms.Error{Code: cms.ECONFLICT, Message: "词条已被他人修改，请刷新后再试", Current: cur}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return out.toCMS(), nil
-}
-
-func (db *DB) findTerm(ctx context.Context, id int64) (*cms.DictionaryTerm, error) {
-	var row dictionaryRow
-	if err := db.read(ctx).Take(&row, id).Error; err != nil {
-		return nil, notFound(err, "词条不存在")
-	}
-	return row.toCMS(), nil
 }
 
 // DeleteTerm removes a term.

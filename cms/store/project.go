@@ -215,64 +215,40 @@ func (db *DB) insertProject(tx *gorm.DB, p *cms.Project, a actor) (projectRow, e
 func (db *DB) UpdateProject(ctx context.Context, id int64, u cms.ProjectUpdate) (p *cms.Project, err error) {
 	defer cms.Wrap(&err, "UpdateProject(%d)", id)
 	a := actorOf(ctx)
-	var out projectRow
-	err = db.tx(ctx, func(tx *gorm.DB) error {
-		row, err := findProject(tx, "id = ?", id)
-		if err != nil {
-			return err
-		}
-		if row.Version != u.Version {
-			return errStale
-		}
-		before := row.toCMS()
-		next := row.toCMS()
-		u.Apply(next)
-		normalizeProject(next)
-		if next.Slug == "" {
-			next.Slug = row.Slug
-		}
-		if err := validateProject(next); err != nil {
-			return err
-		}
-		if err := checkProjectRefs(tx, next); err != nil {
-			return err
-		}
-		if next.Slug != row.Slug {
-			if taken, err := projectSlugs.taken(tx, next.Slug, id); err != nil {
-				return err
-			} else if taken {
-				return slugConflict()
+	return updateVersioned(ctx, db, versionedUpdate[projectRow, *cms.Project]{
+		id: id, version: u.Version, missing: "项目不存在", stale: "项目已被他人修改，请刷新后再改",
+		change: func(tx *gorm.DB, row *projectRow) (map[string]any, error) {
+			next := row.toCMS()
+			u.Apply(next)
+			normalizeProject(next)
+			if next.Slug == "" {
+				next.Slug = row.Slug
 			}
-		}
-		next.Version = row.Version + 1
-		next.UpdatedAt = db.now()
-		nr := projectRowOf(next)
-		res := tx.Model(&projectRow{}).Where("id = ? AND version = ?", id, u.Version).Updates(map[string]any{
-			"brand_id": nr.BrandID, "parent_id": nr.ParentID, "name": nr.Name, "slug": nr.Slug, "kind": nr.Kind,
-			"area": nr.Area, "summary": nr.Summary, "intro": nr.Intro, "cover_media_id": nr.CoverMediaID,
-			"position": nr.Position, "version": nr.Version, "updated_at": nr.UpdatedAt,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errStale
-		}
-		out = nr
-		return db.audit(tx, a, event{action: "project.update", object: object("project", id), before: before,
-			after: out.toCMS(), detail: out.Name})
+			if err := validateProject(next); err != nil {
+				return nil, err
+			}
+			if err := checkProjectRefs(tx, next); err != nil {
+				return nil, err
+			}
+			if next.Slug != row.Slug {
+				if taken, err := projectSlugs.taken(tx, next.Slug, id); err != nil {
+					return nil, err
+				} else if taken {
+					return nil, slugConflict()
+				}
+			}
+			nr := projectRowOf(next)
+			return map[string]any{
+				"brand_id": nr.BrandID, "parent_id": nr.ParentID, "name": nr.Name, "slug": nr.Slug, "kind": nr.Kind,
+				"area": nr.Area, "summary": nr.Summary, "intro": nr.Intro, "cover_media_id": nr.CoverMediaID,
+				"position": nr.Position,
+			}, nil
+		},
+		done: func(tx *gorm.DB, before *cms.Project, row *projectRow) error {
+			return db.audit(tx, a, event{action: "project.update", object: object("project", id), before: before,
+				after: row.toCMS(), detail: row.Name})
+		},
 	})
-	if errors.Is(err, errStale) {
-		cur, ferr := db.FindProjectByID(ctx, id)
-		if ferr != nil {
-			return nil, ferr
-		}
-		return nil, &cms.Error{Code: cms.ECONFLICT, Message: "项目已被他人修改，请刷新后再改", Current: cur}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return out.toCMS(), nil
 }
 
 // DeleteProject removes a project that has no stories and no sub-projects.
@@ -379,45 +355,22 @@ func (db *DB) UpdateBrand(ctx context.Context, b *cms.Brand) (err error) {
 		return err
 	}
 	a := actorOf(ctx)
-	var out brandRow
-	err = db.tx(ctx, func(tx *gorm.DB) error {
-		var row brandRow
-		if err := tx.Take(&row, in.ID).Error; err != nil {
-			return notFound(err, "品牌不存在")
-		}
-		if err := checkBrandLogo(tx, &in); err != nil {
-			return err
-		}
-		if row.Version != in.Version {
-			return errStale
-		}
-		before := row.toCMS()
-		row.Name, row.Slogan, row.Intro, row.LogoMediaID, row.UpdatedAt = in.Name, in.Slogan, in.Intro, in.LogoMediaID, db.now()
-		row.Version++
-		res := tx.Model(&brandRow{}).Where("id = ? AND version = ?", row.ID, in.Version).Updates(map[string]any{
-			"name": row.Name, "slogan": row.Slogan, "intro": row.Intro, "logo_media_id": row.LogoMediaID,
-			"version": row.Version, "updated_at": row.UpdatedAt,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errStale
-		}
-		out = row
-		return db.audit(tx, a, event{action: "brand.update", object: object("brand", row.ID), before: before,
-			after: row.toCMS(), detail: row.Name})
+	out, err := updateVersioned(ctx, db, versionedUpdate[brandRow, *cms.Brand]{
+		id: in.ID, version: in.Version, missing: "品牌不存在", stale: "品牌已被他人修改，请刷新后再改",
+		change: func(tx *gorm.DB, _ *brandRow) (map[string]any, error) {
+			if err := checkBrandLogo(tx, &in); err != nil {
+				return nil, err
+			}
+			return map[string]any{"name": in.Name, "slogan": in.Slogan, "intro": in.Intro, "logo_media_id": in.LogoMediaID}, nil
+		},
+		done: func(tx *gorm.DB, before *cms.Brand, row *brandRow) error {
+			return db.audit(tx, a, event{action: "brand.update", object: object("brand", row.ID), before: before,
+				after: row.toCMS(), detail: row.Name})
+		},
 	})
-	if errors.Is(err, errStale) {
-		var cur brandRow
-		if ferr := db.read(ctx).Take(&cur, b.ID).Error; ferr != nil {
-			return translate(ferr)
-		}
-		return &cms.Error{Code: cms.ECONFLICT, Message: "品牌已被他人修改，请刷新后再改", Current: cur.toCMS()}
-	}
 	if err != nil {
 		return err
 	}
-	*b = *out.toCMS()
+	*b = *out
 	return nil
 }

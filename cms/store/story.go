@@ -12,11 +12,6 @@ import (
 	"github.com/huimin/huimin/cms/markup"
 )
 
-// errStale marks a conditional update that matched no row. Callers turn it
-// into ECONFLICT carrying the current object, read after the transaction
-// so that MySQL's snapshot cannot show a stale one.
-var errStale = errors.New("stale version")
-
 // FindStoryByID returns ENOTFOUND if there is no such story.
 func (db *DB) FindStoryByID(ctx context.Context, id int64) (s *cms.Story, err error) {
 	defer cms.Wrap(&err, "FindStoryByID(%d)", id)
@@ -246,96 +241,73 @@ func (db *DB) UpdateStory(ctx context.Context, id int64, u cms.StoryUpdate) (s *
 // note in front of the detail.
 func (db *DB) updateStory(ctx context.Context, id int64, u cms.StoryUpdate, action, note string) (s *cms.Story, err error) {
 	a := actorOf(ctx)
-	var out storyRow
-	err = db.txSlug(ctx, u.Slug != nil && strings.TrimSpace(*u.Slug) == "", func(tx *gorm.DB) error {
-		row, err := findStory(tx, id)
-		if err != nil {
-			return err
-		}
-		if row.Version != u.Version {
-			return errStale
-		}
-		pubChanged := u.PublishAt != nil && !sameTime(utcPtr(u.PublishAt), row.PublishAt)
-		unpubChanged := u.UnpublishAt != nil && !sameTime(utcPtr(u.UnpublishAt), row.UnpublishAt)
-		if pubChanged || unpubChanged {
-			if err := mayReschedule(ctx, tx, row); err != nil {
+	return updateVersioned(ctx, db, versionedUpdate[storyRow, *cms.Story]{
+		id: id, version: u.Version, missing: "稿件不存在", stale: "稿件已被他人修改，请刷新后合并修改",
+		slugs: u.Slug != nil && strings.TrimSpace(*u.Slug) == "",
+		change: func(tx *gorm.DB, row *storyRow) (map[string]any, error) {
+			pubChanged := u.PublishAt != nil && !sameTime(utcPtr(u.PublishAt), row.PublishAt)
+			unpubChanged := u.UnpublishAt != nil && !sameTime(utcPtr(u.UnpublishAt), row.UnpublishAt)
+			if pubChanged || unpubChanged {
+				if err := mayReschedule(ctx, tx, row); err != nil {
+					return nil, err
+				}
+			}
+			next := row.toCMS()
+			u.Apply(next)
+			normalizeStory(next)
+			if err := validateStory(next); err != nil {
+				return nil, err
+			}
+			if err := checkStoryRefs(tx, next); err != nil {
+				return nil, err
+			}
+			var err error
+			if next.Slug == "" {
+				if next.Slug, err = db.derivedSlug(tx, next.Title, id); err != nil {
+					return nil, err
+				}
+			} else if next.Slug != row.Slug {
+				if taken, err := storySlugs.taken(tx, next.Slug, id); err != nil {
+					return nil, err
+				} else if taken {
+					return nil, slugConflict()
+				}
+			}
+			switch cms.StoryStatus(row.Status) {
+			case cms.StatusInReview, cms.StatusApproved, cms.StatusScheduled, cms.StatusPublished:
+				next.Status, next.ReviewStage = cms.StatusDraft, 0
+			}
+			nr := storyRowOf(next)
+			// Workflow columns are written only when this edit sets them: a
+			// publish of the same version (which does not bump it) may have set
+			// live_version or published_at since we read the row.
+			set := map[string]any{
+				"slug": nr.Slug, "title": nr.Title, "share_title": nr.ShareTitle, "summary": nr.Summary,
+				"body": nr.Body, "cover_media_id": nr.CoverMediaID, "project_id": nr.ProjectID, "tags": nr.Tags,
+				"author": nr.Author, "source": nr.Source, "status": nr.Status, "review_stage": nr.ReviewStage,
+			}
+			for col, v := range map[string]*time.Time{"published_at": u.PublishedAt, "publish_at": u.PublishAt, "unpublish_at": u.UnpublishAt} {
+				if v != nil {
+					set[col] = utcPtr(v)
+				}
+			}
+			if pubChanged {
+				set["publish_by"] = a.id
+			}
+			if unpubChanged {
+				set["unpublish_by"] = a.id
+			}
+			return set, nil
+		},
+		done: func(tx *gorm.DB, before *cms.Story, row *storyRow) error {
+			rev := revisionOf(row, a, row.UpdatedAt)
+			if err := tx.Create(&rev).Error; err != nil {
 				return err
 			}
-		}
-		before := row.toCMS()
-		next := row.toCMS()
-		u.Apply(next)
-		normalizeStory(next)
-		if err := validateStory(next); err != nil {
-			return err
-		}
-		if err := checkStoryRefs(tx, next); err != nil {
-			return err
-		}
-		if next.Slug == "" {
-			if next.Slug, err = db.derivedSlug(tx, next.Title, id); err != nil {
-				return err
-			}
-		} else if next.Slug != row.Slug {
-			if taken, err := storySlugs.taken(tx, next.Slug, id); err != nil {
-				return err
-			} else if taken {
-				return slugConflict()
-			}
-		}
-		switch cms.StoryStatus(row.Status) {
-		case cms.StatusInReview, cms.StatusApproved, cms.StatusScheduled, cms.StatusPublished:
-			next.Status, next.ReviewStage = cms.StatusDraft, 0
-		}
-		next.Version = row.Version + 1
-		next.UpdatedAt = db.now()
-		nr := storyRowOf(next)
-		// Workflow columns are written only when this edit sets them: a
-		// publish of the same version (which does not bump it) may have set
-		// live_version or published_at since we read the row.
-		set := map[string]any{
-			"slug": nr.Slug, "title": nr.Title, "share_title": nr.ShareTitle, "summary": nr.Summary,
-			"body": nr.Body, "cover_media_id": nr.CoverMediaID, "project_id": nr.ProjectID, "tags": nr.Tags,
-			"author": nr.Author, "source": nr.Source, "status": nr.Status, "review_stage": nr.ReviewStage,
-			"version": nr.Version, "updated_at": nr.UpdatedAt,
-		}
-		for col, v := range map[string]*time.Time{"published_at": u.PublishedAt, "publish_at": u.PublishAt, "unpublish_at": u.UnpublishAt} {
-			if v != nil {
-				set[col] = utcPtr(v)
-			}
-		}
-		if pubChanged {
-			set["publish_by"] = a.id
-		}
-		if unpubChanged {
-			set["unpublish_by"] = a.id
-		}
-		res := tx.Model(&storyRow{}).Where("id = ? AND version = ?", id, u.Version).Updates(set)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errStale
-		}
-		rev := revisionOf(&nr, a, nr.UpdatedAt)
-		if err := tx.Create(&rev).Error; err != nil {
-			return err
-		}
-		fresh, err := findStory(tx, id)
-		if err != nil {
-			return err
-		}
-		out = *fresh
-		return db.audit(tx, a, event{action: action, object: object("story", id), before: before,
-			after: out.toCMS(), detail: note + "第 " + itoa(int64(out.Version)) + " 版"})
+			return db.audit(tx, a, event{action: action, object: object("story", id), before: before,
+				after: row.toCMS(), detail: note + "第 " + itoa(int64(row.Version)) + " 版"})
+		},
 	})
-	if errors.Is(err, errStale) {
-		return nil, db.staleStory(ctx, id)
-	}
-	if err != nil {
-		return nil, err
-	}
-	return out.toCMS(), nil
 }
 
 // mayReschedule refuses a change of the publish or unpublish time of a
@@ -378,16 +350,6 @@ func (db *DB) derivedSlug(tx *gorm.DB, title string, self int64) (string, error)
 		base = "story-" + itoa(self)
 	}
 	return storySlugs.unique(tx, base, self, nil)
-}
-
-// staleStory builds the ECONFLICT for a stale version, carrying the story
-// as it is now so the editor can merge.
-func (db *DB) staleStory(ctx context.Context, id int64) error {
-	cur, err := db.FindStoryByID(ctx, id)
-	if err != nil {
-		return err
-	}
-	return &cms.Error{Code: cms.ECONFLICT, Message: "稿件已被他人修改，请刷新后合并修改", Current: cur}
 }
 
 // DeleteStory removes a story that is not live, with its history.

@@ -123,73 +123,54 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 			return err
 		}
 	}
-	a := actorOf(ctx)
-	var out userRow
-	err = db.tx(ctx, func(tx *gorm.DB) error {
-		var row userRow
-		if err := tx.Take(&row, u.ID).Error; err != nil {
-			return notFound(err, "用户不存在")
-		}
-		if row.Version != u.Version {
-			return errStale
-		}
-		before := row.toCMS()
-		next := row.toCMS()
-		next.Name, next.Role, next.Level, next.Disabled = strings.TrimSpace(u.Name), u.Role, u.Level, u.Disabled
-		if next.Name == "" {
-			next.Name = row.Username
-		}
-		if err := next.Validate(); err != nil {
-			return err
-		}
-		wasAdmin := row.Role == string(cms.RoleAdmin) && !row.Disabled
-		if wasAdmin && (next.Role != cms.RoleAdmin || next.Disabled) {
-			var n int64
-			if err := tx.Model(&userRow{}).Where("role = ? AND disabled = ? AND id <> ?", string(cms.RoleAdmin), false, row.ID).
-				Count(&n).Error; err != nil {
-				return err
-			}
-			if n == 0 {
-				return cms.Errorf(cms.ECONFLICT, "至少需要保留一名可用的管理员")
-			}
-		}
-		set := map[string]any{"name": next.Name, "role": string(next.Role), "level": next.Level,
-			"disabled": next.Disabled, "version": row.Version + 1, "updated_at": db.now()}
-		detail := "资料"
-		if hash != nil {
-			set["password_hash"] = string(hash)
-			detail = "资料、密码"
-		}
-		res := tx.Model(&userRow{}).Where("id = ? AND version = ?", row.ID, row.Version).Updates(set)
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errStale
-		}
-		if hash != nil || (next.Disabled && !row.Disabled) {
-			if err := tx.Model(&sessionRow{}).Where("user_id = ? AND revoked = ?", row.ID, false).
-				Update("revoked", true).Error; err != nil {
-				return err
-			}
-		}
-		if err := tx.Take(&out, row.ID).Error; err != nil {
-			return err
-		}
-		return db.audit(tx, a, event{action: "user.update", object: object("user", row.ID), before: before,
-			after: out.toCMS(), detail: detail})
-	})
-	if errors.Is(err, errStale) {
-		cur, ferr := db.FindUserByID(ctx, u.ID)
-		if ferr != nil {
-			return ferr
-		}
-		return &cms.Error{Code: cms.ECONFLICT, Message: "该用户已被他人修改，请刷新后再改", Current: cur}
+	detail := "资料"
+	if hash != nil {
+		detail = "资料、密码"
 	}
+	a := actorOf(ctx)
+	out, err := updateVersioned(ctx, db, versionedUpdate[userRow, *cms.User]{
+		id: u.ID, version: u.Version, missing: "用户不存在", stale: "该用户已被他人修改，请刷新后再改",
+		change: func(tx *gorm.DB, row *userRow) (map[string]any, error) {
+			next := row.toCMS()
+			next.Name, next.Role, next.Level, next.Disabled = strings.TrimSpace(u.Name), u.Role, u.Level, u.Disabled
+			if next.Name == "" {
+				next.Name = row.Username
+			}
+			if err := next.Validate(); err != nil {
+				return nil, err
+			}
+			wasAdmin := row.Role == string(cms.RoleAdmin) && !row.Disabled
+			if wasAdmin && (next.Role != cms.RoleAdmin || next.Disabled) {
+				var n int64
+				if err := tx.Model(&userRow{}).Where("role = ? AND disabled = ? AND id <> ?", string(cms.RoleAdmin), false, row.ID).
+					Count(&n).Error; err != nil {
+					return nil, err
+				}
+				if n == 0 {
+					return nil, cms.Errorf(cms.ECONFLICT, "至少需要保留一名可用的管理员")
+				}
+			}
+			set := map[string]any{"name": next.Name, "role": string(next.Role), "level": next.Level, "disabled": next.Disabled}
+			if hash != nil {
+				set["password_hash"] = string(hash)
+			}
+			return set, nil
+		},
+		done: func(tx *gorm.DB, before *cms.User, row *userRow) error {
+			if hash != nil || (row.Disabled && !before.Disabled) {
+				if err := tx.Model(&sessionRow{}).Where("user_id = ? AND revoked = ?", row.ID, false).
+					Update("revoked", true).Error; err != nil {
+					return err
+				}
+			}
+			return db.audit(tx, a, event{action: "user.update", object: object("user", row.ID), before: before,
+				after: row.toCMS(), detail: detail})
+		},
+	})
 	if err != nil {
 		return err
 	}
-	*u = *out.toCMS()
+	*u = *out
 	return nil
 }
 

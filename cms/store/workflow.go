@@ -41,11 +41,7 @@ func (db *DB) ApplyAction(ctx context.Context, id int64, req cms.ActionRequest) 
 		return err
 	})
 	if errors.Is(err, errStale) {
-		cur, ferr := db.FindStoryByID(ctx, id)
-		if ferr != nil {
-			return nil, ferr
-		}
-		return nil, &cms.Error{Code: cms.ECONFLICT, Message: "稿件状态已被他人改变，请刷新后再操作", Current: cur}
+		return nil, conflict[storyRow, *cms.Story](ctx, db, id, "稿件不存在", "稿件状态已被他人改变，请刷新后再操作")
 	}
 	if err != nil {
 		return nil, err
