@@ -83,7 +83,10 @@ type MediaService interface {
 	FindMediaByHash(ctx context.Context, hash string) (*Media, error)
 	// FindMedia returns a page of media, newest first, and the total.
 	FindMedia(ctx context.Context, p Page) ([]*Media, int, error)
-	// UpdateMedia returns ENOTFOUND, EINVALID, ECONFLICT (stale version).
+	// UpdateMedia returns ENOTFOUND, EINVALID, ECONFLICT (stale version),
+	// EFORBIDDEN when a live or approved story shows the item and the user
+	// may not publish (CanPublish): its description reaches the public
+	// page without review.
 	UpdateMedia(ctx context.Context, id int64, u MediaUpdate) (*Media, error)
 	// ReplaceVariants stores regenerated variants (after a focal point change).
 	ReplaceVariants(ctx context.Context, id int64, v []MediaVariant) error

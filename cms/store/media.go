@@ -135,6 +135,12 @@ func (db *DB) UpdateMedia(ctx context.Context, id int64, u cms.MediaUpdate) (m *
 		if u.FocusY != nil {
 			out.FocusY = *u.FocusY
 		}
+		if out.Alt != row.Alt || out.Caption != row.Caption || out.Credit != row.Credit ||
+			out.FocusX != row.FocusX || out.FocusY != row.FocusY {
+			if err := mayEditLiveMedia(ctx, tx, id); err != nil {
+				return err
+			}
+		}
 		out.Version, out.UpdatedAt = row.Version+1, db.now()
 		res := tx.Model(&mediaRow{}).Where("id = ? AND version = ?", id, u.Version).Updates(map[string]any{
 			"alt": out.Alt, "caption": out.Caption, "credit": out.Credit, "focus_x": out.FocusX,
@@ -159,6 +165,56 @@ func (db *DB) UpdateMedia(ctx context.Context, id int64, u cms.MediaUpdate) (m *
 		return nil, err
 	}
 	return out.toCMS(), nil
+}
+
+// mayEditLiveMedia refuses a change to item id while a live or approved
+// story shows it (as its cover or in its body) unless the acting user may
+// publish: alt text, caption, credit and crops reach the public page with
+// the next build, without review, so they are the publisher's decision like
+// the story's own text. The system (no user) may.
+func mayEditLiveMedia(ctx context.Context, tx *gorm.DB, id int64) error {
+	u := cms.UserFromContext(ctx)
+	if u == nil {
+		return nil
+	}
+	stages, err := reviewStages(tx)
+	if err != nil {
+		return err
+	}
+	if cms.CanPublish(u, stages) {
+		return nil
+	}
+	title, err := storyShowingMedia(tx, id)
+	if err != nil || title == "" {
+		return err
+	}
+	return cms.Errorf(cms.EFORBIDDEN, "该图片用于已发布或已审核通过的稿件《%s》，修改其替代文字、说明、署名或焦点会不经审核改变公开页面，只有%s人员或管理员可以修改",
+		title, cms.StageName(stages))
+}
+
+// storyShowingMedia returns the title of a story that shows item id on the
+// public site (its live revision) or is approved to (approved or scheduled),
+// or "" if there is none.
+func storyShowingMedia(tx *gorm.DB, id int64) (string, error) {
+	// Sanitised bodies carry the attribute in this one form (bodyMediaIDs).
+	inBody := "%" + `data-media-id="` + itoa(id) + `"` + "%"
+	var titles []string
+	if err := tx.Table("story_live AS l").Joins("JOIN story_revisions r ON r.id = l.revision_id").
+		Where("r.cover_media_id = ? OR r.body LIKE ?", id, inBody).Order("l.story_id").Limit(1).
+		Pluck("r.title", &titles).Error; err != nil {
+		return "", err
+	}
+	if len(titles) == 0 {
+		if err := tx.Model(&storyRow{}).Where("status IN ?", []string{string(cms.StatusApproved), string(cms.StatusScheduled)}).
+			Where("cover_media_id = ? OR body LIKE ?", id, inBody).Order("id").Limit(1).
+			Pluck("title", &titles).Error; err != nil {
+			return "", err
+		}
+	}
+	if len(titles) == 0 {
+		return "", nil
+	}
+	return titles[0], nil
 }
 
 // ReplaceVariants stores regenerated variants. The version is left alone:
