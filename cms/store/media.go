@@ -196,8 +196,7 @@ func mayEditLiveMedia(ctx context.Context, tx *gorm.DB, id int64) error {
 // public site (its live revision) or is approved to (approved or scheduled),
 // or "" if there is none.
 func storyShowingMedia(tx *gorm.DB, id int64) (string, error) {
-	// Sanitised bodies carry the attribute in this one form (bodyMediaIDs).
-	inBody := "%" + `data-media-id="` + itoa(id) + `"` + "%"
+	inBody := bodyShows(id)
 	var titles []string
 	if err := tx.Table("story_live AS l").Joins("JOIN story_revisions r ON r.id = l.revision_id").
 		Where("r.cover_media_id = ? OR r.body LIKE ?", id, inBody).Order("l.story_id").Limit(1).
@@ -215,6 +214,12 @@ func storyShowingMedia(tx *gorm.DB, id int64) (string, error) {
 		return "", nil
 	}
 	return titles[0], nil
+}
+
+// bodyShows is a LIKE pattern matching the bodies that show item id:
+// sanitised bodies carry the attribute in this one form (bodyMediaIDs).
+func bodyShows(id int64) string {
+	return "%" + `data-media-id="` + itoa(id) + `"` + "%"
 }
 
 // ReplaceVariants stores regenerated variants. The version is left alone:
@@ -257,6 +262,8 @@ func (db *DB) DeleteMedia(ctx context.Context, id int64) (err error) {
 			{tx.Model(&storyRow{}).Where("cover_media_id = ?", id), "该图片正被稿件用作封面，不能删除"},
 			{tx.Table("story_live AS l").Joins("JOIN story_revisions r ON r.id = l.revision_id").
 				Where("r.cover_media_id = ?", id), "该图片正被已发布的稿件用作封面，不能删除"},
+			{tx.Table("story_live AS l").Joins("JOIN story_revisions r ON r.id = l.revision_id").
+				Where("r.body LIKE ?", bodyShows(id)), "该图片正用于已发布稿件的正文，不能删除"},
 			{tx.Model(&projectRow{}).Where("cover_media_id = ?", id), "该图片正被品牌项目用作封面，不能删除"},
 			{tx.Model(&brandRow{}).Where("logo_media_id = ?", id), "该图片正被服务品牌用作标志，不能删除"},
 		} {

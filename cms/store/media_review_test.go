@@ -100,3 +100,28 @@ func TestMediaService_Update_PublisherDecides(t *testing.T) {
 		}
 	})
 }
+
+// TestMediaService_Delete_LiveBody: a picture a live story's body shows
+// cannot be deleted (its files would go, and with them the picture on the
+// public page), as a live cover already could not.
+func TestMediaService_Delete_LiveBody(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db)
+		m, _, err := db.CreateMedia(f.as(f.editor), &cms.Media{Hash: "b1", Filename: "b1.jpg", Format: "jpeg", Width: 800, Height: 600})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := f.newStory("集体婚礼", func(s *cms.Story) {
+			s.Body = `<p>正文</p><img src="/media/b1/w800.jpg" alt="婚礼" data-media-id="` + itoa(m.ID) + `">`
+		})
+		f.publish(s.ID)
+		ce := wantCode(t, db.DeleteMedia(f.as(f.admin), m.ID), cms.ECONFLICT)
+		if !strings.Contains(ce.Message, "已发布") {
+			t.Errorf("message %q should say a published story uses it", ce.Message)
+		}
+		f.act(f.r3, s.ID, cms.ActionUnpublish, "")
+		if err := db.DeleteMedia(f.as(f.admin), m.ID); err != nil {
+			t.Errorf("after unpublish: %v", err)
+		}
+	})
+}
