@@ -73,7 +73,13 @@ var (
 func Text(s string) string {
 	s = blocks.ReplaceAllString(s, "\n")
 	s = tags.ReplaceAllString(s, "")
-	s = html.UnescapeString(s)
+	return FoldSpace(html.UnescapeString(s))
+}
+
+// FoldSpace folds the white space of plain text the way Text does: no-break
+// spaces become spaces, runs of spaces one, blank lines one line break,
+// and the ends are trimmed.
+func FoldSpace(s string) string {
 	s = strings.ReplaceAll(s, "\u00a0", " ")
 	s = spaces.ReplaceAllString(s, " ")
 	s = lines.ReplaceAllString(s, "\n")

@@ -48,3 +48,10 @@ func TestText(t *testing.T) {
 		t.Errorf("Text() = %q, want %q", got, want)
 	}
 }
+
+func TestFoldSpace(t *testing.T) {
+	got := FoldSpace(" 老人\u00a0\u00a0与 \t志愿者\n\n\n合影 ")
+	if want := "老人 与 志愿者\n合影"; got != want {
+		t.Errorf("FoldSpace() = %q, want %q", got, want)
+	}
+}

@@ -2,15 +2,13 @@ package store
 
 import (
 	"context"
-	"regexp"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/markup"
 )
 
 // eachBatch is how many live stories EachLiveStory holds in memory at once.
@@ -281,22 +279,9 @@ func afterCursor(q *gorm.DB, f cms.ContentFilter) *gorm.DB {
 	return q.Where("("+at+" < ? OR ("+at+" = ? AND "+id+" < ?))", t, t, f.After.ID)
 }
 
-// mediaIDAttr finds the media items a sanitised body shows.
-var mediaIDAttr = regexp.MustCompile(`data-media-id="([0-9]{1,18})"`)
-
-// bodyMediaIDs returns the distinct media ids in body, in order.
+// bodyMediaIDs returns the distinct media ids in body, in order; at most
+// 200, which bounds the media one page of stories loads.
 func bodyMediaIDs(body string) []int64 {
-	if !strings.Contains(body, "data-media-id") {
-		return nil
-	}
-	var ids []int64
-	seen := map[int64]bool{}
-	for _, m := range mediaIDAttr.FindAllStringSubmatch(body, 200) {
-		id, err := strconv.ParseInt(m[1], 10, 64)
-		if err == nil && id > 0 && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
-		}
-	}
-	return ids
+	ids := markup.MediaIDs(body)
+	return ids[:min(len(ids), 200)]
 }

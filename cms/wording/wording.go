@@ -7,11 +7,8 @@ package wording
 
 import (
 	"fmt"
-	"html"
 	"net/url"
-	"regexp"
 	"sort"
-	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -214,14 +211,6 @@ func fieldRank(f string) int {
 	return 10
 }
 
-var (
-	imgTag  = regexp.MustCompile(`(?is)<img\b[^>]*>`)
-	altAttr = regexp.MustCompile(`(?is)\balt\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
-	midAttr = regexp.MustCompile(`(?is)\bdata-media-id\s*=\s*["']?([0-9]+)`)
-	srcAttr = regexp.MustCompile(`(?is)\ssrc\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))`)
-	hrefRe  = regexp.MustCompile(`(?is)<a\b[^>]*\bhref\s*=\s*(?:"([^"]*)"|'([^']*)')`)
-)
-
 // BodyImage is an <img> of a story body.
 type BodyImage struct {
 	MediaID int64 // from data-media-id; 0 for other images
@@ -254,26 +243,15 @@ func (img BodyImage) Foreign(host string) string {
 	return u.Host
 }
 
-// BodyImages returns the images of an HTML body in order.
+// BodyImages returns the images of an HTML body in order, alt texts with
+// their white space folded as in the body's text.
 func BodyImages(body string) []BodyImage {
 	var out []BodyImage
-	for _, tag := range imgTag.FindAllString(body, -1) {
-		var img BodyImage
-		if m := altAttr.FindStringSubmatch(tag); m != nil {
-			img.Alt, img.HasAlt = unescape(m[1]+m[2]+m[3]), true
-		}
-		if m := srcAttr.FindStringSubmatch(tag); m != nil {
-			img.Src = html.UnescapeString(m[1] + m[2] + m[3])
-		}
-		if m := midAttr.FindStringSubmatch(tag); m != nil {
-			img.MediaID, _ = strconv.ParseInt(m[1], 10, 64)
-		}
-		out = append(out, img)
+	for _, img := range markup.Images(body) {
+		out = append(out, BodyImage{MediaID: img.MediaID, Alt: markup.FoldSpace(img.Alt), HasAlt: img.HasAlt, Src: img.Src})
 	}
 	return out
 }
-
-func unescape(s string) string { return markup.Text(s) }
 
 // OwnLinks returns the distinct site paths under /stories/, /projects/ and
 // /s/ that body links to with relative URLs, in order. Absolute links to
@@ -285,9 +263,8 @@ func OwnLinks(body string) []string { return OwnLinksFor(body, "") }
 func OwnLinksFor(body, host string) []string {
 	var out []string
 	seen := map[string]bool{}
-	for _, m := range hrefRe.FindAllStringSubmatch(body, -1) {
-		raw := strings.TrimSpace(unescape(m[1] + m[2]))
-		u, err := url.Parse(raw)
+	for _, href := range markup.Links(body) {
+		u, err := url.Parse(href)
 		if err != nil {
 			continue
 		}

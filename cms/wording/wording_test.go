@@ -1,6 +1,7 @@
 package wording
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/huimin/huimin/cms"
@@ -75,5 +76,28 @@ func TestSplitOwnPath(t *testing.T) {
 		if s, n := SplitOwnPath(p); s != want[0] || n != want[1] {
 			t.Errorf("SplitOwnPath(%q) = %q, %q", p, s, n)
 		}
+	}
+}
+
+func TestBodyImages(t *testing.T) {
+	body := `<img SRC='/a.jpg' alt=" 老人&nbsp;&nbsp;与  志愿者 " data-media-id="12"><!-- <img src="/gone.jpg"> -->` +
+		`<img data-src="https://x.example/lazy.jpg" src="/b.jpg"><img alt="" src="https://mmbiz.qpic.cn/a.jpg">`
+	got := BodyImages(body)
+	want := []BodyImage{
+		{MediaID: 12, Alt: "老人 与 志愿者", HasAlt: true, Src: "/a.jpg"},
+		{Src: "/b.jpg"},
+		{HasAlt: true, Src: "https://mmbiz.qpic.cn/a.jpg"},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("BodyImages:\n got %+v\nwant %+v", got, want)
+	}
+}
+
+func TestOwnLinksFor(t *testing.T) {
+	body := `<a href="/stories/a/">甲</a><a data-href="/stories/not-a-link/">乙</a><A HREF=/projects/b/>丙</A>` +
+		`<a href="https://site.example/s/about/">丁</a><a href="/stories/a/">戊</a><!-- <a href="/stories/c/"> -->`
+	got := OwnLinksFor(body, "site.example")
+	if want := []string{"/stories/a/", "/projects/b/", "/s/about/"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("OwnLinksFor = %q, want %q", got, want)
 	}
 }
