@@ -30,6 +30,13 @@ type Build struct {
 	StartedAt  *time.Time  `json:"started"`
 	FinishedAt *time.Time  `json:"finished"`
 	DurationMS int64       `json:"duration_ms"`
+
+	// Stories are the live stories the build must read again when it is
+	// not full; empty means anything may have changed. They are kept with
+	// the queued record, so whichever replica builds it knows.
+	Stories []int64 `json:"-"`
+	// Builder names the replica that ran the build.
+	Builder string `json:"builder,omitempty"`
 }
 
 // Done reports whether the build has finished, well or not.
@@ -82,4 +89,40 @@ type Publisher interface {
 	Enqueue(ctx context.Context, c Change) (*Build, error)
 	// Rebuild asks for a full build from scratch (templates or settings changed).
 	Rebuild(ctx context.Context, reason string) (*Build, error)
+}
+
+// A Lease is one replica's turn as the site builder, granted through the
+// database. Token grows with every new holder: it fences a builder that
+// lost its lease (paused, partitioned) from writing once another took over.
+type Lease struct {
+	Name   string
+	Holder string
+	Token  int64
+	// Expires is when the lease lapses unless renewed, by the database's clock.
+	Expires time.Time
+}
+
+// Held reports whether the lease was granted.
+func (l Lease) Held() bool { return l.Token > 0 }
+
+// LeaseService grants leases. Every replica asks about every few seconds;
+// the holder's asking renews it.
+type LeaseService interface {
+	// AcquireLease grants or renews the named lease for holder for ttl. If
+	// another holder has it and it has not lapsed, the returned Lease is not
+	// Held and names that holder.
+	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (Lease, error)
+	// ReleaseLease gives l up at once, if it is still held.
+	ReleaseLease(ctx context.Context, l Lease) error
+}
+
+// BuildQueue is the durable queue of builds replicas share: any replica
+// records a queued build; the builder claims them.
+type BuildQueue interface {
+	// ClaimBuilds marks every queued build running for the holder of l and
+	// returns them, oldest first. It returns ECONFLICT if l is no longer
+	// held (another replica took over): the caller must stop building.
+	ClaimBuilds(ctx context.Context, l Lease) ([]*Build, error)
+	// QueueDepth counts the builds queued and not yet claimed.
+	QueueDepth(ctx context.Context) (int, error)
 }

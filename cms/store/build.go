@@ -38,7 +38,7 @@ func buildRowOf(b *cms.Build) buildRow {
 		ID: b.ID, Status: string(b.Status), Reason: clip(b.Reason, 500), FullBuild: b.Full, Pages: b.Pages,
 		Error: clip(b.Error, 60000), ErrorFile: clip(b.ErrorFile, 1000), ErrorLine: b.ErrorLine,
 		QueuedAt: utc(b.QueuedAt), StartedAt: utcPtr(b.StartedAt), FinishedAt: utcPtr(b.FinishedAt),
-		DurationMS: b.DurationMS,
+		DurationMS: b.DurationMS, HintStories: formatIDs(b.Stories), Builder: clip(b.Builder, 200),
 	}
 }
 
@@ -55,11 +55,11 @@ func (db *DB) UpdateBuild(ctx context.Context, b *cms.Build) (err error) {
 		if err := tx.Model(&buildRow{}).Where("id = ?", b.ID).Updates(map[string]any{
 			"status": nr.Status, "pages": nr.Pages, "error": nr.Error, "error_file": nr.ErrorFile,
 			"error_line": nr.ErrorLine, "started_at": nr.StartedAt, "finished_at": nr.FinishedAt,
-			"duration_ms": nr.DurationMS, "full_build": nr.FullBuild,
+			"duration_ms": nr.DurationMS, "full_build": nr.FullBuild, "builder": nr.Builder,
 		}).Error; err != nil {
 			return err
 		}
-		nr.QueuedAt, nr.Reason = row.QueuedAt, row.Reason
+		nr.QueuedAt, nr.Reason, nr.HintStories = row.QueuedAt, row.Reason, row.HintStories
 		return db.audit(tx, a, event{action: "build.update", object: object("build", b.ID), before: row.toCMS(),
 			after: nr.toCMS(), detail: cms.BuildStatus(row.Status).Name() + " → " + cms.BuildStatus(nr.Status).Name()})
 	})

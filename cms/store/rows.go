@@ -220,6 +220,9 @@ type buildRow struct {
 	StartedAt  *time.Time
 	FinishedAt *time.Time
 	DurationMS int64 `gorm:"column:duration_ms"`
+	// HintStories are the ids of cms.Build.Stories, comma-separated.
+	HintStories string
+	Builder     string
 }
 
 func (buildRow) TableName() string { return "builds" }
@@ -364,6 +367,7 @@ func (r *buildRow) toCMS() *cms.Build {
 		ID: r.ID, Status: cms.BuildStatus(r.Status), Reason: r.Reason, Full: r.FullBuild, Pages: r.Pages,
 		Error: r.Error, ErrorFile: r.ErrorFile, ErrorLine: r.ErrorLine, QueuedAt: r.QueuedAt,
 		StartedAt: r.StartedAt, FinishedAt: r.FinishedAt, DurationMS: r.DurationMS,
+		Stories: parseIDs(r.HintStories), Builder: r.Builder,
 	}
 }
 
