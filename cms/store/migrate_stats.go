@@ -1,0 +1,135 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/go-gormigrate/gormigrate/v2"
+	"gorm.io/gorm"
+)
+
+// The reach statistics live in tables of their own, migrated by their own
+// list (recorded in stat_migrations), so that the statistics store can be a
+// separate SQLite file or a separate connection pool on MySQL and never
+// waits on, or holds up, an editorial transaction.
+
+const statsMigrationLock = "huimin_stats_migrate"
+
+func statsMigrations() []*gormigrate.Migration {
+	return []*gormigrate.Migration{
+		{ID: "202612050001_stats", Migrate: migrateStatsInit},
+	}
+}
+
+func (s *StatsDB) migrate(ctx context.Context) error {
+	opts := *gormigrate.DefaultOptions
+	opts.TableName = "stat_migrations"
+	opts.ValidateUnknownMigrations = false
+	g := s.g.WithContext(ctx)
+	if s.dialect == dialectSQLite {
+		opts.UseTransaction = true
+		return gormigrate.New(g, &opts, statsMigrations()).Migrate()
+	}
+	g = g.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci").
+		Session(&gorm.Session{})
+	release, err := mysqlLockOn(ctx, s.g, statsMigrationLock, 2*time.Minute)
+	if err != nil {
+		return err
+	}
+	defer release()
+	return gormigrate.New(g, &opts, statsMigrations()).Migrate()
+}
+
+func migrateStatsInit(tx *gorm.DB) error {
+	if err := tx.AutoMigrate(&v1StatHit{}, &v1StatHourly{}, &v1StatDailyPage{}, &v1StatDailyDim{},
+		&v1StatDailyTotal{}, &v1StatSalt{}, &v1StatSettings{}); err != nil {
+		return err
+	}
+	return tx.Create(&v1StatSettings{ID: 1, ShowStoryViews: true, ShowSiteVisits: true, ShowRanking: true,
+		RetentionDays: 90, Version: 1, UpdatedAt: time.Now().UTC()}).Error
+}
+
+// v1StatHit is one raw page view, kept RetentionDays. Days and hours are
+// in cms.StatsZone.
+type v1StatHit struct {
+	ID        int64     `gorm:"primaryKey"`
+	At        time.Time `gorm:"not null"`
+	Day       string    `gorm:"size:10;not null;index:ix_stat_hits_day"`
+	Hour      int       `gorm:"not null"`
+	Path      string    `gorm:"size:300;not null"`
+	StoryID   int64     `gorm:"not null"`
+	ProjectID int64     `gorm:"not null"`
+	Visitor   string    `gorm:"size:16;not null"`
+	Source    string    `gorm:"size:16;not null"`
+	Referrer  string    `gorm:"size:100;not null"`
+	Device    string    `gorm:"size:8;not null"`
+	Mode      string    `gorm:"size:8;not null"`
+}
+
+func (v1StatHit) TableName() string { return "stat_hits" }
+
+type v1StatHourly struct {
+	Day       string `gorm:"primaryKey;size:10"`
+	Hour      int    `gorm:"primaryKey;autoIncrement:false"`
+	Path      string `gorm:"primaryKey;size:300"`
+	Source    string `gorm:"primaryKey;size:16"`
+	ProjectID int64  `gorm:"not null"`
+	Views     int64  `gorm:"not null"`
+	Visitors  int64  `gorm:"not null"`
+}
+
+func (v1StatHourly) TableName() string { return "stat_hourly" }
+
+type v1StatDailyPage struct {
+	Day       string `gorm:"primaryKey;size:10;index:ix_stat_daily_pages_project,priority:2"`
+	Path      string `gorm:"primaryKey;size:300;index:ix_stat_daily_pages_path"`
+	ProjectID int64  `gorm:"not null;index:ix_stat_daily_pages_project,priority:1"`
+	Views     int64  `gorm:"not null"`
+	Visitors  int64  `gorm:"not null"`
+}
+
+func (v1StatDailyPage) TableName() string { return "stat_daily_pages" }
+
+// v1StatDailyDim breaks a day's views of a project (0: pages of no
+// project) down by one dimension: source, device, mode or referrer.
+type v1StatDailyDim struct {
+	Day       string `gorm:"primaryKey;size:10"`
+	ProjectID int64  `gorm:"primaryKey;autoIncrement:false"`
+	Dim       string `gorm:"primaryKey;size:10"`
+	Key       string `gorm:"primaryKey;column:dkey;size:100"`
+	Views     int64  `gorm:"not null"`
+	Visitors  int64  `gorm:"not null"`
+}
+
+func (v1StatDailyDim) TableName() string { return "stat_daily_dims" }
+
+// v1StatDailyTotal is a day's views and unique visitors of the whole site
+// (project 0) and of each project.
+type v1StatDailyTotal struct {
+	Day       string `gorm:"primaryKey;size:10"`
+	ProjectID int64  `gorm:"primaryKey;autoIncrement:false"`
+	Views     int64  `gorm:"not null"`
+	Visitors  int64  `gorm:"not null"`
+}
+
+func (v1StatDailyTotal) TableName() string { return "stat_daily_totals" }
+
+// v1StatSalt holds today's random salt; earlier ones are deleted.
+type v1StatSalt struct {
+	Day  string `gorm:"primaryKey;size:10"`
+	Salt string `gorm:"size:64;not null"`
+}
+
+func (v1StatSalt) TableName() string { return "stat_salts" }
+
+type v1StatSettings struct {
+	ID             int64 `gorm:"primaryKey;autoIncrement:false"`
+	ShowStoryViews bool  `gorm:"not null"`
+	ShowSiteVisits bool  `gorm:"not null"`
+	ShowRanking    bool  `gorm:"not null"`
+	RetentionDays  int   `gorm:"not null"`
+	Version        int   `gorm:"not null"`
+	UpdatedAt      time.Time
+}
+
+func (v1StatSettings) TableName() string { return "stat_settings" }

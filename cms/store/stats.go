@@ -1,0 +1,651 @@
+package store
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	gomysql "github.com/go-sql-driver/mysql"
+	"github.com/glebarez/sqlite"
+	"gorm.io/driver/mysql"
+	"gorm.io/gorm"
+
+	"github.com/huimin/huimin/cms"
+)
+
+var _ cms.StatsService = (*StatsDB)(nil)
+
+// StatsDB stores the reach statistics (cms.StatsService). It has a
+// connection pool of its own: on SQLite a separate file (stats.db beside
+// huimin.db), so a flood of page views never takes the write lock that
+// publishing needs; on MySQL the same database but its own few connections
+// and its own tables, written in short bulk inserts.
+//
+// Hits are queued in memory and written by a background writer every
+// FlushEvery or BatchSize hits, whichever comes first; Close writes what
+// is left, so a clean stop loses nothing.
+type StatsDB struct {
+	g       *gorm.DB
+	pool    *sql.DB
+	dialect string
+	log     *slog.Logger
+	opts    StatsOptions
+
+	mu      sync.Mutex // guards queue
+	queue   []cms.PageView
+	dropped atomic.Int64
+	written atomic.Int64
+	kick    chan struct{}
+	stop    chan struct{}
+	done    chan struct{}
+	closed  sync.Once
+
+	writeMu    sync.Mutex // one flush at a time
+	dirty      map[string]bool
+	lastRollup time.Time
+	rollupCost time.Duration
+	lastPrune  time.Time
+
+	saltMu sync.Mutex
+	salts  map[string][]byte
+}
+
+// StatsOptions tune the writer; zero values take the defaults.
+type StatsOptions struct {
+	FlushEvery  time.Duration // default 1s
+	BatchSize   int           // default 1000 hits
+	MaxQueue    int           // default 200,000 hits; beyond, hits are dropped and counted
+	RollupEvery time.Duration // default 5s; longer while rollups are slow
+	Now         func() time.Time
+}
+
+// OpenStats opens the statistics store for the database named by dsn
+// (as store.Open) and starts its writer.
+func OpenStats(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts StatsOptions) (s *StatsDB, err error) {
+	defer cms.Wrap(&err, "store.OpenStats")
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if opts.FlushEvery <= 0 {
+		opts.FlushEvery = time.Second
+	}
+	if opts.BatchSize <= 0 {
+		opts.BatchSize = 1000
+	}
+	if opts.MaxQueue <= 0 {
+		opts.MaxQueue = 200_000
+	}
+	if opts.RollupEvery <= 0 {
+		opts.RollupEvery = 5 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s = &StatsDB{log: log, opts: opts, kick: make(chan struct{}, 1), stop: make(chan struct{}),
+		done: make(chan struct{}), dirty: map[string]bool{}, salts: map[string][]byte{}}
+	cfg := &gorm.Config{Logger: newGormLogger(log, slowQuery), SkipDefaultTransaction: true,
+		NowFunc: func() time.Time { return opts.Now().UTC() }}
+	switch {
+	case dsn == "" || strings.HasPrefix(dsn, "sqlite://"):
+		path := strings.TrimPrefix(dsn, "sqlite://")
+		if path == "" {
+			if dataDir == "" {
+				dataDir = "data"
+			}
+			path = filepath.Join(dataDir, "stats.db")
+		} else {
+			path = filepath.Join(filepath.Dir(path), "stats.db")
+		}
+		q := url.Values{}
+		q.Add("_pragma", fmt.Sprintf("busy_timeout(%d)", sqliteBusyTimeout.Milliseconds()))
+		q.Add("_pragma", "journal_mode(WAL)")
+		q.Add("_pragma", "synchronous(NORMAL)")
+		q.Add("_txlock", "immediate")
+		s.dialect = dialectSQLite
+		s.g, err = gorm.Open(sqlite.Open(path+"?"+q.Encode()), cfg)
+		if err != nil {
+			return nil, err
+		}
+		if s.pool, err = s.g.DB(); err != nil {
+			return nil, err
+		}
+		// One connection: the writer and the (cached) readers take turns,
+		// which SQLite would make them do anyway.
+		s.pool.SetMaxOpenConns(1)
+	case strings.HasPrefix(dsn, "mysql://"):
+		mc, perr := gomysql.ParseDSN(strings.TrimPrefix(dsn, "mysql://"))
+		if perr != nil {
+			return nil, cms.Errorf(cms.EINVALID, "MySQL 数据库地址格式错误，应为 mysql://用户:密码@tcp(主机:端口)/库名")
+		}
+		mc.ParseTime, mc.Loc, mc.Collation = true, time.UTC, "utf8mb4_unicode_ci"
+		if mc.Params == nil {
+			mc.Params = map[string]string{}
+		}
+		mc.Params["charset"] = "utf8mb4"
+		mc.Params["time_zone"] = "'+00:00'"
+		if mc.Timeout == 0 {
+			mc.Timeout = 10 * time.Second
+		}
+		s.dialect = dialectMySQL
+		s.g, err = gorm.Open(mysql.New(mysql.Config{DSNConfig: mc}), cfg)
+		if err != nil {
+			return nil, err
+		}
+		if s.pool, err = s.g.DB(); err != nil {
+			return nil, err
+		}
+		// A few connections of its own: statistics never take one the
+		// editorial pool needs.
+		s.pool.SetMaxOpenConns(4)
+		s.pool.SetMaxIdleConns(4)
+		s.pool.SetConnMaxLifetime(30 * time.Minute)
+	default:
+		return nil, cms.Errorf(cms.EINVALID, "不支持的数据库地址")
+	}
+	if err := s.migrate(ctx); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
+	go s.run()
+	return s, nil
+}
+
+// Close writes the queued hits, brings the rollups up to date and closes
+// the connections. Hits recorded afterwards are dropped.
+func (s *StatsDB) Close() error {
+	var err error
+	s.closed.Do(func() {
+		close(s.stop)
+		<-s.done
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		err = s.Flush(ctx)
+		err = errors.Join(err, s.pool.Close())
+	})
+	return err
+}
+
+// Dropped is how many hits were dropped because the queue was full.
+func (s *StatsDB) Dropped() int64 { return s.dropped.Load() }
+
+// Written is how many hits were written.
+func (s *StatsDB) Written() int64 { return s.written.Load() }
+
+// Record queues h; see cms.StatsService.
+func (s *StatsDB) Record(h cms.PageView) {
+	s.mu.Lock()
+	if len(s.queue) >= s.opts.MaxQueue {
+		s.mu.Unlock()
+		s.dropped.Add(1)
+		return
+	}
+	s.queue = append(s.queue, h)
+	full := len(s.queue) >= s.opts.BatchSize
+	s.mu.Unlock()
+	if full {
+		select {
+		case s.kick <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (s *StatsDB) run() {
+	defer close(s.done)
+	t := time.NewTicker(s.opts.FlushEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stop:
+			return
+		case <-t.C:
+		case <-s.kick:
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		if err := s.flush(ctx, false); err != nil {
+			s.log.Error("writing page views", "err", err)
+		}
+		cancel()
+	}
+}
+
+// Flush writes what is queued and rolls up at once.
+func (s *StatsDB) Flush(ctx context.Context) error { return s.flush(ctx, true) }
+
+func (s *StatsDB) flush(ctx context.Context, rollNow bool) (err error) {
+	defer cms.Wrap(&err, "StatsDB.flush")
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	for {
+		s.mu.Lock()
+		batch := s.queue
+		if len(batch) > s.opts.BatchSize {
+			batch = batch[:s.opts.BatchSize:s.opts.BatchSize]
+			s.queue = s.queue[s.opts.BatchSize:]
+		} else {
+			s.queue = nil
+		}
+		s.mu.Unlock()
+		if len(batch) == 0 {
+			break
+		}
+		if err := s.insert(ctx, batch); err != nil {
+			s.requeue(batch)
+			return err
+		}
+	}
+	now := s.opts.Now()
+	if len(s.dirty) > 0 && (rollNow || now.Sub(s.lastRollup) >= max(s.opts.RollupEvery, 20*s.rollupCost)) {
+		start := time.Now()
+		for day := range s.dirty {
+			if err := s.rollup(ctx, day); err != nil {
+				return err
+			}
+			delete(s.dirty, day)
+		}
+		s.lastRollup, s.rollupCost = now, time.Since(start)
+	}
+	if now.Sub(s.lastPrune) >= time.Hour {
+		if err := s.prune(ctx); err != nil {
+			return err
+		}
+		s.lastPrune = now
+	}
+	return nil
+}
+
+// requeue puts a batch that could not be written back at the head of the
+// queue, as far as there is room.
+func (s *StatsDB) requeue(batch []cms.PageView) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	room := max(0, s.opts.MaxQueue-len(s.queue))
+	if len(batch) > room {
+		s.dropped.Add(int64(len(batch) - room))
+		batch = batch[:room]
+	}
+	s.queue = append(append([]cms.PageView(nil), batch...), s.queue...)
+}
+
+type statHitRow = v1StatHit
+
+// insertChunk keeps each statement short: on MySQL a bulk insert holds its
+// locks only for a few hundred rows.
+const insertChunk = 500
+
+func (s *StatsDB) insert(ctx context.Context, hits []cms.PageView) error {
+	rows := make([]statHitRow, len(hits))
+	for i, h := range hits {
+		local := h.At.In(cms.StatsZone)
+		rows[i] = statHitRow{At: h.At.UTC(), Day: local.Format(time.DateOnly), Hour: local.Hour(),
+			Path: clipStat(h.Path, 300), StoryID: h.StoryID, ProjectID: h.ProjectID, Visitor: clipStat(h.Visitor, 16),
+			Source: clipStat(h.Source, 16), Referrer: clipStat(h.Referrer, 100), Device: clipStat(h.Device, 8), Mode: clipStat(h.Mode, 8)}
+		s.dirty[rows[i].Day] = true
+	}
+	g := s.g.WithContext(ctx)
+	for i := 0; i < len(rows); i += insertChunk {
+		if err := g.Create(rows[i:min(len(rows), i+insertChunk)]).Error; err != nil {
+			return err
+		}
+	}
+	s.written.Add(int64(len(rows)))
+	return nil
+}
+
+func clipStat(v string, n int) string {
+	if len(v) <= n {
+		return v
+	}
+	r := []rune(v)
+	for len(string(r)) > n {
+		r = r[:len(r)-1]
+	}
+	return string(r)
+}
+
+// rollup recomputes a day's rollups from its raw hits, in one transaction.
+func (s *StatsDB) rollup(ctx context.Context, day string) error {
+	return s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		for _, t := range []string{"stat_hourly", "stat_daily_pages", "stat_daily_dims", "stat_daily_totals"} {
+			if err := tx.Exec("DELETE FROM "+t+" WHERE day = ?", day).Error; err != nil {
+				return err
+			}
+		}
+		stmts := []string{
+			`INSERT INTO stat_hourly (day, hour, path, source, project_id, views, visitors)
+			 SELECT day, hour, path, source, MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
+			 FROM stat_hits WHERE day = ? GROUP BY day, hour, path, source`,
+			`INSERT INTO stat_daily_pages (day, path, project_id, views, visitors)
+			 SELECT day, path, MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
+			 FROM stat_hits WHERE day = ? GROUP BY day, path`,
+			`INSERT INTO stat_daily_totals (day, project_id, views, visitors)
+			 SELECT day, 0, COUNT(*), COUNT(DISTINCT visitor) FROM stat_hits WHERE day = ? GROUP BY day`,
+			`INSERT INTO stat_daily_totals (day, project_id, views, visitors)
+			 SELECT day, project_id, COUNT(*), COUNT(DISTINCT visitor)
+			 FROM stat_hits WHERE day = ? AND project_id > 0 GROUP BY day, project_id`,
+		}
+		for _, q := range stmts {
+			if err := tx.Exec(q, day).Error; err != nil {
+				return err
+			}
+		}
+		for _, dim := range []string{"source", "device", "mode", "referrer"} {
+			q := `INSERT INTO stat_daily_dims (day, project_id, dim, dkey, views, visitors)
+			 SELECT day, project_id, '` + dim + `', ` + dim + `, COUNT(*), COUNT(DISTINCT visitor)
+			 FROM stat_hits WHERE day = ?`
+			if dim == "referrer" {
+				q += ` AND referrer <> ''`
+			}
+			if err := tx.Exec(q+` GROUP BY day, project_id, `+dim, day).Error; err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// pruneChunk bounds one delete, so pruning a long backlog never holds a
+// lock for long.
+const pruneChunk = 5000
+
+// prune deletes raw hits older than the retention period; their rollups
+// stay.
+func (s *StatsDB) prune(ctx context.Context) error {
+	set, err := s.FindStatsSettings(ctx)
+	if err != nil {
+		return err
+	}
+	cutoff := cms.StatsDayOf(s.opts.Now().AddDate(0, 0, -set.RetentionDays))
+	for {
+		var ids []int64
+		if err := s.g.WithContext(ctx).Model(&statHitRow{}).Where("day < ?", cutoff).Limit(pruneChunk).
+			Pluck("id", &ids).Error; err != nil {
+			return err
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		if err := s.g.WithContext(ctx).Where("id IN ?", ids).Delete(&statHitRow{}).Error; err != nil {
+			return err
+		}
+	}
+}
+
+// Prune deletes raw hits past the retention period now (it also runs
+// hourly with the writer).
+func (s *StatsDB) Prune(ctx context.Context) error {
+	s.writeMu.Lock()
+	defer s.writeMu.Unlock()
+	return s.prune(ctx)
+}
+
+// Salt returns day's salt; see cms.StatsService.
+func (s *StatsDB) Salt(ctx context.Context, day string) (salt []byte, err error) {
+	defer cms.Wrap(&err, "Salt(%s)", day)
+	s.saltMu.Lock()
+	defer s.saltMu.Unlock()
+	if b, ok := s.salts[day]; ok {
+		return b, nil
+	}
+	g := s.g.WithContext(ctx)
+	var row v1StatSalt
+	err = g.Take(&row, "day = ?", day).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		row = v1StatSalt{Day: day, Salt: hex.EncodeToString(randomBytes(32))}
+		if err := g.Create(&row).Error; err != nil {
+			// Another process made it first: take theirs.
+			if err := g.Take(&row, "day = ?", day).Error; err != nil {
+				return nil, err
+			}
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	// Earlier days' salts are discarded: their visitors can no longer be
+	// linked to anything.
+	if err := g.Where("day < ?", day).Delete(&v1StatSalt{}).Error; err != nil {
+		return nil, err
+	}
+	b, err := hex.DecodeString(row.Salt)
+	if err != nil {
+		return nil, err
+	}
+	clear(s.salts)
+	s.salts[day] = b
+	return b, nil
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	_, _ = rand.Read(b)
+	return b
+}
+
+// PathViews returns all-time views per path.
+func (s *StatsDB) PathViews(ctx context.Context, paths []string) (out map[string]int64, err error) {
+	defer cms.Wrap(&err, "PathViews")
+	out = map[string]int64{}
+	if len(paths) == 0 {
+		return out, nil
+	}
+	var rows []struct {
+		Path  string
+		Views int64
+	}
+	if err := s.g.WithContext(ctx).Model(&v1StatDailyPage{}).Select("path, SUM(views) AS views").
+		Where("path IN ?", paths).Group("path").Scan(&rows).Error; err != nil {
+		return nil, err
+	}
+	for _, r := range rows {
+		out[r.Path] = r.Views
+	}
+	return out, nil
+}
+
+// SiteTotals returns all-time views and summed daily visitors.
+func (s *StatsDB) SiteTotals(ctx context.Context) (views, visitors int64, err error) {
+	defer cms.Wrap(&err, "SiteTotals")
+	var r struct{ Views, Visitors sql.NullInt64 }
+	err = s.g.WithContext(ctx).Model(&v1StatDailyTotal{}).Select("SUM(views) AS views, SUM(visitors) AS visitors").
+		Where("project_id = 0").Scan(&r).Error
+	return r.Views.Int64, r.Visitors.Int64, err
+}
+
+// Ranking returns the most viewed paths since the day since ("" = all time).
+func (s *StatsDB) Ranking(ctx context.Context, since, prefix string, limit int) (out []cms.StatsRank, err error) {
+	defer cms.Wrap(&err, "Ranking")
+	q := s.g.WithContext(ctx).Model(&v1StatDailyPage{}).Select("path, SUM(views) AS views")
+	if since != "" {
+		q = q.Where("day >= ?", since)
+	}
+	if prefix != "" {
+		q = q.Where("path LIKE ?", prefix+"%")
+	}
+	out = []cms.StatsRank{}
+	err = q.Group("path").Order("views DESC, path").Limit(limit).Scan(&out).Error
+	return out, err
+}
+
+// maxReportDays bounds a report's range.
+const maxReportDays = 400
+
+// Report answers the 数据统计 screen from the rollups.
+func (s *StatsDB) Report(ctx context.Context, q cms.StatsQuery) (rep *cms.StatsReport, err error) {
+	defer cms.Wrap(&err, "Report")
+	from, ferr := time.Parse(time.DateOnly, q.From)
+	to, terr := time.Parse(time.DateOnly, q.To)
+	switch {
+	case ferr != nil:
+		return nil, cms.Invalid(map[string]string{"from": "开始日期应为 YYYY-MM-DD"})
+	case terr != nil:
+		return nil, cms.Invalid(map[string]string{"to": "结束日期应为 YYYY-MM-DD"})
+	case to.Before(from):
+		return nil, cms.Invalid(map[string]string{"to": "结束日期不能早于开始日期"})
+	case to.Sub(from) > maxReportDays*24*time.Hour:
+		return nil, cms.Invalid(map[string]string{"from": fmt.Sprintf("一次最多统计 %d 天", maxReportDays)})
+	}
+	g := s.g.WithContext(ctx)
+	rep = &cms.StatsReport{From: q.From, To: q.To, ProjectID: q.ProjectID}
+	var days []cms.StatsDay
+	if err := g.Model(&v1StatDailyTotal{}).Select("day, views, visitors").
+		Where("day BETWEEN ? AND ? AND project_id = ?", q.From, q.To, q.ProjectID).Order("day").Scan(&days).Error; err != nil {
+		return nil, err
+	}
+	byDay := map[string]cms.StatsDay{}
+	for _, d := range days {
+		byDay[d.Day] = d
+	}
+	rep.Days = []cms.StatsDay{}
+	for d := from; !d.After(to); d = d.AddDate(0, 0, 1) {
+		key := d.Format(time.DateOnly)
+		day := byDay[key]
+		day.Day = key
+		rep.Days = append(rep.Days, day)
+		rep.Views += day.Views
+		rep.Visitors += day.Visitors
+	}
+	scope := func(db *gorm.DB) *gorm.DB {
+		db = db.Where("day BETWEEN ? AND ?", q.From, q.To)
+		if q.ProjectID != 0 {
+			db = db.Where("project_id = ?", q.ProjectID)
+		}
+		return db
+	}
+	rep.Pages = []cms.StatsRow{}
+	if err := g.Model(&v1StatDailyPage{}).Scopes(scope).
+		Select("path AS `key`, SUM(views) AS views, SUM(visitors) AS visitors").Group("path").
+		Order("views DESC, path").Limit(50).Scan(&rep.Pages).Error; err != nil {
+		return nil, err
+	}
+	rep.Projects = []cms.StatsRow{}
+	var projects []struct {
+		ProjectID       int64
+		Views, Visitors int64
+	}
+	if err := g.Model(&v1StatDailyTotal{}).Scopes(scope).Where("project_id > 0").
+		Select("project_id, SUM(views) AS views, SUM(visitors) AS visitors").Group("project_id").
+		Order("views DESC").Scan(&projects).Error; err != nil {
+		return nil, err
+	}
+	for _, p := range projects {
+		rep.Projects = append(rep.Projects, cms.StatsRow{Key: fmt.Sprint(p.ProjectID), Views: p.Views, Visitors: p.Visitors})
+	}
+	for _, d := range []struct {
+		dim string
+		dst *[]cms.StatsRow
+	}{{"source", &rep.Sources}, {"device", &rep.Devices}, {"mode", &rep.Modes}, {"referrer", &rep.Referrers}} {
+		*d.dst = []cms.StatsRow{}
+		if err := g.Model(&v1StatDailyDim{}).Scopes(scope).Where("dim = ?", d.dim).
+			Select("dkey AS `key`, SUM(views) AS views, SUM(visitors) AS visitors").Group("dkey").
+			Order("views DESC, dkey").Limit(50).Scan(d.dst).Error; err != nil {
+			return nil, err
+		}
+	}
+	for i := range rep.Sources {
+		rep.Sources[i].Label = cms.SourceLabel(rep.Sources[i].Key)
+	}
+	var hours []cms.StatsHour
+	if err := g.Model(&v1StatHourly{}).Scopes(scope).Select("hour, SUM(views) AS views").Group("hour").
+		Scan(&hours).Error; err != nil {
+		return nil, err
+	}
+	rep.Hours = make([]cms.StatsHour, 24)
+	for h := range rep.Hours {
+		rep.Hours[h].Hour = h
+	}
+	for _, h := range hours {
+		if h.Hour >= 0 && h.Hour < 24 {
+			rep.Hours[h.Hour].Views = h.Views
+		}
+	}
+	return rep, nil
+}
+
+// FindStatsSettings returns the statistics settings.
+func (s *StatsDB) FindStatsSettings(ctx context.Context) (out *cms.StatsSettings, err error) {
+	defer cms.Wrap(&err, "FindStatsSettings")
+	var row v1StatSettings
+	if err := s.g.WithContext(ctx).Take(&row, 1).Error; err != nil {
+		return nil, err
+	}
+	return row.toCMS(), nil
+}
+
+func (r *v1StatSettings) toCMS() *cms.StatsSettings {
+	return &cms.StatsSettings{ShowStoryViews: r.ShowStoryViews, ShowSiteVisits: r.ShowSiteVisits,
+		ShowRanking: r.ShowRanking, RetentionDays: r.RetentionDays, Version: r.Version, UpdatedAt: r.UpdatedAt}
+}
+
+// UpdateStatsSettings applies u when u.Version is current.
+func (s *StatsDB) UpdateStatsSettings(ctx context.Context, u cms.StatsSettingsUpdate) (out *cms.StatsSettings, err error) {
+	defer cms.Wrap(&err, "UpdateStatsSettings")
+	err = s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
+		var row v1StatSettings
+		if err := tx.Take(&row, 1).Error; err != nil {
+			return err
+		}
+		cur := row.toCMS()
+		if u.Version != row.Version {
+			return &cms.Error{Code: cms.ECONFLICT, Message: "统计设置已被他人修改，请刷新后再改", Current: cur}
+		}
+		u.Apply(cur)
+		if err := cur.Validate(); err != nil {
+			return err
+		}
+		next := v1StatSettings{ID: 1, ShowStoryViews: cur.ShowStoryViews, ShowSiteVisits: cur.ShowSiteVisits,
+			ShowRanking: cur.ShowRanking, RetentionDays: cur.RetentionDays, Version: row.Version + 1,
+			UpdatedAt: s.opts.Now().UTC().Truncate(time.Millisecond)}
+		res := tx.Model(&v1StatSettings{}).Where("id = 1 AND version = ?", row.Version).Select("*").Updates(&next)
+		if res.Error != nil {
+			return res.Error
+		}
+		if res.RowsAffected == 0 {
+			return &cms.Error{Code: cms.ECONFLICT, Message: "统计设置已被他人修改，请刷新后再改", Current: cur}
+		}
+		out = next.toCMS()
+		return nil
+	})
+	return out, err
+}
+
+// mysqlLockOn takes a GET_LOCK advisory lock on a connection of g's pool.
+func mysqlLockOn(ctx context.Context, g *gorm.DB, name string, wait time.Duration) (release func(), err error) {
+	pool, err := g.DB()
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pool.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, int(wait.Seconds())).Scan(&got); err != nil {
+		conn.Close()
+		return nil, err
+	}
+	if !got.Valid || got.Int64 != 1 {
+		conn.Close()
+		return nil, fmt.Errorf("could not take lock %q within %s", name, wait)
+	}
+	return func() {
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
+		conn.Close()
+	}, nil
+}
+
+// CountHits returns how many raw hits are stored.
+func (s *StatsDB) CountHits(ctx context.Context) (n int64, err error) {
+	defer cms.Wrap(&err, "CountHits")
+	err = s.g.WithContext(ctx).Model(&statHitRow{}).Count(&n).Error
+	return n, err
+}
