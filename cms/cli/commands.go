@@ -2,8 +2,8 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -210,26 +210,22 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	return nil
 }
 
-// decodeImportLine parses one line strictly, naming the field at fault.
+// decodeImportLine parses one line strictly (see cms.DecodeJSON), naming
+// the field at fault.
 func decodeImportLine(raw []byte) (*cms.ImportStory, error) {
 	var item cms.ImportStory
-	dec := json.NewDecoder(strings.NewReader(string(raw)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&item); err != nil {
-		var typ *json.UnmarshalTypeError
-		var syn *json.SyntaxError
-		var perr *time.ParseError
+	if err := cms.DecodeJSON(bytes.NewReader(raw), &item); err != nil {
+		var (
+			ce   *cms.Error
+			perr *time.ParseError
+		)
 		switch {
-		case errors.As(err, &typ) && typ.Field != "":
-			return nil, fmt.Errorf("字段 %s 类型错误", typ.Field)
+		case errors.As(err, &ce) && len(ce.Fields) == 0:
+			return nil, errors.New(ce.Message)
+		case errors.As(err, &ce):
+			return nil, describe(ce)
 		case errors.As(err, &perr):
 			return nil, fmt.Errorf("字段 published_at 不是 RFC 3339 时间（例如 2026-05-01T09:00:00+08:00）")
-		case errors.As(err, &syn):
-			return nil, fmt.Errorf("JSON 格式错误（第 %d 个字节附近）", syn.Offset)
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, fmt.Errorf("JSON 内容不完整（这一行在对象结束前就断了）")
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			return nil, fmt.Errorf("未知字段 %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
 		}
 		return nil, fmt.Errorf("无法解析：%v", err)
 	}

@@ -1,13 +1,10 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/gin-gonic/gin"
 
@@ -20,18 +17,23 @@ type validator interface {
 	Valid() map[string]string
 }
 
-// decode reads a JSON request body into dst. Malformed JSON is a 400 that
-// says where; a value of the wrong type or an unknown field is a 422 naming
-// the field; an oversized body is a 413.
+// decode reads a JSON request body into dst (see cms.DecodeJSON): malformed
+// JSON is a 400 that says where; a value of the wrong type or an unknown
+// field is a 422 naming the field; an oversized body is a 413.
 func (s *Server) decode(c *gin.Context, dst any) error {
 	body := http.MaxBytesReader(c.Writer, c.Request.Body, s.cfg.MaxJSONBytes)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(dst); err != nil {
-		return jsonError(err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return cms.Errorf(cms.EBADREQUEST, "请求内容不是单个 JSON 对象")
+	if err := cms.DecodeJSON(body, dst); err != nil {
+		var (
+			ce     *cms.Error
+			tooBig *http.MaxBytesError
+		)
+		switch {
+		case errors.As(err, &ce):
+			return err
+		case errors.As(err, &tooBig):
+			return &cms.Error{Code: cms.ETOOLARGE, Message: fmt.Sprintf("请求内容过大（上限 %d MB）", tooBig.Limit>>20)}
+		}
+		return cms.Errorf(cms.EBADREQUEST, "无法解析请求内容")
 	}
 	if v, ok := dst.(validator); ok {
 		if f := v.Valid(); len(f) > 0 {
@@ -39,50 +41,6 @@ func (s *Server) decode(c *gin.Context, dst any) error {
 		}
 	}
 	return nil
-}
-
-func jsonError(err error) error {
-	var (
-		syntax *json.SyntaxError
-		typ    *json.UnmarshalTypeError
-		tooBig *http.MaxBytesError
-	)
-	switch {
-	case errors.Is(err, io.EOF):
-		return cms.Errorf(cms.EBADREQUEST, "请求内容为空，需要 JSON 对象")
-	case errors.As(err, &syntax):
-		return cms.Errorf(cms.EBADREQUEST, "JSON 格式错误（第 %d 个字节附近）", syntax.Offset)
-	case errors.Is(err, io.ErrUnexpectedEOF):
-		return cms.Errorf(cms.EBADREQUEST, "JSON 内容不完整")
-	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			return cms.Errorf(cms.EBADREQUEST, "请求内容必须是 JSON 对象")
-		}
-		return cms.Invalid(map[string]string{field: fmt.Sprintf("类型错误：应为%s", jsonTypeName(typ.Type.Kind().String()))})
-	case errors.As(err, &tooBig):
-		return &cms.Error{Code: cms.ETOOLARGE, Message: fmt.Sprintf("请求内容过大（上限 %d MB）", tooBig.Limit>>20)}
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return cms.Invalid(map[string]string{name: "不支持的字段"})
-	}
-	return cms.Errorf(cms.EBADREQUEST, "无法解析请求内容")
-}
-
-func jsonTypeName(kind string) string {
-	switch kind {
-	case "string":
-		return "字符串"
-	case "int", "int64", "int32", "float64", "uint", "uint64":
-		return "数字"
-	case "bool":
-		return "布尔值"
-	case "slice":
-		return "数组"
-	case "struct", "map", "ptr":
-		return "对象"
-	}
-	return kind
 }
 
 // idParam reads a positive integer path parameter.
