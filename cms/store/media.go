@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"gorm.io/gorm"
@@ -110,61 +109,37 @@ func (db *DB) UpdateMedia(ctx context.Context, id int64, u cms.MediaUpdate) (m *
 		return nil, err
 	}
 	a := actorOf(ctx)
-	var out mediaRow
-	err = db.tx(ctx, func(tx *gorm.DB) error {
-		row, err := findMedia(tx, id)
-		if err != nil {
-			return err
-		}
-		if row.Version != u.Version {
-			return errStale
-		}
-		before := row.toCMS()
-		out = *row
-		for _, f := range []struct {
-			dst *string
-			v   *string
-		}{{&out.Alt, u.Alt}, {&out.Caption, u.Caption}, {&out.Credit, u.Credit}} {
-			if f.v != nil {
-				*f.dst = strings.TrimSpace(*f.v)
+	return updateVersioned(ctx, db, versionedUpdate[mediaRow, *cms.Media]{
+		id: id, version: u.Version, missing: "图片不存在", stale: "图片信息已被他人修改，请刷新后再改",
+		change: func(tx *gorm.DB, row *mediaRow) (map[string]any, error) {
+			next := *row
+			for _, f := range []struct {
+				dst *string
+				v   *string
+			}{{&next.Alt, u.Alt}, {&next.Caption, u.Caption}, {&next.Credit, u.Credit}} {
+				if f.v != nil {
+					*f.dst = strings.TrimSpace(*f.v)
+				}
 			}
-		}
-		if u.FocusX != nil {
-			out.FocusX = *u.FocusX
-		}
-		if u.FocusY != nil {
-			out.FocusY = *u.FocusY
-		}
-		if out.Alt != row.Alt || out.Caption != row.Caption || out.Credit != row.Credit ||
-			out.FocusX != row.FocusX || out.FocusY != row.FocusY {
-			if err := mayEditLiveMedia(ctx, tx, id); err != nil {
-				return err
+			if u.FocusX != nil {
+				next.FocusX = *u.FocusX
 			}
-		}
-		out.Version, out.UpdatedAt = row.Version+1, db.now()
-		res := tx.Model(&mediaRow{}).Where("id = ? AND version = ?", id, u.Version).Updates(map[string]any{
-			"alt": out.Alt, "caption": out.Caption, "credit": out.Credit, "focus_x": out.FocusX,
-			"focus_y": out.FocusY, "version": out.Version, "updated_at": out.UpdatedAt,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errStale
-		}
-		return db.audit(tx, a, event{action: "media.update", object: object("media", id), before: before, after: out.toCMS()})
+			if u.FocusY != nil {
+				next.FocusY = *u.FocusY
+			}
+			if next.Alt != row.Alt || next.Caption != row.Caption || next.Credit != row.Credit ||
+				next.FocusX != row.FocusX || next.FocusY != row.FocusY {
+				if err := mayEditLiveMedia(ctx, tx, id); err != nil {
+					return nil, err
+				}
+			}
+			return map[string]any{"alt": next.Alt, "caption": next.Caption, "credit": next.Credit,
+				"focus_x": next.FocusX, "focus_y": next.FocusY}, nil
+		},
+		done: func(tx *gorm.DB, before *cms.Media, row *mediaRow) error {
+			return db.audit(tx, a, event{action: "media.update", object: object("media", id), before: before, after: row.toCMS()})
+		},
 	})
-	if errors.Is(err, errStale) {
-		cur, ferr := db.FindMediaByID(ctx, id)
-		if ferr != nil {
-			return nil, ferr
-		}
-		return nil, &cms.Error{Code: cms.ECONFLICT, Message: "图片信息已被他人修改，请刷新后再改", Current: cur}
-	}
-	if err != nil {
-		return nil, err
-	}
-	return out.toCMS(), nil
 }
 
 // mayEditLiveMedia refuses a change to item id while a live or approved
