@@ -20,7 +20,7 @@ func (secretRow) TableName() string { return "secrets" }
 
 // Secret returns the server key called name (32 random bytes), creating it
 // on first use. Keys live in the database so every process on it shares
-// them; no API reads them.
+// them, sealed (seal.go); no API reads them.
 func (db *DB) Secret(ctx context.Context, name string) (key []byte, err error) {
 	defer cms.Wrap(&err, "Secret(%s)", name)
 	var row secretRow
@@ -33,7 +33,7 @@ func (db *DB) Secret(ctx context.Context, name string) (key []byte, err error) {
 		if _, err := rand.Read(b); err != nil {
 			return err
 		}
-		row = secretRow{Name: name, Value: base64.RawStdEncoding.EncodeToString(b)}
+		row = secretRow{Name: name, Value: db.keys.seal(placeOfSecret(name), base64.RawStdEncoding.EncodeToString(b))}
 		return tx.Exec("INSERT INTO secrets (name, value, created_at) VALUES (?, ?, ?)", row.Name, row.Value, db.now()).Error
 	})
 	if err != nil {
@@ -46,5 +46,9 @@ func (db *DB) Secret(ctx context.Context, name string) (key []byte, err error) {
 			return nil, err
 		}
 	}
-	return base64.RawStdEncoding.DecodeString(row.Value)
+	plain, err := db.keys.open(placeOfSecret(name), row.Value)
+	if err != nil {
+		return nil, err
+	}
+	return base64.RawStdEncoding.DecodeString(plain)
 }

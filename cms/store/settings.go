@@ -32,6 +32,9 @@ func (db *DB) FindSettings(ctx context.Context) (s *cms.Settings, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if row.WechatSecret, err = db.keys.open(placeWechatSecret, row.WechatSecret); err != nil {
+		return nil, err
+	}
 	return row.toCMS(), nil
 }
 
@@ -47,6 +50,9 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 		}
 		if row.Version != u.Version {
 			return errStale
+		}
+		if row.WechatSecret, err = db.keys.open(placeWechatSecret, row.WechatSecret); err != nil {
+			return err
 		}
 		before := row.toCMS()
 		next := row.toCMS()
@@ -65,13 +71,16 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 			WechatAppID: next.WechatAppID, WechatSecret: next.WechatSecret, WechatVerifyFile: next.WechatVerifyFile,
 			ReviewStages: next.ReviewStages,
 			Version:      row.Version + 1, UpdatedAt: db.now()}
-		// Save writes every column, inserting the row if a damaged database lost it.
-		res := tx.Model(&settingsRow{}).Where("id = 1 AND version = ?", u.Version).Select("*").Updates(&out)
+		// Save writes every column, inserting the row if a damaged database
+		// lost it; the secret sealed.
+		stored := out
+		stored.WechatSecret = db.keys.seal(placeWechatSecret, out.WechatSecret)
+		res := tx.Model(&settingsRow{}).Where("id = 1 AND version = ?", u.Version).Select("*").Updates(&stored)
 		if res.Error != nil {
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			if err := tx.Create(&out).Error; err != nil {
+			if err := tx.Create(&stored).Error; err != nil {
 				return errStale
 			}
 		}

@@ -13,6 +13,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	mrand "math/rand/v2"
 	"net/url"
@@ -74,6 +75,11 @@ type DB struct {
 
 	dummyOnce sync.Once
 	dummyHash []byte // compared against for unknown users, see Login
+
+	// keys seal the secrets at rest (seal.go); resealed counts those Open
+	// sealed again with the current key.
+	keys     *keyring
+	resealed int
 }
 
 // Open connects to the database named by dsn and migrates it.
@@ -81,8 +87,18 @@ type DB struct {
 //	""                                   SQLite file <dataDir>/huimin.db
 //	"sqlite:///path/file.db"             SQLite file at that path
 //	"mysql://user:pass@tcp(host:port)/db" MySQL or MariaDB
-func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (db *DB, err error) {
+//
+// Secrets are sealed with the key given by WithKeys, or else with the key
+// file secret.key in dataDir (beside a sqlite:// file when dataDir is
+// empty), created on first start. Open seals again with it every secret
+// that is not yet (see reseal), and fails if one was sealed with a key it
+// is not given.
+func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts ...Option) (db *DB, err error) {
 	defer cms.Wrap(&err, "store.Open")
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -114,6 +130,17 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger) (db *DB, e
 		db.Close()
 		return nil, err
 	}
+	if db.keys, err = loadKeys(o, keyDir(dsn, dataDir)); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if db.resealed, err = db.reseal(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	if db.resealed > 0 {
+		log.Info("secrets sealed with the current key", "key", db.keys.ids[0], "source", db.keys.source, "count", db.resealed)
+	}
 	if err := watchContent(db.w); err != nil {
 		db.Close()
 		return nil, err
@@ -133,9 +160,15 @@ func (db *DB) gormConfig() *gorm.Config {
 
 func (db *DB) openSQLite(path string) error {
 	if dir := filepath.Dir(path); dir != "" {
-		if err := os.MkdirAll(dir, 0o750); err != nil {
+		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return err
 		}
+	}
+	// The database holds password hashes, sessions and drafts: only its
+	// owner reads it. SQLite gives the -wal and -shm files it creates the
+	// mode of the database file; files an older version left are fixed.
+	if err := privateFile(path, true); err != nil {
+		return err
 	}
 	db.dialect = dialectSQLite
 	pragmas := func(extra ...string) string {
@@ -166,6 +199,11 @@ func (db *DB) openSQLite(path string) error {
 	if err := wpool.Ping(); err != nil {
 		return err
 	}
+	for _, f := range []string{path + "-wal", path + "-shm"} {
+		if err := privateFile(f, false); err != nil {
+			return err
+		}
+	}
 
 	r, err := gorm.Open(sqlite.Open(pragmas("_pragma", "query_only(1)")), db.gormConfig())
 	if err != nil {
@@ -181,6 +219,33 @@ func (db *DB) openSQLite(path string) error {
 	rpool.SetMaxIdleConns(n)
 	rpool.SetConnMaxIdleTime(5 * time.Minute)
 	db.r = r
+	return nil
+}
+
+// privateFile makes path readable and writable by its owner only,
+// whatever the umask, creating it (empty) if create is set.
+func privateFile(path string, create bool) error {
+	if create {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+		if err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	fi, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) && !create {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		if err := os.Chmod(path, fi.Mode().Perm()&0o700); err != nil {
+			return fmt.Errorf("make %s private: %w", path, err)
+		}
+	}
 	return nil
 }
 
