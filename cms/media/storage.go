@@ -99,23 +99,32 @@ type DirStorage struct {
 // NewDirStorage returns a Storage rooted at dir, which is created on first Put.
 func NewDirStorage(dir string) *DirStorage { return &DirStorage{dir: dir} }
 
-// path maps a key to a file, refusing anything that could escape dir or be
-// read differently on another system: keys are "<hash>/<name>" in a small
-// alphabet, with no dot segments.
+// path maps a key to a file, refusing anything that could escape dir.
 func (d *DirStorage) path(key string) (string, error) {
+	if err := checkKey(key); err != nil {
+		return "", err
+	}
+	hash, name, _ := strings.Cut(key, "/")
+	return filepath.Join(d.dir, hash, name), nil
+}
+
+// checkKey refuses keys that could escape a directory or be read
+// differently on another system: keys are "<hash>/<name>" in a small
+// alphabet, with no dot segments.
+func checkKey(key string) error {
 	hash, name, ok := strings.Cut(key, "/")
 	if !ok || hash == "" || name == "" || strings.HasPrefix(name, ".") || strings.HasPrefix(hash, ".") {
-		return "", errBadKey()
+		return errBadKey()
 	}
 	for _, c := range key {
 		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-' || c == '/') {
-			return "", errBadKey()
+			return errBadKey()
 		}
 	}
 	if strings.Contains(name, "/") {
-		return "", errBadKey()
+		return errBadKey()
 	}
-	return filepath.Join(d.dir, hash, name), nil
+	return nil
 }
 
 func errBadKey() error {

@@ -15,6 +15,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minio/minio-go/v7"
+	"github.com/minio/minio-go/v7/pkg/credentials"
+
 	"github.com/huimin/huimin/cms/objstore"
 	"github.com/huimin/huimin/cms/objstore/objstoretest"
 )
@@ -114,6 +117,18 @@ func TestOpen_CreatesBucket(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() {
+		// Test buckets would pile up in the server.
+		objstoretest.Empty(t, s)
+		u, _ := url.Parse(ep)
+		c, err := minio.New(u.Host, &minio.Options{Creds: credentials.NewStaticV4("", "", "")})
+		if err == nil {
+			err = c.RemoveBucket(ctx, bucket)
+		}
+		if err != nil {
+			t.Logf("removing bucket %s: %v", bucket, err)
+		}
+	})
 	if err := s.Put(ctx, "k", strings.NewReader("v"), 1, objstore.PutOptions{}); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +136,6 @@ func TestOpen_CreatesBucket(t *testing.T) {
 	if _, err := objstore.Open(ctx, "s3://"+bucket+"/p?endpoint="+url.QueryEscape(ep), os.Getenv); err != nil {
 		t.Fatal(err)
 	}
-	objstoretest.Empty(t, s)
 }
 
 // TestOpen_Unreachable: a wrong endpoint is reported quickly, naming it.
