@@ -25,14 +25,21 @@ type app struct {
 // prepares the site builder.
 func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 	log := c.logger(stderr)
-	if err := os.MkdirAll(c.data, 0o755); err != nil {
+	keys, err := c.keys()
+	if err != nil {
+		return nil, err
+	}
+	// The data directory holds the database, the key file, the originals
+	// and draft previews: a new one is its owner's alone. (The public
+	// site is served by huimin itself.)
+	if err := os.MkdirAll(c.data, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
 	data, err := filepath.Abs(c.data)
 	if err != nil {
 		return nil, err
 	}
-	db, err := store.Open(ctx, c.db, data, log)
+	db, err := store.Open(ctx, c.db, data, log, keys...)
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}

@@ -9,6 +9,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"runtime/debug"
+
+	"github.com/huimin/huimin/cms/store"
 )
 
 const usage = `huimin — 民政服务品牌宣传平台
@@ -19,10 +21,12 @@ const usage = `huimin — 民政服务品牌宣传平台
   huimin build  [--data DIR] [--db DSN] [--site DIR]
   huimin user create --name N --role admin|editor|reviewer [--level 1..3] --password-stdin [--data DIR] [--db DSN]
   huimin import [--data DIR] [--db DSN] [--build=true] FILE.jsonl
+  huimin secret rotate [--data DIR] [--db DSN]
   huimin version
 
 环境变量 HUIMIN_ADDR、HUIMIN_DATA、HUIMIN_DB、HUIMIN_SITE_DIR、HUIMIN_CORS_ORIGINS、HUIMIN_TRUSTED_PROXIES 可覆盖默认值；命令行参数优先。
 DSN：留空使用数据目录中的 SQLite 文件；"mysql://user:pass@tcp(host:port)/db" 使用 MySQL。
+数据库中的机密用 HUIMIN_SECRET_KEY（32 字节密钥的 base64）加密，未设置时用数据目录中的 secret.key；轮换密钥见 huimin secret rotate --help。
 `
 
 // errUsage marks errors caused by a wrong command line.
@@ -50,6 +54,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runUserCreate(ctx, rest[1:], getenv, stdin, stdout, stderr, project)
 	case "import":
 		return runImport(ctx, rest, getenv, stdout, stderr, project)
+	case "secret":
+		return runSecret(ctx, rest, getenv, stdout, stderr, project)
 	case "version":
 		fmt.Fprintln(stdout, "huimin", version())
 		return nil
@@ -67,6 +73,8 @@ type common struct {
 	data    string
 	db      string
 	siteDir string
+	// keys are the store options for HUIMIN_SECRET_KEY (none: the key file)
+	keys    func() ([]store.Option, error)
 	verbose bool
 }
 
@@ -76,6 +84,7 @@ func (c *common) register(fs *flag.FlagSet, getenv func(string) string, project 
 	fs.StringVar(&c.data, "data", envOr(getenv, "HUIMIN_DATA", "./data"), "数据目录（数据库、媒体文件、网站构建）")
 	fs.StringVar(&c.db, "db", getenv("HUIMIN_DB"), "数据库 DSN；留空使用 SQLite")
 	fs.StringVar(&c.siteDir, "site", getenv("HUIMIN_SITE_DIR"), "使用此目录中的 Hugo 项目（config.toml、themes/）代替内置主题，便于主题开发")
+	c.keys = func() ([]store.Option, error) { return secretKeys(getenv) }
 	fs.BoolVar(&c.verbose, "verbose", false, "输出调试日志")
 }
 

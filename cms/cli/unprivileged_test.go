@@ -88,6 +88,16 @@ func TestServe_Unprivileged(t *testing.T) {
 			t.Errorf("%s: %v, want mode 600", o, modeOf(fi, err))
 		}
 	}
+	// The database, its WAL and the key that seals its secrets are
+	// Huimin's alone, in a data directory that is too.
+	for _, f := range []string{"huimin.db", "huimin.db-wal", "huimin.db-shm", "secret.key"} {
+		if fi, err := os.Stat(filepath.Join(data, f)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: %v, want mode 600", f, modeOf(fi, err))
+		}
+	}
+	if fi, err := os.Stat(data); err != nil || fi.Mode().Perm() != 0o700 {
+		t.Errorf("data directory: %v, want mode 700", modeOf(fi, err))
+	}
 	s.Stop(t)
 }
 
