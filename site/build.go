@@ -100,10 +100,11 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 	}
 	if !full {
 		res.pages, err = s.update(ctx, proj, base, ch)
-		if err == nil || !errors.Is(err, errNeedFull) {
-			if err != nil {
-				s.base = nil // the live directory may be half updated: next time, a full build
-			}
+		if err == nil {
+			return res, s.toBucket(ctx, b.ID, s.live.Load())
+		}
+		if !errors.Is(err, errNeedFull) {
+			s.base = nil // the live directory may be half updated: next time, a full build
 			return res, err
 		}
 		s.log.Info("incremental build not possible; building in full", "build", b.ID, "why", err)
@@ -131,7 +132,7 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 	// Hugo's pages are garbage now; give the memory back rather than hold
 	// it until the next full build.
 	debug.FreeOSMemory()
-	return res, nil
+	return res, s.toBucket(ctx, b.ID, out)
 }
 
 // newOutput returns a fresh, not yet existing directory for build id. The

@@ -2,6 +2,7 @@ package site
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,6 +27,9 @@ func (s *Site) Rebuild(ctx context.Context, reason string) (*cms.Build, error) {
 }
 
 func (s *Site) enqueue(ctx context.Context, ch cms.Change, full bool) (_ *cms.Build, err error) {
+	if s.cfg.Replica != nil {
+		return s.enqueueDurable(ctx, ch, full)
+	}
 	reason := ch.Reason
 	defer cms.Wrap(&err, "site.Enqueue(%q)", reason)
 	s.mu.Lock()
@@ -125,6 +129,9 @@ func (s *Site) Wait(ctx context.Context, buildID int64) (*cms.Build, error) {
 // Run is the build worker: it runs queued builds one after another until ctx
 // is done. A build in progress when ctx is cancelled is finished first.
 func (s *Site) Run(ctx context.Context) error {
+	if s.cfg.Replica != nil {
+		return s.runReplica(ctx)
+	}
 	s.sweep(ctx)
 	for ctx.Err() == nil {
 		s.mu.Lock()
@@ -208,6 +215,10 @@ func (s *Site) runBuild(ctx context.Context, b *cms.Build, h *hints, stop contex
 		}
 		if s.sleep(stop, s.backoff[try]) != nil {
 			break
+		}
+		if _, ok := errors.AsType[*mirrorError](err); ok {
+			err = s.mirrorAgain(ctx, b.ID) // the build is live here; only the copy failed
+			continue
 		}
 		res, err = s.build(ctx, b, h)
 	}

@@ -53,8 +53,14 @@ func faultOf(err error) diskFault {
 	return noFault
 }
 
-// retryable reports whether a failed build may succeed if tried again.
-func retryable(err error) bool { return faultOf(err) != noFault }
+// retryable reports whether a failed build may succeed if tried again: a
+// disk fault, or a copy to the bucket that failed (the bucket may be back).
+func retryable(err error) bool {
+	if _, ok := errors.AsType[*mirrorError](err); ok {
+		return true
+	}
+	return faultOf(err) != noFault
+}
 
 // faultMessage names a disk fault for staff and operators, or returns ""
 // for other errors. The directory is given relative to the data directory.

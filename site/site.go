@@ -10,6 +10,10 @@
 // (incremental.go). Both give the same files (site_test.go replays edits to
 // prove it).
 //
+// With Config.Bucket set, each build that goes live is then copied to an
+// S3-compatible bucket, changed files only, in an order that keeps links
+// working for its readers (bucket.go); a CDN or nginx serves it from there.
+//
 // Everything lives under <DataDir>/site:
 //
 //	build.lock        flock held while exporting and building (serve and `huimin build` never overlap)
@@ -59,6 +63,16 @@ type Config struct {
 	Builds   cms.BuildService
 	Logger   *slog.Logger
 
+	// Bucket, when set, receives a copy of every build that goes live
+	// (bucket.go): the public site for a CDN or nginx to serve, and for
+	// other replicas.
+	Bucket Bucket
+
+	// Replica, when set, makes this process one of several replicas on one
+	// database (replica.go): builds queue in the database and the holder
+	// of the builder lease runs them; the others serve the Bucket's site.
+	Replica *Replica
+
 	// MemoryLimit is the soft limit on the Go heap (runtime/debug.SetMemoryLimit)
 	// New sets when the process has none (no GOMEMLIMIT): a full build of a
 	// 10,000-story site holds about 500 MB, and by default the heap would
@@ -101,6 +115,19 @@ type Site struct {
 	sleep   func(context.Context, time.Duration) error
 	mkdir   func(string, os.FileMode) error
 	now     func() time.Time // when to look at the current symlink again
+
+	mirror *mirror // copies live builds to cfg.Bucket; nil without one
+
+	// Replicas (replica.go, follow.go): the builder lease while held, who
+	// holds it, the cancel of this replica's term as builder, and the
+	// bucket manifest this replica serves a copy of.
+	lease      atomic.Pointer[leaseState]
+	holderMu   sync.Mutex
+	holder     string
+	leading    context.CancelFunc
+	followMu   sync.Mutex
+	followed   string
+	followSums map[string]string
 
 	live      atomic.Pointer[output]
 	switchMu  sync.Mutex   // serialises changing live and the current symlink
@@ -151,6 +178,9 @@ func New(cfg Config) (*Site, error) {
 		sleep:   sleepCtx,
 		mkdir:   os.Mkdir,
 		now:     time.Now,
+	}
+	if cfg.Bucket != nil {
+		s.mirror = newMirror(cfg.Bucket, s.log)
 	}
 	for _, d := range []string{s.dir, s.path("builds"), s.path("content")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

@@ -1,0 +1,519 @@
+package site
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"iter"
+	"log/slog"
+	"maps"
+	"mime"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/huimin/huimin/cms/objstore"
+)
+
+// Bucket is the object store each build that goes live is copied to, so a
+// CDN or nginx can serve the public site straight from it and every replica
+// sees the same site. *objstore.Store implements it.
+type Bucket interface {
+	Put(ctx context.Context, key string, r io.Reader, size int64, o objstore.PutOptions) error
+	ReadAll(ctx context.Context, key string) ([]byte, error)
+	Delete(ctx context.Context, key string) error
+	List(ctx context.Context, prefix string) iter.Seq2[objstore.Info, error]
+}
+
+// The bucket's layout below the storage prefix. site/ is the public site,
+// file for file as in a build directory; private/ must never be public.
+//
+//	site/...                            the live site
+//	private/site/live.json              names the live build and its manifest; written last
+//	private/site/manifests/<t>-<id>.json.gz  every site file's content hash, for the next diff
+//	private/site/pending.json           keys an unfinished copy may have written or left behind
+const (
+	bucketSite      = "site/"
+	bucketLive      = "private/site/live.json"
+	bucketPending   = "private/site/pending.json"
+	bucketManifests = "private/site/manifests/"
+)
+
+// Cache-Control of site objects in the bucket. A CDN in front of the
+// bucket may keep fingerprinted assets for good, and must ask the bucket
+// again before serving a page: pages change in place on every publish.
+const (
+	bucketCachePage = "no-cache"
+)
+
+// uploadConcurrency is how many objects are sent at once.
+const uploadConcurrency = 8
+
+// liveMarker is private/site/live.json: which build the bucket's site/ holds.
+type liveMarker struct {
+	Build       int64     `json:"build"`  // build record id
+	Output      string    `json:"output"` // build directory name on the builder
+	Manifest    string    `json:"manifest"`
+	Files       int       `json:"files"`
+	Bytes       int64     `json:"bytes"`
+	PublishedAt time.Time `json:"published_at"`
+}
+
+// bucketManifest lists the files of a published build.
+type bucketManifest struct {
+	Build int64             `json:"build"`
+	Files map[string]string `json:"files"` // path below site/ → content hash
+}
+
+// pendingKeys is private/site/pending.json.
+type pendingKeys struct {
+	Keys []string `json:"keys"`
+}
+
+// mirror copies the live build directory to a Bucket. Only files whose
+// content differs from the bucket's manifest are sent, in an order that
+// keeps every page's links working for readers of the bucket:
+//
+//  1. assets and other non-page files (fingerprinted ones have new names,
+//     so a page never refers to an asset not yet there);
+//  2. pages new to the bucket, deepest first (a story before the lists
+//     that link to it);
+//  3. changed pages, deepest first (home last);
+//  4. the manifest, then live.json naming the build: the commit point;
+//  5. deletion of what the build no longer has.
+//
+// Every object is replaced by one PUT, which S3 makes atomic, so no reader
+// gets part of a file. Before step 1 the keys the copy adds or will delete
+// are written to pending.json: if the copy fails half-way, the next one
+// treats them as unknown, so neither a page the failed copy changed nor one
+// it added, whose story was unpublished since, can linger. A failed step stops the copy; the bucket keeps the
+// previous site (with, at worst, some of the new pages and assets already
+// in place), and the next build copies again.
+type mirror struct {
+	bucket Bucket
+	log    *slog.Logger
+	now    func() time.Time
+
+	// What this process last published: the manifest key and its files,
+	// so an unchanged live.json spares reading the manifest again.
+	prevKey string
+	prev    map[string]string
+
+	// Hashes of the files of one build directory, reused while size and
+	// modification time are unchanged (incremental builds rename in only
+	// the files they change).
+	sumDir string
+	sums   map[string]fileSum
+
+	last mirrorStats // of the last copy, for tests and logs
+}
+
+type fileSum struct {
+	size int64
+	mod  time.Time
+	sum  string
+}
+
+type mirrorStats struct {
+	put     []string // keys below site/ sent
+	deleted []string
+	files   int
+}
+
+func newMirror(b Bucket, log *slog.Logger) *mirror {
+	return &mirror{bucket: b, log: log, now: time.Now}
+}
+
+// mirrorError marks a build that went live locally but could not be copied
+// to the bucket; only the copy needs trying again.
+type mirrorError struct{ err error }
+
+func (e *mirrorError) Error() string {
+	return "网站已在本机生成，但上传到对象存储失败，从对象存储访问的网站仍是上一次成功发布的版本，稍后和下次生成时会重新上传: " + e.err.Error()
+}
+
+func (e *mirrorError) Unwrap() error { return e.err }
+
+// toBucket copies the live build o (made by build b) to the bucket, if the
+// site has one. Callers hold the build lock.
+func (s *Site) toBucket(ctx context.Context, buildID int64, o *output) error {
+	if s.mirror == nil || o == nil {
+		return nil
+	}
+	t := time.Now()
+	if err := s.mirror.sync(ctx, buildID, o); err != nil {
+		return &mirrorError{err}
+	}
+	st := s.mirror.last
+	s.log.Info("site copied to bucket", "build", buildID, "files", st.files,
+		"put", len(st.put), "deleted", len(st.deleted), "duration_ms", time.Since(t).Milliseconds())
+	return nil
+}
+
+// mirrorAgain copies the live build to the bucket again after a failed copy.
+func (s *Site) mirrorAgain(ctx context.Context, buildID int64) error {
+	unlock, err := s.lock.Lock()
+	if err != nil {
+		return fmt.Errorf("acquiring build lock: %w", err)
+	}
+	defer unlock()
+	return s.toBucket(ctx, buildID, s.live.Load())
+}
+
+// sync makes the bucket's site/ hold exactly the files of o.
+func (m *mirror) sync(ctx context.Context, buildID int64, o *output) error {
+	m.last = mirrorStats{}
+	local, sizes, err := m.hashTree(o.dir)
+	if err != nil {
+		return err
+	}
+	prev, err := m.published(ctx)
+	if err != nil {
+		return err
+	}
+	pending, err := m.pending(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range pending {
+		prev[k] = "" // unknown: sent again if wanted, deleted if not
+	}
+
+	var assets, newPages, changedPages, gone []string
+	for rel, sum := range local {
+		old, ok := prev[rel]
+		switch {
+		case ok && old == sum:
+		case !isPage(rel):
+			assets = append(assets, rel)
+		case !ok:
+			newPages = append(newPages, rel)
+		default:
+			changedPages = append(changedPages, rel)
+		}
+	}
+	for rel := range prev {
+		if _, ok := local[rel]; !ok {
+			gone = append(gone, rel)
+		}
+	}
+	slices.Sort(assets)
+	slices.Sort(gone)
+	deepestFirst(newPages)
+	deepestFirst(changedPages)
+
+	// Every key this copy writes or deletes, in case it does not finish:
+	// the next copy must not trust the manifest for them.
+	risky := slices.Concat(assets, newPages, changedPages, gone)
+	if len(risky) > 0 || len(pending) > 0 {
+		risky = append(risky, pending...)
+		slices.Sort(risky)
+		if err := m.putJSON(ctx, bucketPending, pendingKeys{Keys: slices.Compact(risky)}); err != nil {
+			return err
+		}
+	}
+
+	for _, batch := range [][]string{assets, newPages, changedPages} {
+		if err := m.upload(ctx, o.dir, batch); err != nil {
+			return err
+		}
+	}
+
+	var total int64
+	for _, n := range sizes {
+		total += n
+	}
+	// The manifest is the large object: when nothing changed, the new
+	// live.json names the one the bucket has.
+	key := m.prevKey
+	if changed := len(risky) > 0 || key == ""; changed {
+		key = fmt.Sprintf("%s%d-%d.json.gz", bucketManifests, m.now().UnixNano(), buildID)
+		if err := m.putManifest(ctx, key, bucketManifest{Build: buildID, Files: local}); err != nil {
+			return err
+		}
+	}
+	marker := liveMarker{Build: buildID, Output: o.name, Manifest: key, Files: len(local), Bytes: total, PublishedAt: m.now().UTC()}
+	if err := m.putJSON(ctx, bucketLive, marker); err != nil {
+		return err
+	}
+	oldKey := m.prevKey
+	m.prevKey, m.prev = key, local
+
+	if err := m.each(ctx, gone, func(ctx context.Context, rel string) error {
+		return m.bucket.Delete(ctx, bucketSite+rel)
+	}); err != nil {
+		return err
+	}
+	m.last.deleted = gone
+	if len(risky) > 0 {
+		if err := m.bucket.Delete(ctx, bucketPending); err != nil {
+			return err
+		}
+	}
+	if key != oldKey {
+		m.pruneManifests(ctx, key, oldKey)
+	}
+	return nil
+}
+
+// published returns the files of the site the bucket holds: its manifest,
+// or, before the first copy, whatever lies under site/ (hash unknown).
+func (m *mirror) published(ctx context.Context) (map[string]string, error) {
+	b, err := m.bucket.ReadAll(ctx, bucketLive)
+	if errors.Is(err, objstore.ErrNotFound) {
+		prev := map[string]string{}
+		for info, err := range m.bucket.List(ctx, bucketSite) {
+			if err != nil {
+				return nil, err
+			}
+			prev[strings.TrimPrefix(info.Key, bucketSite)] = ""
+		}
+		m.prevKey, m.prev = "", nil
+		return prev, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var marker liveMarker
+	if err := json.Unmarshal(b, &marker); err != nil {
+		return nil, fmt.Errorf("%s: %w", bucketLive, err)
+	}
+	if marker.Manifest != m.prevKey || m.prev == nil {
+		mf, err := m.readManifest(ctx, marker.Manifest)
+		if err != nil {
+			return nil, err
+		}
+		m.prevKey, m.prev = marker.Manifest, mf.Files
+	}
+	return maps.Clone(m.prev), nil
+}
+
+func (m *mirror) pending(ctx context.Context) ([]string, error) {
+	b, err := m.bucket.ReadAll(ctx, bucketPending)
+	if errors.Is(err, objstore.ErrNotFound) {
+		return nil, nil
+	} else if err != nil {
+		return nil, err
+	}
+	var p pendingKeys
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, fmt.Errorf("%s: %w", bucketPending, err)
+	}
+	return p.Keys, nil
+}
+
+func (m *mirror) readManifest(ctx context.Context, key string) (*bucketManifest, error) {
+	if !strings.HasPrefix(key, bucketManifests) {
+		return nil, fmt.Errorf("%s names manifest %q outside %s", bucketLive, key, bucketManifests)
+	}
+	b, err := m.bucket.ReadAll(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	var mf bucketManifest
+	if err := json.NewDecoder(zr).Decode(&mf); err != nil {
+		return nil, fmt.Errorf("%s: %w", key, err)
+	}
+	if mf.Files == nil {
+		mf.Files = map[string]string{}
+	}
+	return &mf, nil
+}
+
+func (m *mirror) putManifest(ctx context.Context, key string, mf bucketManifest) error {
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	if err := json.NewEncoder(zw).Encode(mf); err != nil {
+		return err
+	}
+	if err := zw.Close(); err != nil {
+		return err
+	}
+	return m.bucket.Put(ctx, key, bytes.NewReader(buf.Bytes()), int64(buf.Len()),
+		objstore.PutOptions{ContentType: "application/gzip", CacheControl: "private, no-store"})
+}
+
+func (m *mirror) putJSON(ctx context.Context, key string, v any) error {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return m.bucket.Put(ctx, key, bytes.NewReader(b), int64(len(b)),
+		objstore.PutOptions{ContentType: "application/json", CacheControl: "private, no-store"})
+}
+
+// upload sends the files rels of dir to site/, several at a time; the first
+// error stops it.
+func (m *mirror) upload(ctx context.Context, dir string, rels []string) error {
+	err := m.each(ctx, rels, func(ctx context.Context, rel string) error {
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		return m.bucket.Put(ctx, bucketSite+rel, f, fi.Size(), objectOptions(rel))
+	})
+	if err == nil {
+		m.last.put = append(m.last.put, rels...)
+	}
+	return err
+}
+
+func (m *mirror) each(ctx context.Context, keys []string, fn func(context.Context, string) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(uploadConcurrency)
+	for _, k := range keys {
+		g.Go(func() error { return fn(ctx, k) })
+	}
+	return g.Wait()
+}
+
+// pruneManifests deletes the manifests older than the previous one; a
+// failure only leaves a small object behind.
+func (m *mirror) pruneManifests(ctx context.Context, keep ...string) {
+	for info, err := range m.bucket.List(ctx, bucketManifests) {
+		if err != nil {
+			m.log.Warn("listing old site manifests", "err", err)
+			return
+		}
+		if slices.Contains(keep, info.Key) {
+			continue
+		}
+		if err := m.bucket.Delete(ctx, info.Key); err != nil {
+			m.log.Warn("deleting old site manifest", "key", info.Key, "err", err)
+		}
+	}
+}
+
+// hashTree returns the content hash and size of every file below dir, by
+// slash path; hidden files (temporary ones) are skipped, as the handler
+// never serves them.
+func (m *mirror) hashTree(dir string) (map[string]string, map[string]int64, error) {
+	if m.sumDir != dir {
+		m.sumDir, m.sums = dir, map[string]fileSum{}
+	}
+	sums := map[string]string{}
+	sizes := map[string]int64{}
+	seen := map[string]bool{}
+	err := filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if name != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(dir, name)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		seen[rel] = true
+		c, ok := m.sums[rel]
+		if !ok || c.size != fi.Size() || !c.mod.Equal(fi.ModTime()) {
+			sum, err := hashFile(name)
+			if err != nil {
+				return err
+			}
+			c = fileSum{size: fi.Size(), mod: fi.ModTime(), sum: sum}
+			m.sums[rel] = c
+		}
+		sums[rel], sizes[rel] = c.sum, c.size
+		return nil
+	})
+	for rel := range m.sums {
+		if !seen[rel] {
+			delete(m.sums, rel)
+		}
+	}
+	m.last.files = len(sums)
+	return sums, sizes, err
+}
+
+func hashFile(name string) (string, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)[:16]), nil
+}
+
+// deepestFirst orders paths by depth, deepest first, then by name: a story
+// page before the list that links to it, the home page last.
+func deepestFirst(rels []string) {
+	slices.SortFunc(rels, func(a, b string) int {
+		if da, db := strings.Count(a, "/"), strings.Count(b, "/"); da != db {
+			return db - da
+		}
+		return strings.Compare(a, b)
+	})
+}
+
+// objectOptions are the headers a site file is served with from the bucket.
+func objectOptions(rel string) objstore.PutOptions {
+	ext := strings.ToLower(path.Ext(rel))
+	ct := contentTypes[ext]
+	if ct == "" {
+		ct = mime.TypeByExtension(ext)
+	}
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	cc := cacheOther
+	switch {
+	case fingerprinted.MatchString(rel):
+		cc = cacheImmutable
+	case isPage(rel):
+		cc = bucketCachePage
+	}
+	return objstore.PutOptions{ContentType: ct, CacheControl: cc}
+}
+
+// LiveBuild reports the build the bucket's site/ holds, 0 before the first
+// copy; for readiness checks and tests.
+func LiveBuild(ctx context.Context, b Bucket) (build int64, published time.Time, err error) {
+	data, err := b.ReadAll(ctx, bucketLive)
+	if errors.Is(err, objstore.ErrNotFound) {
+		return 0, time.Time{}, nil
+	} else if err != nil {
+		return 0, time.Time{}, err
+	}
+	var marker liveMarker
+	if err := json.Unmarshal(data, &marker); err != nil {
+		return 0, time.Time{}, fmt.Errorf("%s: %w", bucketLive, err)
+	}
+	return marker.Build, marker.PublishedAt, nil
+}
