@@ -126,3 +126,16 @@ type BuildQueue interface {
 	// QueueDepth counts the builds queued and not yet claimed.
 	QueueDepth(ctx context.Context) (int, error)
 }
+
+// ReplicaStatus is what GET /readyz says of one server process: whether it
+// is the site builder (always, without replicas), who is, how many builds
+// wait, and which build it serves since when.
+type ReplicaStatus struct {
+	Replica        string    `json:"replica,omitempty"`
+	Builder        bool      `json:"builder"`
+	BuilderIs      string    `json:"builder_is,omitempty"`
+	QueueDepth     int       `json:"queue_depth"`
+	LiveBuild      string    `json:"live_build,omitempty"`
+	LiveSince      time.Time `json:"live_since,omitzero"`
+	LiveAgeSeconds int64     `json:"live_age_seconds"`
+}
