@@ -105,6 +105,10 @@ type mirror struct {
 	bucket Bucket
 	log    *slog.Logger
 	now    func() time.Time
+	// fence, when set, is asked before the copy starts and again before
+	// live.json is written: a replica that lost the builder lease must not
+	// name its build live (replica.go).
+	fence func() error
 
 	// What this process last published: the manifest key and its files,
 	// so an unchanged live.json spares reading the manifest again.
@@ -152,8 +156,14 @@ func (s *Site) toBucket(ctx context.Context, buildID int64, o *output) error {
 	if s.mirror == nil || o == nil {
 		return nil
 	}
+	if err := s.fenced(); err != nil {
+		return err // not retried: another replica builds now
+	}
 	t := time.Now()
 	if err := s.mirror.sync(ctx, buildID, o); err != nil {
+		if errors.Is(err, errLeaseLost) {
+			return err
+		}
 		return &mirrorError{err}
 	}
 	st := s.mirror.last
@@ -170,6 +180,13 @@ func (s *Site) mirrorAgain(ctx context.Context, buildID int64) error {
 	}
 	defer unlock()
 	return s.toBucket(ctx, buildID, s.live.Load())
+}
+
+func (m *mirror) fenced() error {
+	if m.fence == nil {
+		return nil
+	}
+	return m.fence()
 }
 
 // sync makes the bucket's site/ hold exactly the files of o.
@@ -245,6 +262,9 @@ func (m *mirror) sync(ctx context.Context, buildID int64, o *output) error {
 		}
 	}
 	marker := liveMarker{Build: buildID, Output: o.name, Manifest: key, Files: len(local), Bytes: total, PublishedAt: m.now().UTC()}
+	if err := m.fenced(); err != nil {
+		return err
+	}
 	if err := m.putJSON(ctx, bucketLive, marker); err != nil {
 		return err
 	}

@@ -27,6 +27,9 @@ func (s *Site) Rebuild(ctx context.Context, reason string) (*cms.Build, error) {
 }
 
 func (s *Site) enqueue(ctx context.Context, ch cms.Change, full bool) (_ *cms.Build, err error) {
+	if s.cfg.Replica != nil {
+		return s.enqueueDurable(ctx, ch, full)
+	}
 	reason := ch.Reason
 	defer cms.Wrap(&err, "site.Enqueue(%q)", reason)
 	s.mu.Lock()
@@ -126,6 +129,9 @@ func (s *Site) Wait(ctx context.Context, buildID int64) (*cms.Build, error) {
 // Run is the build worker: it runs queued builds one after another until ctx
 // is done. A build in progress when ctx is cancelled is finished first.
 func (s *Site) Run(ctx context.Context) error {
+	if s.cfg.Replica != nil {
+		return s.runReplica(ctx)
+	}
 	s.sweep(ctx)
 	for ctx.Err() == nil {
 		s.mu.Lock()

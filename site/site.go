@@ -68,6 +68,11 @@ type Config struct {
 	// other replicas.
 	Bucket Bucket
 
+	// Replica, when set, makes this process one of several replicas on one
+	// database (replica.go): builds queue in the database and the holder
+	// of the builder lease runs them; the others serve the Bucket's site.
+	Replica *Replica
+
 	// MemoryLimit is the soft limit on the Go heap (runtime/debug.SetMemoryLimit)
 	// New sets when the process has none (no GOMEMLIMIT): a full build of a
 	// 10,000-story site holds about 500 MB, and by default the heap would
@@ -112,6 +117,17 @@ type Site struct {
 	now     func() time.Time // when to look at the current symlink again
 
 	mirror *mirror // copies live builds to cfg.Bucket; nil without one
+
+	// Replicas (replica.go, follow.go): the builder lease while held, who
+	// holds it, the cancel of this replica's term as builder, and the
+	// bucket manifest this replica serves a copy of.
+	lease      atomic.Pointer[leaseState]
+	holderMu   sync.Mutex
+	holder     string
+	leading    context.CancelFunc
+	followMu   sync.Mutex
+	followed   string
+	followSums map[string]string
 
 	live      atomic.Pointer[output]
 	switchMu  sync.Mutex   // serialises changing live and the current symlink
@@ -165,6 +181,7 @@ func New(cfg Config) (*Site, error) {
 	}
 	if cfg.Bucket != nil {
 		s.mirror = newMirror(cfg.Bucket, s.log)
+		s.mirror.fence = s.fenced
 	}
 	for _, d := range []string{s.dir, s.path("builds"), s.path("content")} {
 		if err := os.MkdirAll(d, 0o755); err != nil {

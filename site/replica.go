@@ -1,0 +1,299 @@
+package site
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// Replicas: several `huimin serve` processes on one MySQL database and one
+// bucket. Any replica queues builds, durably, as build records in the
+// database (Enqueue); exactly one, the holder of the builder lease, claims
+// and runs them and copies each build that goes live to the bucket; the
+// others serve the site they copy back from the bucket (follow.go).
+//
+// The lease is renewed every TTL/3. A builder that dies stops renewing, and
+// another replica takes over once the lease lapses, TTL at most after the
+// last renewal; it first runs a full build, so changes a dead builder had
+// claimed but not published are built too. A builder that cannot renew (a
+// long pause, a lost database) stops writing to the bucket when its own
+// clock says the lease may have lapsed, before another replica can hold
+// it, and ClaimBuilds refuses it from the moment another holds it.
+
+// Replica makes a Site one of several replicas. Name must differ between
+// the replicas (host name and port, say).
+type Replica struct {
+	Name   string
+	Leases cms.LeaseService
+	Queue  cms.BuildQueue
+	// TTL is how long the lease lasts unless renewed; a dead builder is
+	// replaced within TTL plus one poll. 0 means DefaultLeaseTTL.
+	TTL time.Duration
+	// Poll is how often the builder looks for queued builds and the others
+	// for a new site in the bucket. 0 means 250ms.
+	Poll time.Duration
+}
+
+// DefaultLeaseTTL lets another replica take over within 10 seconds of the
+// builder's death: the lease lapses at most 6s after its last renewal, and
+// the others ask every 2s.
+const DefaultLeaseTTL = 6 * time.Second
+
+// builderLease names the lease of the site builder.
+const builderLease = "site-builder"
+
+func (r *Replica) ttl() time.Duration {
+	if r.TTL > 0 {
+		return r.TTL
+	}
+	return DefaultLeaseTTL
+}
+
+func (r *Replica) poll() time.Duration {
+	if r.Poll > 0 {
+		return r.Poll
+	}
+	return 250 * time.Millisecond
+}
+
+// leaseState is the lease this replica holds and, by its own monotonic
+// clock, until when it may act on it: the time it asked plus the TTL,
+// minus a margin for clock drift between the replica and the database.
+type leaseState struct {
+	lease cms.Lease
+	until time.Time
+}
+
+// Status reports whether this replica builds, the queue depth and the live
+// build; on a single process, Builder is always true.
+func (s *Site) Status(ctx context.Context) (cms.ReplicaStatus, error) {
+	st := cms.ReplicaStatus{Builder: true}
+	if o := s.live.Load(); o != nil {
+		st.LiveBuild = o.name
+		if fi, err := os.Stat(o.dir); err == nil {
+			st.LiveSince = fi.ModTime().UTC()
+			st.LiveAgeSeconds = int64(time.Since(fi.ModTime()).Seconds())
+		}
+	}
+	r := s.cfg.Replica
+	if r == nil {
+		return st, nil
+	}
+	st.Replica = r.Name
+	ls := s.lease.Load()
+	st.Builder = ls != nil && time.Now().Before(ls.until)
+	s.holderMu.Lock()
+	st.BuilderIs = s.holder
+	s.holderMu.Unlock()
+	n, err := r.Queue.QueueDepth(ctx)
+	st.QueueDepth = n
+	return st, err
+}
+
+// fenced returns an error unless this replica may still write the shared
+// site: it holds the builder lease by its own clock. A single process
+// always may.
+func (s *Site) fenced() error {
+	if s.cfg.Replica == nil {
+		return nil
+	}
+	if ls := s.lease.Load(); ls != nil && time.Now().Before(ls.until) {
+		return nil
+	}
+	return errLeaseLost
+}
+
+var errLeaseLost = errors.New("本副本已不再负责构建网站（构建权已转移到其他副本），停止写入")
+
+// enqueueDurable records a queued build in the database for whichever
+// replica builds; requests coalesce when the builder claims them.
+func (s *Site) enqueueDurable(ctx context.Context, ch cms.Change, full bool) (*cms.Build, error) {
+	b := &cms.Build{Status: cms.BuildQueued, Reason: ch.Reason, Full: full, QueuedAt: time.Now().UTC()}
+	if !full {
+		b.Stories = ch.Stories
+	}
+	if err := s.cfg.Builds.CreateBuild(ctx, b); err != nil {
+		return nil, fmt.Errorf("site.Enqueue(%q): %w", ch.Reason, err)
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	c := *b
+	return &c, nil
+}
+
+// runReplica is Run for a replica: keep asking for the builder lease; as
+// the builder, claim and run queued builds; otherwise follow the bucket.
+func (s *Site) runReplica(ctx context.Context) error {
+	r := s.cfg.Replica
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		s.keepLease(ctx)
+	}()
+	defer func() {
+		wg.Wait()
+		if ls := s.lease.Swap(nil); ls != nil {
+			// Let the next replica take over at once rather than after the TTL.
+			if err := r.Leases.ReleaseLease(context.WithoutCancel(ctx), ls.lease); err != nil {
+				s.log.Warn("releasing the builder lease", "err", err)
+			}
+		}
+	}()
+
+	tick := time.NewTicker(r.poll())
+	defer tick.Stop()
+	var term int64 // the lease token this replica last built under
+	var leading context.Context
+	for ctx.Err() == nil {
+		if ls := s.lease.Load(); ls != nil && time.Now().Before(ls.until) {
+			if ls.lease.Token != term {
+				term = ls.lease.Token
+				leading = s.takeOver(ctx, ls.lease)
+			}
+			s.buildClaimed(leading, ls.lease, ctx)
+		} else if err := s.follow(ctx); err != nil {
+			s.log.Warn("following the site in the bucket", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+		case <-tick.C:
+		case <-s.wake:
+		}
+	}
+	s.stopLeading()
+	return nil
+}
+
+// keepLease asks for the builder lease every TTL/3 until ctx is done. When
+// the lease goes to another replica it cancels the term's context, so
+// claims and copies to the bucket stop.
+func (s *Site) keepLease(ctx context.Context) {
+	r := s.cfg.Replica
+	ttl := r.ttl()
+	every := ttl / 3
+	for {
+		asked := time.Now()
+		l, err := r.Leases.AcquireLease(ctx, builderLease, r.Name, ttl)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			// Keep what we hold until it lapses by our clock (fenced).
+			s.log.Warn("asking for the builder lease", "err", err)
+		case l.Held():
+			prev := s.lease.Swap(&leaseState{lease: l, until: asked.Add(ttl - ttl/10)})
+			if prev == nil || prev.lease.Token != l.Token {
+				s.log.Info("this replica is now the site builder", "replica", r.Name, "token", l.Token)
+				select {
+				case s.wake <- struct{}{}:
+				default:
+				}
+			}
+			s.setHolder(l.Holder)
+		default:
+			if prev := s.lease.Swap(nil); prev != nil {
+				s.log.Warn("the builder lease went to another replica", "replica", r.Name, "builder", l.Holder)
+				s.stopLeading()
+			}
+			s.setHolder(l.Holder)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+func (s *Site) stopLeading() {
+	s.holderMu.Lock()
+	defer s.holderMu.Unlock()
+	if s.leading != nil {
+		s.leading()
+		s.leading = nil
+	}
+}
+
+func (s *Site) setHolder(name string) {
+	s.holderMu.Lock()
+	s.holder = name
+	s.holderMu.Unlock()
+}
+
+// takeOver starts a builder's term: builds a previous builder left running
+// are marked failed (their changes are in the full build queued now), and
+// this process's state of the last build is dropped, as another replica
+// may have published since.
+func (s *Site) takeOver(ctx context.Context, l cms.Lease) context.Context {
+	s.stopLeading()
+	leading, stop := context.WithCancel(ctx)
+	s.holderMu.Lock()
+	s.leading = stop
+	s.holderMu.Unlock()
+	s.buildMu.Lock()
+	s.base, s.exp = nil, nil
+	s.buildMu.Unlock()
+	builds, _, err := s.cfg.Builds.FindBuilds(ctx, cms.Page{Page: 1, PerPage: cms.MaxPerPage})
+	if err != nil {
+		s.log.Error("finding builds left running", "err", err)
+	}
+	for _, b := range builds {
+		if b.Status != cms.BuildRunning {
+			continue
+		}
+		now := time.Now().UTC()
+		b.Status, b.Error, b.FinishedAt = cms.BuildFailed, "构建被中断（负责构建的副本已停止），已由 "+l.Holder+" 重新完整构建", &now
+		if err := s.cfg.Builds.UpdateBuild(ctx, b); err != nil {
+			s.log.Error("marking an interrupted build failed", "build", b.ID, "err", err)
+		}
+	}
+	if _, err := s.enqueueDurable(ctx, cms.Change{Reason: "builder " + l.Holder + " takes over"}, true); err != nil {
+		s.log.Error("queueing the first build of a new builder", "err", err)
+	}
+	return leading
+}
+
+// buildClaimed claims the queued builds and runs them as one: full if any
+// asks for it, reading again every story any names. Each claimed record
+// gets the outcome.
+func (s *Site) buildClaimed(ctx context.Context, l cms.Lease, stop context.Context) {
+	builds, err := s.cfg.Replica.Queue.ClaimBuilds(ctx, l)
+	if err != nil {
+		if cms.ErrorCode(err) == cms.ECONFLICT {
+			s.lease.Store(nil)
+		}
+		if ctx.Err() == nil {
+			s.log.Warn("claiming queued builds", "err", err)
+		}
+		return
+	}
+	if len(builds) == 0 {
+		return
+	}
+	first := builds[0]
+	h := &hints{}
+	for _, b := range builds {
+		first.Full = first.Full || b.Full
+		h.add(cms.Change{Stories: b.Stories})
+	}
+	if first.Full {
+		h = nil
+	}
+	first.Builder = l.Holder
+	s.runBuild(context.WithoutCancel(ctx), first, h, stop)
+	for _, b := range builds[1:] {
+		b.Status, b.Pages, b.Error, b.ErrorFile, b.ErrorLine = first.Status, first.Pages, first.Error, first.ErrorFile, first.ErrorLine
+		b.FinishedAt, b.DurationMS, b.Builder = first.FinishedAt, first.DurationMS, l.Holder
+		if err := s.cfg.Builds.UpdateBuild(context.WithoutCancel(ctx), b); err != nil {
+			s.log.Error("saving build", "build", b.ID, "err", err)
+		}
+	}
+}
