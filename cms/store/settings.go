@@ -38,7 +38,9 @@ func (db *DB) FindSettings(ctx context.Context) (s *cms.Settings, err error) {
 	return row.toCMS(), nil
 }
 
-// UpdateSettings applies u when u.Version is current.
+// UpdateSettings applies u when u.Version is current. Unlike the other
+// optimistic updates it is not an updateVersioned: the one settings row is
+// put back if a damaged database lost it, and its secret is stored sealed.
 func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.Settings, err error) {
 	defer cms.Wrap(&err, "UpdateSettings")
 	a := actorOf(ctx)
@@ -150,46 +152,33 @@ func (db *DB) SavePage(ctx context.Context, p *cms.StandingPage) (err error) {
 		return cms.Invalid(fields)
 	}
 	a := actorOf(ctx)
+	if in.ID != 0 {
+		out, err := updateVersioned(ctx, db, versionedUpdate[pageRow, *cms.StandingPage]{
+			id: in.ID, version: in.Version, missing: "页面不存在", stale: "页面已被他人修改，请刷新后再改",
+			change: func(*gorm.DB, *pageRow) (map[string]any, error) {
+				return map[string]any{"slug": in.Slug, "title": in.Title, "body": in.Body, "position": in.Position}, nil
+			},
+			done: func(tx *gorm.DB, before *cms.StandingPage, row *pageRow) error {
+				return db.audit(tx, a, event{action: "page.update", object: object("page", row.ID), before: before,
+					after: row.toCMS(), detail: row.Title})
+			},
+		})
+		if err != nil {
+			return err
+		}
+		*p = *out
+		return nil
+	}
 	now := db.now()
 	var out pageRow
 	err = db.tx(ctx, func(tx *gorm.DB) error {
-		if in.ID == 0 {
-			out = pageRow{Slug: in.Slug, Title: in.Title, Body: in.Body, Position: in.Position, Version: 1,
-				CreatedAt: now, UpdatedAt: now}
-			if err := tx.Create(&out).Error; err != nil {
-				return err
-			}
-			return db.audit(tx, a, event{action: "page.create", object: object("page", out.ID), after: out.toCMS(), detail: out.Title})
+		out = pageRow{Slug: in.Slug, Title: in.Title, Body: in.Body, Position: in.Position, Version: 1,
+			CreatedAt: now, UpdatedAt: now}
+		if err := tx.Create(&out).Error; err != nil {
+			return err
 		}
-		var row pageRow
-		if err := tx.Take(&row, in.ID).Error; err != nil {
-			return notFound(err, "页面不存在")
-		}
-		if row.Version != in.Version {
-			return errStale
-		}
-		out = row
-		out.Slug, out.Title, out.Body, out.Position, out.Version, out.UpdatedAt = in.Slug, in.Title, in.Body, in.Position, row.Version+1, now
-		res := tx.Model(&pageRow{}).Where("id = ? AND version = ?", row.ID, row.Version).Updates(map[string]any{
-			"slug": out.Slug, "title": out.Title, "body": out.Body, "position": out.Position,
-			"version": out.Version, "updated_at": out.UpdatedAt,
-		})
-		if res.Error != nil {
-			return res.Error
-		}
-		if res.RowsAffected == 0 {
-			return errStale
-		}
-		return db.audit(tx, a, event{action: "page.update", object: object("page", row.ID), before: row.toCMS(),
-			after: out.toCMS(), detail: out.Title})
+		return db.audit(tx, a, event{action: "page.create", object: object("page", out.ID), after: out.toCMS(), detail: out.Title})
 	})
-	if errors.Is(err, errStale) {
-		var cur pageRow
-		if ferr := db.read(ctx).Take(&cur, in.ID).Error; ferr != nil {
-			return notFound(ferr, "页面不存在")
-		}
-		return &cms.Error{Code: cms.ECONFLICT, Message: "页面已被他人修改，请刷新后再改", Current: cur.toCMS()}
-	}
 	if err != nil {
 		return err
 	}
