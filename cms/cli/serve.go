@@ -20,6 +20,7 @@ import (
 	"github.com/huimin/huimin/cms/demo"
 	"github.com/huimin/huimin/cms/media"
 	"github.com/huimin/huimin/cms/schedule"
+	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/web"
 )
 
@@ -49,6 +50,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer a.Close()
+	// Page views (issue 18) have a store of their own; closing it, after
+	// the HTTP server stopped, writes the views still queued.
+	stats, err := store.OpenStats(ctx, c.db, c.data, a.log, store.StatsOptions{})
+	if err != nil {
+		return fmt.Errorf("open statistics: %w", err)
+	}
+	defer stats.Close()
 
 	if err := firstStart(ctx, a, *withDemo, stdout); err != nil {
 		return err
@@ -75,6 +83,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RemoteImageHosts: strings.FieldsFunc(*fetchHosts, func(r rune) bool { return r == ',' || r == ' ' }),
 		Ingest:           media.NewIngest(media.NewProcessor(media.Options{}), a.files, a.db),
 		Site:             a.site.Handler(), Admin: admin.Handler(),
+		Stats: stats, SitePages: a.db,
 		Revisions: a.db, Review: a.db, Dictionary: a.db, Checks: a.db, Previewer: a.site, PreviewKey: previewKey,
 		Ready: func(ctx context.Context) error {
 			if !a.site.Ready() {

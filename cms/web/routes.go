@@ -22,6 +22,9 @@ func (s *Server) registerRoutes() {
 	api.OPTIONS("/openapi.json", s.cors, s.handle(s.handlePreflight))
 
 	s.registerContentRoutes(api.Group("/content", s.cors, s.limitContent))
+	// Page-view beacons have their own per-client limit (beacon.go).
+	api.POST("/beacon", s.handle(s.handleBeacon))
+	api.GET("/beacon.gif", s.handle(s.handleBeaconImage))
 
 	staff := api.Group("", s.authenticate, s.noteContentChange)
 	staff.POST("/auth/logout", s.handle(s.handleLogout))
@@ -32,6 +35,7 @@ func (s *Server) registerRoutes() {
 	s.registerBuildRoutes(staff)
 	s.registerAdminRoutes(staff)
 	s.registerReviewRoutes(staff)
+	s.registerStatsRoutes(staff)
 
 	// Signed, expiring preview links of unpublished versions; noindex.
 	e.GET("/preview/:token", s.handle(s.handlePreview))
@@ -68,6 +72,18 @@ func (s *Server) registerContentRoutes(g *gin.RouterGroup) {
 	g.HEAD("/site", s.handle(s.handleContentSite))
 	g.OPTIONS("/*path", s.handle(s.handlePreflight)) // CORS preflight, answered by s.cors
 	g.GET("/wechat/signature", s.handle(s.handleWechatSignature(newJSSDK(s.cfg.Settings, nil))))
+	g.GET("/stats", s.handle(s.handleContentStats))
+	g.GET("/ranking", s.handle(s.handleContentRanking))
+}
+
+// registerStatsRoutes is the 数据统计 screen: reports and exports for
+// staff, the switches for admins.
+func (s *Server) registerStatsRoutes(g *gin.RouterGroup) {
+	g.GET("/stats/report", s.handle(s.handleStatsReport))
+	g.GET("/stats/export", s.handle(s.handleStatsExport))
+	g.POST("/stats/flush", s.handle(s.handleStatsFlush))
+	g.GET("/stats/settings", s.handle(s.handleStatsSettingsGet))
+	g.PATCH("/stats/settings", s.requireRole(cms.RoleAdmin), s.handle(s.handleStatsSettingsUpdate))
 }
 
 func (s *Server) registerStoryRoutes(g *gin.RouterGroup) {

@@ -89,6 +89,14 @@ type Config struct {
 	// CORSOrigins lists the origins whose pages may read the content API
 	// from a browser; "*" allows any, none turns CORS off.
 	CORSOrigins []string
+
+	// Reach statistics (beacon.go, stats.go): where page views go, the
+	// site's pages the beacon counts, and the beacon's per-client rate
+	// (0: 1 a second with bursts of 20; negative: no limit).
+	Stats       cms.StatsService
+	SitePages   cms.SitePageService
+	BeaconRate  float64
+	BeaconBurst int
 }
 
 // Server is the HTTP server.
@@ -104,6 +112,7 @@ type Server struct {
 	remoteFailed sync.Map     // src → time.Time of its last failed fetch
 
 	contentState // content delivery: cache, limits, CORS (content_server.go)
+	statsState   // reach statistics: beacon limits, site pages, public answers (stats.go)
 }
 
 // New returns a server with every route registered. Gin's mode is a
@@ -124,6 +133,7 @@ func New(cfg Config) *Server {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter()}
 	s.contentState = newContentState(cfg)
+	s.statsState = newStatsState(cfg)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false

@@ -1,0 +1,324 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// The reach beacon (issue 18). Every public page posts one small JSON
+// beacon with navigator.sendBeacon (themes/huimin/assets/js/stats.js), or,
+// without JavaScript, loads /api/v1/beacon.gif from a <noscript> image. A
+// beacon is counted only for a page the site has, from a client that is
+// not a bot, not a prefetch and not an admin preview, within a per-client
+// rate. Nothing is set on the client: no cookie, no storage. The visitor is
+// a hash of (the day's random salt, IP, user agent, host); the IP itself is
+// never kept.
+
+const (
+	maxBeaconBody     = 2048
+	maxBeaconPath     = 512
+	maxBeaconReferrer = 1024
+	// Readers turn pages every few seconds; a client posting faster than
+	// beaconRate a second (bursts of beaconBurst) is not a reader.
+	defaultBeaconRate  = 1
+	defaultBeaconBurst = 20
+	// sitePagesMaxAge bounds how long a page published by another process
+	// takes to be counted when there is no content version to watch.
+	sitePagesMaxAge = 30 * time.Second
+)
+
+// beaconRequest is what stats.js posts.
+type beaconRequest struct {
+	Path     string `json:"path"`     // location.pathname
+	Referrer string `json:"referrer"` // document.referrer
+	From     string `json:"from"`     // WeChat share context: timeline, groupmessage, singlemessage
+	Src      string `json:"src"`      // cms.StatsSourceParam, e.g. wx_article for 阅读原文
+	Mode     string `json:"mode"`     // "", large, contrast, both
+	Viewport string `json:"viewport"` // phone, tablet, desktop
+}
+
+var (
+	beaconModes     = map[string]bool{"": true, "large": true, "contrast": true, "both": true}
+	beaconViewports = map[string]bool{"": true, "phone": true, "tablet": true, "desktop": true}
+	wechatFrom      = map[string]string{
+		"timeline": cms.SourceWechatTimeline, "groupmessage": cms.SourceWechatGroup, "singlemessage": cms.SourceWechatSingle,
+	}
+	tokenPattern = regexp.MustCompile(`^[a-z_]{0,32}$`)
+)
+
+// Valid reports the fields that are out of bounds.
+func (r *beaconRequest) Valid() map[string]string {
+	f := map[string]string{}
+	switch {
+	case r.Path == "":
+		f["path"] = "缺少页面地址"
+	case len(r.Path) > maxBeaconPath:
+		f["path"] = "页面地址过长"
+	case !strings.HasPrefix(r.Path, "/"):
+		f["path"] = "页面地址应以 / 开头"
+	}
+	if len(r.Referrer) > maxBeaconReferrer {
+		f["referrer"] = "来源地址过长"
+	}
+	if r.From != "" && !tokenPattern.MatchString(r.From) {
+		f["from"] = "from 参数无效"
+	}
+	if r.Src != "" && !tokenPattern.MatchString(r.Src) {
+		f["src"] = cms.StatsSourceParam + " 参数无效"
+	}
+	if !beaconModes[r.Mode] {
+		f["mode"] = "阅读模式应为 large、contrast 或 both"
+	}
+	if !beaconViewports[r.Viewport] {
+		f["viewport"] = "屏幕类型应为 phone、tablet 或 desktop"
+	}
+	return f
+}
+
+// botUA matches crawlers, link previewers, monitors and HTTP libraries.
+var botUA = regexp.MustCompile(`(?i)bot\b|bot/|spider|crawl|slurp|archiver|preview|facebookexternalhit|` +
+	`headless|lighthouse|pagespeed|phantomjs|selenium|puppeteer|playwright|curl/|wget/|python|java/|` +
+	`go-http-client|okhttp|httpclient|axios|node-fetch|libwww|scrapy|monitor|uptime|feedfetcher|ia_archiver`)
+
+// ignoredBeacon reports why a request is not counted, or "" to count it.
+func ignoredBeacon(r *http.Request) string {
+	h := r.Header
+	for _, k := range []string{"Sec-Purpose", "Purpose", "X-Purpose", "X-Moz"} {
+		if v := strings.ToLower(h.Get(k)); strings.Contains(v, "prefetch") || strings.Contains(v, "preview") {
+			return "prefetch"
+		}
+	}
+	ua := h.Get("User-Agent")
+	if ua == "" || botUA.MatchString(ua) {
+		return "bot"
+	}
+	if ref, err := url.Parse(h.Get("Referer")); err == nil && ref.Host == r.Host {
+		if p := ref.Path; strings.HasPrefix(p, "/preview/") || strings.HasPrefix(p, "/admin") {
+			return "preview"
+		}
+	}
+	return ""
+}
+
+// sitePages is the set of the site's pages the beacon counts, reloaded
+// when the content version moves.
+type sitePages struct {
+	src cms.SitePageService
+
+	mu      sync.Mutex
+	pages   map[string]cms.SitePage
+	version int64
+	loaded  time.Time
+}
+
+// lookup returns the page at path (normalised: pagination and index.html
+// dropped), and whether the site has it.
+func (sp *sitePages) lookup(ctx context.Context, s *Server, path string) (cms.SitePage, bool, error) {
+	v, versioned, err := s.versions.current(ctx)
+	if err != nil {
+		versioned = false
+	}
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	stale := sp.pages == nil || (versioned && v != sp.version) || (!versioned && time.Since(sp.loaded) > sitePagesMaxAge)
+	if stale {
+		list, err := sp.src.FindSitePages(ctx)
+		if err != nil {
+			return cms.SitePage{}, false, err
+		}
+		sp.pages = make(map[string]cms.SitePage, len(list))
+		for _, p := range list {
+			sp.pages[p.Path] = p
+		}
+		sp.version, sp.loaded = v, time.Now()
+	}
+	p, ok := sp.pages[normalisePagePath(path)]
+	return p, ok, nil
+}
+
+// title returns the title of the page at path, or "".
+func (sp *sitePages) title(path string) string {
+	sp.mu.Lock()
+	defer sp.mu.Unlock()
+	return sp.pages[path].Title
+}
+
+var pagination = regexp.MustCompile(`/page/\d+/$`)
+
+func normalisePagePath(p string) string {
+	if u, err := url.PathUnescape(p); err == nil {
+		p = u
+	}
+	p = strings.TrimSuffix(p, "index.html")
+	if !strings.HasSuffix(p, "/") {
+		p += "/"
+	}
+	return pagination.ReplaceAllString(p, "/")
+}
+
+// handleBeacon counts a page view posted by stats.js. It answers 204 also
+// when the view is not counted (bot, prefetch, preview), so a bot learns
+// nothing; 422 names a field out of bounds or a path the site has not.
+func (s *Server) handleBeacon(c *gin.Context) error {
+	if s.cfg.Stats == nil {
+		c.Status(http.StatusNoContent)
+		return nil
+	}
+	body, err := io.ReadAll(io.LimitReader(c.Request.Body, maxBeaconBody+1))
+	if err != nil {
+		return cms.Errorf(cms.EBADREQUEST, "无法读取请求内容")
+	}
+	if len(body) > maxBeaconBody {
+		return &cms.Error{Code: cms.ETOOLARGE, Message: "统计请求内容过大"}
+	}
+	var req beaconRequest
+	if err := cms.DecodeJSON(bytes.NewReader(body), &req); err != nil {
+		if cms.ErrorCode(err) == cms.EINVALID {
+			return err
+		}
+		return cms.Errorf(cms.EBADREQUEST, "无法解析统计请求")
+	}
+	return s.countBeacon(c, &req)
+}
+
+// handleBeaconImage counts a view from the <noscript> image: the page path
+// is its path parameter, the referrer its ref parameter.
+func (s *Server) handleBeaconImage(c *gin.Context) error {
+	req := beaconRequest{Path: c.Query("path"), Referrer: c.Query("ref"), From: c.Query("from"), Src: c.Query(cms.StatsSourceParam)}
+	if s.cfg.Stats != nil {
+		if err := s.countBeacon(c, &req); err != nil {
+			return err
+		}
+	}
+	c.Header("Cache-Control", "no-store")
+	c.Data(http.StatusOK, "image/gif", transparentGIF)
+	return nil
+}
+
+// transparentGIF is a 1×1 transparent GIF.
+var transparentGIF = []byte("GIF89a\x01\x00\x01\x00\x80\x00\x00\x00\x00\x00\x00\x00\x00!\xf9\x04\x01\x00\x00\x00\x00,\x00\x00\x00\x00\x01\x00\x01\x00\x00\x02\x02D\x01\x00;")
+
+func (s *Server) countBeacon(c *gin.Context, req *beaconRequest) error {
+	r := c.Request
+	if why := ignoredBeacon(r); why != "" {
+		c.Status(http.StatusNoContent)
+		return nil
+	}
+	now := time.Now()
+	ip := c.ClientIP()
+	if s.beaconLimit != nil && !isLoopback(ip) { // loopback: see isLoopback
+		if ok, wait := s.beaconLimit.allow(ip, now); !ok {
+			s.tooMany(c, wait, "统计请求过于频繁")
+			return nil
+		}
+	}
+	if f := req.Valid(); len(f) > 0 {
+		return cms.Invalid(f)
+	}
+	if strings.HasPrefix(req.Path, "/preview/") {
+		c.Status(http.StatusNoContent)
+		return nil
+	}
+	page, ok, err := s.pages.lookup(r.Context(), s, req.Path)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return cms.Invalid(map[string]string{"path": "不是本站的页面"})
+	}
+	salt, err := s.cfg.Stats.Salt(r.Context(), cms.StatsDayOf(now))
+	if err != nil {
+		return err
+	}
+	ua := r.Header.Get("User-Agent")
+	device := req.Viewport
+	if device == "" {
+		device = deviceOf(ua)
+	}
+	source, refHost := sourceOf(req, ua, r.Host)
+	s.cfg.Stats.Record(cms.PageView{
+		At: now, Path: page.Path, StoryID: page.StoryID, ProjectID: page.ProjectID,
+		Visitor: visitorHash(salt, ip, ua, r.Host), Source: source, Referrer: refHost, Device: device, Mode: req.Mode,
+	})
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// visitorHash identifies a visitor for one day: the salt is random, made
+// for the day and deleted after it, so the hash cannot be turned back into
+// an address, nor linked to the same reader's hash of another day.
+func visitorHash(salt []byte, ip, ua, host string) string {
+	h := sha256.New()
+	h.Write(salt)
+	for _, v := range []string{ip, ua, host} {
+		h.Write([]byte{0})
+		h.Write([]byte(v))
+	}
+	return hex.EncodeToString(h.Sum(nil)[:8])
+}
+
+var searchHosts = []string{"baidu.", "sogou.", "so.com", "sm.cn", "bing.", "google.", "yandex.", "toutiao.", "quark.", "360.cn"}
+
+// sourceOf classifies a view: the 阅读原文 marker first, then WeChat's
+// share context, then the referrer.
+func sourceOf(req *beaconRequest, ua, host string) (source, refHost string) {
+	if req.Src == cms.StatsSourceArticle {
+		return cms.SourceWechatArticle, ""
+	}
+	if src, ok := wechatFrom[req.From]; ok {
+		return src, ""
+	}
+	if ref, err := url.Parse(req.Referrer); err == nil && ref.Host != "" && (ref.Scheme == "http" || ref.Scheme == "https") {
+		rh := strings.ToLower(ref.Hostname())
+		if rh == strings.ToLower(hostOnly(host)) {
+			return cms.SourceInternal, ""
+		}
+		if strings.Contains(rh, "weixin.qq.com") || strings.Contains(rh, "wx.qq.com") {
+			return cms.SourceWechatOther, rh
+		}
+		for _, s := range searchHosts {
+			if strings.Contains(rh, s) {
+				return cms.SourceSearch, rh
+			}
+		}
+		return cms.SourceReferral, rh
+	}
+	if strings.Contains(ua, "MicroMessenger") {
+		return cms.SourceWechatOther, ""
+	}
+	return cms.SourceDirect, ""
+}
+
+func hostOnly(hostport string) string {
+	if u, err := url.Parse("//" + hostport); err == nil {
+		return u.Hostname()
+	}
+	return hostport
+}
+
+var phoneUA = regexp.MustCompile(`(?i)mobile|iphone|android|micromessenger`)
+
+// deviceOf guesses the kind of device when the page did not say (no
+// JavaScript): phone, tablet or desktop.
+func deviceOf(ua string) string {
+	switch {
+	case strings.Contains(strings.ToLower(ua), "ipad") || strings.Contains(strings.ToLower(ua), "tablet"):
+		return "tablet"
+	case phoneUA.MatchString(ua):
+		return "phone"
+	}
+	return "desktop"
+}
