@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/huimin/huimin/cms/media"
+	"github.com/huimin/huimin/cms/objstore"
 	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/site"
 )
@@ -43,6 +44,17 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
+	files := media.Storage(media.NewDirStorage(filepath.Join(data, "media")))
+	var bucket site.Bucket
+	if c.storage != "" {
+		st, err := objstore.Open(ctx, c.storage, c.getenv)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open storage: %w", err)
+		}
+		files, bucket = media.NewBucketStorage(st), st
+		log.Info("media and the published site go to object storage", "storage", st.String())
+	}
 	src := c.project
 	s, err := site.New(site.Config{
 		DataDir:   data,
@@ -54,12 +66,13 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 		Settings:  db,
 		Builds:    db,
 		Logger:    log,
+		Bucket:    bucket,
 	})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("prepare site: %w", err)
 	}
-	return &app{log: log, db: db, site: s, files: media.NewDirStorage(filepath.Join(data, "media"))}, nil
+	return &app{log: log, db: db, site: s, files: files}, nil
 }
 
 func (a *app) Close() error { return a.db.Close() }

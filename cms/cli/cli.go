@@ -18,15 +18,18 @@ const usage = `huimin — 民政服务品牌宣传平台
 用法：
   huimin serve  [--addr 127.0.0.1:8080] [--data ./data] [--db DSN] [--demo=true] [--site DIR]
                 [--cors-origins '*'] [--content-rate 50] [--trusted-proxies ADDRS]
-  huimin build  [--data DIR] [--db DSN] [--site DIR]
+                [--storage s3://BUCKET/PREFIX?endpoint=URL]
+  huimin build  [--data DIR] [--db DSN] [--site DIR] [--storage URL]
   huimin user create --name N --role admin|editor|reviewer [--level 1..3] --password-stdin [--data DIR] [--db DSN]
   huimin import [--data DIR] [--db DSN] [--build=true] FILE.jsonl
   huimin secret rotate [--data DIR] [--db DSN]
   huimin version
 
-环境变量 HUIMIN_ADDR、HUIMIN_DATA、HUIMIN_DB、HUIMIN_SITE_DIR、HUIMIN_CORS_ORIGINS、HUIMIN_TRUSTED_PROXIES 可覆盖默认值；命令行参数优先。
+环境变量 HUIMIN_ADDR、HUIMIN_DATA、HUIMIN_DB、HUIMIN_SITE_DIR、HUIMIN_STORAGE、HUIMIN_CORS_ORIGINS、HUIMIN_TRUSTED_PROXIES 可覆盖默认值；命令行参数优先。
 DSN：留空使用数据目录中的 SQLite 文件；"mysql://user:pass@tcp(host:port)/db" 使用 MySQL。
 数据库中的机密用 HUIMIN_SECRET_KEY（32 字节密钥的 base64）加密，未设置时用数据目录中的 secret.key；轮换密钥见 huimin secret rotate --help。
+存储：留空时媒体文件和网站在数据目录中；"s3://BUCKET/PREFIX?endpoint=http://host:port&region=…" 存入 S3 兼容的对象存储，
+密钥只从环境变量 AWS_ACCESS_KEY_ID、AWS_SECRET_ACCESS_KEY 读取（均未设置时匿名访问）。
 `
 
 // errUsage marks errors caused by a wrong command line.
@@ -75,6 +78,8 @@ type common struct {
 	siteDir string
 	// keys are the store options for HUIMIN_SECRET_KEY (none: the key file)
 	keys    func() ([]store.Option, error)
+	storage string // "" = the data directory; s3://... = a bucket for media and the published site
+	getenv  func(string) string
 	verbose bool
 }
 
@@ -85,6 +90,9 @@ func (c *common) register(fs *flag.FlagSet, getenv func(string) string, project 
 	fs.StringVar(&c.db, "db", getenv("HUIMIN_DB"), "数据库 DSN；留空使用 SQLite")
 	fs.StringVar(&c.siteDir, "site", getenv("HUIMIN_SITE_DIR"), "使用此目录中的 Hugo 项目（config.toml、themes/）代替内置主题，便于主题开发")
 	c.keys = func() ([]store.Option, error) { return secretKeys(getenv) }
+	fs.StringVar(&c.storage, "storage", getenv("HUIMIN_STORAGE"),
+		"媒体文件和发布的网站存放处：留空为数据目录；s3://BUCKET/PREFIX?endpoint=http://host:port 为对象存储（密钥取自 AWS_ACCESS_KEY_ID、AWS_SECRET_ACCESS_KEY）")
+	c.getenv = getenv
 	fs.BoolVar(&c.verbose, "verbose", false, "输出调试日志")
 }
 
