@@ -33,6 +33,24 @@ func (p *countingPublisher) Rebuild(ctx context.Context, reason string) (*cms.Bu
 	return p.Enqueue(ctx, cms.Change{Reason: reason})
 }
 
+// testClock is a clock that moves only when told to.
+type testClock struct {
+	mu sync.Mutex
+	t  time.Time
+}
+
+func (c *testClock) now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.t
+}
+
+func (c *testClock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.t = c.t.Add(d)
+	c.mu.Unlock()
+}
+
 // TestScheduler_ExactlyOnce runs two schedulers on two store handles, as
 // two huimin processes on one database would, and checks every due story
 // is published once, signed off once, and a build asked for.
@@ -40,8 +58,9 @@ func TestScheduler_ExactlyOnce(t *testing.T) {
 	for _, b := range storetest.Backends(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			dsn, data := b.DSN(t), t.TempDir()
+			clock := &testClock{t: time.Now()}
 			open := func() *store.DB {
-				db, err := store.Open(context.Background(), dsn, data, slog.New(slog.DiscardHandler))
+				db, err := store.Open(context.Background(), dsn, data, slog.New(slog.DiscardHandler), store.WithClock(clock.now))
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -58,9 +77,7 @@ func TestScheduler_ExactlyOnce(t *testing.T) {
 			if err := db1.CreateProject(ctx, p); err != nil {
 				t.Fatal(err)
 			}
-			// Far enough ahead that creating and scheduling every story
-			// finishes first, even on a loaded machine.
-			at := time.Now().Add(6 * time.Second)
+			at := clock.now().Add(time.Hour)
 			const n = 12 // more than a build reason lists
 			ids := map[int64]bool{}
 			for i := range n {
@@ -79,7 +96,7 @@ func TestScheduler_ExactlyOnce(t *testing.T) {
 			if got := s1.Tick(context.Background()); len(got) != 0 {
 				t.Fatalf("acted before publish_at: %v", got)
 			}
-			time.Sleep(time.Until(at) + 100*time.Millisecond)
+			clock.advance(time.Hour + time.Second)
 
 			var mu sync.Mutex
 			acted := map[int64]int{}
@@ -134,13 +151,33 @@ func TestScheduler_ExactlyOnce(t *testing.T) {
 	}
 }
 
-// TestScheduler_Run stops with its context and catches up at once.
+// tickingStore tells ticked each time the scheduler has asked for due work.
+type tickingStore struct {
+	schedule.Store
+	ticked chan struct{}
+}
+
+func (s tickingStore) PublishDue(ctx context.Context) ([]int64, error) {
+	ids, err := s.Store.PublishDue(ctx)
+	select {
+	case s.ticked <- struct{}{}:
+	default:
+	}
+	return ids, err
+}
+
+// TestScheduler_Run catches up at once, long before its first interval has
+// passed, and stops with its context.
 func TestScheduler_Run(t *testing.T) {
-	db := storetest.MustOpen(t)
+	db := tickingStore{Store: storetest.MustOpen(t), ticked: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
-	go func() { done <- schedule.New(db, nil, 10*time.Millisecond, nil).Run(ctx) }()
-	time.Sleep(50 * time.Millisecond)
+	go func() { done <- schedule.New(db, nil, time.Hour, nil).Run(ctx) }()
+	select {
+	case <-db.ticked:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not look for due work at once")
+	}
 	cancel()
 	select {
 	case err := <-done:

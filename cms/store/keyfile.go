@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/huimin/huimin/cms"
 )
@@ -45,6 +46,7 @@ type Option func(*options)
 
 type options struct {
 	keys *Keys
+	now  func() time.Time // see WithClock
 }
 
 // WithKeys seals secrets with k instead of the key file of the data

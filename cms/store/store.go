@@ -82,6 +82,13 @@ type DB struct {
 	resealed int
 }
 
+// WithClock makes the store read the time from now instead of the system
+// clock: for what is due (scheduled publication), when sessions expire and
+// the times it records. Tests move such a clock rather than wait.
+func WithClock(now func() time.Time) Option {
+	return func(o *options) { o.now = now }
+}
+
 // Open connects to the database named by dsn and migrates it.
 //
 //	""                                   SQLite file <dataDir>/huimin.db
@@ -102,7 +109,11 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts ...Op
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	db = &DB{log: log, now: func() time.Time { return time.Now().UTC().Truncate(time.Millisecond) }}
+	clock := time.Now
+	if o.now != nil {
+		clock = o.now
+	}
+	db = &DB{log: log, now: func() time.Time { return clock().UTC().Truncate(time.Millisecond) }}
 	switch {
 	case dsn == "" || strings.HasPrefix(dsn, "sqlite://"):
 		path := strings.TrimPrefix(dsn, "sqlite://")
