@@ -26,6 +26,9 @@ type app struct {
 // prepares the site builder.
 func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 	log := c.logger(stderr)
+	if c.replica != "" {
+		log = log.With("replica", c.replica)
+	}
 	keys, err := c.keys()
 	if err != nil {
 		return nil, err
@@ -55,6 +58,14 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 		files, bucket = media.NewBucketStorage(st), st
 		log.Info("media and the published site go to object storage", "storage", st.String())
 	}
+	var replica *site.Replica
+	if c.replica != "" {
+		if db.Dialect() != "mysql" || bucket == nil {
+			db.Close()
+			return nil, fmt.Errorf("--replica %s：多副本需要共用的 MySQL 数据库（--db mysql://…）和对象存储（--storage s3://…）", c.replica)
+		}
+		replica = &site.Replica{Name: c.replica, Leases: db, Queue: db}
+	}
 	src := c.project
 	s, err := site.New(site.Config{
 		DataDir:   data,
@@ -67,6 +78,7 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 		Builds:    db,
 		Logger:    log,
 		Bucket:    bucket,
+		Replica:   replica,
 	})
 	if err != nil {
 		db.Close()

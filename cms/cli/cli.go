@@ -81,6 +81,9 @@ type common struct {
 	storage string // "" = the data directory; s3://... = a bucket for media and the published site
 	getenv  func(string) string
 	verbose bool
+	// replica names this server among several on one MySQL database and
+	// bucket (serve --replica); "" runs alone.
+	replica string
 }
 
 // register adds the shared flags to fs with defaults from the environment.

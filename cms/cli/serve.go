@@ -42,6 +42,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"粘贴进正文的图片来自这些网站时，保存时自动存入媒体库（逗号分隔；默认为微信图片服务器）")
 	bodyTimeout := fs.Duration("body-timeout", time.Minute, "读取一个请求正文的最长时间（上传除外）")
 	uploadTimeout := fs.Duration("upload-timeout", 10*time.Minute, "读取一次文件上传的最长时间")
+	fs.StringVar(&c.replica, "replica", getenv("HUIMIN_REPLICA"),
+		"本副本的名称（各副本不同）：多个 serve 共用一个 MySQL 数据库和对象存储时，由数据库选出一个副本构建网站，其余副本从对象存储取用")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -50,6 +52,13 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer a.Close()
+	if a.db.Dialect() == "sqlite" {
+		unlock, err := lockServe(c.data)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	// Page views (issue 18) have a store of their own; closing it, after
 	// the HTTP server stopped, writes the views still queued.
 	stats, err := store.OpenStats(ctx, c.db, c.data, a.log, store.StatsOptions{})
@@ -91,7 +100,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			return a.db.Ping(ctx)
 		},
-		Logger: a.log,
+		Replica: a.site.Status,
+		Logger:  a.log,
 	})
 	httpSrv := &http.Server{
 		Handler:           bodyDeadline(srv, *bodyTimeout, *uploadTimeout),
@@ -125,8 +135,12 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// Build before listening: content may have changed while the server was
 	// down (imports, another process). A failed build is recorded and the
 	// server still starts so staff can fix the cause.
-	if b, err := a.site.BuildNow(ctx, "startup"); err != nil {
-		a.log.Error("startup build failed; serving the last good site if there is one", "err", err, "build", buildID(b))
+	// Replicas leave this to the elected builder, which starts its term
+	// with a full build; the others serve the bucket's site once copied.
+	if c.replica == "" {
+		if b, err := a.site.BuildNow(ctx, "startup"); err != nil {
+			a.log.Error("startup build failed; serving the last good site if there is one", "err", err, "build", buildID(b))
+		}
 	}
 
 	serveErr := make(chan error, 1)

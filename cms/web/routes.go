@@ -15,6 +15,7 @@ func (s *Server) registerRoutes() {
 	e := s.engine
 	e.GET("/healthz", s.handle(s.handleHealth))
 	e.HEAD("/healthz", s.handle(s.handleHealth))
+	e.GET("/readyz", s.handle(s.handleReady))
 
 	api := e.Group("/api/v1")
 	api.POST("/auth/login", s.handle(s.handleLogin))
@@ -189,6 +190,38 @@ func (s *Server) serveWechatVerify(c *gin.Context) bool {
 	c.Header("Cache-Control", "no-cache")
 	c.Data(http.StatusOK, "text/plain; charset=utf-8", []byte(code))
 	return true
+}
+
+// readyResponse is /readyz: /healthz's answer and, for load balancers and
+// operators of several replicas, what this one does.
+type readyResponse struct {
+	healthResponse
+	cms.ReplicaStatus
+}
+
+// handleReady answers 200 when this process serves a site and reaches its
+// database, 503 otherwise; the body says whether it builds, the queue
+// depth and the age of the live site either way.
+func (s *Server) handleReady(c *gin.Context) error {
+	ctx := c.Request.Context()
+	resp, code := readyResponse{healthResponse: healthResponse{Status: "ok"}}, http.StatusOK
+	switch {
+	case s.closing.Load():
+		resp.Status, code = "closing", http.StatusServiceUnavailable
+	case s.cfg.Ready != nil:
+		if err := s.cfg.Ready(ctx); err != nil {
+			resp.Status, resp.Error, code = "starting", cms.ErrorMessage(err), http.StatusServiceUnavailable
+		}
+	}
+	if s.cfg.Replica != nil {
+		st, err := s.cfg.Replica(ctx)
+		if err != nil && code == http.StatusOK {
+			resp.Status, resp.Error, code = "degraded", cms.ErrorMessage(err), http.StatusServiceUnavailable
+		}
+		resp.ReplicaStatus = st
+	}
+	c.JSON(code, resp)
+	return nil
 }
 
 type healthResponse struct {

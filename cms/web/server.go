@@ -48,6 +48,9 @@ type Config struct {
 
 	// Ready reports whether the server may answer /healthz with 200.
 	Ready func(ctx context.Context) error
+	// Replica, when set, says what GET /readyz reports besides readiness:
+	// builder or not, queue depth, the live build and its age.
+	Replica func(ctx context.Context) (cms.ReplicaStatus, error)
 
 	Logger   *slog.Logger
 	TokenTTL time.Duration

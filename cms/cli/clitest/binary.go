@@ -78,11 +78,18 @@ func ServiceDir(tb testing.TB, as *ServiceUser) string {
 // within a minute.
 func RunBinary(tb testing.TB, bin string, as *ServiceUser, args ...string) *Server {
 	tb.Helper()
+	return RunBinaryEnv(tb, bin, as, nil, args...)
+}
+
+// RunBinaryEnv is RunBinary with env ("NAME=value") added to the service's
+// environment: a secret key several replicas share, say.
+func RunBinaryEnv(tb testing.TB, bin string, as *ServiceUser, env []string, args ...string) *Server {
+	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, bin, args...)
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = time.Minute
-	cmd.Env = []string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8"}
+	cmd.Env = append([]string{"PATH=/usr/bin:/bin", "HOME=/nonexistent", "LANG=C.UTF-8"}, env...)
 	if as != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: as.UID, Gid: as.GID}}
 	}
@@ -98,6 +105,7 @@ func RunBinary(tb testing.TB, bin string, as *ServiceUser, args ...string) *Serv
 	if err != nil {
 		tb.Fatalf("starting %s: %v", bin, err)
 	}
+	s.proc = cmd.Process
 	found := make(chan struct{})
 	go func() {
 		sc := bufio.NewScanner(stdout)
@@ -143,4 +151,22 @@ func RunBinary(tb testing.TB, bin string, as *ServiceUser, args ...string) *Serv
 		tb.Fatalf("%v\nstderr:\n%.5000s", err, s.stderr)
 	}
 	return s
+}
+
+// Kill ends a server started by RunBinary with SIGKILL, as a crash or the
+// OOM killer would: nothing is flushed, no lease released.
+func (s *Server) Kill(tb testing.TB) {
+	tb.Helper()
+	if s.proc == nil {
+		tb.Fatal("Kill: not a server started by RunBinary")
+	}
+	if err := s.proc.Kill(); err != nil {
+		tb.Fatalf("kill: %v", err)
+	}
+	select {
+	case <-s.done:
+		s.done <- nil // the cleanup finds it stopped
+	case <-time.After(time.Minute):
+		tb.Fatal("killed server did not exit")
+	}
 }

@@ -39,6 +39,7 @@ type Server struct {
 	stderr   *lockedBuffer
 	cancel   context.CancelFunc
 	done     chan error
+	proc     *os.Process // a binary started by RunBinary
 }
 
 // Output is what the server printed on stdout so far.

@@ -1,0 +1,262 @@
+package cli_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/huimin/huimin/cms/cli/clitest"
+	"github.com/huimin/huimin/cms/objstore"
+	"github.com/huimin/huimin/cms/objstore/objstoretest"
+	"github.com/huimin/huimin/cms/store/storetest"
+)
+
+// TestReplicas runs three `huimin serve` processes on one MariaDB database
+// and one SeaweedFS bucket (issue 14): a story published through one is
+// served by the others and from the bucket; a picture uploaded on one and
+// re-cropped on another is served re-cropped by the third; and when the
+// builder is killed (SIGKILL) in the middle of a burst of publishes,
+// another replica takes over within 10 seconds and every story the API
+// reported published ends up live on every replica and in the bucket.
+func TestReplicas(t *testing.T) {
+	var dsn string
+	for _, b := range storetest.Backends(t) {
+		if b.Name == "mysql" {
+			dsn = b.DSN(t)
+		}
+	}
+	if dsn == "" {
+		t.Skip("replicas need MySQL: set " + storetest.EnvMySQL)
+	}
+	u := objstoretest.URL(t)
+	ctx := context.Background()
+	bucket, err := objstore.Open(ctx, u, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := clitest.BuildBinary(t, t.TempDir())
+	// Replicas share the key that seals the database's secrets.
+	key := make([]byte, 32)
+	rand.Read(key)
+	env := []string{"HUIMIN_SECRET_KEY=" + base64.StdEncoding.EncodeToString(key)}
+	start := func(name string) *clitest.Server {
+		s := clitest.RunBinaryEnv(t, bin, nil, env, "serve", "--addr", "127.0.0.1:0", "--data", t.TempDir(),
+			"--db", dsn, "--storage", u, "--replica", name, "--demo=false")
+		if err := clitest.WaitHealthy(s.URL, 3*time.Minute); err != nil {
+			t.Fatalf("replica %s: %v\n%s", name, err, s.Stderr())
+		}
+		return s
+	}
+	replicas := map[string]*clitest.Server{"a": start("a")}
+	a := replicas["a"]
+	token := a.Login(t, "admin", a.Password)
+	replicas["b"], replicas["c"] = start("b"), start("c")
+	b, c := replicas["b"], replicas["c"]
+
+	code, p := a.Call(t, "POST", "/api/v1/projects", token, map[string]any{
+		"name": "银龄互助", "slug": "yinling", "kind": "volunteer", "area": "elderly", "summary": "低龄老人帮高龄老人",
+	})
+	if code != http.StatusCreated {
+		t.Fatalf("create project: %d %v", code, p)
+	}
+
+	// 1. Published through a, served by b and c and from the bucket.
+	publish := func(s *clitest.Server, title string) (url string, ok bool) {
+		code, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+			"title": title, "summary": "三个副本", "body": "<p>" + title + "。</p>", "project_id": p["id"],
+		})
+		if code != http.StatusCreated {
+			t.Errorf("create story %q on %s: %d %v", title, s.URL, code, st)
+			return "", false
+		}
+		code, out := s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", clitest.Num(st["id"])), token, nil)
+		if code != http.StatusOK {
+			return "", false
+		}
+		return out["url"].(string), true
+	}
+	t0 := time.Now()
+	url, ok := publish(a, "副本甲发布的重阳故事")
+	if !ok {
+		t.Fatal("publish on a failed")
+	}
+	waitServed(t, b, url, "副本甲发布的重阳故事", 2*time.Minute)
+	t.Logf("publish on replica a → served by replica b after %v", time.Since(t0).Round(time.Millisecond))
+	waitServed(t, c, url, "副本甲发布的重阳故事", time.Minute)
+	if page, err := bucket.ReadAll(ctx, "site"+url+"index.html"); err != nil || !strings.Contains(string(page), "副本甲发布的重阳故事") {
+		t.Errorf("the story is not in the bucket: %v", err)
+	}
+
+	// 4. Upload on a, focal point on b, crop read on c.
+	code, m, _ := a.Upload(t, token, "photo.jpg", clitest.TestPhoto(t, 60))
+	if code != http.StatusCreated {
+		t.Fatalf("upload on a: %d %v", code, m)
+	}
+	hash := m["hash"].(string)
+	before := getBytes(t, c, "/media/"+hash+"/cover11.jpg")
+	code, upd := b.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token,
+		map[string]any{"version": m["version"], "focus_x": 0.9, "focus_y": 0.1})
+	if code != http.StatusOK {
+		t.Fatalf("focal point on b: %d %v", code, upd)
+	}
+	rendered, err := bucket.ReadAll(ctx, "media/"+hash+"/cover11.jpg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Equal(rendered, before) {
+		t.Error("the crop did not change with the focal point")
+	}
+	if got := getBytes(t, c, "/media/"+hash+"/cover11.jpg"); !bytes.Equal(got, rendered) {
+		t.Error("replica c serves another crop than b rendered")
+	}
+
+	// 2. Kill the builder in the middle of 50 publishes made through the others.
+	builder := ""
+	for name, s := range replicas {
+		if readyz(t, s).Builder {
+			if builder != "" {
+				t.Fatalf("two builders: %s and %s", builder, name)
+			}
+			builder = name
+		}
+	}
+	if builder == "" {
+		t.Fatal("no replica says it is the builder")
+	}
+	var others []*clitest.Server
+	for name, s := range replicas {
+		if name != builder {
+			others = append(others, s)
+		}
+	}
+	var (
+		mu        sync.Mutex
+		published []string
+		killedAt  time.Time
+	)
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < 50; i += 2 {
+				if i == 20 {
+					mu.Lock()
+					killedAt = time.Now()
+					mu.Unlock()
+					replicas[builder].Kill(t)
+				}
+				title := fmt.Sprintf("接力发布的第%d篇故事", i+1)
+				if url, ok := publish(others[w], title); ok {
+					mu.Lock()
+					published = append(published, url+"\x00"+title)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if killedAt.IsZero() {
+		t.Fatal("the builder was never killed")
+	}
+	next := ""
+	for next == "" {
+		for i, s := range others {
+			if readyz(t, s).Builder {
+				next = fmt.Sprint(i)
+			}
+		}
+		if next == "" {
+			if time.Since(killedAt) > 15*time.Second {
+				t.Fatalf("no replica became builder within 15s of killing %s", builder)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	took := time.Since(killedAt)
+	t.Logf("builder %s killed; another replica became builder after %v", builder, took.Round(time.Millisecond))
+	if took > 10*time.Second {
+		t.Errorf("takeover took %v, want at most 10s", took)
+	}
+	if len(published) < 45 {
+		t.Errorf("only %d of 50 publishes were accepted while the builder died", len(published))
+	}
+	for _, pt := range published {
+		url, title, _ := strings.Cut(pt, "\x00")
+		for _, s := range others {
+			waitServed(t, s, url, title, 3*time.Minute)
+		}
+		if page, err := bucket.ReadAll(ctx, "site"+url+"index.html"); err != nil || !strings.Contains(string(page), title) {
+			t.Errorf("%s not in the bucket: %v", url, err)
+		}
+	}
+	var list struct {
+		Total int `json:"total"`
+	}
+	if code := others[0].CallJSON(t, "GET", "/api/v1/content/stories?per_page=1", "", nil, &list); code != http.StatusOK || list.Total != len(published)+1 {
+		t.Errorf("content API total %d (%d), want %d", list.Total, code, len(published)+1)
+	}
+}
+
+// waitServed waits until s serves path with want in it.
+func waitServed(t *testing.T, s *clitest.Server, path, want string, limit time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(limit)
+	for {
+		resp, err := http.Get(s.URL + path)
+		if err == nil {
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), want) {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s does not serve %s with %q after %v\n%.2000s", s.URL, path, want, limit, s.Stderr())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func getBytes(t *testing.T, s *clitest.Server, path string) []byte {
+	t.Helper()
+	resp, err := http.Get(s.URL + path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s%s: %d", s.URL, path, resp.StatusCode)
+	}
+	return b
+}
+
+type replicaState struct {
+	Status     string `json:"status"`
+	Replica    string `json:"replica"`
+	Builder    bool   `json:"builder"`
+	QueueDepth int    `json:"queue_depth"`
+}
+
+func readyz(t *testing.T, s *clitest.Server) replicaState {
+	t.Helper()
+	resp, err := http.Get(s.URL + "/readyz")
+	if err != nil {
+		return replicaState{}
+	}
+	defer resp.Body.Close()
+	var st replicaState
+	_ = json.NewDecoder(resp.Body).Decode(&st)
+	return st
+}
