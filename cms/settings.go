@@ -168,7 +168,8 @@ var reservedPageSlugs = map[string]bool{
 	"s": true, // short links /s/<id>/
 	// Home page outputs: /index.html, /index.xml (RSS), /search/ and its
 	// index /search/i/, the sitemap, robots.txt, the 404 page.
-	"index": true, "search": true, "sitemap": true, "robots": true, "404": true,
+	// /ranking/ (排行) is another home output.
+	"index": true, "search": true, "ranking": true, "sitemap": true, "robots": true, "404": true,
 	"feed": true, "feeds": true, "rss": true,
 	// Theme assets (themes/huimin/assets) and exported static files.
 	"css": true, "js": true, "images": true, "assets": true, "static": true,
