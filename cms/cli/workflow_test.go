@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huimin/huimin/cms"
 	"github.com/huimin/huimin/cms/cli/clitest"
 	"github.com/huimin/huimin/cms/store/storetest"
 )
@@ -37,6 +38,28 @@ func staff(t *testing.T, s *clitest.Server, admin string) map[string]string {
 		tokens[u.username] = s.Login(t, u.username, "password-"+u.username)
 	}
 	return tokens
+}
+
+// signOffs lists the sign-offs of story id.
+func signOffs(t *testing.T, s *clitest.Server, token string, id int) []cms.SignOff {
+	t.Helper()
+	return clitest.GetList[cms.SignOff](t, s, clitest.StoryPath(id, "/signoffs"), token).Items
+}
+
+// audit lists the audit events the query selects.
+func audit(t *testing.T, s *clitest.Server, token, query string) clitest.List[cms.AuditEvent] {
+	t.Helper()
+	return clitest.GetList[cms.AuditEvent](t, s, "/api/v1/audit?"+query, token)
+}
+
+// inbox is the review inbox of the user of token.
+func inbox(t *testing.T, s *clitest.Server, token string) cms.Inbox {
+	t.Helper()
+	var in cms.Inbox
+	if code := s.CallJSON(t, "GET", "/api/v1/review/inbox", token, nil, &in); code != http.StatusOK {
+		t.Fatalf("inbox: %d", code)
+	}
+	return in
 }
 
 func errMessage(out map[string]any) string {
@@ -87,12 +110,11 @@ func TestWorkflow_Acceptance(t *testing.T) {
 		if out := s.Act(t, tk["r2"], id, "approve", nil, 403); !strings.Contains(errMessage(out), "初审") {
 			t.Errorf("复审 approving 初审: message %q", errMessage(out))
 		}
-		_, in := s.Call(t, "GET", "/api/v1/review/inbox", tk["r1"], nil)
-		if clitest.Num(in["total"]) != 1 || clitest.Num(in["stages"].([]any)[0].(map[string]any)["count"]) != 1 {
-			t.Errorf("初审 inbox: %v", in)
+		if in := inbox(t, s, tk["r1"]); in.Total != 1 || in.Stages[0].Count != 1 {
+			t.Errorf("初审 inbox: %+v", in)
 		}
-		if _, in := s.Call(t, "GET", "/api/v1/review/inbox", tk["r2"], nil); clitest.Num(in["total"]) != 0 {
-			t.Errorf("复审 inbox before 初审: %v", in)
+		if in := inbox(t, s, tk["r2"]); in.Total != 0 {
+			t.Errorf("复审 inbox before 初审: %+v", in)
 		}
 		if out := s.Act(t, tk["r1"], id, "approve", map[string]any{"comment": "文字无误"}, 200); clitest.Num(out["review_stage"]) != 2 {
 			t.Fatalf("after 初审: %v", out)
@@ -114,11 +136,9 @@ func TestWorkflow_Acceptance(t *testing.T) {
 		if code, page := s.Get(t, url); code != 200 || !strings.Contains(page, "婚姻登记处举办集体颁证仪式") {
 			t.Fatalf("published page %s: %d", url, code)
 		}
-		_, so := s.Call(t, "GET", clitest.StoryPath(id, "/signoffs"), tk["editor"], nil)
 		var signers []string
-		for _, x := range so["items"].([]any) {
-			m := x.(map[string]any)
-			signers = append(signers, fmt.Sprintf("%s:%s:%d", m["action"], m["actor_name"], clitest.Num(m["stage"])))
+		for _, x := range signOffs(t, s, tk["editor"], id) {
+			signers = append(signers, fmt.Sprintf("%s:%s:%d", x.Action, x.ActorName, x.Stage))
 		}
 		if got, want := strings.Join(signers, ","), "submit:宣传干事小王:0,approve:初审老李:1,approve:复审张科长:2,approve:终审刘局长:3,publish:终审刘局长:0"; got != want {
 			t.Errorf("sign-off record:\n got %s\nwant %s", got, want)
@@ -136,13 +156,12 @@ func TestWorkflow_Acceptance(t *testing.T) {
 		if out := s.Act(t, tk["r1"], id2, "reject", map[string]any{"comment": "请补充招募条件"}, 200); out["status"] != "draft" {
 			t.Errorf("after reject: %v", out)
 		}
-		_, so = s.Call(t, "GET", clitest.StoryPath(id2, "/signoffs"), tk["editor"], nil)
-		last := so["items"].([]any)[len(so["items"].([]any))-1].(map[string]any)
-		if last["action"] != "reject" || last["comment"] != "请补充招募条件" || last["actor_name"] != "初审老李" {
-			t.Errorf("reject sign-off: %v", last)
+		so := signOffs(t, s, tk["editor"], id2)
+		if last := so[len(so)-1]; last.Action != "reject" || last.Comment != "请补充招募条件" || last.ActorName != "初审老李" {
+			t.Errorf("reject sign-off: %+v", last)
 		}
-		if _, in := s.Call(t, "GET", "/api/v1/review/inbox", tk["editor"], nil); clitest.Num(in["total"]) != 1 {
-			t.Errorf("editor inbox after reject: %v", in)
+		if in := inbox(t, s, tk["editor"]); in.Total != 1 {
+			t.Errorf("editor inbox after reject: %+v", in)
 		}
 
 		// 3. An edit to the live story: stale → 409; current → a revision;
@@ -235,11 +254,9 @@ func TestWorkflow_Acceptance(t *testing.T) {
 
 		// 6. The audit log names every actor, in order; editors get 403;
 		// no API alters it.
-		_, au := s.Call(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&per_page=100", id), tk["admin"], nil)
 		var trail []string
-		for _, x := range au["items"].([]any) {
-			m := x.(map[string]any)
-			trail = append(trail, m["action"].(string)+":"+m["actor_name"].(string))
+		for _, x := range audit(t, s, tk["admin"], fmt.Sprintf("object=story:%d&per_page=100", id)).Items {
+			trail = append(trail, x.Action+":"+x.ActorName)
 		}
 		want := "story.create:宣传干事小王,story.submit:宣传干事小王,story.approve:初审老李,story.approve:复审张科长," +
 			"story.approve:终审刘局长,story.publish:终审刘局长,story.update:宣传干事小王,story.submit:宣传干事小王," +
@@ -247,14 +264,12 @@ func TestWorkflow_Acceptance(t *testing.T) {
 		if got := strings.Join(trail, ","); got != want {
 			t.Errorf("audit trail of story %d:\n got %s\nwant %s", id, got, want)
 		}
-		_, au = s.Call(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&action=story.approve", id3), tk["admin"], nil)
-		items := au["items"].([]any)
-		if d := items[len(items)-1].(map[string]any)["detail"].(string); !strings.Contains(d, "引用群众来信原文") {
+		approvals := audit(t, s, tk["admin"], fmt.Sprintf("object=story:%d&action=story.approve", id3)).Items
+		if d := approvals[len(approvals)-1].Detail; !strings.Contains(d, "引用群众来信原文") {
 			t.Errorf("override reason not in the audit trail: %q", d)
 		}
-		_, au = s.Call(t, "GET", "/api/v1/audit?action=user.create", tk["admin"], nil)
-		if clitest.Num(au["total"]) != 5 { // the first admin, then four by the admin
-			t.Errorf("user.create events: %v", au["total"])
+		if n := audit(t, s, tk["admin"], "action=user.create").Total; n != 5 { // the first admin, then four by the admin
+			t.Errorf("user.create events: %d", n)
 		}
 		// Changes to settings, projects, the dictionary and builds are there too.
 		_, set := s.Call(t, "GET", "/api/v1/settings", tk["admin"], nil)
@@ -274,14 +289,13 @@ func TestWorkflow_Acceptance(t *testing.T) {
 		}
 		s.Act(t, tk["r2"], id4, "publish", nil, 200)
 		for _, a := range []string{"settings.update", "project.create", "dictionary.create", "user.create"} {
-			_, au := s.Call(t, "GET", "/api/v1/audit?action="+a, tk["admin"], nil)
-			items, _ := au["items"].([]any)
-			if len(items) == 0 || items[len(items)-1].(map[string]any)["actor_name"] != "管理员" {
-				t.Errorf("%s not recorded with its actor: %v", a, au)
+			items := audit(t, s, tk["admin"], "action="+a).Items
+			if len(items) == 0 || items[len(items)-1].ActorName != "管理员" {
+				t.Errorf("%s not recorded with its actor: %+v", a, items)
 			}
 		}
-		if _, au := s.Call(t, "GET", "/api/v1/audit?action=build.create", tk["admin"], nil); clitest.Num(au["total"]) < 3 {
-			t.Errorf("build.create events: %v", au["total"])
+		if n := audit(t, s, tk["admin"], "action=build.create").Total; n < 3 {
+			t.Errorf("build.create events: %d", n)
 		}
 		for _, who := range []string{"editor", "r3"} {
 			if code, _ := s.Call(t, "GET", "/api/v1/audit", tk[who], nil); code != http.StatusForbidden {
@@ -401,14 +415,13 @@ func TestWorkflow_Schedule(t *testing.T) {
 		if code, page := s2.Get(t, b["url"].(string)); code != 200 || !strings.Contains(page, "冬至节气殡葬服务提示") {
 			t.Errorf("story B page after restart: %d", code)
 		}
-		_, so := s2.Call(t, "GET", clitest.StoryPath(clitest.Num(b["id"]), "/signoffs"), admin, nil)
-		items := so["items"].([]any)
-		if last := items[len(items)-1].(map[string]any); last["actor_name"] != "system" || last["action"] != "publish" {
-			t.Errorf("scheduled publication signed off as %v", last)
+		so := signOffs(t, s2, admin, clitest.Num(b["id"]))
+		if last := so[len(so)-1]; last.ActorName != "system" || last.Action != "publish" {
+			t.Errorf("scheduled publication signed off as %+v", last)
 		}
-		_, au := s2.Call(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&action=story.publish", clitest.Num(b["id"])), admin, nil)
-		if clitest.Num(au["total"]) != 2 { // scheduled by the admin, carried out by the system
-			t.Errorf("publish events of story B: %v", au)
+		au := audit(t, s2, admin, fmt.Sprintf("object=story:%d&action=story.publish", clitest.Num(b["id"])))
+		if au.Total != 2 { // scheduled by the admin, carried out by the system
+			t.Errorf("publish events of story B: %+v", au)
 		}
 	})
 }

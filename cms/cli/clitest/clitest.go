@@ -217,6 +217,22 @@ func (s *Server) CallJSON(tb testing.TB, method, path, token string, body, out a
 	return resp.StatusCode
 }
 
+// List is the JSON shape of every list answer, with typed items.
+type List[T any] struct {
+	Items []T `json:"items"`
+	Total int `json:"total"`
+}
+
+// GetList fetches the list answer of path and fails unless it is a 200.
+func GetList[T any](tb testing.TB, s *Server, path, token string) List[T] {
+	tb.Helper()
+	var l List[T]
+	if code := s.CallJSON(tb, "GET", path, token, nil, &l); code != http.StatusOK {
+		tb.Fatalf("GET %s: %d", path, code)
+	}
+	return l
+}
+
 // AssertNoLeak fails if a response carries database text or a stack trace.
 func AssertNoLeak(tb testing.TB, what string, body []byte) {
 	tb.Helper()
