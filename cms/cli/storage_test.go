@@ -145,3 +145,25 @@ func TestServe_StorageUnreachable(t *testing.T) {
 		}
 	}
 }
+
+// TestBuild_Storage: `huimin build --storage` publishes its build to the
+// bucket and says so in live.json.
+func TestBuild_Storage(t *testing.T) {
+	u := objstoretest.URL(t)
+	ctx := context.Background()
+	var stdout, stderr bytes.Buffer
+	err := cli.Run(ctx, []string{"build", "--data", t.TempDir(), "--storage", u},
+		func(string) string { return "" }, strings.NewReader(""), &stdout, &stderr, clitest.Project(t))
+	if err != nil {
+		t.Fatalf("build: %v\n%s", err, stderr.String())
+	}
+	bucket, err := objstore.Open(ctx, u, os.Getenv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, key := range []string{"site/index.html", "site/404.html", "private/site/live.json"} {
+		if _, err := bucket.Stat(ctx, key); err != nil {
+			t.Errorf("%s not in the bucket after huimin build: %v", key, err)
+		}
+	}
+}
