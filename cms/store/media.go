@@ -148,16 +148,9 @@ func (db *DB) UpdateMedia(ctx context.Context, id int64, u cms.MediaUpdate) (m *
 // the next build, without review, so they are the publisher's decision like
 // the story's own text. The system (no user) may.
 func mayEditLiveMedia(ctx context.Context, tx *gorm.DB, id int64) error {
-	u := cms.UserFromContext(ctx)
-	if u == nil {
-		return nil
-	}
-	stages, err := reviewStages(tx)
-	if err != nil {
+	ok, stages, err := mayPublish(ctx, tx)
+	if ok || err != nil {
 		return err
-	}
-	if cms.CanPublish(u, stages) {
-		return nil
 	}
 	title, err := storyShowingMedia(tx, id)
 	if err != nil || title == "" {

@@ -321,18 +321,25 @@ func mayReschedule(ctx context.Context, tx *gorm.DB, row *storyRow) error {
 	default:
 		return nil
 	}
-	u := cms.UserFromContext(ctx)
-	if u == nil {
-		return nil
-	}
-	stages, err := reviewStages(tx)
-	if err != nil {
+	ok, stages, err := mayPublish(ctx, tx)
+	if ok || err != nil {
 		return err
 	}
-	if cms.CanPublish(u, stages) {
-		return nil
-	}
 	return cms.Errorf(cms.EFORBIDDEN, "稿件已发布或已审核通过，只有%s人员或管理员可以设定或修改定时发布、定时撤下时间", cms.StageName(stages))
+}
+
+// mayPublish reports whether the acting user decides publication (the
+// system, no user, does), and the number of review stages, which names
+// who does.
+func mayPublish(ctx context.Context, tx *gorm.DB) (ok bool, stages int, err error) {
+	u := cms.UserFromContext(ctx)
+	if u == nil {
+		return true, 0, nil
+	}
+	if stages, err = reviewStages(tx); err != nil {
+		return false, 0, err
+	}
+	return cms.CanPublish(u, stages), stages, nil
 }
 
 // sameTime reports whether a and b are both unset or the same instant.
