@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	neturl "net/url"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -120,6 +122,118 @@ func TestReplicas(t *testing.T) {
 		t.Error("replica c serves another crop than b rendered")
 	}
 
+	// 3. During 100 rebuilds, readers of every replica and of the bucket
+	// never get a missing or partial page that exists before and after.
+	pages := []string{"/", url, "/projects/yinling/"}
+	code, home := a.Get(t, "/")
+	if code != http.StatusOK {
+		t.Fatalf("home: %d", code)
+	}
+	if m := cssLink.FindStringSubmatch(home); m != nil {
+		pages = append(pages, m[1])
+	} else {
+		t.Fatal("no stylesheet link on the home page")
+	}
+	bucketURL := bucketHTTP(t, u)
+	var readers sync.WaitGroup
+	stopReading := make(chan struct{})
+	var reads, bad int64
+	var badMu sync.Mutex
+	var badSeen []string
+	for _, origin := range []string{a.URL, b.URL, c.URL, bucketURL} {
+		for _, pg := range pages {
+			readers.Add(1)
+			go func() {
+				defer readers.Done()
+				for {
+					select {
+					case <-stopReading:
+						return
+					default:
+					}
+					target := origin + pg
+					if origin == bucketURL && strings.HasSuffix(pg, "/") {
+						target += "index.html"
+					}
+					code, body := fetch(target)
+					badMu.Lock()
+					reads++
+					if code != http.StatusOK || (strings.HasSuffix(target, "html") || strings.HasSuffix(target, "/")) && !strings.Contains(body, "</html>") {
+						bad++
+						if len(badSeen) < 5 {
+							badSeen = append(badSeen, fmt.Sprintf("%s: %d %d bytes", target, code, len(body)))
+						}
+					}
+					badMu.Unlock()
+					time.Sleep(2 * time.Millisecond) // readers, not a load test: leave the builder some CPU
+				}
+			}()
+		}
+	}
+	rebuilds := 100
+	if testing.Short() {
+		rebuilds = 20
+	}
+	for i := range rebuilds {
+		s := []*clitest.Server{a, b, c}[i%3]
+		code, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+			"title": fmt.Sprintf("第%d次重建的故事", i+1), "summary": "读者不受影响", "body": "<p>重建。</p>", "project_id": p["id"],
+		})
+		if code != http.StatusCreated {
+			t.Fatalf("create: %d %v", code, st)
+		}
+		pub := s.Act(t, token, clitest.Num(st["id"]), "publish", nil, http.StatusOK)
+		if bl := s.WaitBuild(t, token, pub["build_id"]); bl["status"] != "succeeded" {
+			t.Fatalf("build %d: %v", i+1, bl)
+		}
+	}
+	close(stopReading)
+	readers.Wait()
+	t.Logf("%d rebuilds: %d reads of %d pages on 3 replicas and the bucket, %d missing or partial", rebuilds, reads, len(pages), bad)
+	if bad > 0 {
+		t.Errorf("readers got %d missing or partial pages during rebuilds, e.g. %v", bad, badSeen)
+	}
+
+	// The scheduler publishes exactly once although every replica runs one.
+	at := time.Now().Add(3 * time.Second)
+	code, sch := b.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+		"title": "三个副本定时发布的故事", "body": "<p>定时。</p>", "project_id": p["id"], "publish_at": at.Format(time.RFC3339Nano)})
+	if code != http.StatusCreated {
+		t.Fatalf("create scheduled: %d %v", code, sch)
+	}
+	schID := clitest.Num(sch["id"])
+	if out := b.Act(t, token, schID, "publish", nil, http.StatusOK); out["status"] != "scheduled" {
+		t.Fatalf("publish with publish_at ahead: %v", out)
+	}
+	schURL := sch["url"].(string)
+	waitServed(t, c, schURL, "三个副本定时发布的故事", time.Minute)
+	time.Sleep(3 * time.Second) // give every replica's scheduler a few more turns
+	var audit struct {
+		Items []struct {
+			Action string `json:"action"`
+			Detail string `json:"detail"`
+		} `json:"items"`
+	}
+	if code := a.CallJSON(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&per_page=100", schID), token, nil, &audit); code != http.StatusOK {
+		t.Fatalf("audit: %d", code)
+	}
+	publishes := 0
+	for _, e := range audit.Items {
+		if e.Action == "story.publish" {
+			publishes++
+		}
+	}
+	if publishes != 2 { // the admin's, which schedules, and the scheduler's
+		t.Errorf("audit of the scheduled story has %d story.publish events, want 2 (one scheduling, one going live): %+v", publishes, audit.Items)
+	}
+
+	var live0 struct {
+		Total int `json:"total"`
+	}
+	if code := a.CallJSON(t, "GET", "/api/v1/content/stories?per_page=1", "", nil, &live0); code != http.StatusOK {
+		t.Fatalf("content API: %d", code)
+	}
+
 	// 2. Kill the builder in the middle of 50 publishes made through the others.
 	builder := ""
 	for name, s := range replicas {
@@ -203,9 +317,35 @@ func TestReplicas(t *testing.T) {
 	var list struct {
 		Total int `json:"total"`
 	}
-	if code := others[0].CallJSON(t, "GET", "/api/v1/content/stories?per_page=1", "", nil, &list); code != http.StatusOK || list.Total != len(published)+1 {
-		t.Errorf("content API total %d (%d), want %d", list.Total, code, len(published)+1)
+	if code := others[0].CallJSON(t, "GET", "/api/v1/content/stories?per_page=1", "", nil, &list); code != http.StatusOK || list.Total != live0.Total+len(published) {
+		t.Errorf("content API total %d (%d), want %d", list.Total, code, live0.Total+len(published))
 	}
+}
+
+var cssLink = regexp.MustCompile(`<link[^>]+href="(/css/[^"]+\.css)"`)
+
+// bucketHTTP is the plain-HTTP address of the bucket's site/ for a storage
+// URL s3://BUCKET/PREFIX?endpoint=E: what a CDN in front of it would read.
+func bucketHTTP(t *testing.T, storage string) string {
+	t.Helper()
+	pu, err := neturl.Parse(storage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimSuffix(pu.Query().Get("endpoint"), "/") + "/" + pu.Host + "/" + strings.Trim(pu.Path, "/") + "/site"
+}
+
+func fetch(url string) (int, string) {
+	resp, err := http.Get(url)
+	if err != nil {
+		return 0, err.Error()
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return 0, err.Error()
+	}
+	return resp.StatusCode, string(body)
 }
 
 // waitServed waits until s serves path with want in it.
