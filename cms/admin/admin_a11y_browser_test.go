@@ -16,6 +16,7 @@ import (
 // dashboard, each with an element that is there once it has loaded.
 var adminScreens = []struct{ menu, ready string }{
 	{"stories", "story-list"}, {"review", "review-inbox"}, {"media", "media-grid"}, {"builds", "build-list"},
+	{"stats", "stats-screen"},
 	{"projects", "project-list"}, {"users", "user-list"}, {"settings", "settings-save"}, {"audit", "audit-list"},
 	{"dictionary", "term-list"}, {"pages", "page-list"}, {"apikeys", "apikey-list"},
 }
@@ -32,6 +33,19 @@ func TestAdminBrowser_Accessibility(t *testing.T) {
 	admin := s.Login(t, "admin", s.Password)
 	if code, m, _ := s.Upload(t, admin, "huodong.jpg", clitest.TestPhoto(t, 90)); code != http.StatusCreated {
 		t.Fatalf("upload: %d %v", code, m)
+	}
+	// A few page views, so that the 数据统计 screen draws its charts.
+	for _, from := range []string{"timeline", "groupmessage", "", ""} {
+		req, _ := http.NewRequest("POST", s.URL+"/api/v1/beacon", strings.NewReader(`{"path":"/","from":"`+from+`","mode":"large"}`))
+		req.Header.Set("User-Agent", "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 MicroMessenger/8.0.47")
+		if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("beacon: %v %v", resp, err)
+		} else {
+			resp.Body.Close()
+		}
+	}
+	if code, _ := s.Call(t, "POST", "/api/v1/stats/flush", admin, nil); code != http.StatusNoContent {
+		t.Fatalf("flush: %d", code)
 	}
 	a := openAdminTab(t, browser, s.URL, "admin", adminShots(t))
 	check := func(name string) {

@@ -722,7 +722,7 @@ func TestAdminBrowser_Screens(t *testing.T) {
 	}
 
 	a := openAdminTab(t, browser, s.URL, "admin", shots)
-	menu := []string{"工作台", "稿件", "审核", "媒体库", "构建记录", "品牌项目", "用户", "站点设置", "审计日志", "用词词典", "固定页面", "接口密钥"}
+	menu := []string{"工作台", "稿件", "审核", "媒体库", "数据统计", "构建记录", "品牌项目", "用户", "站点设置", "审计日志", "用词词典", "固定页面", "接口密钥"}
 	look := func(name string, shell bool) {
 		t.Helper()
 		a.waitFor(name+" to finish loading", `![...document.querySelectorAll(".el-loading-mask")].some(m => m.offsetParent !== null)

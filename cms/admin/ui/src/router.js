@@ -15,6 +15,7 @@ const routes = [
       { path: 'stories/:id(new|\\d+)', name: 'story-edit', component: () => import('./views/StoryEditView.vue'), meta: { title: 'editor.title' } },
       { path: 'review', name: 'review', component: () => import('./views/ReviewView.vue'), meta: { title: 'menu.review' } },
       { path: 'media', name: 'media', component: () => import('./views/MediaLibraryView.vue'), meta: { title: 'menu.media' } },
+      { path: 'stats', name: 'stats', component: () => import('./views/StatsView.vue'), meta: { title: 'menu.stats' } },
       { path: 'builds', name: 'builds', component: () => import('./views/BuildsView.vue'), meta: { title: 'menu.builds' } },
       { path: 'projects', name: 'projects', component: () => import('./views/ProjectsView.vue'), meta: { title: 'menu.projects', admin: true } },
       { path: 'users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { title: 'menu.users', admin: true } },
