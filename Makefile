@@ -32,6 +32,7 @@ bench:
 	$(GO) test -run '^$$' -bench BenchmarkContentAPI -benchtime 1x ./cms/web/
 	$(GO) test -run '^$$' -bench BenchmarkPublish -benchtime 1x -timeout 60m ./cms/cli/
 	$(GO) test -run '^$$' -bench BenchmarkSite_LargeBuild -benchtime 1x -timeout 30m ./site/
+	$(GO) test -run '^$$' -bench BenchmarkReplicas -benchtime 1x -timeout 60m ./cms/cli/
 
 clean:
 	rm -rf huimin cms/admin/dist/assets cms/admin/dist/index.html

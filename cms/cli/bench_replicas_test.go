@@ -1,0 +1,176 @@
+package cli_test
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/huimin/huimin/cms/cli"
+	"github.com/huimin/huimin/cms/cli/clitest"
+	"github.com/huimin/huimin/cms/objstore/objstoretest"
+	"github.com/huimin/huimin/cms/store/storetest"
+)
+
+// BenchmarkReplicas is issue 14's scale-out figures, side by side in one
+// run on one MariaDB database and one SeaweedFS bucket, for a seeded site:
+//   - publish through replica a → the page served with its text by replica
+//     b, median of several, ÷ a full build to the local directory (goal
+//     ≤ 0.05, as on one machine);
+//   - a full build copied into an empty bucket prefix ÷ a full build to the
+//     local directory, both by `huimin build` (goal ≤ 1.3).
+//
+// HUIMIN_BENCH_STORIES (default 10000), HUIMIN_BENCH_PUBLISHES (5) and
+// HUIMIN_BENCH_FULL (2) size it; it needs HUIMIN_TEST_MYSQL_DSN and
+// HUIMIN_TEST_S3_ENDPOINT. Run with -benchtime 1x.
+func BenchmarkReplicas(b *testing.B) {
+	var dsn string
+	for _, be := range storetest.Backends(b) {
+		if be.Name == "mysql" {
+			dsn = be.DSN(b)
+		}
+	}
+	if dsn == "" {
+		b.Skip("replicas need MySQL: set " + storetest.EnvMySQL)
+	}
+	objstoretest.Endpoint(b) // skips without SeaweedFS
+	stories := envInt(b, "HUIMIN_BENCH_STORIES", 10000)
+	publishes := envInt(b, "HUIMIN_BENCH_PUBLISHES", 5)
+	fulls := envInt(b, "HUIMIN_BENCH_FULL", 2)
+
+	key := make([]byte, 32)
+	rand.Read(key)
+	secret := base64.StdEncoding.EncodeToString(key)
+	env := func(k string) string {
+		if k == "HUIMIN_SECRET_KEY" {
+			return secret
+		}
+		return os.Getenv(k) // endpoint credentials, if any
+	}
+	const password = "Bench-replicas-2026"
+	pb := &publishBench{tb: b}
+	start := time.Now()
+	seedMySQL(b, dsn, stories, password, env)
+	pb.progress("导入 %d 篇稿件到 MySQL：%s", stories, time.Since(start).Round(time.Millisecond))
+
+	var local, bucket []time.Duration
+	var pub []time.Duration
+	for b.Loop() {
+		// Local and bucket builds take turns, so the load of a shared
+		// machine falls on both alike; each bucket build starts from an
+		// empty prefix, the worst case (every file sent).
+		for i := range fulls {
+			d := timeBuild(b, env, "--data", b.TempDir(), "--db", dsn)
+			pb.progress("全量构建到本地目录 %d：%s", i+1, d.Round(time.Millisecond))
+			local = append(local, d)
+			d = timeBuild(b, env, "--data", b.TempDir(), "--db", dsn, "--storage", objstoretest.URL(b))
+			pb.progress("全量构建并上传到空的对象存储 %d：%s", i+1, d.Round(time.Millisecond))
+			bucket = append(bucket, d)
+		}
+
+		u := objstoretest.URL(b)
+		bin := clitest.BuildBinary(b, b.TempDir())
+		run := func(name string) *clitest.Server {
+			s := clitest.RunBinaryEnv(b, bin, nil, []string{"HUIMIN_SECRET_KEY=" + secret}, "serve", "--addr", "127.0.0.1:0",
+				"--data", b.TempDir(), "--db", dsn, "--storage", u, "--replica", name, "--demo=false")
+			if err := clitest.WaitHealthy(s.URL, 30*time.Minute); err != nil {
+				b.Fatalf("replica %s: %v", name, err)
+			}
+			return s
+		}
+		start := time.Now()
+		a := run("a")
+		pb.progress("副本 a 已就绪（首次全量构建并上传）：%s", time.Since(start).Round(time.Millisecond))
+		start = time.Now()
+		rb := run("b")
+		pb.progress("副本 b 已就绪（从对象存储取得网站）：%s", time.Since(start).Round(time.Millisecond))
+		pb.srv, pb.token = a, a.Login(b, "bench", password)
+		pb.project = pb.firstProject()
+		for i := range publishes {
+			title := fmt.Sprintf("副本压测发布第%d篇-%d", i+1, time.Now().UnixNano())
+			st := pb.draft(title)
+			time.Sleep(200 * time.Millisecond)
+			t := time.Now()
+			p := pb.publishCall(st.ID)
+			pb.srv = rb
+			pb.waitLive(p.URL, title, 10*time.Minute)
+			pb.srv = a
+			d := time.Since(t)
+			pb.progress("在 a 发布 %d → b 上线：%s", i+1, d.Round(time.Millisecond))
+			pub = append(pub, d)
+		}
+	}
+
+	w := os.Stdout
+	fmt.Fprintf(w, "== replicas benchmark (%d stories, MariaDB + SeaweedFS) ==\n", stories)
+	if len(local) > 0 && len(bucket) > 0 {
+		l, bk := median(local), median(bucket)
+		r := float64(bk) / float64(l)
+		fmt.Fprintf(w, "full build to the local directory, median of %d: %s\n", len(local), l.Round(time.Millisecond))
+		fmt.Fprintf(w, "full build copied to an empty bucket, median of %d: %s\n", len(bucket), bk.Round(time.Millisecond))
+		fmt.Fprintf(w, "ratio bucket / local:            %.3f (goal ≤ 1.3: %s)\n", r, verdict(r <= 1.3))
+		b.ReportMetric(r, "bucket/local")
+		if len(pub) > 0 {
+			p := median(pub)
+			r := float64(p) / float64(l)
+			fmt.Fprintf(w, "publish on a → live on b, median of %d: %s\n", len(pub), p.Round(time.Millisecond))
+			fmt.Fprintf(w, "ratio publish-to-other-replica / full build: %.4f (goal ≤ 0.05: %s)\n", r, verdict(r <= 0.05))
+			b.ReportMetric(r, "replica-publish/full")
+		}
+	}
+}
+
+// seedMySQL imports n benchmark stories into the MySQL database and creates
+// the admin account, through the commands an operator runs.
+func seedMySQL(tb testing.TB, dsn string, n int, password string, env func(string) string) {
+	tb.Helper()
+	file := filepath.Join(tb.TempDir(), "stories.jsonl")
+	f, err := os.Create(file)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	first := time.Now().AddDate(-3, 0, 0)
+	step := 3 * 365 * 24 * time.Hour / time.Duration(max(n, 1))
+	for i := range n {
+		line, err := json.Marshal(benchStory(i, first.Add(time.Duration(i)*step)))
+		if err != nil {
+			tb.Fatal(err)
+		}
+		w.Write(line)
+		w.WriteByte('\n')
+	}
+	if err := errors.Join(w.Flush(), f.Close()); err != nil {
+		tb.Fatal(err)
+	}
+	ctx := context.Background()
+	data := tb.TempDir()
+	if err := cli.Run(ctx, []string{"import", "--data", data, "--db", dsn, "--build=false", file}, env,
+		strings.NewReader(""), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
+		tb.Fatalf("import: %v", err)
+	}
+	if err := cli.Run(ctx, []string{"user", "create", "--data", data, "--db", dsn, "--name", "bench", "--role", "admin", "--password-stdin"},
+		env, strings.NewReader(password+"\n"), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
+		tb.Fatalf("user create: %v", err)
+	}
+}
+
+// timeBuild runs `huimin build` with args and returns how long it took.
+func timeBuild(tb testing.TB, env func(string) string, args ...string) time.Duration {
+	tb.Helper()
+	start := time.Now()
+	if err := cli.Run(context.Background(), append([]string{"build"}, args...), env,
+		strings.NewReader(""), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
+		tb.Fatalf("huimin build %v: %v", args, err)
+	}
+	return time.Since(start)
+}
