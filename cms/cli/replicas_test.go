@@ -31,6 +31,7 @@ import (
 // another replica takes over within 10 seconds and every story the API
 // reported published ends up live on every replica and in the bucket.
 func TestReplicas(t *testing.T) {
+	t.Parallel() // three processes of its own, mostly waiting: overlaps the other end-to-end tests
 	var dsn string
 	for _, b := range storetest.Backends(t) {
 		if b.Name == "mysql" {
