@@ -28,6 +28,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "202612040001_versions", Migrate: migrateVersions},
 		{ID: "202612050001_scheduled_by", Migrate: migrateScheduledBy},
 		{ID: "202612060001_replicas", Migrate: migrateReplicas},
+		{ID: "202612070001_login_limits", Migrate: migrateLoginLimits},
 	}
 }
 
