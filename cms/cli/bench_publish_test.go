@@ -120,7 +120,14 @@ var benchTopics = []string{"婚姻登记", "颁证仪式", "殡葬服务", "养�
 // seed imports n stories through `huimin import` and creates the admin
 // account through `huimin user create`, as an operator would.
 func (pb *publishBench) seed(data string, n int, password string) {
-	tb := pb.tb
+	seedBench(pb.tb, n, password, func(string) string { return "" }, "--data", data)
+}
+
+// seedBench writes n benchmark stories to a JSON Lines file, imports them
+// with `huimin import` into the store that where names (--data, --db) and
+// creates the admin "bench" with `huimin user create`.
+func seedBench(tb testing.TB, n int, password string, env func(string) string, where ...string) {
+	tb.Helper()
 	file := filepath.Join(tb.TempDir(), "stories.jsonl")
 	f, err := os.Create(file)
 	if err != nil {
@@ -141,12 +148,12 @@ func (pb *publishBench) seed(data string, n int, password string) {
 		tb.Fatal(err)
 	}
 	ctx := context.Background()
-	env := func(string) string { return "" }
-	if err := cli.Run(ctx, []string{"import", "--data", data, "--build=false", file}, env, strings.NewReader(""), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
+	args := append(append([]string{"import"}, where...), "--build=false", file)
+	if err := cli.Run(ctx, args, env, strings.NewReader(""), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
 		tb.Fatalf("import: %v", err)
 	}
-	if err := cli.Run(ctx, []string{"user", "create", "--data", data, "--name", "bench", "--role", "admin", "--password-stdin"},
-		env, strings.NewReader(password+"\n"), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
+	args = append(append([]string{"user", "create"}, where...), "--name", "bench", "--role", "admin", "--password-stdin")
+	if err := cli.Run(ctx, args, env, strings.NewReader(password+"\n"), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
 		tb.Fatalf("user create: %v", err)
 	}
 }

@@ -1,16 +1,12 @@
 package cli_test
 
 import (
-	"bufio"
 	"context"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,7 +14,6 @@ import (
 	"github.com/huimin/huimin/cms/cli"
 	"github.com/huimin/huimin/cms/cli/clitest"
 	"github.com/huimin/huimin/cms/objstore/objstoretest"
-	"github.com/huimin/huimin/cms/store/storetest"
 )
 
 // BenchmarkReplicas is issue 14's scale-out figures, side by side in one
@@ -33,15 +28,7 @@ import (
 // HUIMIN_BENCH_FULL (2) size it; it needs HUIMIN_TEST_MYSQL_DSN and
 // HUIMIN_TEST_S3_ENDPOINT. Run with -benchtime 1x.
 func BenchmarkReplicas(b *testing.B) {
-	var dsn string
-	for _, be := range storetest.Backends(b) {
-		if be.Name == "mysql" {
-			dsn = be.DSN(b)
-		}
-	}
-	if dsn == "" {
-		b.Skip("replicas need MySQL: set " + storetest.EnvMySQL)
-	}
+	dsn := mysqlOnly(b)
 	objstoretest.Endpoint(b) // skips without SeaweedFS
 	stories := envInt(b, "HUIMIN_BENCH_STORIES", 10000)
 	publishes := envInt(b, "HUIMIN_BENCH_PUBLISHES", 5)
@@ -59,7 +46,7 @@ func BenchmarkReplicas(b *testing.B) {
 	const password = "Bench-replicas-2026"
 	pb := &publishBench{tb: b}
 	start := time.Now()
-	seedMySQL(b, dsn, stories, password, env)
+	seedBench(b, stories, password, env, "--data", b.TempDir(), "--db", dsn)
 	pb.progress("导入 %d 篇稿件到 MySQL：%s", stories, time.Since(start).Round(time.Millisecond))
 
 	var local, bucket []time.Duration
@@ -126,41 +113,6 @@ func BenchmarkReplicas(b *testing.B) {
 			fmt.Fprintf(w, "ratio publish-to-other-replica / full build: %.4f (goal ≤ 0.05: %s)\n", r, verdict(r <= 0.05))
 			b.ReportMetric(r, "replica-publish/full")
 		}
-	}
-}
-
-// seedMySQL imports n benchmark stories into the MySQL database and creates
-// the admin account, through the commands an operator runs.
-func seedMySQL(tb testing.TB, dsn string, n int, password string, env func(string) string) {
-	tb.Helper()
-	file := filepath.Join(tb.TempDir(), "stories.jsonl")
-	f, err := os.Create(file)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	w := bufio.NewWriter(f)
-	first := time.Now().AddDate(-3, 0, 0)
-	step := 3 * 365 * 24 * time.Hour / time.Duration(max(n, 1))
-	for i := range n {
-		line, err := json.Marshal(benchStory(i, first.Add(time.Duration(i)*step)))
-		if err != nil {
-			tb.Fatal(err)
-		}
-		w.Write(line)
-		w.WriteByte('\n')
-	}
-	if err := errors.Join(w.Flush(), f.Close()); err != nil {
-		tb.Fatal(err)
-	}
-	ctx := context.Background()
-	data := tb.TempDir()
-	if err := cli.Run(ctx, []string{"import", "--data", data, "--db", dsn, "--build=false", file}, env,
-		strings.NewReader(""), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
-		tb.Fatalf("import: %v", err)
-	}
-	if err := cli.Run(ctx, []string{"user", "create", "--data", data, "--db", dsn, "--name", "bench", "--role", "admin", "--password-stdin"},
-		env, strings.NewReader(password+"\n"), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
-		tb.Fatalf("user create: %v", err)
 	}
 }
 

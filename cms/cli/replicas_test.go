@@ -32,15 +32,7 @@ import (
 // reported published ends up live on every replica and in the bucket.
 func TestReplicas(t *testing.T) {
 	t.Parallel() // three processes of its own, mostly waiting: overlaps the other end-to-end tests
-	var dsn string
-	for _, b := range storetest.Backends(t) {
-		if b.Name == "mysql" {
-			dsn = b.DSN(t)
-		}
-	}
-	if dsn == "" {
-		t.Skip("replicas need MySQL: set " + storetest.EnvMySQL)
-	}
+	dsn := mysqlOnly(t)
 	u := objstoretest.URL(t)
 	ctx := context.Background()
 	bucket, err := objstore.Open(ctx, u, os.Getenv)
@@ -347,6 +339,19 @@ func fetch(url string) (int, string) {
 		return 0, err.Error()
 	}
 	return resp.StatusCode, string(body)
+}
+
+// mysqlOnly returns a fresh MySQL database's DSN, or skips: replicas need
+// MySQL.
+func mysqlOnly(tb testing.TB) string {
+	tb.Helper()
+	for _, b := range storetest.Backends(tb) {
+		if b.Name == "mysql" {
+			return b.DSN(tb)
+		}
+	}
+	tb.Skip("replicas need MySQL: set " + storetest.EnvMySQL)
+	return ""
 }
 
 // waitServed waits until s serves path with want in it.

@@ -1,7 +1,6 @@
 package clitest
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"os"
@@ -108,20 +107,7 @@ func RunBinaryEnv(tb testing.TB, bin string, as *ServiceUser, env []string, args
 	s.proc = cmd.Process
 	found := make(chan struct{})
 	go func() {
-		sc := bufio.NewScanner(stdout)
-		signalled := false
-		for sc.Scan() {
-			line := sc.Text()
-			s.out.Write([]byte(line + "\n"))
-			if m := passwordLine.FindStringSubmatch(line); m != nil && s.Password == "" {
-				s.Password = m[1]
-			}
-			if m := ListenLine.FindStringSubmatch(line); m != nil && !signalled {
-				s.URL = m[1]
-				signalled = true
-				close(found)
-			}
-		}
+		s.readStdout(stdout, found)
 		err := cmd.Wait()
 		if errors.Is(err, context.Canceled) {
 			err = nil // exited cleanly after our SIGTERM

@@ -94,22 +94,7 @@ func MustRun(tb testing.TB, data, dsn string, args []string) *Server {
 		s.done <- err
 	}()
 	found := make(chan struct{})
-	go func() {
-		sc := bufio.NewScanner(pr)
-		signalled := false
-		for sc.Scan() {
-			line := sc.Text()
-			s.out.Write([]byte(line + "\n"))
-			if m := passwordLine.FindStringSubmatch(line); m != nil && s.Password == "" {
-				s.Password = m[1]
-			}
-			if m := ListenLine.FindStringSubmatch(line); m != nil && !signalled {
-				s.URL = m[1]
-				signalled = true
-				close(found)
-			}
-		}
-	}()
+	go s.readStdout(pr, found)
 	select {
 	case <-found:
 	case err := <-s.done:
@@ -149,6 +134,26 @@ func WaitHealthy(base string, limit time.Duration) error {
 			return fmt.Errorf("%s/healthz never became ready (last error %v)", base, err)
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// readStdout keeps what the server prints, notes the admin password it
+// prints on a first start, and closes found once it prints where it
+// listens (setting URL). It returns when stdout ends.
+func (s *Server) readStdout(stdout io.Reader, found chan<- struct{}) {
+	sc := bufio.NewScanner(stdout)
+	signalled := false
+	for sc.Scan() {
+		line := sc.Text()
+		s.out.Write([]byte(line + "\n"))
+		if m := passwordLine.FindStringSubmatch(line); m != nil && s.Password == "" {
+			s.Password = m[1]
+		}
+		if m := ListenLine.FindStringSubmatch(line); m != nil && !signalled {
+			s.URL = m[1]
+			signalled = true
+			close(found)
+		}
 	}
 }
 
