@@ -97,10 +97,14 @@ func (s *Site) follow(ctx context.Context) error {
 // It returns how many were fetched.
 func (s *Site) copyFollowed(ctx context.Context, files map[string]string, dir, prevDir string) (int, error) {
 	var fetch []string
+	made := map[string]bool{}
 	for rel, sum := range files {
 		dst := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-			return 0, err
+		if parent := filepath.Dir(dst); !made[parent] {
+			if err := os.MkdirAll(parent, 0o755); err != nil {
+				return 0, err
+			}
+			made[parent] = true
 		}
 		if prevDir != "" && s.followSums[rel] == sum {
 			if err := os.Link(filepath.Join(prevDir, filepath.FromSlash(rel)), dst); err == nil {
