@@ -38,11 +38,11 @@ type WechatDraft struct {
 // WechatAsset is a picture already uploaded to WeChat: a body image re-hosted
 // through uploadimg (URL) or a thumb added as permanent material (MediaID).
 type WechatAsset struct {
-	AppID   string
-	Kind    string // WechatAssetBodyImage or WechatAssetThumb
-	MediaID int64  // the media library item
-	Src     string // the variant's URL, which changes when the variant is re-rendered
-	URL     string // WeChat-hosted URL
+	AppID         string
+	Kind          string // WechatAssetBodyImage or WechatAssetThumb
+	MediaID       int64  // the media library item
+	Src           string // the variant's URL, which changes when the variant is re-rendered
+	URL           string // WeChat-hosted URL
 	WechatMediaID string
 }
 
