@@ -40,31 +40,50 @@ func (s *Server) handleLogin(c *gin.Context) error {
 		return err
 	}
 	now := time.Now()
+	// The limits are recorded whatever the client does meanwhile: hanging
+	// up must not spare it a failure.
+	ctx := context.WithoutCancel(c.Request.Context())
 	client, name := c.ClientIP(), loginName(req.Username)
 	ok, wait := s.limiter.allow("ip:"+client, now)
+	var failedBefore bool
 	if ok {
-		ok, wait = s.limiter.check(client, name, now)
+		var err error
+		if wait, failedBefore, err = s.limiter.check(ctx, client, name, now); err != nil {
+			return err
+		}
+		ok = wait == 0
 	}
 	if !ok {
 		c.Header("Retry-After", retryAfter(wait))
 		return cms.Errorf(cms.ERATELIMIT, "登录尝试过于频繁，请 %s 秒后再试", retryAfter(wait))
 	}
-	ctx := c.Request.Context()
 	token, u, err := s.cfg.Users.Login(ctx, name, req.Password, s.cfg.TokenTTL)
-	if cms.ErrorCode(err) == cms.EUNAUTHORIZED && s.limiter.failed(client, name, now) {
-		s.log.Warn("login throttled after repeated failures", "username", name, "client", client)
-		s.recordAudit(ctx, &cms.AuditEvent{ActorName: "system", Action: "user.login_throttle", Object: "login:" + name,
-			Detail: "多次登录失败，已限制曾失败的来源继续尝试（最近一次来自 " + client + "）"})
+	if cms.ErrorCode(err) == cms.EUNAUTHORIZED {
+		throttled, ferr := s.limiter.failed(ctx, client, name, now)
+		if ferr != nil {
+			s.log.Error("recording a login failure", "username", name, "client", client, "err", ferr)
+		}
+		if throttled {
+			s.log.Warn("login throttled after repeated failures", "username", name, "client", client)
+			s.recordAudit(ctx, &cms.AuditEvent{ActorName: "system", Action: "user.login_throttle", Object: "login:" + name,
+				Detail: "多次登录失败，已限制曾失败的来源继续尝试（最近一次来自 " + client + "）"})
+		}
 	}
 	if err != nil {
 		return err
 	}
-	s.limiter.succeeded(client, name)
+	// A client without failures costs no write.
+	if failedBefore {
+		if err := s.limiter.succeeded(ctx, client, name); err != nil {
+			s.log.Error("clearing login failures", "username", name, "client", client, "err", err)
+		}
+	}
 	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: now.Add(s.cfg.TokenTTL).UTC(), User: u})
 	return nil
 }
 
-// handleUserUnlock lifts the login limits of a user, for every client.
+// handleUserUnlock lifts the login limits of a user, for every client and
+// on every replica.
 func (s *Server) handleUserUnlock(c *gin.Context) error {
 	id, err := idParam(c, "id")
 	if err != nil {
@@ -75,7 +94,11 @@ func (s *Server) handleUserUnlock(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if s.limiter.unlock(loginName(u.Username)) {
+	found, err := s.limiter.unlock(ctx, loginName(u.Username))
+	if err != nil {
+		return err
+	}
+	if found {
 		actor := currentUser(c)
 		s.recordAudit(ctx, &cms.AuditEvent{ActorID: actor.ID, ActorName: actor.Name, Action: "user.login_unlock",
 			Object: "user:" + strconv.FormatInt(u.ID, 10), Detail: "解除登录限制：" + u.Username})

@@ -44,7 +44,8 @@ type apiServer struct {
 	url     string
 	client  *http.Client
 	content *countingContent
-	admin   string // bearer token
+	admin   string     // bearer token
+	cfg     web.Config // what the server was made with, for replica
 }
 
 func newAPIServer(t *testing.T, db *store.DB, mod func(*web.Config)) *apiServer {
@@ -52,7 +53,7 @@ func newAPIServer(t *testing.T, db *store.DB, mod func(*web.Config)) *apiServer 
 	content := &countingContent{ContentService: db}
 	cfg := web.Config{
 		Stories: db, Projects: db, Users: db, Settings: db, Pages: db, Builds: db, Audit: db, Media: db,
-		Content: content, ContentVersion: db, APIKeys: db, CORSOrigins: []string{"*"},
+		Content: content, ContentVersion: db, APIKeys: db, CORSOrigins: []string{"*"}, Logins: db,
 		Logger: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	if mod != nil {
@@ -60,7 +61,7 @@ func newAPIServer(t *testing.T, db *store.DB, mod func(*web.Config)) *apiServer 
 	}
 	hs := httptest.NewServer(web.New(cfg))
 	t.Cleanup(hs.Close)
-	s := &apiServer{t: t, db: db, url: hs.URL, content: content,
+	s := &apiServer{t: t, db: db, url: hs.URL, content: content, cfg: cfg,
 		// Without transparent gzip, so tags compare as the server sent them.
 		client: &http.Client{Transport: &webtest.Transport{V: webtest.NewValidator(t), TB: t,
 			Base: &http.Transport{DisableCompression: true}}}}

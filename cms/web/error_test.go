@@ -101,7 +101,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestLoginLimiter(t *testing.T) {
-	l := newLoginLimiter()
+	l := newLoginLimiter(nil) // the per-address bucket needs no store
 	now := testNow
 	allowed := 0
 	for range 20 {

@@ -1,11 +1,14 @@
 package web
 
 import (
+	"context"
 	"strings"
 	"sync"
 	"time"
 
 	"golang.org/x/time/rate"
+
+	"github.com/huimin/huimin/cms"
 )
 
 // Login limits slow password guessing down where it costs the attacker,
@@ -28,35 +31,31 @@ import (
 //     (DELETE /api/v1/users/{id}/lockout).
 //
 // Usernames are keyed as the store compares them (trimmed, lower case), so
-// "ed ", " ed" and "ED" share their limits. The state is in memory: a
-// restart forgets it, which gives an attacker nothing waiting would not.
+// "ed ", " ed" and "ED" share their limits.
+//
+// The two limits on failures live in the database (cms.LoginThrottleService),
+// so with several replicas a guesser's failures count whichever replica
+// they reach, and an unlock sent to any replica lifts the throttle on all.
+// A client without failures costs one indexed read; failures cost a short
+// transaction each, and each replica prunes forgotten records at most every
+// loginPruneEvery, when it records a failure. The per-address bucket stays
+// in this process's memory: it is checked on every attempt, and with N
+// replicas it lets one address make up to N times its attempts, which the
+// shared limits on failures still bound. A restart forgets it, which gives
+// an attacker nothing waiting would not.
 type loginLimiter struct {
+	store  cms.LoginThrottleService
+	limits cms.LoginLimits
+
 	mu      sync.Mutex
-	buckets map[string]*bucket   // per client address
-	pairs   map[pairKey]*pair    // per client address and username
-	names   map[string]*nameFail // per username
+	buckets map[string]*bucket // per client address, this process only
 	swept   time.Time
+	pruned  time.Time // when this process last pruned the store
 }
 
 type bucket struct {
 	lim  *rate.Limiter
 	seen time.Time
-}
-
-type pairKey struct{ client, name string }
-
-// pair counts one client's failures for one username.
-type pair struct {
-	fails int
-	until time.Time // no attempt before then
-	last  time.Time
-}
-
-// nameFail counts one username's failures from every client.
-type nameFail struct {
-	lim       *rate.Limiter
-	throttled bool // since the bucket last ran out
-	seen      time.Time
 }
 
 const (
@@ -66,10 +65,14 @@ const (
 	loginPairForget   = time.Hour // failures older than this are forgotten
 	loginNameBurst    = 20
 	loginNameRefill   = time.Minute
+	loginPruneEvery   = 10 * time.Minute
 )
 
-func newLoginLimiter() *loginLimiter {
-	return &loginLimiter{buckets: map[string]*bucket{}, pairs: map[pairKey]*pair{}, names: map[string]*nameFail{}}
+func newLoginLimiter(store cms.LoginThrottleService) *loginLimiter {
+	return &loginLimiter{store: store, buckets: map[string]*bucket{}, limits: cms.LoginLimits{
+		FreeFailures: loginFreeFailures, FirstDelay: loginFirstDelay, MaxDelay: loginMaxDelay,
+		Forget: loginPairForget, NameBurst: loginNameBurst, NameRefill: loginNameRefill,
+	}}
 }
 
 // loginName is a username as the limits key it.
@@ -90,104 +93,63 @@ func (l *loginLimiter) allow(key string, now time.Time) (bool, time.Duration) {
 	return reserve(b.lim, now)
 }
 
-// check reports whether client may try name now, and if not, how long to
-// wait. It consumes nothing: failures are counted by failed.
-func (l *loginLimiter) check(client, name string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	p := l.pairs[pairKey{client, name}]
-	if p == nil || now.Sub(p.last) > loginPairForget {
-		return true, 0
+// check reports how long client must wait before it tries name at now (0:
+// it may try now), and whether it has failures on record, which a success
+// must clear. It consumes nothing: failures are counted by failed.
+func (l *loginLimiter) check(ctx context.Context, client, name string, now time.Time) (wait time.Duration, failed bool, err error) {
+	if l.store == nil {
+		return 0, false, cms.Errorf(cms.EINTERNAL, "no store for the login limits (web.Config.Logins)")
 	}
-	if now.Before(p.until) {
-		return false, p.until.Sub(now)
+	f, err := l.store.LoginFailures(ctx, client, name)
+	if err != nil {
+		return 0, false, err
 	}
-	if n := l.names[name]; n != nil && n.throttled {
-		if tokens := n.lim.TokensAt(now); tokens < 1 {
-			return false, time.Duration((1 - tokens) * float64(loginNameRefill))
-		}
-		n.throttled = false
-	}
-	return true, 0
+	return f.Wait(now, l.limits), f.Fails > 0, nil
 }
 
 // failed records a wrong password from client for name. It reports true
 // when this failure throttled the account.
-func (l *loginLimiter) failed(client, name string, now time.Time) bool {
+func (l *loginLimiter) failed(ctx context.Context, client, name string, now time.Time) (bool, error) {
+	throttled, err := l.store.RecordLoginFailure(ctx, client, name, now, l.limits)
+	if err != nil {
+		return false, err
+	}
 	l.mu.Lock()
-	defer l.mu.Unlock()
-	k := pairKey{client, name}
-	p := l.pairs[k]
-	if p == nil || now.Sub(p.last) > loginPairForget {
-		p = &pair{}
-		l.pairs[k] = p
+	due := now.Sub(l.pruned) >= loginPruneEvery
+	if due {
+		l.pruned = now
 	}
-	p.fails++
-	p.last = now
-	if extra := p.fails - loginFreeFailures; extra > 0 {
-		d := loginMaxDelay
-		if extra <= 20 {
-			d = min(loginFirstDelay<<(extra-1), loginMaxDelay)
-		}
-		p.until = now.Add(d)
+	l.mu.Unlock()
+	if due {
+		_, err = l.store.PruneLoginFailures(ctx, now, l.limits)
 	}
-	n := l.names[name]
-	if n == nil {
-		n = &nameFail{lim: rate.NewLimiter(rate.Every(loginNameRefill), loginNameBurst)}
-		l.names[name] = n
-	}
-	n.seen = now
-	if n.lim.AllowN(now, 1) {
-		return false
-	}
-	first := !n.throttled
-	n.throttled = true
-	return first
+	return throttled, err
 }
 
 // succeeded clears client's failures for name.
-func (l *loginLimiter) succeeded(client, name string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.pairs, pairKey{client, name})
+func (l *loginLimiter) succeeded(ctx context.Context, client, name string) error {
+	return l.store.ClearLoginFailures(ctx, client, name)
 }
 
 // unlock forgets every failure for name, from every client. It reports
 // whether there was anything to forget.
-func (l *loginLimiter) unlock(name string) bool {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	_, found := l.names[name]
-	delete(l.names, name)
-	for k := range l.pairs {
-		if k.name == name {
-			delete(l.pairs, k)
-			found = true
-		}
+func (l *loginLimiter) unlock(ctx context.Context, name string) (bool, error) {
+	if l.store == nil {
+		return false, cms.Errorf(cms.EINTERNAL, "no store for the login limits (web.Config.Logins)")
 	}
-	return found
+	return l.store.UnlockLogin(ctx, name)
 }
 
-// sweep drops state that carries nothing any more, so random client
-// addresses and usernames cannot grow the maps without end.
+// sweep drops buckets that carry nothing any more, so random client
+// addresses cannot grow the map without end.
 func (l *loginLimiter) sweep(now time.Time) {
-	if len(l.buckets)+len(l.pairs)+len(l.names) < 10000 || now.Sub(l.swept) < time.Minute {
+	if len(l.buckets) < 10000 || now.Sub(l.swept) < time.Minute {
 		return
 	}
 	l.swept = now
 	for k, b := range l.buckets {
 		if now.Sub(b.seen) > 10*time.Minute {
 			delete(l.buckets, k)
-		}
-	}
-	for k, p := range l.pairs {
-		if now.Sub(p.last) > loginPairForget && now.After(p.until) {
-			delete(l.pairs, k)
-		}
-	}
-	for k, n := range l.names {
-		if now.Sub(n.seen) > loginNameBurst*loginNameRefill {
-			delete(l.names, k)
 		}
 	}
 }

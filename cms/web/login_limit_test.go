@@ -1,20 +1,34 @@
 package web
 
 import (
+	"context"
 	"testing"
 	"time"
+
+	"github.com/huimin/huimin/cms/store/storetest"
 )
 
 func TestLoginLimiter_GrowingDelays(t *testing.T) {
-	l := newLoginLimiter()
+	l := newLoginLimiter(storetest.MustOpen(t))
+	ctx := context.Background()
+	check := func(client, name string, now time.Time) (bool, time.Duration) {
+		t.Helper()
+		wait, _, err := l.check(ctx, client, name, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return wait == 0, wait
+	}
 	now := testNow
 	var waits []time.Duration
 	for range 7 {
-		if ok, wait := l.check("a", "ed", now); !ok {
+		if ok, wait := check("a", "ed", now); !ok {
 			now = now.Add(wait)
 			waits = append(waits, wait)
 		}
-		l.failed("a", "ed", now)
+		if _, err := l.failed(ctx, "a", "ed", now); err != nil {
+			t.Fatal(err)
+		}
 	}
 	want := []time.Duration{time.Second, 2 * time.Second, 4 * time.Second}
 	if len(waits) != len(want) {
@@ -25,11 +39,13 @@ func TestLoginLimiter_GrowingDelays(t *testing.T) {
 			t.Fatalf("waits %v, want %v", waits, want)
 		}
 	}
-	if ok, _ := l.check("b", "ed", now); !ok {
+	if ok, _ := check("b", "ed", now); !ok {
 		t.Error("another client waits for a's failures")
 	}
-	l.succeeded("a", "ed")
-	if ok, _ := l.check("a", "ed", now); !ok {
+	if err := l.succeeded(ctx, "a", "ed"); err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := check("a", "ed", now); !ok {
 		t.Error("a success did not clear the client's failures")
 	}
 }

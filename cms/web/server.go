@@ -30,6 +30,10 @@ type Config struct {
 	Content   cms.ContentService
 	Publisher cms.Publisher
 
+	// Logins keeps the login limits replicas share (login_limit.go); login
+	// fails without it.
+	Logins cms.LoginThrottleService
+
 	// The editorial workflow: revisions, review inbox, wording dictionary
 	// and checks, and previews signed with PreviewKey (kept server-side).
 	Revisions  cms.RevisionService
@@ -134,7 +138,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter()}
+	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter(cfg.Logins)}
 	s.contentState = newContentState(cfg)
 	s.statsState = newStatsState(cfg)
 	e := gin.New()
