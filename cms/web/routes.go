@@ -98,6 +98,9 @@ func (s *Server) registerStoryRoutes(g *gin.RouterGroup) {
 	g.POST("/stories/:id/actions/:action", s.handle(s.handleStoryAction))
 	g.GET("/stories/:id/share", s.handle(s.handleStoryShare))
 	g.GET("/stories/:id/qr.png", s.handle(s.handleStoryQR))
+	g.GET("/stories/:id/wechat-draft", s.handle(s.handleWechatDraftGet))
+	g.POST("/stories/:id/wechat-draft", s.handle(s.handleWechatDraftSend))
+	g.GET("/stories/:id/wechat-draft/preview", s.handle(s.handleWechatDraftPreview))
 }
 
 func (s *Server) registerReviewRoutes(g *gin.RouterGroup) {

@@ -104,6 +104,10 @@ type Config struct {
 	SitePages   cms.SitePageService
 	BeaconRate  float64
 	BeaconBurst int
+
+	// Wechat sends stories to the 公众号 as drafts (wechat_draft.go); nil
+	// turns those routes off.
+	Wechat cms.WechatDrafts
 }
 
 // Server is the HTTP server.
