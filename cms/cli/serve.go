@@ -22,6 +22,7 @@ import (
 	"github.com/huimin/huimin/cms/schedule"
 	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/web"
+	"github.com/huimin/huimin/cms/wechat"
 )
 
 // runServe starts the whole product: migrates, creates the first admin and
@@ -42,6 +43,8 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"粘贴进正文的图片来自这些网站时，保存时自动存入媒体库（逗号分隔；默认为微信图片服务器）")
 	bodyTimeout := fs.Duration("body-timeout", time.Minute, "读取一个请求正文的最长时间（上传除外）")
 	uploadTimeout := fs.Duration("upload-timeout", 10*time.Minute, "读取一次文件上传的最长时间")
+	wechatAPI := fs.String("wechat-api", envOr(getenv, "HUIMIN_WECHAT_API", wechat.DefaultBaseURL),
+		"微信公众号接口的地址（同步草稿用；测试时指向本地的契约服务器）")
 	fs.StringVar(&c.replica, "replica", getenv("HUIMIN_REPLICA"),
 		"本副本的名称（各副本不同）：多个 serve 共用一个 MySQL 数据库和对象存储时，由数据库选出一个副本构建网站，其余副本从对象存储取用")
 	if err := parse(fs, args, stderr); err != nil {
@@ -84,15 +87,19 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// command, and not by web.New).
 	gin.SetMode(gin.ReleaseMode)
 	proxies := strings.FieldsFunc(*trustedProxies, func(r rune) bool { return r == ',' || r == ' ' })
+	ingest := media.NewIngest(media.NewProcessor(media.Options{}), a.files, a.db)
+	// 公众号 drafts (issue 19) read the variants through the pipeline.
+	drafts := wechat.New(wechat.Config{BaseURL: *wechatAPI, Store: a.db, Stories: a.db, Media: a.db,
+		Files: ingest, Settings: a.db, Log: a.log})
 	srv := web.New(web.Config{
 		Stories: a.db, Projects: a.db, Users: a.db, Logins: a.db, Settings: a.db, Pages: a.db, Builds: a.db,
 		Audit: a.db, Media: a.db, Content: a.db, Publisher: a.site,
 		ContentVersion: a.db, APIKeys: a.db, ContentRate: *contentRate,
 		CORSOrigins: strings.Split(*corsOrigins, ","), TrustedProxies: proxies,
 		RemoteImageHosts: strings.FieldsFunc(*fetchHosts, func(r rune) bool { return r == ',' || r == ' ' }),
-		Ingest:           media.NewIngest(media.NewProcessor(media.Options{}), a.files, a.db),
+		Ingest:           ingest,
 		Site:             a.site.Handler(), Admin: admin.Handler(),
-		Stats: stats, SitePages: a.db,
+		Stats: stats, SitePages: a.db, Wechat: drafts,
 		Revisions: a.db, Review: a.db, Dictionary: a.db, Checks: a.db, Previewer: a.site, PreviewKey: previewKey,
 		Ready: func(ctx context.Context) error {
 			if !a.site.Ready() {
