@@ -41,6 +41,7 @@ type Image struct {
 // classes: the 公众号 editor drops <style> and class attributes.
 var styles = map[atom.Atom]string{
 	atom.P:          "margin:0 0 1em;line-height:1.75;font-size:16px;color:#333;",
+	atom.H1:         "margin:1.5em 0 .75em;font-size:20px;font-weight:bold;line-height:1.4;color:#222;", // written as h2
 	atom.H2:         "margin:1.5em 0 .75em;font-size:20px;font-weight:bold;line-height:1.4;color:#222;",
 	atom.H3:         "margin:1.25em 0 .5em;font-size:18px;font-weight:bold;line-height:1.4;color:#222;",
 	atom.H4:         "margin:1em 0 .5em;font-size:16px;font-weight:bold;color:#222;",
