@@ -29,6 +29,10 @@ import (
 // the manifest, and a mismatch abandons this copy. The next poll follows
 // the newer manifest.
 
+// followConcurrency is how many objects a follower fetches at once: GETs
+// wait on the network and the object store, not on this process.
+const followConcurrency = 32
+
 // errFollowRace is a copy abandoned because the builder was changing the
 // bucket's site meanwhile.
 var errFollowRace = errors.New("the bucket's site changed while it was copied; trying again")
@@ -114,7 +118,7 @@ func (s *Site) copyFollowed(ctx context.Context, files map[string]string, dir, p
 		fetch = append(fetch, rel)
 	}
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(uploadConcurrency)
+	g.SetLimit(followConcurrency)
 	for _, rel := range fetch {
 		g.Go(func() error {
 			data, err := s.cfg.Bucket.ReadAll(gctx, bucketSite+rel)

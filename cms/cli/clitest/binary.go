@@ -133,7 +133,9 @@ func RunBinaryEnv(tb testing.TB, bin string, as *ServiceUser, env []string, args
 			tb.Errorf("server did not stop within two minutes of SIGTERM")
 		}
 	})
-	if err := WaitHealthy(s.URL, 2*time.Minute); err != nil {
+	// Generous: a replica's first copy of a 10,000-story site from the
+	// bucket takes minutes on a loaded 2-core machine.
+	if err := WaitHealthy(s.URL, 20*time.Minute); err != nil {
 		tb.Fatalf("%v\nstderr:\n%.5000s", err, s.stderr)
 	}
 	return s
