@@ -1,15 +1,18 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash/fnv"
 	"log/slog"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -293,7 +296,7 @@ func (s *StatsDB) insert(ctx context.Context, hits []cms.PageView) error {
 			Source: clipStat(h.Source, 16), Referrer: clipStat(h.Referrer, 100), Device: clipStat(h.Device, 8), Mode: clipStat(h.Mode, 8)}
 		s.dirty[rows[i].Day] = true
 	}
-	const cols = "INSERT INTO stat_hits (at, day, hour, path, story_id, project_id, visitor, source, referrer, device, mode) VALUES "
+	const cols = "INSERT INTO stat_hits (at, day, hour, path, path_hash, story_id, project_id, visitor, source, referrer, device, mode) VALUES "
 	if s.dialect == dialectSQLite {
 		// SQLite: one transaction, one prepared single-row statement; the
 		// driver binds parameters in time growing with their number, so
@@ -303,13 +306,13 @@ func (s *StatsDB) insert(ctx context.Context, hits []cms.PageView) error {
 			return err
 		}
 		defer tx.Rollback()
-		st, err := tx.PrepareContext(ctx, cols+"(?,?,?,?,?,?,?,?,?,?,?)")
+		st, err := tx.PrepareContext(ctx, cols+"(?,?,?,?,?,?,?,?,?,?,?,?)")
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, r.At, r.Day, r.Hour, r.Path, r.StoryID, r.ProjectID, r.Visitor, r.Source,
+			if _, err := st.ExecContext(ctx, r.At, r.Day, r.Hour, r.Path, pathHash(r.Path), r.StoryID, r.ProjectID, r.Visitor, r.Source,
 				r.Referrer, r.Device, r.Mode); err != nil {
 				return err
 			}
@@ -324,7 +327,7 @@ func (s *StatsDB) insert(ctx context.Context, hits []cms.PageView) error {
 	// reflection cost more than the database's work).
 	g := s.g.WithContext(ctx)
 	var q strings.Builder
-	args := make([]any, 0, insertChunk*11)
+	args := make([]any, 0, insertChunk*12)
 	for i := 0; i < len(rows); i += insertChunk {
 		chunk := rows[i:min(len(rows), i+insertChunk)]
 		q.Reset()
@@ -334,8 +337,8 @@ func (s *StatsDB) insert(ctx context.Context, hits []cms.PageView) error {
 			if k > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?)")
-			args = append(args, r.At, r.Day, r.Hour, r.Path, r.StoryID, r.ProjectID, r.Visitor, r.Source, r.Referrer, r.Device, r.Mode)
+			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
+			args = append(args, r.At, r.Day, r.Hour, r.Path, pathHash(r.Path), r.StoryID, r.ProjectID, r.Visitor, r.Source, r.Referrer, r.Device, r.Mode)
 		}
 		if err := g.Exec(q.String(), args...).Error; err != nil {
 			return err
@@ -368,8 +371,8 @@ func (s *StatsDB) rollup(ctx context.Context, day string) error {
 			`INSERT INTO stat_hourly (day, hour, path, source, project_id, views, visitors)
 			 SELECT day, hour, path, source, MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
 			 FROM stat_hits WHERE day = ? GROUP BY day, hour, path, source`,
-			`INSERT INTO stat_daily_pages (day, path, project_id, views, visitors)
-			 SELECT day, path, MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
+			`INSERT INTO stat_daily_pages (day, path, path_hash, project_id, views, visitors)
+			 SELECT day, path, MAX(path_hash), MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
 			 FROM stat_hits WHERE day = ? GROUP BY day, path`,
 			`INSERT INTO stat_daily_totals (day, project_id, views, visitors)
 			 SELECT day, 0, COUNT(*), COUNT(DISTINCT visitor) FROM stat_hits WHERE day = ? GROUP BY day`,
@@ -564,10 +567,7 @@ func (s *StatsDB) Report(ctx context.Context, q cms.StatsQuery) (rep *cms.StatsR
 		}
 		return db
 	}
-	rep.Pages = []cms.StatsRow{}
-	if err := g.Model(&v1StatDailyPage{}).Scopes(scope).
-		Select("path AS `key`, SUM(views) AS views, SUM(visitors) AS visitors").Group("path").
-		Order("views DESC, path").Limit(50).Scan(&rep.Pages).Error; err != nil {
+	if rep.Pages, err = s.topPages(g, scope, 50); err != nil {
 		return nil, err
 	}
 	rep.Projects = []cms.StatsRow{}
@@ -694,4 +694,58 @@ func (s *StatsDB) CountHits(ctx context.Context) (n int64, err error) {
 	defer cms.Wrap(&err, "CountHits")
 	err = s.g.WithContext(ctx).Model(&statHitRow{}).Count(&n).Error
 	return n, err
+}
+
+// topPages returns the n most viewed pages in scope. Pages are grouped by
+// the hash of their path, a number (see migrateStatsIndexes), and the
+// paths of the n winners looked up after.
+func (s *StatsDB) topPages(g *gorm.DB, scope func(*gorm.DB) *gorm.DB, n int) ([]cms.StatsRow, error) {
+	var top []struct {
+		PathHash        int64
+		Views, Visitors int64
+	}
+	if err := g.Model(&v1StatDailyPage{}).Scopes(scope).
+		Select("path_hash, SUM(views) AS views, SUM(visitors) AS visitors").Group("path_hash").
+		Order("views DESC, path_hash").Limit(n).Scan(&top).Error; err != nil {
+		return nil, err
+	}
+	out := []cms.StatsRow{}
+	if len(top) == 0 {
+		return out, nil
+	}
+	hashes := make([]int64, len(top))
+	for i, t := range top {
+		hashes[i] = t.PathHash
+	}
+	var names []struct {
+		PathHash int64
+		Path     string
+	}
+	if err := g.Model(&v1StatDailyPage{}).Scopes(scope).Distinct("path_hash", "path").
+		Where("path_hash IN ?", hashes).Scan(&names).Error; err != nil {
+		return nil, err
+	}
+	path := make(map[int64]string, len(names))
+	for _, nm := range names {
+		path[nm.PathHash] = nm.Path
+	}
+	for _, t := range top {
+		out = append(out, cms.StatsRow{Key: path[t.PathHash], Views: t.Views, Visitors: t.Visitors})
+	}
+	// Equal counts in path order, as before the hash.
+	slices.SortStableFunc(out, func(a, b cms.StatsRow) int {
+		if a.Views != b.Views {
+			return cmp.Compare(b.Views, a.Views)
+		}
+		return strings.Compare(a.Key, b.Key)
+	})
+	return out, nil
+}
+
+// pathHash is a page path's 64-bit FNV-1a hash, as a signed number both
+// databases store in a BIGINT.
+func pathHash(p string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(p))
+	return int64(h.Sum64())
 }

@@ -55,7 +55,7 @@ func BenchmarkStatsReport(b *testing.B) {
 				cols  []string
 				rows  *[][]any
 			}{
-				{"stat_daily_pages", []string{"day", "path", "project_id", "views", "visitors"}, &pageRows},
+				{"stat_daily_pages", []string{"day", "path", "path_hash", "project_id", "views", "visitors"}, &pageRows},
 				{"stat_daily_dims", []string{"day", "project_id", "dim", "dkey", "views", "visitors"}, &dimRows},
 				{"stat_daily_totals", []string{"day", "project_id", "views", "visitors"}, &totalRows},
 			} {
@@ -75,7 +75,8 @@ func BenchmarkStatsReport(b *testing.B) {
 					continue
 				}
 				proj := p%projects + 1
-				pageRows = append(pageRows, []any{day, fmt.Sprintf("/stories/s%04d/", p), proj, v, v*2/3 + 1})
+				path := fmt.Sprintf("/stories/s%04d/", p)
+				pageRows = append(pageRows, []any{day, path, store.PathHashForTest(path), proj, v, v*2/3 + 1})
 				byProject[proj] += v
 				sum += v
 			}

@@ -41,3 +41,6 @@ func (s *StatsDB) BulkInsertForTest(ctx context.Context, table string, cols []st
 	}
 	return nil
 }
+
+// PathHashForTest is pathHash, for benchmarks that write rollups directly.
+func PathHashForTest(p string) int64 { return pathHash(p) }
