@@ -52,10 +52,10 @@ var styles = map[atom.Atom]string{
 	atom.Ol:         "margin:0 0 1em;padding-left:2em;",
 	atom.Li:         "margin:.25em 0;line-height:1.75;font-size:16px;color:#333;",
 	atom.Figure:     "margin:1em 0;text-align:center;",
-	atom.Figcaption: "margin:.5em 0 0;font-size:14px;line-height:1.5;color:#888;text-align:center;",
+	atom.Figcaption: "margin:.5em 0 0;font-size:14px;line-height:1.5;color:#666;text-align:center;",
 	atom.Img:        "display:block;max-width:100%;height:auto;margin:0 auto;",
 	atom.Table:      "width:100%;border-collapse:collapse;margin:0 0 1em;font-size:14px;",
-	atom.Caption:    "padding:4px;font-size:14px;color:#888;",
+	atom.Caption:    "padding:4px;font-size:14px;color:#666;",
 	atom.Th:         "border:1px solid #ddd;padding:6px;background:#f5f5f5;font-weight:bold;",
 	atom.Td:         "border:1px solid #ddd;padding:6px;",
 	atom.Hr:         "border:0;border-top:1px solid #ddd;margin:1.5em 0;",
@@ -138,10 +138,10 @@ func Convert(body, base string, resolve func(Image) (string, error)) (string, er
 		return "", c.err
 	}
 	if len(c.notes) > 0 {
-		c.b.WriteString(`<section style="margin:2em 0 0;padding-top:.5em;border-top:1px solid #eee;font-size:14px;color:#888;">`)
-		c.b.WriteString(`<p style="margin:0 0 .5em;font-size:14px;color:#888;">文中链接</p>`)
+		c.b.WriteString(`<section style="margin:2em 0 0;padding-top:.5em;border-top:1px solid #eee;font-size:14px;color:#666;">`)
+		c.b.WriteString(`<p style="margin:0 0 .5em;font-size:14px;color:#666;">文中链接</p>`)
 		for i, u := range c.notes {
-			fmt.Fprintf(&c.b, `<p style="margin:0 0 .25em;font-size:14px;color:#888;word-break:break-all;">[%d] %s</p>`, i+1, html.EscapeString(u))
+			fmt.Fprintf(&c.b, `<p style="margin:0 0 .25em;font-size:14px;color:#666;word-break:break-all;">[%d] %s</p>`, i+1, html.EscapeString(u))
 		}
 		c.b.WriteString(`</section>`)
 	}
@@ -270,7 +270,7 @@ func (c *converter) link(n *html.Node) {
 		return
 	}
 	c.notes = append(c.notes, shown)
-	fmt.Fprintf(&c.b, `<sup style="font-size:12px;color:#888;">[%d]</sup>`, len(c.notes))
+	fmt.Fprintf(&c.b, `<sup style="font-size:12px;color:#666;">[%d]</sup>`, len(c.notes))
 }
 
 func attr(n *html.Node, key string) (string, bool) {
