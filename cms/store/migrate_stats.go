@@ -19,6 +19,7 @@ func statsMigrations() []*gormigrate.Migration {
 	return []*gormigrate.Migration{
 		{ID: "202612050001_stats", Migrate: migrateStatsInit},
 		{ID: "202612060001_stats_indexes", Migrate: migrateStatsIndexes},
+		{ID: "202612060002_stat_paths", Migrate: migrateStatPaths},
 	}
 }
 
@@ -189,3 +190,20 @@ type v2StatDailyDim struct {
 }
 
 func (v2StatDailyDim) TableName() string { return "stat_daily_dims" }
+
+// migrateStatPaths adds the dictionary from path hashes to paths, so that
+// a report names its top pages with a primary-key lookup each.
+func migrateStatPaths(tx *gorm.DB) error {
+	if err := tx.Migrator().CreateTable(&v3StatPath{}); err != nil {
+		return err
+	}
+	return tx.Exec(`INSERT INTO stat_paths (path_hash, path)
+		SELECT path_hash, MIN(path) FROM stat_daily_pages GROUP BY path_hash`).Error
+}
+
+type v3StatPath struct {
+	PathHash int64  `gorm:"primaryKey;autoIncrement:false"`
+	Path     string `gorm:"size:300;not null"`
+}
+
+func (v3StatPath) TableName() string { return "stat_paths" }

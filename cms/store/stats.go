@@ -368,6 +368,9 @@ func (s *StatsDB) rollup(ctx context.Context, day string) error {
 			}
 		}
 		stmts := []string{
+			`INSERT INTO stat_paths (path_hash, path)
+			 SELECT path_hash, MIN(path) FROM stat_hits
+			 WHERE day = ? AND path_hash NOT IN (SELECT path_hash FROM stat_paths) GROUP BY path_hash`,
 			`INSERT INTO stat_hourly (day, hour, path, source, project_id, views, visitors)
 			 SELECT day, hour, path, source, MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
 			 FROM stat_hits WHERE day = ? GROUP BY day, hour, path, source`,
@@ -721,8 +724,7 @@ func (s *StatsDB) topPages(g *gorm.DB, scope func(*gorm.DB) *gorm.DB, n int) ([]
 		PathHash int64
 		Path     string
 	}
-	if err := g.Model(&v1StatDailyPage{}).Scopes(scope).Distinct("path_hash", "path").
-		Where("path_hash IN ?", hashes).Scan(&names).Error; err != nil {
+	if err := g.Model(&v3StatPath{}).Where("path_hash IN ?", hashes).Scan(&names).Error; err != nil {
 		return nil, err
 	}
 	path := make(map[int64]string, len(names))
