@@ -8,8 +8,11 @@ import (
 	"errors"
 	"fmt"
 
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"golang.org/x/sync/errgroup"
@@ -63,6 +66,22 @@ func (s *Site) follow(ctx context.Context) error {
 		return err
 	}
 	t := time.Now()
+	if o := s.live.Load(); o != nil && o.name == s.followedName && s.followSums != nil {
+		changed, gone := followDiff(s.followSums, mf.Files)
+		if len(changed)+len(gone) <= len(mf.Files)/4 {
+			err := s.updateFollowed(ctx, o.dir, mf.Files, changed, gone)
+			if errors.Is(err, errFollowRace) {
+				s.log.Info("site in the bucket changed during the copy; following again", "build", marker.Build)
+				return nil
+			} else if err != nil {
+				return err
+			}
+			s.followed, s.followSums = marker.Manifest, mf.Files
+			s.log.Info("serving the site from the bucket", "build", marker.Build, "files", len(mf.Files),
+				"fetched", len(changed), "removed", len(gone), "duration_ms", time.Since(t).Milliseconds())
+			return nil
+		}
+	}
 	name := fmt.Sprintf("r%d-%d", marker.Build, t.UnixNano())
 	tmp := s.path("builds", "."+name)
 	if err := os.MkdirAll(tmp, 0o755); err != nil {
@@ -89,10 +108,98 @@ func (s *Site) follow(ctx context.Context) error {
 	if err := s.publish(&output{name: name, dir: dir}); err != nil {
 		s.log.Error("updating current symlink", "err", err)
 	}
-	s.followed, s.followSums = marker.Manifest, mf.Files
+	s.followed, s.followSums, s.followedName = marker.Manifest, mf.Files, name
 	s.pruneBuilds()
 	s.log.Info("serving the site from the bucket", "build", marker.Build, "files", len(mf.Files),
 		"fetched", fetched, "duration_ms", time.Since(t).Milliseconds())
+	return nil
+}
+
+// followDiff returns the files of next that differ from prev and those of
+// prev that next no longer has.
+func followDiff(prev, next map[string]string) (changed, gone []string) {
+	for rel, sum := range next {
+		if prev[rel] != sum {
+			changed = append(changed, rel)
+		}
+	}
+	for rel := range prev {
+		if _, ok := next[rel]; !ok {
+			gone = append(gone, rel)
+		}
+	}
+	return changed, gone
+}
+
+// updateFollowed brings the followed copy in dir up to the bucket's files
+// in place, as an incremental build updates the builder's live directory:
+// every changed file is fetched and checked first, then each replaces its
+// old version by rename (assets, then pages deepest first, so a page never
+// links to what is not there yet), and files that are gone are removed
+// last. A reader gets a whole old or a whole new file.
+func (s *Site) updateFollowed(ctx context.Context, dir string, files map[string]string, changed, gone []string) error {
+	tmps := make([]string, len(changed))
+	defer func() {
+		for _, tmp := range tmps {
+			if tmp != "" {
+				os.Remove(tmp) // left only when the update stopped half-way
+			}
+		}
+	}()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(followConcurrency)
+	for i, rel := range changed {
+		g.Go(func() error {
+			data, err := s.cfg.Bucket.ReadAll(gctx, bucketSite+rel)
+			if errors.Is(err, objstore.ErrNotFound) {
+				return errFollowRace
+			} else if err != nil {
+				return err
+			}
+			if hashBytes(data) != files[rel] {
+				return errFollowRace
+			}
+			dst := filepath.Join(dir, filepath.FromSlash(rel))
+			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+				return err
+			}
+			tmp := filepath.Join(filepath.Dir(dst), fmt.Sprintf(".follow-%d-%s", i, filepath.Base(dst)))
+			os.Remove(tmp)
+			if err := writeNewFile(tmp, data); err != nil {
+				return err
+			}
+			tmps[i] = tmp
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	order := make([]int, len(changed))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortStableFunc(order, func(a, b int) int {
+		pa, pb := isPage(changed[a]), isPage(changed[b])
+		switch {
+		case pa != pb && !pa:
+			return -1
+		case pa != pb:
+			return 1
+		}
+		return strings.Count(changed[b], "/") - strings.Count(changed[a], "/")
+	})
+	for _, i := range order {
+		if err := os.Rename(tmps[i], filepath.Join(dir, filepath.FromSlash(changed[i]))); err != nil {
+			return err
+		}
+		tmps[i] = ""
+	}
+	for _, rel := range gone {
+		if err := os.Remove(filepath.Join(dir, filepath.FromSlash(rel))); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
 	return nil
 }
 

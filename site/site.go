@@ -121,13 +121,14 @@ type Site struct {
 	// Replicas (replica.go, follow.go): the builder lease while held, who
 	// holds it, the cancel of this replica's term as builder, and the
 	// bucket manifest this replica serves a copy of.
-	lease      atomic.Pointer[leaseState]
-	holderMu   sync.Mutex
-	holder     string
-	leading    context.CancelFunc
-	followMu   sync.Mutex
-	followed   string
-	followSums map[string]string
+	lease        atomic.Pointer[leaseState]
+	holderMu     sync.Mutex
+	holder       string
+	leading      context.CancelFunc
+	followMu     sync.Mutex
+	followed     string
+	followSums   map[string]string
+	followedName string // the build directory a follow made, which later ones update
 
 	live      atomic.Pointer[output]
 	switchMu  sync.Mutex   // serialises changing live and the current symlink
