@@ -253,4 +253,7 @@ func assertNoSecret(t *testing.T, s *clitest.Server, c *wxClient) {
 	if !strings.Contains(all, "wechat.draft") {
 		t.Errorf("the audit trail the test read has no wechat.draft event")
 	}
+	if logs := s.Output() + s.Stderr(); !strings.Contains(logs, "wechat draft") {
+		t.Errorf("the server logged nothing about its drafts; the test cannot tell the secret stays out of the log:\n%.2000s", logs)
+	}
 }
