@@ -1,7 +1,7 @@
 // The 数据统计 screen's pure helpers.
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { lastDays, wechatRows, share, trendOption, barOption, pieOption, WECHAT_CONTEXTS } from '../src/lib/stats.js'
+import { lastDays, monthRange, wechatRows, share, trendOption, barOption, pieOption, WECHAT_CONTEXTS } from '../src/lib/stats.js'
 
 test('lastDays counts days in China time', () => {
   // 2026-12-05 17:00 UTC is already 12-06 in China.
@@ -31,4 +31,11 @@ test('chart options carry the numbers', () => {
   assert.deepEqual(b.yAxis.data, ['乙', '甲'], 'most read at the top')
   const p = pieOption([{ key: 'x', label: 'X', views: 0 }, { key: 'y', label: 'Y', views: 4 }], '阅读量')
   assert.deepEqual(p.series[0].data, [{ name: 'Y', value: 4 }])
+})
+
+test('monthRange gives calendar months in China time', () => {
+  const now = new Date('2026-12-31T17:00:00Z') // 2027-01-01 01:00 in China
+  assert.deepEqual(monthRange(0, now), ['2027-01-01', '2027-01-01'])
+  assert.deepEqual(monthRange(-1, now), ['2026-12-01', '2026-12-31'])
+  assert.deepEqual(monthRange(-1, new Date('2026-03-10T00:00:00Z')), ['2026-02-01', '2026-02-28'])
 })

@@ -8,6 +8,15 @@ export function lastDays(n, now = new Date()) {
   return [day(new Date(now.getTime() - (n - 1) * 86400 * 1000)), day(now)]
 }
 
+// monthRange returns [from, to] of the calendar month offset months from
+// now's (0 this month, -1 last month) in China time; this month ends today.
+export function monthRange(offset, now = new Date()) {
+  const cn = new Date(now.getTime() + 8 * 3600 * 1000)
+  const first = new Date(Date.UTC(cn.getUTCFullYear(), cn.getUTCMonth() + offset, 1))
+  const last = offset === 0 ? cn : new Date(Date.UTC(first.getUTCFullYear(), first.getUTCMonth() + 1, 0))
+  return [first.toISOString().slice(0, 10), last.toISOString().slice(0, 10)]
+}
+
 // WECHAT_CONTEXTS are the sources counted from WeChat, in display order.
 export const WECHAT_CONTEXTS = ['wx_timeline', 'wx_group', 'wx_single', 'wx_article', 'wx_other']
 
