@@ -26,10 +26,13 @@ type Settings struct {
 	// WechatVerifyFile is the file WeChat asks a site to serve from its root
 	// to prove it owns the domain ("MP_verify_<code>.txt", holding <code>),
 	// before its pages may use the JS-SDK; empty when not set.
-	WechatVerifyFile string    `json:"wechat_verify_file"`
-	ReviewStages     int       `json:"review_stages"`
-	Version          int       `json:"version"`
-	UpdatedAt        time.Time `json:"updated_at"`
+	WechatVerifyFile string `json:"wechat_verify_file"`
+	// WechatOpenComment opens comments (留言) on the 公众号 drafts Huimin
+	// creates (draft/add's need_open_comment).
+	WechatOpenComment bool      `json:"wechat_open_comment"`
+	ReviewStages      int       `json:"review_stages"`
+	Version           int       `json:"version"`
+	UpdatedAt         time.Time `json:"updated_at"`
 }
 
 // Validate reports the fields of s that are wrong.
@@ -79,8 +82,9 @@ type SettingsUpdate struct {
 	WechatAppID  *string `json:"wechat_app_id"`
 	WechatSecret *string `json:"wechat_secret"`
 	// WechatVerifyFile may be given as the file name or a path ending in it.
-	WechatVerifyFile *string `json:"wechat_verify_file"`
-	ReviewStages     *int    `json:"review_stages"`
+	WechatVerifyFile  *string `json:"wechat_verify_file"`
+	WechatOpenComment *bool   `json:"wechat_open_comment"`
+	ReviewStages      *int    `json:"review_stages"`
 }
 
 // TouchesSite reports whether u sets a field the public site shows; the
@@ -111,6 +115,9 @@ func (u *SettingsUpdate) Apply(s *Settings) {
 	}
 	if u.ReviewStages != nil {
 		s.ReviewStages = *u.ReviewStages
+	}
+	if u.WechatOpenComment != nil {
+		s.WechatOpenComment = *u.WechatOpenComment
 	}
 	s.WechatSecretSet = s.WechatSecret != ""
 	// Staff may paste a downloaded file's path: keep its name.

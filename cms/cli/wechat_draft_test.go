@@ -74,7 +74,7 @@ func wxStory(t *testing.T) (*clitest.Server, *wechattest.Server, *wxClient, map[
 	c := &wxClient{t: t, a: newAPIClient(t, s), token: s.Login(t, "admin", s.Password)}
 	set := c.must("GET", "/api/v1/settings", nil)
 	c.must("PATCH", "/api/v1/settings", map[string]any{"version": set["version"], "base_url": wxBase,
-		"wechat_app_id": wxAppID, "wechat_secret": wxSecret})
+		"wechat_app_id": wxAppID, "wechat_secret": wxSecret, "wechat_open_comment": true})
 	p := c.must("POST", "/api/v1/projects", map[string]any{"name": "幸福起航", "kind": "window", "area": "marriage"})
 	var ids []any
 	for i, alt := range []string{"新人宣读结婚誓言", "颁证员为新人颁发结婚证", "新人与家人合影", "颁证厅全景"} {
@@ -141,7 +141,7 @@ func TestWechatDraft_SendAndResend(t *testing.T) {
 	if art.ContentSourceURL != wantURL || !strings.HasSuffix(wantURL, "?hm_src=wx_article") {
 		t.Errorf("content_source_url %q, want %q", art.ContentSourceURL, wantURL)
 	}
-	if art.Title != "七夕集体颁证仪式温暖举行" || art.Author != "区民政局" || art.Digest != "30对新人在颁证厅宣读誓言。" || art.ThumbMediaID == "" {
+	if art.Title != "七夕集体颁证仪式温暖举行" || art.Author != "区民政局" || art.Digest != "30对新人在颁证厅宣读誓言。" || art.ThumbMediaID == "" || art.NeedOpenComment != 1 {
 		t.Errorf("article %+v", art)
 	}
 	if strings.Contains(art.Content, "class=") || strings.Contains(art.Content, "srcset") || !strings.Contains(art.Content, `style="`) {

@@ -30,6 +30,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "202612060001_replicas", Migrate: migrateReplicas},
 		{ID: "202612070001_login_limits", Migrate: migrateLoginLimits},
 		{ID: "202612080001_wechat_drafts", Migrate: migrateWechat},
+		{ID: "202612080002_wechat_open_comment", Migrate: migrateWechatOpenComment},
 	}
 }
 

@@ -51,3 +51,15 @@ type v9WechatDraft struct {
 }
 
 func (v9WechatDraft) TableName() string { return "wechat_drafts" }
+
+// migrateWechatOpenComment adds the setting that opens comments on the
+// 公众号 drafts (need_open_comment).
+func migrateWechatOpenComment(tx *gorm.DB) error {
+	return tx.Migrator().AddColumn(&v9Settings{}, "WechatOpenComment")
+}
+
+type v9Settings struct {
+	WechatOpenComment bool `gorm:"column:wechat_open_comment;not null;default:false"`
+}
+
+func (v9Settings) TableName() string { return "settings" }

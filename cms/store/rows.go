@@ -23,10 +23,11 @@ type settingsRow struct {
 	WechatAppID  string `gorm:"column:wechat_app_id"`
 	WechatSecret string
 	// WechatVerifyFile is "MP_verify_<code>.txt" or empty.
-	WechatVerifyFile string `gorm:"column:wechat_verify_file"`
-	ReviewStages     int
-	Version          int
-	UpdatedAt        time.Time
+	WechatVerifyFile  string `gorm:"column:wechat_verify_file"`
+	WechatOpenComment bool   `gorm:"column:wechat_open_comment"`
+	ReviewStages      int
+	Version           int
+	UpdatedAt         time.Time
 }
 
 func (settingsRow) TableName() string { return "settings" }
@@ -261,8 +262,8 @@ func (r *settingsRow) toCMS() *cms.Settings {
 		SiteName: r.SiteName, Organizer: r.Organizer, Contact: r.Contact, ICP: r.ICP,
 		PoliceRecord: r.PoliceRecord, GovSiteCode: r.GovSiteCode, BaseURL: r.BaseURL,
 		WechatAppID: r.WechatAppID, WechatSecret: r.WechatSecret, WechatSecretSet: r.WechatSecret != "",
-		WechatVerifyFile: r.WechatVerifyFile,
-		ReviewStages:     r.ReviewStages, Version: r.Version, UpdatedAt: r.UpdatedAt,
+		WechatVerifyFile: r.WechatVerifyFile, WechatOpenComment: r.WechatOpenComment,
+		ReviewStages: r.ReviewStages, Version: r.Version, UpdatedAt: r.UpdatedAt,
 	}
 }
 

@@ -71,8 +71,9 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 		out = settingsRow{ID: 1, SiteName: next.SiteName, Organizer: next.Organizer, Contact: next.Contact,
 			ICP: next.ICP, PoliceRecord: next.PoliceRecord, GovSiteCode: next.GovSiteCode, BaseURL: next.BaseURL,
 			WechatAppID: next.WechatAppID, WechatSecret: next.WechatSecret, WechatVerifyFile: next.WechatVerifyFile,
-			ReviewStages: next.ReviewStages,
-			Version:      row.Version + 1, UpdatedAt: db.now()}
+			WechatOpenComment: next.WechatOpenComment,
+			ReviewStages:      next.ReviewStages,
+			Version:           row.Version + 1, UpdatedAt: db.now()}
 		// Save writes every column, inserting the row if a damaged database
 		// lost it; the secret sealed.
 		stored := out
@@ -116,6 +117,7 @@ func changedSettings(a, b *cms.Settings) string {
 		{"审核级数", a.ReviewStages, b.ReviewStages},
 		{"微信公众号AppID", a.WechatAppID, b.WechatAppID}, {"微信公众号密钥", a.WechatSecret, b.WechatSecret},
 		{"微信域名验证文件", a.WechatVerifyFile, b.WechatVerifyFile},
+		{"公众号草稿开启留言", a.WechatOpenComment, b.WechatOpenComment},
 	} {
 		if f.a != f.b {
 			changed = append(changed, f.name)

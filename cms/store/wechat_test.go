@@ -68,6 +68,16 @@ func TestWechatStore(t *testing.T) {
 			t.Fatalf("thumb of a body image found: %v", err)
 		}
 
+		// need_open_comment of the drafts is a setting.
+		set, _ := db.FindSettings(ctx)
+		on := true
+		if got, err := db.UpdateSettings(ctx, cms.SettingsUpdate{Version: set.Version, WechatOpenComment: &on}); err != nil || !got.WechatOpenComment {
+			t.Fatalf("UpdateSettings(wechat_open_comment) = %+v, %v", got, err)
+		}
+		if got, _ := db.FindSettings(ctx); !got.WechatOpenComment {
+			t.Fatalf("wechat_open_comment not kept")
+		}
+
 		f := newFixture(t, db)
 		st := f.newStory("公众号草稿")
 		if d, err := db.FindWechatDraft(ctx, st.ID); err != nil || d.Status != cms.WechatDraftNone {

@@ -287,6 +287,9 @@ func (d *Drafts) send(ctx context.Context, st *cms.Story, settings *cms.Settings
 	}
 	art := Article{Title: local.Title, Author: local.Author, Digest: local.Digest, Content: content,
 		ContentSourceURL: local.ContentSourceURL, ThumbMediaID: thumb}
+	if settings.WechatOpenComment {
+		art.NeedOpenComment = 1
+	}
 	if existing != "" {
 		err := c.UpdateDraft(ctx, existing, art)
 		if err == nil {
