@@ -69,7 +69,7 @@ type StatsOptions struct {
 	FlushEvery  time.Duration // default 1s
 	BatchSize   int           // default 1000 hits
 	MaxQueue    int           // default 200,000 hits; beyond, hits are dropped and counted
-	RollupEvery time.Duration // default 5s; longer while rollups are slow
+	RollupEvery time.Duration // default 10s, and at least 50× the last rollup's time (≤ 2% of a core)
 	Now         func() time.Time
 }
 
@@ -90,7 +90,7 @@ func OpenStats(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts 
 		opts.MaxQueue = 200_000
 	}
 	if opts.RollupEvery <= 0 {
-		opts.RollupEvery = 5 * time.Second
+		opts.RollupEvery = 10 * time.Second
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -249,7 +249,7 @@ func (s *StatsDB) flush(ctx context.Context, rollNow bool) (err error) {
 		}
 	}
 	now := s.opts.Now()
-	if len(s.dirty) > 0 && (rollNow || now.Sub(s.lastRollup) >= max(s.opts.RollupEvery, 20*s.rollupCost)) {
+	if len(s.dirty) > 0 && (rollNow || now.Sub(s.lastRollup) >= max(s.opts.RollupEvery, 50*s.rollupCost)) {
 		start := time.Now()
 		for day := range s.dirty {
 			if err := s.rollup(ctx, day); err != nil {
