@@ -255,6 +255,7 @@ func prepareSite(t *testing.T, s *clitest.Server) []sitePage {
 		{"stories", "/stories/"},
 		{"about", "/about/"},
 		{"search", "/search/?q=" + url.QueryEscape("养老")},
+		{"ranking", "/ranking/"},
 		{"404", "/no-such-page/"},
 	}
 }
