@@ -32,6 +32,7 @@ bench:
 	$(GO) test -run '^$$' -bench BenchmarkContentAPI -benchtime 1x ./cms/web/
 	$(GO) test -run '^$$' -bench BenchmarkBeacon -benchtime 1x ./cms/web/
 	$(GO) test -run '^$$' -bench BenchmarkStatsReport -benchtime 1x -timeout 30m ./cms/store/
+	$(GO) test -run '^$$' -bench BenchmarkBeaconPublish -benchtime 1x -timeout 30m ./cms/cli/
 	$(GO) test -run '^$$' -bench BenchmarkPublish -benchtime 1x -timeout 60m ./cms/cli/
 	$(GO) test -run '^$$' -bench BenchmarkSite_LargeBuild -benchtime 1x -timeout 30m ./site/
 	$(GO) test -run '^$$' -bench BenchmarkReplicas -benchtime 1x -timeout 60m ./cms/cli/
