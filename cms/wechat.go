@@ -67,6 +67,8 @@ type WechatStore interface {
 	FindWechatAsset(ctx context.Context, appID, kind string, mediaID int64, src string) (*WechatAsset, error)
 	// SaveWechatAsset records an upload.
 	SaveWechatAsset(ctx context.Context, a *WechatAsset) error
+	// DropWechatAsset forgets an upload WeChat no longer has (40007).
+	DropWechatAsset(ctx context.Context, appID, kind string, mediaID int64, src string) error
 	// FindWechatDraft returns the draft state of a story; Status
 	// WechatDraftNone when it was never sent.
 	FindWechatDraft(ctx context.Context, storyID int64) (*WechatDraft, error)

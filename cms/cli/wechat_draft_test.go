@@ -210,6 +210,28 @@ func TestWechatDraft_Errors(t *testing.T) {
 		t.Fatalf("48001: %d %v", code, out)
 	}
 
+	// The draft was mass-sent or deleted in WeChat: a new one is made.
+	wx.DeleteDraft(d["media_id"].(string))
+	renewed := c.must("POST", path, nil)
+	if renewed["media_id"] == d["media_id"] || renewed["status"] != cms.WechatDraftCreated {
+		t.Fatalf("after the draft was deleted in WeChat: %v", renewed)
+	}
+	// The cover was deleted from the material library: uploaded again, once.
+	art, _ := wx.Draft(renewed["media_id"].(string))
+	wx.DeleteMaterial(art.ThumbMediaID)
+	if again := c.must("POST", path, nil); again["status"] != cms.WechatDraftCreated {
+		t.Fatalf("after the cover was deleted in WeChat: %v", again)
+	}
+	wantCalls(t, wx, map[string]int{"stable_token": 2, "uploadimg": 3, "add_material": 2, "draft/add": 4, "draft/update": 6})
+
+	// Only those who may publish send drafts.
+	c.must("POST", "/api/v1/users", map[string]any{"username": "xiaowang", "name": "宣传干事小王", "role": "editor", "password": "editor-password-1"})
+	editor := &wxClient{t: t, a: c.a, token: s.Login(t, "xiaowang", "editor-password-1")}
+	if code, out := editor.call("POST", path, nil); code != http.StatusForbidden {
+		t.Fatalf("an editor sending: %d %v, want 403", code, out)
+	}
+	c.bodies = append(c.bodies, editor.bodies...)
+
 	cur := c.must("GET", fmt.Sprintf("/api/v1/stories/%v", st["id"]), nil)
 	long := strings.Repeat("长", 65)
 	c.must("PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), map[string]any{"version": cur["version"], "title": long})

@@ -141,6 +141,14 @@ func (db *DB) SaveWechatAsset(ctx context.Context, a *cms.WechatAsset) (err erro
 	})
 }
 
+// DropWechatAsset forgets an upload WeChat no longer has.
+func (db *DB) DropWechatAsset(ctx context.Context, appID, kind string, mediaID int64, src string) (err error) {
+	defer cms.Wrap(&err, "DropWechatAsset")
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		return tx.Where("app_id = ? AND kind = ? AND media_id = ? AND src = ?", appID, kind, mediaID, src).Delete(&wechatAssetRow{}).Error
+	})
+}
+
 // FindWechatDraft returns the draft state of a story (WechatDraftNone when
 // it was never sent).
 func (db *DB) FindWechatDraft(ctx context.Context, storyID int64) (d *cms.WechatDraft, err error) {

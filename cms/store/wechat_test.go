@@ -68,6 +68,13 @@ func TestWechatStore(t *testing.T) {
 			t.Fatalf("thumb of a body image found: %v", err)
 		}
 
+		if err := db.DropWechatAsset(ctx, "wxapp", cms.WechatAssetBodyImage, 3, "/media/abc/w960.jpg"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.FindWechatAsset(ctx, "wxapp", cms.WechatAssetBodyImage, 3, "/media/abc/w960.jpg"); cms.ErrorCode(err) != cms.ENOTFOUND {
+			t.Fatalf("dropped upload still found: %v", err)
+		}
+
 		// need_open_comment of the drafts is a setting.
 		set, _ := db.FindSettings(ctx)
 		on := true

@@ -295,13 +295,31 @@ func (d *Drafts) send(ctx context.Context, st *cms.Story, settings *cms.Settings
 		if err == nil {
 			return existing, nil
 		}
-		// 40007: the draft was mass-sent or deleted in WeChat; make a new one.
-		var ae *APIError
-		if !errors.As(err, &ae) || ae.Code != 40007 {
+		// 40007: the draft was mass-sent or deleted in WeChat (or the
+		// thumb was); make a new one.
+		if !invalidMedia(err) {
 			return existing, err
 		}
 	}
+	id, err := c.AddDraft(ctx, art)
+	if !invalidMedia(err) {
+		return id, err
+	}
+	// The cover was deleted from WeChat's material library: upload it
+	// again, once.
+	if err := d.cfg.Store.DropWechatAsset(ctx, c.AppID, cms.WechatAssetThumb, cover.ID, thumbVariant.URL); err != nil {
+		return existing, err
+	}
+	if art.ThumbMediaID, err = d.uploadThumb(ctx, c, cover, thumbVariant); err != nil {
+		return existing, err
+	}
 	return c.AddDraft(ctx, art)
+}
+
+// invalidMedia reports whether WeChat answered 40007 (invalid media_id).
+func invalidMedia(err error) bool {
+	var ae *APIError
+	return errors.As(err, &ae) && ae.Code == 40007
 }
 
 // uploadBodyImage returns the WeChat URL of a body picture, uploading it

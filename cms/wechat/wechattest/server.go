@@ -157,6 +157,21 @@ func (s *Server) DenyIP(ip string) {
 	s.deny = ip
 }
 
+// DeleteMaterial removes permanent material, as an operator deleting it in
+// the WeChat platform would.
+func (s *Server) DeleteMaterial(mediaID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.material, mediaID)
+}
+
+// DeleteDraft removes a draft, as mass-sending or deleting it would.
+func (s *Server) DeleteDraft(mediaID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.drafts, mediaID)
+}
+
 // Draft returns the draft media_id holds.
 func (s *Server) Draft(mediaID string) (Article, bool) {
 	s.mu.Lock()
