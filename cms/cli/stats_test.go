@@ -2,10 +2,14 @@ package cli_test
 
 import (
 	"bytes"
+	"database/sql"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	_ "github.com/go-sql-driver/mysql" // to read the MySQL tables back
 
 	"github.com/huimin/huimin/cms/cli/clitest"
 	"github.com/huimin/huimin/cms/store/storetest"
@@ -91,7 +95,16 @@ func TestServe_ReachStats(t *testing.T) {
 		}
 		s.Stop(t)
 		if dsn != "" {
-			return // MySQL: the file checks below are SQLite's
+			// MySQL: every row of every table, as text.
+			db, err := sql.Open("mysql", strings.TrimPrefix(dsn, "mysql://"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			if where := grepMySQL(t, db, ip); where != "" {
+				t.Errorf("the database holds the reader's address in %s", where)
+			}
+			return
 		}
 		found := false
 		filepath.Walk(s.Data, func(p string, info os.FileInfo, err error) error {
@@ -124,4 +137,48 @@ func countBuilds(t *testing.T, a *apiClient, token string) float64 {
 	_, _, b := a.do("GET", "/api/v1/builds?per_page=1", token, nil)
 	n, _ := b["total"].(float64)
 	return n
+}
+
+// grepMySQL returns the first table.column of the database holding needle.
+func grepMySQL(t *testing.T, db *sql.DB, needle string) string {
+	t.Helper()
+	rows, err := db.Query("SHOW TABLES")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tables []string
+	for rows.Next() {
+		var n string
+		rows.Scan(&n)
+		tables = append(tables, n)
+	}
+	rows.Close()
+	if len(tables) < 10 {
+		t.Fatalf("only %d tables: %v", len(tables), tables)
+	}
+	for _, table := range tables {
+		rows, err := db.Query("SELECT * FROM `" + table + "`")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cols, _ := rows.Columns()
+		vals := make([]sql.RawBytes, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range vals {
+				if bytes.Contains(v, []byte(needle)) {
+					rows.Close()
+					return table + "." + cols[i]
+				}
+			}
+		}
+		rows.Close()
+	}
+	return ""
 }
