@@ -2,6 +2,7 @@ package cms
 
 import (
 	"context"
+	"net/url"
 	"time"
 )
 
@@ -19,6 +20,20 @@ const StatsSourceParam = "hm_src"
 
 // StatsSourceArticle is the value of StatsSourceParam for 阅读原文 links.
 const StatsSourceArticle = "wx_article"
+
+// ArticleSourceURL marks a page URL as the 阅读原文 link of a WeChat
+// article: it adds StatsSourceParam=StatsSourceArticle to its query,
+// keeping the rest. A URL that does not parse is returned as is.
+func ArticleSourceURL(page string) string {
+	u, err := url.Parse(page)
+	if err != nil {
+		return page
+	}
+	q := u.Query()
+	q.Set(StatsSourceParam, StatsSourceArticle)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
 
 // Sources a hit is counted under.
 const (
