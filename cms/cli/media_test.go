@@ -85,6 +85,7 @@ func bombPNG(tb testing.TB) []byte {
 }
 
 func TestServe_Media(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("exiftool"); err != nil {
 		t.Skip("exiftool not installed (Debian: libimage-exiftool-perl)")
 	}

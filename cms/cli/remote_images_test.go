@@ -23,6 +23,7 @@ import (
 // until it is replaced. The public page never loads a picture from
 // elsewhere.
 func TestServe_PastedImages(t *testing.T) {
+	t.Parallel()
 	photo := clitest.TestPhoto(t, 30)
 	var fetched, failed atomic.Int32
 	wechat := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

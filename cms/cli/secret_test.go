@@ -21,6 +21,7 @@ import (
 // that is malformed, or not the one that sealed the secrets, stops the
 // command with a message saying so.
 func TestSecretRotate(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	data := t.TempDir()
 	wechat := "wx-app-secret-5d1e9b7c"

@@ -69,6 +69,7 @@ func (a *apiClient) do(method, path, token string, body any, header ...string) (
 // program: the demo's drafts never show, Chinese search, ETag and 304, a
 // publish changing the ETag, API keys over their limit and revoked.
 func TestServe_ContentAPI(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		s := clitest.MustRunServe(t, dsn)
 		a := newAPIClient(t, s)

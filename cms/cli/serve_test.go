@@ -19,6 +19,7 @@ import (
 // TestServe_Demo is acceptance 1 of the foundation: a new data directory
 // gets an admin whose printed password works, the demo campaign, and a site.
 func TestServe_Demo(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		s := clitest.MustRunServe(t, dsn)
 		if s.Password == "" {
@@ -50,6 +51,7 @@ func TestServe_Demo(t *testing.T) {
 // TestServe_PublishFlow covers acceptance 2, 3 and 5: write, publish,
 // sanitise, unpublish, and optimistic concurrency.
 func TestServe_PublishFlow(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		s := clitest.MustRunServe(t, dsn, "--demo=false")
 		token := s.Login(t, "admin", s.Password)
@@ -156,6 +158,7 @@ func TestServe_PublishFlow(t *testing.T) {
 // TestServe_BadInput is acceptance 4: bad input gets a 4xx naming the field,
 // never a 500 or internal detail.
 func TestServe_BadInput(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		s := clitest.MustRunServe(t, dsn, "--demo=false")
 		token := s.Login(t, "admin", s.Password)
@@ -206,6 +209,7 @@ func TestServe_BadInput(t *testing.T) {
 // TestServe_TemplateError is acceptance 7: a broken template fails the build
 // with file and line, the old site stays up, and fixing it recovers.
 func TestServe_TemplateError(t *testing.T) {
+	t.Parallel()
 	siteDir := t.TempDir()
 	clitest.CopyTree(t, clitest.RepoRoot(t), siteDir, "config.toml", "themes")
 	s := clitest.MustRunServe(t, "", "--demo=false", "--site", siteDir)
@@ -248,6 +252,7 @@ func TestServe_TemplateError(t *testing.T) {
 // TestImport is acceptance 8 at test size: progress and rows/s are printed,
 // a malformed line is reported with its number and skipped.
 func TestImport(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		n := 2000
 		if testing.Short() {
@@ -284,6 +289,7 @@ func TestImport(t *testing.T) {
 
 // TestServe_Auth: tokens can be revoked, and password guessing is slowed.
 func TestServe_Auth(t *testing.T) {
+	t.Parallel()
 	s := clitest.MustRunServe(t, "", "--demo=false")
 	token := s.Login(t, "admin", s.Password)
 	if code, _ := s.Call(t, "POST", "/api/v1/auth/logout", token, nil); code != http.StatusNoContent {
@@ -311,6 +317,7 @@ func TestServe_Auth(t *testing.T) {
 // TestServe_Reslug: WeChat articles link to story pages, so a changed slug
 // must leave the old URL (and the permanent short link) working.
 func TestServe_Reslug(t *testing.T) {
+	t.Parallel()
 	s := clitest.MustRunServe(t, "", "--demo=false")
 	token := s.Login(t, "admin", s.Password)
 	_, p := s.Call(t, "POST", "/api/v1/projects", token, map[string]any{"name": "一米亲情", "kind": "window", "area": "funeral"})

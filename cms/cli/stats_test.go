@@ -25,6 +25,7 @@ const wechatAndroidUA = "Mozilla/5.0 (Linux; Android 13; V2219A Build/TP1A.22062
 // build; no cookie is set; the reader's address is in no file of the data
 // directory; a clean stop loses no queued view.
 func TestServe_ReachStats(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		s := clitest.MustRunServe(t, dsn, "--trusted-proxies", "127.0.0.1")
 		a := newAPIClient(t, s)

@@ -24,6 +24,7 @@ import (
 // page is in the bucket's copy of the site. The data directory keeps no
 // media.
 func TestServe_Storage(t *testing.T) {
+	t.Parallel()
 	u := objstoretest.URL(t)
 	ctx := context.Background()
 	bucket, err := objstore.Open(ctx, u, os.Getenv)
@@ -149,6 +150,7 @@ func TestServe_StorageUnreachable(t *testing.T) {
 // TestBuild_Storage: `huimin build --storage` publishes its build to the
 // bucket and says so in live.json.
 func TestBuild_Storage(t *testing.T) {
+	t.Parallel()
 	u := objstoretest.URL(t)
 	ctx := context.Background()
 	var stdout, stderr bytes.Buffer

@@ -17,6 +17,7 @@ import (
 // holding a connection (and a goroutine) open for as long as it likes.
 // Issue 12, item 11.
 func TestServe_SlowBodyTimesOut(t *testing.T) {
+	t.Parallel()
 	s := clitest.MustRunServe(t, "", "--demo=false", "--body-timeout", "1s")
 	conn, err := net.Dial("tcp", strings.TrimPrefix(s.URL, "http://"))
 	if err != nil {

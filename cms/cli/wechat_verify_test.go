@@ -13,6 +13,7 @@ import (
 // root at once, without a site build; anything else under that pattern is
 // a 404, and a wrong name is refused naming the field.
 func TestServe_WechatVerifyFile(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		s := clitest.MustRunServe(t, dsn, "--demo=false")
 		token := s.Login(t, "admin", s.Password)

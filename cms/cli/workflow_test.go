@@ -69,6 +69,7 @@ func errMessage(out map[string]any) string {
 }
 
 func TestWorkflow_Acceptance(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		s := clitest.MustRunServe(t, dsn, "--demo=false")
 		tk := staff(t, s, s.Login(t, "admin", s.Password))
@@ -360,6 +361,7 @@ func readAll(resp *http.Response) string {
 // on time, also when the server was stopped across that time and started
 // again after.
 func TestWorkflow_Schedule(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		data := t.TempDir()
 		args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data, "--db", dsn, "--demo=false"}
