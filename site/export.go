@@ -49,15 +49,6 @@ import (
 // chinaTime is the zone dates are shown in; China has no daylight saving.
 var chinaTime = time.FixedZone("CST", 8*60*60)
 
-// reservedSlugs are first path segments a standing page may not take.
-var reservedSlugs = map[string]bool{
-	"stories": true, "projects": true, "tags": true, "s": true, "page": true,
-	"api": true, "admin": true, "media": true, "healthz": true, "css": true,
-	"js": true, "images": true, "assets": true, "index": true, "404": true,
-	"search": true, "qr": true, // the theme's search page and QR codes
-	"archive": true, "sitemap": true,
-}
-
 type exportStats struct {
 	stories int
 	changed int // content and extra files written or removed

@@ -351,7 +351,7 @@ func (x *deriver) projects(sl *storyLists) {
 func (x *deriver) pages() (lastmod time.Time) {
 	d := x.d
 	for i, p := range x.m.pages {
-		if !cms.SlugPattern.MatchString(p.Slug) || reservedSlugs[p.Slug] {
+		if !cms.SlugPattern.MatchString(p.Slug) || cms.ReservedPageSlug(p.Slug) {
 			x.log.Warn("export: skipping standing page with a reserved or bad slug", "page", p.ID, "slug", p.Slug)
 			continue
 		}

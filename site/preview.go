@@ -143,7 +143,7 @@ func (s *Site) previewOverlay(ctx context.Context, settings *cms.Settings, conte
 	}
 	var nav []navPage
 	for _, p := range pages {
-		if cms.SlugPattern.MatchString(p.Slug) && !reservedSlugs[p.Slug] {
+		if cms.SlugPattern.MatchString(p.Slug) && !cms.ReservedPageSlug(p.Slug) {
 			nav = append(nav, navPage{Title: p.Title, URL: cms.PageURL(p.Slug)})
 		}
 	}
