@@ -14,10 +14,6 @@ import (
 	"github.com/huimin/huimin/cms"
 )
 
-// SourceMarker is the query that marks 阅读原文 links, so the reach
-// statistics count their readers under 微信/阅读原文 (cms/stats.go).
-const SourceMarker = cms.StatsSourceParam + "=" + cms.StatsSourceArticle
-
 // Files opens media variants by key ("<hash>/<name>.jpg"); the media
 // pipeline (cms.MediaIngester) is one.
 type Files interface {
@@ -91,11 +87,13 @@ func (d *Drafts) article(ctx context.Context, st *cms.Story, settings *cms.Setti
 	if a.Problems == nil {
 		a.Problems = map[string]string{}
 	}
+	// The 阅读原文 marker lets the reach statistics count these readers
+	// under 微信/阅读原文 (cms.ArticleSourceURL).
 	if settings.BaseURL == "" {
-		a.ContentSourceURL = st.URL + "?" + SourceMarker
+		a.ContentSourceURL = cms.ArticleSourceURL(st.URL)
 		a.Problems["base_url"] = "尚未设置网站地址：阅读原文需要稿件页面的完整地址，请管理员在“设置”中填写网站地址"
 	} else {
-		a.ContentSourceURL = strings.TrimRight(settings.BaseURL, "/") + st.URL + "?" + SourceMarker
+		a.ContentSourceURL = cms.ArticleSourceURL(strings.TrimRight(settings.BaseURL, "/") + st.URL)
 	}
 	if st.CoverMediaID == nil {
 		a.Problems["cover_media_id"] = "公众号文章需要封面：请先为稿件设置封面图片（将使用其 2.35:1 裁切）"
