@@ -150,14 +150,9 @@ func (s *Site) updateFollowed(ctx context.Context, dir string, files map[string]
 	g.SetLimit(followConcurrency)
 	for i, rel := range changed {
 		g.Go(func() error {
-			data, err := s.cfg.Bucket.ReadAll(gctx, bucketSite+rel)
-			if errors.Is(err, objstore.ErrNotFound) {
-				return errFollowRace
-			} else if err != nil {
+			data, err := s.fetchFollowed(gctx, rel, files[rel])
+			if err != nil {
 				return err
-			}
-			if hashBytes(data) != files[rel] {
-				return errFollowRace
 			}
 			dst := filepath.Join(dir, filepath.FromSlash(rel))
 			if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
@@ -228,19 +223,30 @@ func (s *Site) copyFollowed(ctx context.Context, files map[string]string, dir, p
 	g.SetLimit(followConcurrency)
 	for _, rel := range fetch {
 		g.Go(func() error {
-			data, err := s.cfg.Bucket.ReadAll(gctx, bucketSite+rel)
-			if errors.Is(err, objstore.ErrNotFound) {
-				return errFollowRace
-			} else if err != nil {
+			data, err := s.fetchFollowed(gctx, rel, files[rel])
+			if err != nil {
 				return err
-			}
-			if hashBytes(data) != files[rel] {
-				return errFollowRace
 			}
 			return writeNewFile(filepath.Join(dir, filepath.FromSlash(rel)), data)
 		})
 	}
 	return len(fetch), g.Wait()
+}
+
+// fetchFollowed reads site file rel from the bucket and checks it has the
+// content hash the followed manifest names; errFollowRace if it is gone or
+// other (the builder is copying a newer build).
+func (s *Site) fetchFollowed(ctx context.Context, rel, sum string) ([]byte, error) {
+	data, err := s.cfg.Bucket.ReadAll(ctx, bucketSite+rel)
+	if errors.Is(err, objstore.ErrNotFound) {
+		return nil, errFollowRace
+	} else if err != nil {
+		return nil, err
+	}
+	if hashBytes(data) != sum {
+		return nil, errFollowRace
+	}
+	return data, nil
 }
 
 func hashBytes(b []byte) string {
