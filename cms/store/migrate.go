@@ -2,8 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
-	"fmt"
 	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
@@ -62,27 +60,7 @@ func (db *DB) migrate(ctx context.Context) error {
 // mysqlLock takes a GET_LOCK advisory lock on a connection of its own and
 // returns the function that releases it.
 func (db *DB) mysqlLock(ctx context.Context, name string, wait time.Duration) (release func(), err error) {
-	pool, err := db.w.DB()
-	if err != nil {
-		return nil, err
-	}
-	conn, err := pool.Conn(ctx)
-	if err != nil {
-		return nil, err
-	}
-	var got sql.NullInt64
-	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, ?)", name, int(wait.Seconds())).Scan(&got); err != nil {
-		conn.Close()
-		return nil, err
-	}
-	if !got.Valid || got.Int64 != 1 {
-		conn.Close()
-		return nil, fmt.Errorf("could not take lock %q within %s", name, wait)
-	}
-	return func() {
-		_, _ = conn.ExecContext(context.WithoutCancel(ctx), "SELECT RELEASE_LOCK(?)", name)
-		conn.Close()
-	}, nil
+	return mysqlLockOn(ctx, db.w, name, wait)
 }
 
 func migrateInit(tx *gorm.DB) error {

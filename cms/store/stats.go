@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/glebarez/sqlite"
-	gomysql "github.com/go-sql-driver/mysql"
 	"gorm.io/driver/mysql"
 	"gorm.io/gorm"
 
@@ -127,18 +126,9 @@ func OpenStats(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts 
 		// which SQLite would make them do anyway.
 		s.pool.SetMaxOpenConns(1)
 	case strings.HasPrefix(dsn, "mysql://"):
-		mc, perr := gomysql.ParseDSN(strings.TrimPrefix(dsn, "mysql://"))
+		mc, perr := mysqlConfig(strings.TrimPrefix(dsn, "mysql://"))
 		if perr != nil {
-			return nil, cms.Errorf(cms.EINVALID, "MySQL 数据库地址格式错误，应为 mysql://用户:密码@tcp(主机:端口)/库名")
-		}
-		mc.ParseTime, mc.Loc, mc.Collation = true, time.UTC, "utf8mb4_unicode_ci"
-		if mc.Params == nil {
-			mc.Params = map[string]string{}
-		}
-		mc.Params["charset"] = "utf8mb4"
-		mc.Params["time_zone"] = "'+00:00'"
-		if mc.Timeout == 0 {
-			mc.Timeout = 10 * time.Second
+			return nil, perr
 		}
 		s.dialect = dialectMySQL
 		s.g, err = gorm.Open(mysql.New(mysql.Config{DSNConfig: mc}), cfg)

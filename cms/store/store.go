@@ -260,16 +260,15 @@ func privateFile(path string, create bool) error {
 	return nil
 }
 
-func (db *DB) openMySQL(dsn string) error {
+// mysqlConfig parses a MySQL DSN (without mysql://) and sets what every
+// Huimin connection needs: utf8mb4, UTC times, a connect timeout.
+func mysqlConfig(dsn string) (*gomysql.Config, error) {
 	cfg, err := gomysql.ParseDSN(dsn)
 	if err != nil {
 		// ParseDSN errors may quote the password: say only what is wrong.
-		return cms.Errorf(cms.EINVALID, "MySQL 数据库地址格式错误，应为 mysql://用户:密码@tcp(主机:端口)/库名")
+		return nil, cms.Errorf(cms.EINVALID, "MySQL 数据库地址格式错误，应为 mysql://用户:密码@tcp(主机:端口)/库名")
 	}
-	cfg.ParseTime = true
-	cfg.Loc = time.UTC
-	cfg.Collation = "utf8mb4_unicode_ci"
-	cfg.ClientFoundRows = true // RowsAffected counts matched rows, as on SQLite
+	cfg.ParseTime, cfg.Loc, cfg.Collation = true, time.UTC, "utf8mb4_unicode_ci"
 	if cfg.Params == nil {
 		cfg.Params = map[string]string{}
 	}
@@ -278,6 +277,15 @@ func (db *DB) openMySQL(dsn string) error {
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 10 * time.Second
 	}
+	return cfg, nil
+}
+
+func (db *DB) openMySQL(dsn string) error {
+	cfg, err := mysqlConfig(dsn)
+	if err != nil {
+		return err
+	}
+	cfg.ClientFoundRows = true // RowsAffected counts matched rows, as on SQLite
 	db.dialect = dialectMySQL
 	g, err := gorm.Open(mysql.New(mysql.Config{DSNConfig: cfg}), db.gormConfig())
 	if err != nil {

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/gin-gonic/gin"
@@ -13,64 +14,36 @@ import (
 // converted article. The work is cms.WechatDrafts' (cms/wechat); who may
 // send is decided there (whoever may publish).
 
-func (s *Server) wechatDrafts() (cms.WechatDrafts, error) {
-	if s.cfg.Wechat == nil {
-		return nil, cms.Errorf(cms.ENOTFOUND, "本服务器未启用公众号同步")
-	}
-	return s.cfg.Wechat, nil
-}
-
 // handleWechatDraftGet answers the story's draft state.
 func (s *Server) handleWechatDraftGet(c *gin.Context) error {
-	w, err := s.wechatDrafts()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	d, err := w.WechatDraftState(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, d)
-	return nil
+	return wechatDraftCall(s, c, cms.WechatDrafts.WechatDraftState)
 }
 
 // handleWechatDraftSend creates or updates the story's draft.
 func (s *Server) handleWechatDraftSend(c *gin.Context) error {
-	w, err := s.wechatDrafts()
-	if err != nil {
-		return err
-	}
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
-	}
-	d, err := w.SendWechatDraft(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, d)
-	return nil
+	return wechatDraftCall(s, c, cms.WechatDrafts.SendWechatDraft)
 }
 
 // handleWechatDraftPreview answers the converted article, pictures at
 // their site URLs, with the limits it breaks.
 func (s *Server) handleWechatDraftPreview(c *gin.Context) error {
-	w, err := s.wechatDrafts()
-	if err != nil {
-		return err
+	return wechatDraftCall(s, c, cms.WechatDrafts.PreviewWechatDraft)
+}
+
+// wechatDraftCall runs fn for the story named by the path and answers its
+// result: 404 when this server has no 公众号 configured.
+func wechatDraftCall[T any](s *Server, c *gin.Context, fn func(cms.WechatDrafts, context.Context, int64) (T, error)) error {
+	if s.cfg.Wechat == nil {
+		return cms.Errorf(cms.ENOTFOUND, "本服务器未启用公众号同步")
 	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
-	a, err := w.PreviewWechatDraft(c.Request.Context(), id)
+	v, err := fn(s.cfg.Wechat, c.Request.Context(), id)
 	if err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, a)
+	c.JSON(http.StatusOK, v)
 	return nil
 }
