@@ -33,10 +33,16 @@ const (
 	TermForbidden TermKind = "forbidden"
 	// TermSensitive needs a second look before publication.
 	TermSensitive TermKind = "sensitive"
+	// TermKeep is a proper name the bureau keeps as written (a place or
+	// brand name in traditional characters): the 规范汉字 check and the
+	// conversion to simplified characters pass over it.
+	TermKeep TermKind = "keep"
 )
 
 // Valid reports whether k is a known kind.
-func (k TermKind) Valid() bool { return k == TermError || k == TermForbidden || k == TermSensitive }
+func (k TermKind) Valid() bool {
+	return k == TermError || k == TermForbidden || k == TermSensitive || k == TermKeep
+}
 
 // DictionaryTerm is one entry of the wording dictionary admins maintain.
 type DictionaryTerm struct {
@@ -61,7 +67,7 @@ func (t *DictionaryTerm) Validate() error {
 		f["term"] = "词条不能为空，且不超过50个字"
 	}
 	if !t.Kind.Valid() {
-		f["kind"] = "类型必须是 error（差错）、forbidden（禁用）或 sensitive（敏感）"
+		f["kind"] = "类型必须是 error（差错）、forbidden（禁用）、sensitive（敏感）或 keep（保留原字形）"
 	}
 	if !t.Severity.Valid() {
 		f["severity"] = "级别必须是 serious、warning 或 info"
@@ -132,6 +138,12 @@ const (
 	// CheckRemoteImage: a body image loaded from another site or inlined as
 	// a data URI; publishing refuses it.
 	CheckRemoteImage = "remote_image"
+	// 规范汉字 (issue 20): traditional or variant characters, pinyin
+	// annotations copied with the text, half-width punctuation among
+	// Chinese characters.
+	CheckHanzi       = "hanzi"
+	CheckPinyin      = "pinyin"
+	CheckPunctuation = "punctuation"
 )
 
 // Hit is one finding of the checks run on a story before submit and publish.

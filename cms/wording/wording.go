@@ -23,6 +23,7 @@ import (
 type Matcher struct {
 	ac    ahocorasick.AhoCorasick
 	terms []*cms.DictionaryTerm
+	keep  []string // terms of kind keep: not hits, passed over by the 规范汉字 check
 }
 
 // NewMatcher builds the automaton for terms. Blank terms are ignored; of two
@@ -31,8 +32,9 @@ type Matcher struct {
 func NewMatcher(terms []*cms.DictionaryTerm) *Matcher {
 	m := &Matcher{}
 	var patterns []string
+	m.keep = KeepTerms(terms)
 	for _, t := range terms {
-		if p := strings.TrimSpace(t.Term); p != "" {
+		if p := strings.TrimSpace(t.Term); p != "" && t.Kind != cms.TermKeep {
 			m.terms = append(m.terms, t)
 			patterns = append(patterns, p)
 		}
@@ -149,6 +151,9 @@ func Check(s Story, m *Matcher, linkOK Links) []cms.Hit {
 	for _, t := range texts {
 		hits = append(hits, m.Find(t.field, t.text)...)
 	}
+	for _, t := range texts[:4] {
+		hits = append(hits, HanziHits(t.field, t.text, m.keep)...)
+	}
 
 	if n := utf8.RuneCountInString(s.ShareTitle); n > cms.MaxShareTitleRunes {
 		hits = append(hits, cms.Hit{Check: cms.CheckShareTitle, Field: "share_title", Position: cms.MaxShareTitleRunes,
@@ -179,7 +184,7 @@ func Check(s Story, m *Matcher, linkOK Links) []cms.Hit {
 	if linkOK != nil {
 		for _, l := range OwnLinksFor(s.Body, s.Host) {
 			if !linkOK(l) {
-				hits = append(hits, cms.Hit{Check: cms.CheckLink, Field: "body", Term: l, Severity: cms.SeverityWarning,
+				hits = append(hits, cms.Hit{Check: cms.CheckLink, Field: "body", Term: l, Severity: cms.SeveritySerious,
 					Message: fmt.Sprintf("正文链接 %s 指向本站不存在的页面", l)})
 			}
 		}
