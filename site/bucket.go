@@ -341,13 +341,20 @@ func (m *mirror) readManifest(ctx context.Context, key string) (*bucketManifest,
 	if err != nil {
 		return nil, err
 	}
+	return decodeManifest(b, key)
+}
+
+// decodeManifest reads a manifest as encodeManifest wrote it; name is for
+// errors. The local manifests of the tamper check (manifest.go) are the
+// same files.
+func decodeManifest(b []byte, name string) (*bucketManifest, error) {
 	zr, err := gzip.NewReader(bytes.NewReader(b))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	var mf bucketManifest
 	if err := json.NewDecoder(zr).Decode(&mf); err != nil {
-		return nil, fmt.Errorf("%s: %w", key, err)
+		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	if mf.Files == nil {
 		mf.Files = map[string]string{}
@@ -355,16 +362,24 @@ func (m *mirror) readManifest(ctx context.Context, key string) (*bucketManifest,
 	return &mf, nil
 }
 
-func (m *mirror) putManifest(ctx context.Context, key string, mf bucketManifest) error {
+func encodeManifest(mf bucketManifest) ([]byte, error) {
 	var buf bytes.Buffer
 	zw := gzip.NewWriter(&buf)
 	if err := json.NewEncoder(zw).Encode(mf); err != nil {
-		return err
+		return nil, err
 	}
 	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+func (m *mirror) putManifest(ctx context.Context, key string, mf bucketManifest) error {
+	b, err := encodeManifest(mf)
+	if err != nil {
 		return err
 	}
-	return m.bucket.Put(ctx, key, bytes.NewReader(buf.Bytes()), int64(buf.Len()),
+	return m.bucket.Put(ctx, key, bytes.NewReader(b), int64(len(b)),
 		objstore.PutOptions{ContentType: "application/gzip", CacheControl: "private, no-store"})
 }
 

@@ -42,6 +42,7 @@ type buildResult struct {
 	changed      int // content and extra files written or removed by the export
 	full         bool
 	export, hugo time.Duration
+	links        time.Duration // the internal link check (linkcheck.go)
 }
 
 // fullEvery is how many in-place updates a build directory takes before the
@@ -61,6 +62,7 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 		return res, fmt.Errorf("acquiring build lock: %w", err)
 	}
 	defer unlock()
+	started := time.Now()
 
 	proj, err := s.project()
 	if err != nil {
@@ -101,6 +103,7 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 	if !full {
 		res.pages, err = s.update(ctx, proj, base, ch)
 		if err == nil {
+			res.links = s.afterBuild(s.live.Load(), b.ID, started, false)
 			return res, s.toBucket(ctx, b.ID, s.live.Load())
 		}
 		if !errors.Is(err, errNeedFull) {
@@ -129,6 +132,7 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 	}
 	s.base = &liveBase{name: out.name, dir: out.dir, proj: projHash, files: m}
 	s.pruneBuilds()
+	res.links = s.afterBuild(out, b.ID, started, true)
 	// Hugo's pages are garbage now; give the memory back rather than hold
 	// it until the next full build.
 	debug.FreeOSMemory()

@@ -73,6 +73,11 @@ type Config struct {
 	// of the builder lease runs them; the others serve the Bucket's site.
 	Replica *Replica
 
+	// MediaExists, when set, tells whether a media file (key "<hash>/<file>"
+	// of /media/<hash>/<file>) is stored: the link check reports images of
+	// the built pages whose file is gone from the library.
+	MediaExists func(ctx context.Context, key string) (bool, error)
+
 	// MemoryLimit is the soft limit on the Go heap (runtime/debug.SetMemoryLimit)
 	// New sets when the process has none (no GOMEMLIMIT): a full build of a
 	// 10,000-story site holds about 500 MB, and by default the heap would
@@ -117,6 +122,8 @@ type Site struct {
 	now     func() time.Time // when to look at the current symlink again
 
 	mirror *mirror // copies live builds to cfg.Bucket; nil without one
+
+	links linkState // the link check of the live build (linkcheck.go)
 
 	// Replicas (replica.go, follow.go): the builder lease while held, who
 	// holds it, the cancel of this replica's term as builder, and the

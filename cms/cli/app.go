@@ -79,6 +79,8 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 		Logger:    log,
 		Bucket:    bucket,
 		Replica:   replica,
+		// The link check finds body images whose file left the library.
+		MediaExists: files.Exists,
 	})
 	if err != nil {
 		db.Close()

@@ -1,0 +1,359 @@
+package site
+
+// The build-time link check (issue 20): every internal link and image of
+// every page of the live build must resolve to a file of the same build.
+// After each build the live directory is walked; pages whose size or
+// modification time changed since the last walk are read again (all of
+// them after a full build, only the re-rendered ones after a publish), and
+// the links of every page are resolved against the files of the walk. The
+// result is written to <DataDir>/site/links.json for `huimin check` and
+// the admin's 网站体检, and kept for LinkReport.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"net/url"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// linksName is the link report of the live build, below the site directory.
+const linksName = "links.json"
+
+// BrokenLink is an internal link or image of a built page that resolves to
+// no file of the build.
+type BrokenLink struct {
+	Page   string `json:"page"`   // the page's path on the site: "/stories/x/"
+	Target string `json:"target"` // the link as written, resolved to a site path
+	Kind   string `json:"kind"`   // "link" (a, link) or "image" (img, source, script)
+	// Story is the slug of the story the page shows, when it is a story page.
+	Story string `json:"story,omitempty"`
+}
+
+// LinkReport is the result of the link check of one build.
+type LinkReport struct {
+	Build     string        `json:"build"` // build directory name
+	CheckedAt time.Time     `json:"checked_at"`
+	Pages     int           `json:"pages"`
+	Links     int           `json:"links"` // internal links and images checked
+	Broken    []BrokenLink  `json:"broken"`
+	Duration  time.Duration `json:"duration_ns"`
+	Read      int           `json:"read"` // pages read again by this check
+}
+
+// Home reports whether the broken link is on the home page (首页不可用链接).
+func (b BrokenLink) Home() bool { return b.Page == "/" }
+
+// linkIndex is what the last walk of a build directory found.
+type linkIndex struct {
+	dir   string
+	pages map[string]pageLinks // slash path of the HTML file → its links
+}
+
+type pageLinks struct {
+	size  int64
+	mod   time.Time
+	links []pageLink
+}
+
+type pageLink struct {
+	target string // site path, unescaped, without query or fragment
+	image  bool
+}
+
+// linkState is the Site's link index, guarded by its own mutex (the check
+// runs under the build lock, LinkReport does not).
+type linkState struct {
+	mu     sync.Mutex
+	index  *linkIndex
+	report *LinkReport
+	// media are the media files (/media/<hash>/<file>) known to exist:
+	// content-addressed, so asked about once until the next full build.
+	media map[string]bool
+}
+
+// checkLinks walks the build directory dir and returns its link report.
+func (s *Site) checkLinks(name, dir string) (*LinkReport, error) {
+	start := time.Now()
+	s.links.mu.Lock()
+	defer s.links.mu.Unlock()
+	idx := s.links.index
+	if idx == nil || idx.dir != dir {
+		idx = &linkIndex{dir: dir, pages: map[string]pageLinks{}}
+		s.links.media = map[string]bool{}
+	}
+	host := s.linkHost()
+	files := map[string]bool{}
+	seen := map[string]bool{}
+	read := 0
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			return nil
+		}
+		files[rel] = true
+		if !strings.HasSuffix(rel, ".html") || rel == "404.html" {
+			return nil
+		}
+		seen[rel] = true
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if old, ok := idx.pages[rel]; ok && old.size == fi.Size() && old.mod.Equal(fi.ModTime()) {
+			return nil
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		read++
+		idx.pages[rel] = pageLinks{size: fi.Size(), mod: fi.ModTime(), links: extractLinks(b, pagePath(rel), host)}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("checking links of %s: %w", name, err)
+	}
+	for rel := range idx.pages {
+		if !seen[rel] {
+			delete(idx.pages, rel)
+		}
+	}
+	rep := &LinkReport{Build: name, CheckedAt: time.Now().UTC(), Pages: len(idx.pages), Read: read, Broken: []BrokenLink{}}
+	for rel, pl := range idx.pages {
+		page := pagePath(rel)
+		for _, l := range pl.links {
+			rep.Links++
+			if resolves(files, l.target) || s.mediaExists(l.target) {
+				continue
+			}
+			b := BrokenLink{Page: page, Target: l.target, Kind: "link"}
+			if l.image {
+				b.Kind = "image"
+			}
+			if slug, ok := strings.CutPrefix(page, "/stories/"); ok && strings.Count(slug, "/") == 1 {
+				b.Story = strings.TrimSuffix(slug, "/")
+			}
+			rep.Broken = append(rep.Broken, b)
+		}
+	}
+	slices.SortFunc(rep.Broken, func(a, b BrokenLink) int {
+		if c := strings.Compare(a.Page, b.Page); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Target, b.Target)
+	})
+	rep.Duration = time.Since(start)
+	s.links.index, s.links.report = idx, rep
+	data, err := json.Marshal(rep)
+	if err != nil {
+		return rep, err
+	}
+	if err := replaceIfChanged(s.path(linksName), data); err != nil {
+		return rep, err
+	}
+	if len(rep.Broken) > 0 {
+		s.log.Warn("broken internal links in the build", "build", name, "broken", len(rep.Broken), "first", rep.Broken[0].Page+" → "+rep.Broken[0].Target)
+	}
+	return rep, nil
+}
+
+// linkHost is the host of the site's base URL: absolute links to it are
+// internal.
+func (s *Site) linkHost() string {
+	if st, err := s.cfg.Settings.FindSettings(context.Background()); err == nil && st.BaseURL != "" {
+		if u, err := url.Parse(st.BaseURL); err == nil {
+			return strings.ToLower(u.Host)
+		}
+	}
+	return ""
+}
+
+// LinkReport returns the link report of the live build: this process's
+// last check, or the one the last build wrote (by another process).
+func (s *Site) LinkReport() (*LinkReport, error) {
+	s.links.mu.Lock()
+	rep := s.links.report
+	s.links.mu.Unlock()
+	if rep != nil {
+		return rep, nil
+	}
+	b, err := os.ReadFile(s.path(linksName))
+	if err != nil {
+		return nil, err
+	}
+	rep = &LinkReport{}
+	if err := json.Unmarshal(b, rep); err != nil {
+		return nil, fmt.Errorf("%s: %w", linksName, err)
+	}
+	return rep, nil
+}
+
+// mediaExists reports whether target is a media file of the library; with
+// no Config.MediaExists, media paths are taken to exist.
+func (s *Site) mediaExists(target string) bool {
+	key, ok := strings.CutPrefix(target, "/media/")
+	if !ok {
+		return false
+	}
+	if s.cfg.MediaExists == nil || s.links.media[key] {
+		return true
+	}
+	ok, err := s.cfg.MediaExists(context.Background(), key)
+	if err != nil {
+		s.log.Warn("link check: asking for a media file", "key", key, "err", err)
+		return true // unknown is not broken
+	}
+	if ok {
+		s.links.media[key] = true
+	}
+	return ok
+}
+
+// pagePath turns an HTML file of the build into the path readers use.
+func pagePath(rel string) string {
+	if rel == "index.html" {
+		return "/"
+	}
+	if d, ok := strings.CutSuffix(rel, "/index.html"); ok {
+		return "/" + d + "/"
+	}
+	return "/" + rel
+}
+
+// dynamicPrefixes are served by Huimin itself, not from the build.
+var dynamicPrefixes = []string{"/api/", "/admin", "/preview/", "/healthz", "/readyz", "/beacon", "/share/"}
+
+// resolves reports whether the site path target is a file of the build.
+func resolves(files map[string]bool, target string) bool {
+	for _, p := range dynamicPrefixes {
+		if strings.HasPrefix(target, p) {
+			return true
+		}
+	}
+	rel := strings.TrimPrefix(target, "/")
+	if rel == "" || strings.HasSuffix(rel, "/") {
+		return files[rel+"index.html"]
+	}
+	return files[rel] || files[rel+"/index.html"]
+}
+
+var (
+	attrHref = []byte("href=")
+	attrSrc  = []byte("src=")
+)
+
+// extractLinks returns the internal links (href) and images (src) of an
+// HTML page at site path page, as site paths. It scans the bytes for the
+// two attributes rather than parsing the page: the pages are Hugo's, and
+// this check must stay a small part of a build.
+func extractLinks(b []byte, page, host string) []pageLink {
+	var out []pageLink
+	seen := map[string]bool{}
+	for _, attr := range [][]byte{attrHref, attrSrc} {
+		rest := b
+		for {
+			i := bytes.Index(rest, attr)
+			if i < 0 {
+				break
+			}
+			// A real attribute follows white space: not data-src= or xlink:href=.
+			before := byte(' ')
+			if i > 0 {
+				before = rest[i-1]
+			}
+			rest = rest[i+len(attr):]
+			if before != ' ' && before != '\n' && before != '\t' && before != '\r' {
+				continue
+			}
+			var v []byte
+			switch {
+			case len(rest) > 0 && (rest[0] == '"' || rest[0] == '\''):
+				j := bytes.IndexByte(rest[1:], rest[0])
+				if j < 0 {
+					continue
+				}
+				v = rest[1 : j+1]
+			default:
+				j := bytes.IndexAny(rest, " \t\n>")
+				if j < 0 {
+					j = len(rest)
+				}
+				v = rest[:j]
+			}
+			target, ok := internalTarget(string(v), page, host)
+			if !ok {
+				continue
+			}
+			image := attr[0] == 's'
+			key := target
+			if image {
+				key = "\x00" + target
+			}
+			if !seen[key] {
+				seen[key] = true
+				out = append(out, pageLink{target: target, image: image})
+			}
+		}
+	}
+	return out
+}
+
+// internalTarget resolves the attribute value v of a page at site path page
+// to a site path, when it points into the site.
+func internalTarget(v, page, host string) (string, bool) {
+	v = strings.TrimSpace(v)
+	if v == "" || v[0] == '#' || strings.Contains(v, "{{") {
+		return "", false
+	}
+	if strings.Contains(v, "&") {
+		v = strings.NewReplacer("&amp;", "&", "&#43;", "+", "&#x2b;", "+").Replace(v)
+	}
+	u, err := url.Parse(v)
+	if err != nil {
+		return "", false
+	}
+	switch {
+	case u.Scheme == "" && u.Host == "":
+	case (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "") && host != "" && strings.EqualFold(u.Host, host):
+	default:
+		return "", false // another site, mailto:, tel:, data:, javascript:
+	}
+	p := u.Path
+	if p == "" {
+		return "", false // a query or fragment of the page itself
+	}
+	if !strings.HasPrefix(p, "/") {
+		dir := page
+		if !strings.HasSuffix(dir, "/") {
+			dir = path.Dir(dir) + "/"
+		}
+		trailing := strings.HasSuffix(p, "/")
+		p = path.Join(dir, p)
+		if trailing && !strings.HasSuffix(p, "/") {
+			p += "/"
+		}
+	}
+	return p, true
+}
