@@ -30,6 +30,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "202612080001_wechat_drafts", Migrate: migrateWechat},
 		{ID: "202612080002_wechat_open_comment", Migrate: migrateWechatOpenComment},
 		{ID: "202612090001_interact", Migrate: migrateInteract},
+		{ID: "202612200001_inspection", Migrate: migrateInspection},
 	}
 }
 

@@ -1,0 +1,138 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+
+	"gorm.io/gorm"
+	"gorm.io/gorm/clause"
+
+	"github.com/huimin/huimin/cms"
+)
+
+var _ cms.InspectionStore = (*DB)(nil)
+
+type inspectionSettingsRow = v10InspectionSettings
+type linkCheckRow = v10LinkCheck
+
+type inspectionLists struct {
+	NewsLists  []string `json:"news_lists"`
+	OtherLists []string `json:"other_lists"`
+	ColumnTags []string `json:"column_tags"`
+}
+
+// FindInspectionSettings returns the freshness thresholds; the indicators'
+// defaults until an admin saves them.
+func (db *DB) FindInspectionSettings(ctx context.Context) (s *cms.InspectionSettings, err error) {
+	defer cms.Wrap(&err, "FindInspectionSettings")
+	var row inspectionSettingsRow
+	err = db.read(ctx).Where("id = 1").Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		d := cms.DefaultInspectionSettings()
+		return &d, nil
+	} else if err != nil {
+		return nil, err
+	}
+	out := &cms.InspectionSettings{NewsDays: row.NewsDays, OtherDays: row.OtherDays, WarnDays: row.WarnDays,
+		Version: row.Version, UpdatedAt: row.UpdatedAt}
+	var l inspectionLists
+	if row.Lists != "" {
+		if err := json.Unmarshal([]byte(row.Lists), &l); err != nil {
+			return nil, err
+		}
+	}
+	out.NewsLists, out.OtherLists, out.ColumnTags = nonNil(l.NewsLists), nonNil(l.OtherLists), nonNil(l.ColumnTags)
+	return out, nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// SaveInspectionSettings saves s if its version is the stored one (0 before
+// the first save) and sets its new version.
+func (db *DB) SaveInspectionSettings(ctx context.Context, s *cms.InspectionSettings) (err error) {
+	defer cms.Wrap(&err, "SaveInspectionSettings")
+	if err := s.Validate(); err != nil {
+		return err
+	}
+	a := actorOf(ctx)
+	lists, err := json.Marshal(inspectionLists{NewsLists: nonNil(s.NewsLists), OtherLists: nonNil(s.OtherLists), ColumnTags: nonNil(s.ColumnTags)})
+	if err != nil {
+		return err
+	}
+	err = db.tx(ctx, func(tx *gorm.DB) error {
+		var row inspectionSettingsRow
+		err := tx.Where("id = 1").Take(&row).Error
+		if errors.Is(err, gorm.ErrRecordNotFound) {
+			row = inspectionSettingsRow{ID: 1}
+		} else if err != nil {
+			return err
+		}
+		if row.Version != s.Version {
+			return &cms.Error{Code: cms.ECONFLICT, Message: "体检设置已被他人修改，请刷新后再改"}
+		}
+		next := inspectionSettingsRow{ID: 1, NewsDays: s.NewsDays, OtherDays: s.OtherDays, WarnDays: s.WarnDays,
+			Lists: string(lists), Version: row.Version + 1, UpdatedAt: db.now()}
+		if row.Version == 0 {
+			err = tx.Create(&next).Error
+		} else {
+			err = tx.Save(&next).Error
+		}
+		if err != nil {
+			return err
+		}
+		s.Version, s.UpdatedAt = next.Version, next.UpdatedAt
+		return db.audit(tx, a, event{action: "inspection.settings", object: "inspection:1", after: s})
+	})
+	return err
+}
+
+// SaveLinkChecks records results, replacing earlier ones of the same URLs.
+func (db *DB) SaveLinkChecks(ctx context.Context, results []cms.LinkCheckResult) (err error) {
+	defer cms.Wrap(&err, "SaveLinkChecks")
+	if len(results) == 0 {
+		return nil
+	}
+	rows := make([]linkCheckRow, len(results))
+	for i, r := range results {
+		h := sha256.Sum256([]byte(r.URL))
+		rows[i] = linkCheckRow{URLHash: hex.EncodeToString(h[:]), URL: r.URL, OK: r.OK, Status: r.Status,
+			Error: clip(r.Error, 1000), CheckedAt: r.CheckedAt.UTC()}
+	}
+	return db.tx(ctx, func(tx *gorm.DB) error {
+		return tx.Clauses(clause.OnConflict{UpdateAll: true}).CreateInBatches(rows, 200).Error
+	})
+}
+
+// FindLinkChecks returns the last result of every URL checked, by URL.
+func (db *DB) FindLinkChecks(ctx context.Context) (out map[string]cms.LinkCheckResult, err error) {
+	defer cms.Wrap(&err, "FindLinkChecks")
+	var rows []linkCheckRow
+	if err := db.read(ctx).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	out = make(map[string]cms.LinkCheckResult, len(rows))
+	for _, r := range rows {
+		out[r.URL] = cms.LinkCheckResult{URL: r.URL, OK: r.OK, Status: r.Status, Error: r.Error, CheckedAt: r.CheckedAt}
+	}
+	return out, nil
+}
+
+// LastPublisher returns the name on the story's last publish sign-off.
+func (db *DB) LastPublisher(ctx context.Context, storyID int64) (name string, err error) {
+	defer cms.Wrap(&err, "LastPublisher(%d)", storyID)
+	var row signOffRow
+	err = db.read(ctx).Where("story_id = ? AND action = ?", storyID, string(cms.ActionPublish)).
+		Order("id DESC").Limit(1).Take(&row).Error
+	if errors.Is(err, gorm.ErrRecordNotFound) {
+		return "", nil
+	}
+	return row.ActorName, err
+}
