@@ -182,6 +182,7 @@ var reservedPageSlugs = map[string]bool{
 	"css": true, "js": true, "images": true, "assets": true, "static": true,
 	// Routes the server answers itself (cms/web/routes.go).
 	"api": true, "admin": true, "media": true, "preview": true, "healthz": true, "readyz": true, "qr": true,
+	"interact": true,
 }
 
 // ReservedPageSlug reports whether a standing page may not take slug,

@@ -243,7 +243,7 @@ func pagePath(rel string) string {
 }
 
 // dynamicPrefixes are served by Huimin itself, not from the build.
-var dynamicPrefixes = []string{"/api/", "/admin", "/preview/", "/healthz", "/readyz", "/beacon", "/share/"}
+var dynamicPrefixes = []string{"/api/", "/admin", "/preview/", "/healthz", "/readyz", "/beacon", "/share/", "/interact/"}
 
 // resolves reports whether the site path target is a file of the build.
 func resolves(files map[string]bool, target string) bool {

@@ -99,7 +99,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RemoteImageHosts: strings.FieldsFunc(*fetchHosts, func(r rune) bool { return r == ',' || r == ' ' }),
 		Ingest:           ingest,
 		Site:             a.site.Handler(), Admin: admin.Handler(),
-		Stats: stats, SitePages: a.db, Wechat: drafts,
+		Stats: stats, SitePages: a.db, Wechat: drafts, Interact: a.db,
 		Revisions: a.db, Review: a.db, Dictionary: a.db, Checks: a.db, Previewer: a.site, PreviewKey: previewKey,
 		Ready: func(ctx context.Context) error {
 			if !a.site.Ready() {
@@ -138,6 +138,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	go func() {
 		defer wg.Done()
 		_ = sched.Run(siteCtx)
+	}()
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		purgePersonalData(siteCtx, a.db, a.log)
 	}()
 	// Build before listening: content may have changed while the server was
 	// down (imports, another process). A failed build is recorded and the

@@ -186,4 +186,3 @@ func TestInteractStore(t *testing.T) {
 		}
 	})
 }
-

@@ -37,6 +37,7 @@ func (s *Server) registerRoutes() {
 	s.registerAdminRoutes(staff)
 	s.registerReviewRoutes(staff)
 	s.registerStatsRoutes(staff)
+	s.registerInteractRoutes(e, staff)
 
 	// Signed, expiring preview links of unpublished versions; noindex.
 	e.GET("/preview/:token", s.handle(s.handlePreview))
@@ -75,6 +76,33 @@ func (s *Server) registerContentRoutes(g *gin.RouterGroup) {
 	g.GET("/wechat/signature", s.handle(s.handleWechatSignature(newJSSDK(s.cfg.Settings, nil))))
 	g.GET("/stats", s.handle(s.handleContentStats))
 	g.GET("/ranking", s.handle(s.handleContentRanking))
+	g.GET("/satisfaction", s.handle(s.handleContentSatisfaction))
+	g.GET("/replies", s.handle(s.handleContentReplies))
+}
+
+// registerInteractRoutes is the public's voice (issue 17): forms and pages
+// the server renders for the public site, and the inbox for staff.
+func (s *Server) registerInteractRoutes(e *gin.Engine, staff *gin.RouterGroup) {
+	e.GET("/interact/token", s.handle(s.handleFormToken))
+	e.GET("/interact/rate", s.handle(s.handleRateForm))
+	e.POST("/interact/rate", s.handle(s.handleRatePost))
+	e.GET("/interact/message", s.handle(s.handleMessageForm))
+	e.POST("/interact/message", s.handle(s.handleMessagePost))
+	e.GET("/interact/lookup", s.handle(s.handleLookup))
+	e.GET("/interact/replies/", s.handle(s.handleRepliesPage))
+	e.GET("/interact/results/", s.handle(s.handleResultsPage))
+	e.GET("/interact/results/:project/", s.handle(s.handleResultsPage))
+
+	admin := s.requireRole(cms.RoleAdmin)
+	staff.GET("/interact/messages", s.handle(s.handleMessageList))
+	staff.GET("/interact/messages/:id", s.handle(s.handleMessageGet))
+	staff.POST("/interact/messages/:id/actions/:action", s.handle(s.handleMessageAction))
+	staff.GET("/interact/ratings", s.handle(s.handleRatingList))
+	staff.GET("/interact/summary", s.handle(s.handleInteractSummary))
+	staff.GET("/interact/report", s.handle(s.handleInteractReport))
+	staff.GET("/interact/report/export", s.handle(s.handleInteractExport))
+	staff.GET("/interact/settings", s.handle(s.handleInteractSettingsGet))
+	staff.PATCH("/interact/settings", admin, s.handle(s.handleInteractSettingsUpdate))
 }
 
 // registerStatsRoutes is the 数据统计 screen: reports and exports for

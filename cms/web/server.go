@@ -108,6 +108,13 @@ type Config struct {
 	// Wechat sends stories to the 公众号 as drafts (wechat_draft.go); nil
 	// turns those routes off.
 	Wechat cms.WechatDrafts
+
+	// Interact keeps the public's ratings and messages (interact.go); nil
+	// answers those routes with 404. InteractRate limits posts per client address
+	// (0: one every 20 s with bursts of 5; negative: no limit).
+	Interact      cms.InteractService
+	InteractRate  float64
+	InteractBurst int
 }
 
 // Server is the HTTP server.
@@ -124,6 +131,8 @@ type Server struct {
 
 	contentState // content delivery: cache, limits, CORS (content_server.go)
 	statsState   // reach statistics: beacon limits, site pages, public answers (stats.go)
+
+	interact interactState // the public's ratings and messages: form key, post limits (interact.go)
 }
 
 // New returns a server with every route registered. Gin's mode is a
@@ -145,6 +154,7 @@ func New(cfg Config) *Server {
 	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter(cfg.Logins)}
 	s.contentState = newContentState(cfg)
 	s.statsState = newStatsState(cfg)
+	s.interact = newInteractState(cfg)
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
