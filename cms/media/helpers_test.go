@@ -7,47 +7,14 @@ import (
 	"image/color"
 	"image/jpeg"
 	"math"
-	"math/rand"
 	"sync"
 	"testing"
+
+	"github.com/huimin/huimin/cms/media/mediatest"
 )
 
-// photo returns a w×h image that compresses like a photograph: smooth
-// gradients and shapes plus sensor-like noise, so neither the decoder nor the
-// encoder gets an easy flat image.
-func photo(w, h int, seed int64) *image.RGBA {
-	img := image.NewRGBA(image.Rect(0, 0, w, h))
-	r := rand.New(rand.NewSource(seed))
-	noise := make([]float64, 4096)
-	for i := range noise {
-		noise[i] = r.NormFloat64() * 9
-	}
-	cx, cy, rad := 0.62*float64(w), 0.4*float64(h), 0.18*float64(min(w, h))
-	parallelRows(h, func(y0, y1 int) {
-		n := (y0 * 7919) % len(noise)
-		for y := y0; y < y1; y++ {
-			fy := float64(y) / float64(h)
-			row := img.Pix[y*img.Stride:]
-			for x := 0; x < w; x++ {
-				fx := float64(x) / float64(w)
-				base := 0.5 + 0.3*math.Sin(fx*9+fy*4) + 0.15*math.Cos(fy*17-fx*3)
-				R := 255 * (0.9*base + 0.1*fx)
-				G := 255 * (0.7*base + 0.3*fy)
-				B := 255*(1-base)*0.8 + 20*math.Sin(float64(x)/7)
-				if dx, dy := float64(x)-cx, float64(y)-cy; dx*dx+dy*dy < rad*rad {
-					R, G, B = 200+R/8, 145+G/8, 110+B/8 // a skin-toned disc: something to look at
-				}
-				n = (n + 13) % len(noise)
-				e := noise[n]
-				p := row[4*x : 4*x+4]
-				p[0], p[1], p[2], p[3] = clampF(R+e), clampF(G+e), clampF(B+e), 255
-			}
-		}
-	})
-	return img
-}
-
-func clampF(v float64) uint8 { return uint8(math.Max(0, math.Min(255, v))) }
+// photo returns a w×h photo-like image (see mediatest.Photo).
+func photo(w, h int, seed int64) *image.RGBA { return mediatest.Photo(w, h, seed) }
 
 func encodeTestJPEG(tb testing.TB, img image.Image, q int) []byte {
 	tb.Helper()

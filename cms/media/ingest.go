@@ -1,6 +1,7 @@
 package media
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -27,16 +28,36 @@ func NewIngest(p *Processor, files Storage, library cms.MediaService) *Ingest {
 }
 
 // IngestMedia implements cms.MediaIngester.
+//
+// The bytes are hashed once, here; the original is written while it is
+// decoded (the write is I/O, the decode CPU), and the variants are written
+// together once rendered, so an upload waits for about one file's write
+// rather than seven in a row. The original is durable before any variant is
+// stored, so a crash leaves at worst an original without variants.
 func (in *Ingest) IngestMedia(ctx context.Context, data []byte, filename string) (*cms.Media, bool, error) {
 	// The same bytes again: answer with the existing item before any
 	// decoding, so its crops (possibly around an editor's focal point) stay.
 	sum := sha256.Sum256(data)
-	if m, err := in.library.FindMediaByHash(ctx, hex.EncodeToString(sum[:])); err == nil {
+	hash := hex.EncodeToString(sum[:])
+	if m, err := in.library.FindMediaByHash(ctx, hash); err == nil {
 		return m, false, nil
 	} else if cms.ErrorCode(err) != cms.ENOTFOUND {
 		return nil, false, err
 	}
-	res, err := in.proc.Process(ctx, data, nil)
+	var original func() error
+	res, err := in.proc.process(ctx, data, nil, hash, func() {
+		// Called once the upload passed validation: only pictures we will
+		// keep are written.
+		original = background(func() error { return in.files.Put(ctx, OriginalKey(hash), data) })
+	})
+	if original != nil {
+		werr := original()
+		if err != nil && werr == nil {
+			// Undecodable after all: keep nothing of it.
+			_ = in.files.Delete(context.WithoutCancel(ctx), OriginalKey(hash))
+		}
+		err = cmp.Or(err, werr)
+	}
 	if err != nil {
 		return nil, false, err
 	}
@@ -44,11 +65,18 @@ func (in *Ingest) IngestMedia(ctx context.Context, data []byte, filename string)
 		Hash: res.Hash, Filename: filename, Format: res.Format, Width: res.Width, Height: res.Height,
 		Size: int64(len(data)), FocusX: res.Focus.X, FocusY: res.Focus.Y, Version: 1,
 	}
-	if err := res.Save(ctx, in.files, data); err != nil {
+	if err := res.saveVariants(ctx, in.files); err != nil {
 		return nil, false, err
 	}
 	m.Variants = variantsOf(m, res.Variants)
 	return in.library.CreateMedia(ctx, m)
+}
+
+// background runs fn in its own goroutine; the returned func waits for it.
+func background(fn func() error) (wait func() error) {
+	done := make(chan error, 1)
+	go func() { done <- fn() }()
+	return func() error { return <-done }
 }
 
 // RerenderMedia implements cms.MediaIngester.

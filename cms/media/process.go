@@ -31,6 +31,14 @@ const fixedFootprint = 16 << 20
 // outside 0..1; EUNAVAILABLE when no slot frees up or the work outlasts
 // Timeout or ctx's deadline; context.Canceled if the caller cancels.
 func (p *Processor) Process(ctx context.Context, data []byte, focus *Point) (res *Result, err error) {
+	return p.process(ctx, data, focus, "", nil)
+}
+
+// process is Process for callers that hashed data already (hash, or "" to
+// hash it here) and want to start work of their own, such as writing the
+// original, once the upload has passed validation and holds a slot (accepted
+// is called then, when not nil).
+func (p *Processor) process(ctx context.Context, data []byte, focus *Point, hash string, accepted func()) (res *Result, err error) {
 	if int64(len(data)) > p.opts.MaxBytes {
 		return nil, errTooLarge(p.opts.MaxBytes)
 	}
@@ -59,6 +67,9 @@ func (p *Processor) Process(ctx context.Context, data []byte, focus *Point) (res
 	if err := p.slots.Acquire(ctx, w); err != nil {
 		return nil, ctxError(ctx, err)
 	}
+	if accepted != nil {
+		accepted()
+	}
 	// The work runs in its own goroutine so a timeout returns promptly. The
 	// slot is released only when the work really stops, so abandoned work
 	// still counts against the memory budget.
@@ -76,7 +87,7 @@ func (p *Processor) Process(ctx context.Context, data []byte, focus *Point) (res
 			}
 			done <- o
 		}()
-		o.res, o.err = render(ctx, h, data, focus)
+		o.res, o.err = render(ctx, h, data, focus, hash)
 	}()
 	select {
 	case o := <-done:
@@ -142,12 +153,16 @@ func decodeError(err error) error {
 }
 
 // render does the pixel work for one upload.
-func render(ctx context.Context, h header, data []byte, focus *Point) (*Result, error) {
+func render(ctx context.Context, h header, data []byte, focus *Point, known string) (*Result, error) {
 	hash := make(chan string, 1)
-	go func() {
-		sum := sha256.Sum256(data)
-		hash <- hex.EncodeToString(sum[:])
-	}()
+	if known != "" {
+		hash <- known
+	} else {
+		go func() {
+			sum := sha256.Sum256(data)
+			hash <- hex.EncodeToString(sum[:])
+		}()
+	}
 	img, err := decode(h.format, data)
 	if err != nil {
 		return nil, decodeError(err)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/huimin/huimin/cms"
 )
@@ -71,12 +72,24 @@ func (r *Result) Save(ctx context.Context, s Storage, original []byte) error {
 	if err := s.Put(ctx, OriginalKey(r.Hash), original); err != nil {
 		return err
 	}
-	for _, v := range r.Variants {
-		if err := s.Put(ctx, VariantKey(r.Hash, v.Name), v.Data); err != nil {
-			return err
-		}
+	return r.saveVariants(ctx, s)
+}
+
+// saveVariants stores every variant of r at once: the writes (and a
+// directory's fsyncs, which the file system commits together) overlap
+// instead of queueing one behind another.
+func (r *Result) saveVariants(ctx context.Context, s Storage) error {
+	errs := make([]error, len(r.Variants))
+	var wg sync.WaitGroup
+	for i, v := range r.Variants {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.Put(ctx, VariantKey(r.Hash, v.Name), v.Data)
+		}()
 	}
-	return nil
+	wg.Wait()
+	return errors.Join(errs...)
 }
 
 func validHash(s string) bool {
