@@ -9,6 +9,7 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -164,17 +165,35 @@ func (p *ratingPost) input() cms.RatingInput {
 // messagePost is POST /interact/message.
 type messagePost struct {
 	publicPost
-	Category string `json:"category" form:"category"`
-	Project  string `json:"project" form:"project"`
-	Text     string `json:"text" form:"text"`
-	Name     string `json:"name" form:"name"`
-	Phone    string `json:"phone" form:"phone"`
-	Public   string `json:"public" form:"public"` // "yes" when agreed
+	Category string  `json:"category" form:"category"`
+	Project  string  `json:"project" form:"project"`
+	Text     string  `json:"text" form:"text"`
+	Name     string  `json:"name" form:"name"`
+	Phone    string  `json:"phone" form:"phone"`
+	Public   consent `json:"public" form:"public"`
+}
+
+// consent is the 同意公开 box: a form sends "yes" when it is ticked, a
+// script true.
+type consent bool
+
+func (v *consent) UnmarshalParam(s string) error {
+	*v = s == "yes" || s == "true" || s == "on"
+	return nil
+}
+
+func (v *consent) UnmarshalJSON(b []byte) error {
+	var x bool
+	if err := json.Unmarshal(b, &x); err != nil {
+		return err
+	}
+	*v = consent(x)
+	return nil
 }
 
 func (p *messagePost) input() cms.MessageInput {
 	return cms.MessageInput{Category: p.Category, ProjectSlug: p.Project, Text: p.Text, Name: p.Name,
-		Phone: p.Phone, Public: p.Public == "yes" || p.Public == "true"}
+		Phone: p.Phone, Public: bool(p.Public)}
 }
 
 // bindPost reads a public post, JSON or form, bounded in size.
