@@ -43,6 +43,7 @@ type buildResult struct {
 	full         bool
 	export, hugo time.Duration
 	links        time.Duration // the internal link check (linkcheck.go)
+	manifest     time.Duration // writing the tamper check's manifest (manifest.go)
 }
 
 // fullEvery is how many in-place updates a build directory takes before the
@@ -103,7 +104,7 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 	if !full {
 		res.pages, err = s.update(ctx, proj, base, ch)
 		if err == nil {
-			res.links = s.afterBuild(s.live.Load(), b.ID, started, false)
+			res.links, res.manifest = s.afterBuild(s.live.Load(), b.ID, started, false)
 			return res, s.toBucket(ctx, b.ID, s.live.Load())
 		}
 		if !errors.Is(err, errNeedFull) {
@@ -132,7 +133,7 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 	}
 	s.base = &liveBase{name: out.name, dir: out.dir, proj: projHash, files: m}
 	s.pruneBuilds()
-	res.links = s.afterBuild(out, b.ID, started, true)
+	res.links, res.manifest = s.afterBuild(out, b.ID, started, true)
 	// Hugo's pages are garbage now; give the memory back rather than hold
 	// it until the next full build.
 	debug.FreeOSMemory()

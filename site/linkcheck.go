@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -356,4 +357,17 @@ func internalTarget(v, page, host string) (string, bool) {
 		}
 	}
 	return p, true
+}
+
+// CheckLinks checks the links of the live build now, asking about every
+// media file again (one may have left the library since the build).
+func (s *Site) CheckLinks(ctx context.Context) (*LinkReport, error) {
+	o := s.current()
+	if o == nil {
+		return nil, errors.New("no build is live")
+	}
+	s.links.mu.Lock()
+	s.links.media = map[string]bool{}
+	s.links.mu.Unlock()
+	return s.checkLinks(o.name, o.dir)
 }

@@ -286,19 +286,19 @@ func (s *Site) RestoreTampered(ctx context.Context, reason string) (*cms.Build, 
 
 // afterBuild checks the links of the build o that just went live and
 // writes its manifest; neither failing fails the build, which is live
-// already. It returns the time the link check took.
-func (s *Site) afterBuild(o *output, buildID int64, since time.Time, full bool) time.Duration {
+// already. It returns the time each took.
+func (s *Site) afterBuild(o *output, buildID int64, since time.Time, full bool) (links, manifest time.Duration) {
 	if o == nil {
-		return 0
+		return 0, 0
 	}
-	var took time.Duration
 	if rep, err := s.checkLinks(o.name, o.dir); err != nil {
 		s.log.Error("link check", "build", buildID, "err", err)
 	} else {
-		took = rep.Duration
+		links = rep.Duration
 	}
+	t := time.Now()
 	if err := s.writeManifest(o, buildID, since, full); err != nil {
 		s.log.Error("writing the build's manifest", "build", buildID, "err", err)
 	}
-	return took
+	return links, time.Since(t)
 }

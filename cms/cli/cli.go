@@ -23,6 +23,7 @@ const usage = `huimin — 民政服务品牌宣传平台
   huimin user create --name N --role admin|editor|reviewer [--level 1..3] --password-stdin [--data DIR] [--db DSN]
   huimin import [--data DIR] [--db DSN] [--build=true] FILE.jsonl
   huimin secret rotate [--data DIR] [--db DSN]
+  huimin check  [--data DIR] [--db DSN] [--format text|json] [--external=true] [--excel FILE] [--restore]
   huimin version
 
 环境变量 HUIMIN_ADDR、HUIMIN_DATA、HUIMIN_DB、HUIMIN_SITE_DIR、HUIMIN_STORAGE、HUIMIN_CORS_ORIGINS、HUIMIN_TRUSTED_PROXIES 可覆盖默认值；命令行参数优先。
@@ -59,6 +60,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return runImport(ctx, rest, getenv, stdout, stderr, project)
 	case "secret":
 		return runSecret(ctx, rest, getenv, stdout, stderr, project)
+	case "check":
+		return runCheck(ctx, rest, getenv, stdout, stderr, project)
 	case "version":
 		fmt.Fprintln(stdout, "huimin", version())
 		return nil

@@ -101,6 +101,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		Site:             a.site.Handler(), Admin: admin.Handler(),
 		Stats: stats, SitePages: a.db, Wechat: drafts, Interact: a.db,
 		Revisions: a.db, Review: a.db, Dictionary: a.db, Checks: a.db, Previewer: a.site, PreviewKey: previewKey,
+		Inspection: &web.Inspection{Inspector: a.inspector(), Restore: a.site.RestoreTampered, Visits: stats},
 		Ready: func(ctx context.Context) error {
 			if !a.site.Ready() {
 				return cms.Errorf(cms.EUNAVAILABLE, "网站正在生成")
@@ -128,6 +129,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			a.log.Error("site builder stopped", "err", err)
 		}
 	}()
+	// 网站体检 (issue 20): external links every 6 hours, the published
+	// files against the last build's manifest every 10 minutes.
+	go a.inspector().Background(siteCtx, a.log, 6*time.Hour, 10*time.Minute)
 	// Scheduled publication: first catch up on what came due while no
 	// server ran, so the start-up build includes it, then every few seconds.
 	sched := schedule.New(a.db, a.site, 0, a.log)

@@ -57,9 +57,23 @@ func (in *Inspector) Sections(ctx context.Context, stories []*cms.LiveStory, pag
 	for _, t := range set.ColumnTags {
 		columnTag[t] = true
 	}
+	// A story of a sub-project shows on its parent's page too.
+	byID := map[int64]*cms.Project{}
+	for _, p := range projects {
+		byID[p.ID] = p
+	}
 	for _, s := range stories {
 		note("home", s)
-		if s.Project.Slug != "" {
+		seen := map[int64]bool{}
+		for p := byID[s.Project.ID]; p != nil && !seen[p.ID]; {
+			seen[p.ID] = true
+			note("project:"+p.Slug, s)
+			if p.ParentID == nil {
+				break
+			}
+			p = byID[*p.ParentID]
+		}
+		if byID[s.Project.ID] == nil && s.Project.Slug != "" {
 			note("project:"+s.Project.Slug, s)
 		}
 		for _, t := range s.Tags {
@@ -111,7 +125,11 @@ func (in *Inspector) Sections(ctx context.Context, stories []*cms.LiveStory, pag
 	}
 	add("home", "首页", "/")
 	for _, p := range projects {
-		add("project:"+p.Slug, "项目「"+p.Name+"」", cms.ProjectURL(p.Slug))
+		key := "project:" + p.Slug
+		if lists[key] == nil && strings.TrimSpace(markup.Text(p.Intro)+p.Summary) != "" {
+			continue // no stories yet, but a page with content (a sub-team's): not a blank list
+		}
+		add(key, "项目「"+p.Name+"」", cms.ProjectURL(p.Slug))
 	}
 	for _, t := range set.ColumnTags {
 		add("tag:"+t, "专题「"+t+"」", "")

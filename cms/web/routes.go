@@ -37,6 +37,7 @@ func (s *Server) registerRoutes() {
 	s.registerAdminRoutes(staff)
 	s.registerReviewRoutes(staff)
 	s.registerStatsRoutes(staff)
+	s.registerInspectionRoutes(staff)
 	s.registerInteractRoutes(e, staff)
 
 	// Signed, expiring preview links of unpublished versions; noindex.

@@ -109,6 +109,9 @@ type Config struct {
 	// turns those routes off.
 	Wechat cms.WechatDrafts
 
+	// Inspection runs the 网站体检 (check.go); nil leaves its routes out.
+	Inspection *Inspection
+
 	// Interact keeps the public's ratings and messages (interact.go); nil
 	// answers those routes with 404. InteractRate limits posts per client address
 	// (0: one every 20 s with bursts of 5; negative: no limit).

@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+
+	"github.com/huimin/huimin/cms/inspect"
+	"github.com/huimin/huimin/site"
+)
+
+// errVeto is returned by check when a 单项否决 item is found: the command
+// exits non-zero for cron and monitoring.
+var errVeto = errors.New("单项否决")
+
+// runCheck is `huimin check`: the 网站体检 of the site as the quarterly
+// inspection would find it.
+func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
+	fs := flag.NewFlagSet("check", flag.ContinueOnError)
+	var c common
+	c.register(fs, getenv, project)
+	format := fs.String("format", "text", "输出格式：text 或 json")
+	external := fs.Bool("external", true, "检查外部链接（每个网站同时最多 2 个请求，每个请求最长 15 秒）")
+	excel := fs.String("excel", "", "另存 Excel 自查台账到此文件")
+	restore := fs.Bool("restore", false, "先把被篡改的网站文件恢复为最近一次构建发布的内容")
+	if err := parse(fs, args, stderr); err != nil {
+		return err
+	}
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("%w: --format must be text or json", errUsage)
+	}
+	a, err := openApp(ctx, &c, stderr)
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	if *restore {
+		b, err := a.site.RestoreTampered(ctx, "huimin check --restore")
+		if err != nil {
+			return fmt.Errorf("恢复发布版本失败：%w", err)
+		}
+		fmt.Fprintf(stderr, "已恢复发布版本：构建 #%d\n", b.ID)
+	}
+	rep, err := a.inspector().Run(ctx, inspect.Options{External: *external})
+	if err != nil {
+		return err
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			return err
+		}
+	default:
+		if err := inspect.WriteText(stdout, rep); err != nil {
+			return err
+		}
+	}
+	if *excel != "" {
+		f, err := os.Create(*excel)
+		if err != nil {
+			return err
+		}
+		if err := inspect.WriteExcel(f, rep); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if rep.Veto > 0 {
+		return fmt.Errorf("%w：发现 %d 项", errVeto, rep.Veto)
+	}
+	return nil
+}
+
+// inspector wires the 网站体检 to the app's store and site.
+func (a *app) inspector() *inspect.Inspector {
+	in := &inspect.Inspector{Content: a.db, Projects: a.db, Pages: a.db, Settings: a.db, Dictionary: a.db, Store: a.db,
+		Checker: &inspect.Checker{}}
+	in.Site = siteChecks{a.site}
+	// Public messages (issue 17), when the store has them.
+	if m, ok := any(a.db).(inspect.Messages); ok {
+		in.Messages = m
+	}
+	return in
+}
+
+// siteChecks adapts the site's link and tamper checks to the report's.
+type siteChecks struct{ s *site.Site }
+
+func (c siteChecks) BrokenLinks(ctx context.Context) ([]inspect.BrokenLink, error) {
+	rep, err := c.s.CheckLinks(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]inspect.BrokenLink, len(rep.Broken))
+	for i, b := range rep.Broken {
+		out[i] = inspect.BrokenLink{Page: b.Page, Target: b.Target, Kind: b.Kind, Story: b.Story}
+	}
+	return out, nil
+}
+
+func (c siteChecks) Tampered(ctx context.Context) ([]inspect.Tampered, error) {
+	rep, err := c.s.CheckTamper(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]inspect.Tampered, len(rep.Findings))
+	for i, f := range rep.Findings {
+		out[i] = inspect.Tampered{Path: f.Path, Change: f.Change, Where: f.Where}
+	}
+	return out, nil
+}
