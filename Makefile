@@ -26,16 +26,9 @@ test: admin
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 45m ./...
 
-## bench: the performance benchmarks that print the ratios DESIGN.md names
-bench:
-	$(GO) test -run '^$$' -bench VersusVips -benchtime 1x ./cms/media/
-	$(GO) test -run '^$$' -bench BenchmarkContentAPI -benchtime 1x ./cms/web/
-	$(GO) test -run '^$$' -bench BenchmarkBeacon -benchtime 1x ./cms/web/
-	$(GO) test -run '^$$' -bench BenchmarkStatsReport -benchtime 1x -timeout 30m ./cms/store/
-	$(GO) test -run '^$$' -bench BenchmarkBeaconPublish -benchtime 1x -timeout 30m ./cms/cli/
-	$(GO) test -run '^$$' -bench BenchmarkPublish -benchtime 1x -timeout 60m ./cms/cli/
-	$(GO) test -run '^$$' -bench BenchmarkSite_LargeBuild -benchtime 1x -timeout 30m ./site/
-	$(GO) test -run '^$$' -bench BenchmarkReplicas -benchtime 1x -timeout 60m ./cms/cli/
+## bench: every benchmark against its real peer (hugo CLI, vipsthumbnail, PocketBase, installed or built on first use), then one table of each target (bench/out/bench.json; README: Reading the benchmark table)
+bench: admin
+	bash bench/run.sh
 
 clean:
 	rm -rf huimin cms/admin/dist/assets cms/admin/dist/index.html

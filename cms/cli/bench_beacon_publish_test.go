@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huimin/huimin/cms/benchline"
 	"github.com/huimin/huimin/cms/cli/clitest"
 )
 
@@ -128,6 +129,9 @@ func BenchmarkBeaconPublish(b *testing.B) {
 				total, took.Round(time.Millisecond), float64(total)/took.Seconds(), accepted.Load(), limited.Load(), failed.Load())
 			stored += accepted.Load()
 			b.ReportMetric(float64(mf)/float64(mi), map[bool]string{false: "limited", true: "spread"}[fl.spread]+"-flood/idle")
+			benchline.Emit(benchline.Row{ID: "beacon-publish-" + map[bool]string{false: "limited", true: "spread"}[fl.spread],
+				Unit: "ms", Ours: benchline.Millis(flooded), Peer: "the same publish, server idle", Theirs: benchline.Millis(idle),
+				Note: fmt.Sprintf("%s: %.0f beacons/s", fl.name, float64(total)/took.Seconds())})
 		}
 		pb.call("POST", "/api/v1/stats/flush", nil, nil)
 		var rep struct{ Views int64 }

@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huimin/huimin/cms/benchline"
 	"github.com/huimin/huimin/cms/cli"
 	"github.com/huimin/huimin/cms/cli/clitest"
 )
@@ -407,25 +408,41 @@ func (pb *publishBench) report(b *testing.B, hugoErr error) {
 		ratio := float64(pub) / float64(full)
 		fmt.Fprintf(w, "ratio publish / full build:     %.4f (goal ≤ 0.05: %s)\n", ratio, verdict(ratio <= 0.05))
 		b.ReportMetric(ratio, "publish/full")
+		benchline.Emit(benchline.Row{ID: "publish-live", Unit: "ms", Ours: benchline.Millis(pb.publish),
+			Peer: "full build of the same site", Theirs: benchline.Millis(pb.full), Note: pb.burstLine})
 	}
 	if pb.burstLine != "" {
 		fmt.Fprintf(w, "burst: %s\n", pb.burstLine)
 	}
 	if len(pb.cli) == 0 {
 		fmt.Fprintf(w, "hugo CLI: skipped: %v\n", hugoErr)
+		benchline.NotMeasured("build-vs-hugo", "hugo CLI", fmt.Sprint(hugoErr))
 	} else {
 		cli, full := median(pb.cli), median(pb.full)
 		r := float64(full) / float64(cli)
 		fmt.Fprintf(w, "hugo CLI on the exported content, median of %d: %s; full build / CLI: %.2f (goal ≤ 1.2: %s)\n",
 			len(pb.cli), cli.Round(time.Millisecond), r, verdict(r <= 1.2))
 		b.ReportMetric(r, "full/hugo-cli")
+		bin, _ := findHugo()
+		benchline.Emit(benchline.Row{ID: "build-vs-hugo", Unit: "ms", Ours: benchline.Millis(pb.full),
+			Peer: hugoVersion(bin), Theirs: benchline.Millis(pb.cli)})
 	}
 	if rss, err := peakRSS(); err == nil {
 		fmt.Fprintf(w, "peak memory (VmHWM):            %d MiB (goal ≤ 1536 MiB: %s)\n", rss>>20, verdict(rss <= 1536<<20))
 		b.ReportMetric(float64(rss>>20), "peak-MiB")
+		benchline.Emit(benchline.Row{ID: "build-peak-memory", Unit: "MiB", Ours: benchline.One(float64(rss >> 20))})
 	} else {
 		fmt.Fprintf(w, "peak memory: unknown: %v\n", err)
 	}
+}
+
+// hugoVersion names the hugo command that ran, e.g. "hugo CLI v0.165.0".
+func hugoVersion(bin string) string {
+	out, err := exec.Command(bin, "version").Output()
+	if f := strings.Fields(string(out)); err == nil && len(f) > 1 {
+		return "hugo CLI " + strings.SplitN(f[1], "-", 2)[0]
+	}
+	return "hugo CLI"
 }
 
 func verdict(ok bool) string {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huimin/huimin/cms/benchline"
 	"github.com/huimin/huimin/cms/cli"
 	"github.com/huimin/huimin/cms/cli/clitest"
 	"github.com/huimin/huimin/cms/objstore/objstoretest"
@@ -112,17 +113,23 @@ func BenchmarkReplicas(b *testing.B) {
 		fmt.Fprintf(w, "full build copied to an empty bucket, median of %d: %s\n", len(bucket), bk.Round(time.Millisecond))
 		fmt.Fprintf(w, "ratio bucket / local:            %.3f (goal ≤ 1.3: %s)\n", r, verdict(r <= 1.3))
 		b.ReportMetric(r, "bucket/local")
+		benchline.Emit(benchline.Row{ID: "replica-bucket", Unit: "ms", Ours: benchline.Millis(bucket),
+			Peer: "full build to the local directory", Theirs: benchline.Millis(local)})
 		ag := median(again)
 		ra := float64(ag) / float64(l)
 		fmt.Fprintf(w, "full build to a bucket holding the previous build (only changed files sent), median of %d: %s; ratio %.3f (goal ≤ 1.3: %s)\n",
 			len(again), ag.Round(time.Millisecond), ra, verdict(ra <= 1.3))
 		b.ReportMetric(ra, "rebuild-bucket/local")
+		benchline.Emit(benchline.Row{ID: "replica-rebuild-bucket", Unit: "ms", Ours: benchline.Millis(again),
+			Peer: "full build to the local directory", Theirs: benchline.Millis(local)})
 		if len(pub) > 0 {
 			p := median(pub)
 			r := float64(p) / float64(l)
 			fmt.Fprintf(w, "publish on a → live on b, median of %d: %s\n", len(pub), p.Round(time.Millisecond))
 			fmt.Fprintf(w, "ratio publish-to-other-replica / full build: %.4f (goal ≤ 0.05: %s)\n", r, verdict(r <= 0.05))
 			b.ReportMetric(r, "replica-publish/full")
+			benchline.Emit(benchline.Row{ID: "replica-publish", Unit: "ms", Ours: benchline.Millis(pub),
+				Peer: "full build to the local directory", Theirs: benchline.Millis(local)})
 		}
 	}
 }

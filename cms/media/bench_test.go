@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/huimin/huimin/cms/benchline"
 )
 
 // BenchmarkVariants is the whole pipeline for one 12 MP photo: validate,
@@ -50,6 +52,7 @@ var vipsOutputs = []struct{ name, size, crop string }{
 func BenchmarkVersusVipsthumbnail(b *testing.B) {
 	vips, err := exec.LookPath("vipsthumbnail")
 	if err != nil {
+		benchline.NotMeasured("media-inprocess", "vipsthumbnail", "vipsthumbnail not on PATH (apt-get install libvips-tools)")
 		b.Skip("vipsthumbnail not on PATH (apt-get install libvips-tools)")
 	}
 	dir := b.TempDir()
@@ -120,6 +123,9 @@ func BenchmarkVersusVipsthumbnail(b *testing.B) {
 	b.ReportMetric(float64(oursRSS)/(1<<20), "peak-RSS-MiB")
 	b.ReportMetric(float64(heapPeak)/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(vipsRSS)/(1<<20), "vips-peak-RSS-MiB")
+	benchline.Emit(benchline.Row{ID: "media-inprocess", Unit: "ms", Ours: benchline.Millis(ours),
+		Peer: "vipsthumbnail ×6, one process each", Theirs: benchline.Millis(seq),
+		Note: fmt.Sprintf("two vipsthumbnail at a time: %.0f ms; peak RSS ours %d MiB, vipsthumbnail %d MiB", mp.Seconds()*1000, oursRSS>>20, vipsRSS>>20)})
 	b.Logf("12 MP JPEG (%d bytes), %d rounds, GOMAXPROCS=%d: ours median %v; vipsthumbnail ×6 sequential %v, two at a time %v; "+
 		"ratio %.2f (vs parallel vips %.2f); peak RSS %d MiB for one upload in a fresh process (Go heap peak here %d MiB); "+
 		"vipsthumbnail peak RSS %d MiB", len(data), rounds, runtime.GOMAXPROCS(0), mo, ms, mp, float64(mo)/float64(ms),

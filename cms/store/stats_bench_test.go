@@ -7,10 +7,12 @@ import (
 	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/benchline"
 	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/store/storetest"
 )
@@ -137,6 +139,8 @@ func BenchmarkStatsReport(b *testing.B) {
 			fmt.Printf("%s: 30-day report, %s: median %s, slowest %s (%d views, %d pages listed; target ≤ 200ms)\n",
 				backend.Name, q.name, took[len(took)/2].Round(time.Millisecond), took[len(took)-1].Round(time.Millisecond), rep.Views, len(rep.Pages))
 			b.ReportMetric(float64(took[len(took)/2].Milliseconds()), backend.Name+"-"+q.name[:3]+"-ms")
+			benchline.Emit(benchline.Row{ID: "stats-report-" + strings.ReplaceAll(q.name, " ", "-") + "-" + backend.Name,
+				Unit: "ms", Ours: benchline.Millis(took), Note: fmt.Sprintf("%d views over 365 days", sum)})
 		}
 		s.Close()
 	}

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/benchline"
 	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/store/storetest"
 	"github.com/huimin/huimin/cms/web"
@@ -119,6 +120,9 @@ func BenchmarkBeacon(b *testing.B) {
 			b.Errorf("%s: %d views stored of %d accepted (%d dropped)", backend.Name, kept, sent[1].Load(), stats.Dropped())
 		}
 		b.ReportMetric(ratio, backend.Name+"-ratio")
+		benchline.Emit(benchline.Row{ID: "beacon-" + backend.Name, Unit: "req/s", Ours: benchline.One(res[1].rps),
+			Peer: "minimal net/http server answering 204", Theirs: benchline.One(res[0].rps),
+			Note: fmt.Sprintf("%d of %d accepted views stored", kept, sent[1].Load())})
 		stats.Close()
 		db.Close()
 	}

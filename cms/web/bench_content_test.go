@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"runtime"
 	"slices"
@@ -20,6 +21,7 @@ import (
 	"time"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/benchline"
 	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/web"
 )
@@ -34,6 +36,11 @@ import (
 // HUIMIN_BENCH_DURATION (default 5s) sets the time per measurement,
 // HUIMIN_BENCH_STORIES (default 10000) the site size. Targets: by slug
 // ≥ 0.5× the minimal server's requests/s, a filtered list of 20 ≥ 0.3×.
+//
+// With HUIMIN_BENCH_POCKETBASE naming the peer program of bench/pocketbase
+// (make bench builds it), the same stories are loaded into PocketBase and
+// read through its records API by the same load generator, in the same
+// rounds: DESIGN.md's target is ≥ 3× PocketBase.
 func BenchmarkContentAPI(b *testing.B) {
 	dur := 5 * time.Second
 	if v, err := time.ParseDuration(os.Getenv("HUIMIN_BENCH_DURATION")); err == nil {
@@ -84,9 +91,15 @@ func BenchmarkContentAPI(b *testing.B) {
 	if err != nil || len(items) == 0 {
 		b.Fatalf("pick a story: %v", err)
 	}
-	cases := []struct{ name, path string }{
-		{"story by slug", "/api/v1/content/stories/" + items[0].Slug},
-		{"filtered list of 20", "/api/v1/content/stories?project=p3&area=elderly&per_page=20&page=3"},
+	pb := startPocketBase(b, ctx, db, n)
+	if pb != nil {
+		defer pb.stop()
+	}
+	cases := []struct{ id, name, path, pbPath string }{
+		{"api-slug", "story by slug", "/api/v1/content/stories/" + items[0].Slug, pb.storyPath(b, items[0].Slug)},
+		{"api-list", "filtered list of 20", "/api/v1/content/stories?project=p3&area=elderly&per_page=20&page=3",
+			"/api/collections/stories/records?page=3&perPage=20&sort=-published_at&filter=" +
+				url.QueryEscape("project='p3' && area='elderly'")},
 	}
 	fmt.Printf("%d connections, %s per measurement, GOMAXPROCS=%d\n\n", conns, dur, runtime.GOMAXPROCS(0))
 	fmt.Printf("%-22s %-16s %10s %10s %8s %9s\n", "case", "server", "req/s", "p99", "bytes", "ratio")
@@ -103,7 +116,18 @@ func BenchmarkContentAPI(b *testing.B) {
 		}))
 		// The machine may be busy with other work: the servers take turns
 		// in short rounds, so that load falls on all of them alike.
-		rs := interleave(b, []string{minimal, huimin, uncached}, c.path, conns, dur, 5)
+		targets := []target{{minimal, c.path}, {huimin, c.path}, {uncached, c.path}}
+		var pbBody []byte
+		if pb != nil {
+			if pbBody, err = fetch(pb.addr, c.pbPath); err != nil {
+				b.Fatal(err)
+			}
+			if !bytes.Contains(pbBody, []byte(`"slug":"`+items[0].Slug+`"`)) && c.id == "api-slug" {
+				b.Fatalf("PocketBase answered %.200s", pbBody)
+			}
+			targets = append(targets, target{pb.addr, c.pbPath})
+		}
+		rs := interleave(b, targets, conns, dur, 5)
 		base, got, cold := rs[0], rs[1], rs[2]
 		stop3()
 		ratio := got.rps / base.rps
@@ -111,6 +135,20 @@ func BenchmarkContentAPI(b *testing.B) {
 		fmt.Printf("%-22s %-16s %10.0f %10s %8d %8.2f×\n", "", "huimin", got.rps, got.p99, len(body), ratio)
 		fmt.Printf("%-22s %-16s %10.0f %10s %8d %8.2f×\n", "", "huimin uncached", cold.rps, cold.p99, len(body), cold.rps/base.rps)
 		b.ReportMetric(ratio, strings.ReplaceAll(c.name, " ", "-")+"-ratio")
+		benchline.Emit(benchline.Row{ID: c.id + "-minimal", Unit: "req/s", Ours: benchline.Values(got.rounds),
+			Peer: "minimal net/http server, same bytes from memory", Theirs: benchline.Values(base.rounds),
+			Note: fmt.Sprintf("p99 %s vs %s; uncached %.0f req/s", got.p99, base.p99, cold.rps)})
+		if pb == nil {
+			benchline.NotMeasured(c.id+"-pocketbase", "PocketBase", pocketBaseMissing())
+			continue
+		}
+		peer := rs[3]
+		fmt.Printf("%-22s %-16s %10.0f %10s %8d %8.2f×\n", "", "PocketBase", peer.rps, peer.p99, len(pbBody), peer.rps/base.rps)
+		b.ReportMetric(got.rps/peer.rps, strings.ReplaceAll(c.name, " ", "-")+"-vs-pocketbase")
+		benchline.Emit(benchline.Row{ID: c.id + "-pocketbase", Unit: "req/s", Ours: benchline.Values(got.rounds),
+			Peer: "PocketBase " + pb.version + " records API", Theirs: benchline.Values(peer.rounds),
+			Note: fmt.Sprintf("p99 %s vs %s; %d vs %d bytes; huimin with its response cache off: %.0f req/s, %.1f× PocketBase",
+				got.p99, peer.p99, len(body), len(pbBody), cold.rps, cold.rps/peer.rps)})
 	}
 	fmt.Println()
 }
@@ -190,9 +228,13 @@ func fetch(addr, path string) ([]byte, error) {
 }
 
 type loadResult struct {
-	rps float64
-	p99 time.Duration
+	rps    float64
+	p99    time.Duration
+	rounds []float64 // requests/s of each round
 }
+
+// target is one server and the path it answers the case on.
+type target struct{ addr, path string }
 
 // load drives conns keep-alive connections against addr for d and returns
 // the latency of every request. It speaks just
@@ -260,21 +302,24 @@ func load(b *testing.B, addr, path string, conns int, d time.Duration) []time.Du
 
 // interleave measures each server for d in total, in rounds of d/rounds,
 // rotating which goes first, and merges the rounds.
-func interleave(b *testing.B, addrs []string, path string, conns int, d time.Duration, rounds int) []loadResult {
-	lat := make([][]time.Duration, len(addrs))
+func interleave(b *testing.B, targets []target, conns int, d time.Duration, rounds int) []loadResult {
+	lat := make([][]time.Duration, len(targets))
+	out := make([]loadResult, len(targets))
+	per := d / time.Duration(rounds)
 	for r := range rounds {
-		for k := range addrs {
-			i := (k + r) % len(addrs)
-			lat[i] = append(lat[i], load(b, addrs[i], path, conns, d/time.Duration(rounds))...)
+		for k := range targets {
+			i := (k + r) % len(targets)
+			got := load(b, targets[i].addr, targets[i].path, conns, per)
+			lat[i] = append(lat[i], got...)
+			out[i].rounds = append(out[i].rounds, float64(len(got))/per.Seconds())
 		}
 	}
-	out := make([]loadResult, len(addrs))
 	for i, l := range lat {
 		if len(l) == 0 {
 			continue
 		}
 		slices.Sort(l)
-		out[i] = loadResult{rps: float64(len(l)) / d.Seconds(), p99: l[len(l)*99/100].Round(time.Microsecond)}
+		out[i].rps, out[i].p99 = float64(len(l))/d.Seconds(), l[len(l)*99/100].Round(time.Microsecond)
 	}
 	return out
 }

@@ -1,0 +1,3 @@
+module github.com/huimin/huimin/bench
+
+go 1.26
