@@ -17,6 +17,7 @@ const routes = [
       { path: 'media', name: 'media', component: () => import('./views/MediaLibraryView.vue'), meta: { title: 'menu.media' } },
       { path: 'stats', name: 'stats', component: () => import('./views/StatsView.vue'), meta: { title: 'menu.stats' } },
       { path: 'builds', name: 'builds', component: () => import('./views/BuildsView.vue'), meta: { title: 'menu.builds' } },
+      { path: 'inspection', name: 'inspection', component: () => import('./views/InspectionView.vue'), meta: { title: 'menu.inspection', admin: true } },
       { path: 'projects', name: 'projects', component: () => import('./views/ProjectsView.vue'), meta: { title: 'menu.projects', admin: true } },
       { path: 'users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { title: 'menu.users', admin: true } },
       { path: 'settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { title: 'menu.settings', admin: true } },

@@ -12,7 +12,7 @@ const terms = [
 ]
 
 test('the dictionary kinds and severities are the server\'s (cms/wording.go)', () => {
-  assert.deepEqual(TERM_KINDS, ['error', 'forbidden', 'sensitive'])
+  assert.deepEqual(TERM_KINDS, ['error', 'forbidden', 'sensitive', 'keep'])
   assert.deepEqual(SEVERITIES, ['serious', 'warning', 'info'])
 })
 

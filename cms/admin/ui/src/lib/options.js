@@ -7,7 +7,7 @@ export const LEVELS = [1, 2, 3]
 // Wording dictionary (cms/wording.go): why a term is flagged, and how bad a
 // hit is. Labels and explanations under dictionary.kinds.*, kindHelp.*,
 // severities.*, severityHelp.*.
-export const TERM_KINDS = ['error', 'forbidden', 'sensitive']
+export const TERM_KINDS = ['error', 'forbidden', 'sensitive', 'keep']
 export const SEVERITIES = ['serious', 'warning', 'info']
 // Element Plus tag types per severity.
 export const SEVERITY_TAGS = { serious: 'danger', warning: 'warning', info: 'info' }
