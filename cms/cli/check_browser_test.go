@@ -104,6 +104,15 @@ func TestBrowser_Inspection(t *testing.T) {
 	if body != "<p>我们要坚持为群众服务。</p>" {
 		t.Errorf("after the one-click conversion the body is %q", body)
 	}
+	// The dashboard names the overdue sections and who last published there.
+	b.open(t, "/admin/")
+	var warn string
+	for end := time.Now().Add(20 * time.Second); time.Now().Before(end) && warn == ""; time.Sleep(200 * time.Millisecond) {
+		b.eval(t, `document.querySelector('[data-test="freshness-warning"]')?.innerText || ""`, &warn)
+	}
+	if !strings.Contains(warn, "栏目更新提醒") || !strings.Contains(warn, "项目「“幸福起航”颁证服务」：最近一篇由system发布于") || !strings.Contains(warn, "超期未更新") {
+		t.Errorf("dashboard reminder: %q", warn)
+	}
 	if f := b.foreignRequests(); len(f) > 0 {
 		t.Errorf("requests left the site: %v", f)
 	}
