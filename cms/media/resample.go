@@ -121,15 +121,16 @@ func resampleH(src *image.NRGBA, w int, ax axis) *image.NRGBA {
 			srow := src.Pix[o : o+4*sb.Dx()]
 			drow := dst.Pix[y*dst.Stride : y*dst.Stride+4*w]
 			for x := 0; x < w; x++ {
-				ws := ax.w[x*taps : x*taps+taps]
-				s := srow[4*ax.start[x]:]
+				ws := ax.w[x*taps : x*taps+taps : x*taps+taps]
+				// newAxis keeps start+taps within the row, so the taps'
+				// pixels are one slice and the loop needs no length test.
+				s := srow[4*ax.start[x] : 4*(ax.start[x]+taps)]
 				var r, g, b int32
-				for len(ws) > 0 && len(s) >= 4 {
-					wt := ws[0]
-					r += int32(s[0]) * wt
-					g += int32(s[1]) * wt
-					b += int32(s[2]) * wt
-					s, ws = s[4:], ws[1:]
+				for t, wt := range ws {
+					p := s[4*t : 4*t+3 : 4*t+3]
+					r += int32(p[0]) * wt
+					g += int32(p[1]) * wt
+					b += int32(p[2]) * wt
 				}
 				d := drow[4*x : 4*x+4 : 4*x+4]
 				d[0], d[1], d[2], d[3] = clamp8(r), clamp8(g), clamp8(b), 255
