@@ -53,6 +53,7 @@ var targets = []target{
 	{id: "api-list-minimal", what: "content API: filtered list of 20", peer: "minimal net/http", step: "content", op: "≥", limit: 0.3},
 	{id: "story-page-size", what: "story page HTML+CSS, gzip", step: "pagesize", op: "≤", limit: 30 << 10, absolute: true, unit: "B"},
 	{id: "admin-first-screen", what: "admin: 登录 → dashboard filled, 10,000 stories", peer: "demo site", step: "admin", op: "≤", limit: 1000, absolute: true, unit: "ms"},
+	{id: "site-linkcheck", what: "link check in a full build, 10,000 stories", peer: "rest of the build", step: "linkcheck", op: "≤", limit: 0.1},
 	{id: "replica-publish", what: "replicas: publish on a → live on b", peer: "full build", step: "replicas", op: "≤", limit: 0.05},
 	{id: "replica-bucket", what: "replicas: full build into an empty bucket", peer: "full build, local", step: "replicas", op: "≤", limit: 1.3},
 	{id: "replica-rebuild-bucket", what: "replicas: full build into a filled bucket", peer: "full build, local", step: "replicas", op: "≤", limit: 1.3},
@@ -327,10 +328,10 @@ func print(w io.Writer, rep Report, before Report) {
 	for _, r := range rep.Rows {
 		ratio, was := "", ""
 		if r.Ratio != nil {
-			ratio = fmt.Sprintf("%.3g×", *r.Ratio)
+			ratio = fmt.Sprintf("%#.3g×", *r.Ratio)
 		}
 		if p, ok := prev[r.ID]; ok && p.Ratio != nil {
-			was = fmt.Sprintf("%.3g×", *p.Ratio)
+			was = fmt.Sprintf("%#.3g×", *p.Ratio)
 		} else if ok && p.Ours != nil && r.Ratio == nil {
 			was = value(p.Ours.Median, p.Unit)
 		}
@@ -341,7 +342,7 @@ func print(w io.Writer, rep Report, before Report) {
 		var spread []string
 		for _, f := range []*Figure{r.Ours, r.Theirs} {
 			if f != nil && f.N > 1 {
-				spread = append(spread, fmt.Sprintf("%s–%s (%d)", value(f.Min, ""), value(f.Max, r.Unit), f.N))
+				spread = append(spread, fmt.Sprintf("%s–%s (%d)", value(f.Min, r.Unit), value(f.Max, r.Unit), f.N))
 			}
 		}
 		rows = append(rows, []string{r.Target, cut(r.Peer, 40), fig(r.Ours, r.Unit), fig(r.Theirs, r.Unit), ratio, r.Goal, result,
