@@ -133,3 +133,25 @@ export function upload(path, file, onProgress) {
     xhr.send(form)
   })
 }
+
+// download fetches a file answer of path (an export) with the session's
+// token and hands it to the browser as a download, named as the server's
+// Content-Disposition says (fallback otherwise).
+export async function download(path, query, fallback) {
+  let res
+  try {
+    res = await fetch(buildURL(path, query), { headers: { Authorization: 'Bearer ' + token } })
+  } catch {
+    throw new ApiError(0, { error: { code: 'network', message: networkMessage() } })
+  }
+  if (!res.ok) throw new ApiError(res.status, await parse(res))
+  const blob = await res.blob()
+  const name = /filename\*=UTF-8''([^;]+)/.exec(res.headers.get('Content-Disposition') || '')
+  const a = document.createElement('a')
+  a.href = URL.createObjectURL(blob)
+  a.download = name ? decodeURIComponent(name[1]) : fallback
+  document.body.appendChild(a)
+  a.click()
+  a.remove()
+  setTimeout(() => URL.revokeObjectURL(a.href), 10000)
+}
