@@ -34,18 +34,21 @@ var inspectionMu sync.Mutex
 func (s *Server) registerInspectionRoutes(g *gin.RouterGroup) {
 	editors := s.requireRole(cms.RoleAdmin, cms.RoleEditor, cms.RoleReviewer)
 	g.POST("/stories/:id/simplify", editors, s.handle(s.handleStorySimplify))
-	if s.cfg.Inspection == nil {
-		return
-	}
-	admin := s.requireRole(cms.RoleAdmin)
-	g.GET("/inspection", admin, s.handle(s.handleInspection))
-	g.POST("/inspection/external", admin, s.handle(s.handleInspectionExternal))
-	g.GET("/inspection/export", admin, s.handle(s.handleInspectionExport))
-	g.GET("/inspection/freshness", s.handle(s.handleInspectionFreshness))
-	g.GET("/inspection/settings", admin, s.handle(s.handleInspectionSettingsGet))
-	g.PUT("/inspection/settings", admin, s.handle(s.handleInspectionSettingsPut))
-	g.POST("/inspection/restore", admin, s.handle(s.handleInspectionRestore))
-	g.GET("/inspection/annual", admin, s.handle(s.handleInspectionAnnual))
+	// Without Config.Inspection the routes answer 404.
+	admin := []gin.HandlerFunc{s.requireRole(cms.RoleAdmin), func(c *gin.Context) {
+		if s.cfg.Inspection == nil {
+			s.writeError(c, cms.Errorf(cms.ENOTFOUND, "网站体检未启用"))
+			c.Abort()
+		}
+	}}
+	g.GET("/inspection", append(admin, s.handle(s.handleInspection))...)
+	g.POST("/inspection/external", append(admin, s.handle(s.handleInspectionExternal))...)
+	g.GET("/inspection/export", append(admin, s.handle(s.handleInspectionExport))...)
+	g.GET("/inspection/freshness", append(admin[1:], s.handle(s.handleInspectionFreshness))...) // every staff member: the dashboard
+	g.GET("/inspection/settings", append(admin, s.handle(s.handleInspectionSettingsGet))...)
+	g.PUT("/inspection/settings", append(admin, s.handle(s.handleInspectionSettingsPut))...)
+	g.POST("/inspection/restore", append(admin, s.handle(s.handleInspectionRestore))...)
+	g.GET("/inspection/annual", append(admin, s.handle(s.handleInspectionAnnual))...)
 }
 
 // handleInspection is GET /api/v1/inspection: the report, external links
