@@ -175,11 +175,32 @@ func TestInteractStore(t *testing.T) {
 			t.Fatalf("report %+v", rep)
 		}
 
+		// The dictionary flags abuse for the handler, and a serious term
+		// keeps a reply off the public page until it is reworded.
+		if err := db.CreateTerm(f.as(f.admin), &cms.DictionaryTerm{Term: "骗子", Kind: cms.TermForbidden, Severity: cms.SeveritySerious}); err != nil {
+			t.Fatal(err)
+		}
+		abuse, err := db.CreateMessage(ctx, cms.MessageInput{Category: cms.CategoryComplain, Text: "窗口的人都是骗子", Public: true})
+		if err != nil || len(abuse.Flags) != 1 || abuse.Flags[0] != "骗子" {
+			t.Fatalf("flags: %+v %v", abuse, err)
+		}
+		abuse, err = db.ActOnMessage(f.as(f.admin), abuse.ID, cms.ActionReply, cms.MessageAction{Version: abuse.Version, Reply: "已核实并致歉。", Publish: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.ActOnMessage(f.as(f.r1), abuse.ID, string(cms.ActionApprove), cms.MessageAction{Version: abuse.Version}); cms.ErrorCode(err) != cms.ECONFLICT {
+			t.Fatalf("approving a reply to a message with a serious term: %v", err)
+		}
+		abuse, err = db.ActOnMessage(f.as(f.r1), abuse.ID, cms.ActionReturn, cms.MessageAction{Version: abuse.Version, Reason: "留言含不文明用语，不宜公开"})
+		if err != nil || abuse.PublishState != cms.PublishReturned {
+			t.Fatalf("return: %+v %v", abuse, err)
+		}
+
 		// Personal data is erased after the retention period.
 		clock.Add(400 * 24 * time.Hour)
 		n, err = db.PurgePersonal(ctx)
-		if err != nil || n != 2 {
-			t.Fatalf("PurgePersonal = %d, %v; want the answered and the rejected", n, err)
+		if err != nil || n != 3 {
+			t.Fatalf("PurgePersonal = %d, %v; want the two answered and the rejected", n, err)
 		}
 		if m, _ := db.FindMessageByID(ctx, m.ID); m.Phone != "" || m.Name != "" || !m.Anonymised {
 			t.Fatalf("after retention: %+v", m)
