@@ -252,7 +252,13 @@ func TestCheck_DemoFaults(t *testing.T) {
 			t.Errorf("after the conversion: %+v", it)
 		}
 	}
-	for _, part := range []string{"links", "external", "freshness", "wording", "tamper"} {
+	// The 年度报表 draft counts this year's stories (the demo's and ours).
+	code, annual := s.Call(t, "GET", fmt.Sprintf("/api/v1/inspection/annual?year=%d", now.Year()), token, nil)
+	if code != http.StatusOK || clitest.Num(annual["stories"]) < len(projects)+4 || !strings.Contains(fmt.Sprint(annual["title"]), "年度报表") ||
+		!strings.Contains(fmt.Sprint(annual["body"]), "信息发布总数") || clitest.Num(annual["received"]) < 0 {
+		t.Errorf("annual report: %d %v", code, annual)
+	}
+	for _, part := range []string{"links", "external", "freshness", "wording", "tamper", "interact"} {
 		if !strings.Contains(strings.Join(rep.Checked, ","), part) {
 			t.Errorf("%s was not checked: %v", part, rep.Checked)
 		}

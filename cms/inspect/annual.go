@@ -15,9 +15,9 @@ type Visits interface {
 	Report(ctx context.Context, q cms.StatsQuery) (*cms.StatsReport, error)
 }
 
-// YearMessages counts the public messages of a year (issue 17); optional.
+// YearMessages reports the public messages of a period (issue 17); optional.
 type YearMessages interface {
-	CountMessagesOfYear(ctx context.Context, year int) (received, answered int, err error)
+	InteractReport(ctx context.Context, from, to time.Time, projectID int64) (*cms.InteractReport, error)
 }
 
 // AnnualReport is the draft of the 政府网站工作年度报表 standing page.
@@ -74,9 +74,12 @@ func (in *Inspector) Annual(ctx context.Context, year int, visits Visits, msgs Y
 	}
 	a.Columns = len(cols)
 	if msgs != nil {
-		if a.Received, a.Answered, err = msgs.CountMessagesOfYear(ctx, year); err != nil {
+		from := time.Date(year, time.January, 1, 0, 0, 0, 0, cst)
+		rep, err := msgs.InteractReport(ctx, from, from.AddDate(1, 0, -1), 0) // to is inclusive
+		if err != nil {
 			return nil, err
 		}
+		a.Received, a.Answered = rep.Received, rep.Closed
 	}
 	if visits != nil {
 		last := fmt.Sprintf("%d-12-31", year)
@@ -108,7 +111,7 @@ func (in *Inspector) Annual(ctx context.Context, year int, visits Visits, msgs Y
 		row(&b, "留言办理：收到留言数量（单位：条）", fmt.Sprint(a.Received))
 		row(&b, "留言办理：办结留言数量（单位：条）", fmt.Sprint(a.Answered))
 	} else {
-		row(&b, "互动交流", "本网站未开设留言功能")
+		row(&b, "留言办理", notCounted)
 	}
 	b.WriteString("</tbody></table>")
 	fmt.Fprintf(&b, "<p>本报表由惠民根据 %d 年度发布数据生成于 %s，请核对后发布。</p>", year, in.now().In(cst).Format("2006年1月2日"))

@@ -179,8 +179,8 @@ func (s *Server) handleInspectionAnnual(c *gin.Context) error {
 		visits = s.cfg.Inspection.Visits
 	}
 	var msgs inspect.YearMessages
-	if m, ok := s.cfg.Interact.(inspect.YearMessages); ok && s.cfg.Interact != nil {
-		msgs = m
+	if s.cfg.Interact != nil {
+		msgs = s.cfg.Interact
 	}
 	a, err := s.cfg.Inspection.Inspector.Annual(c.Request.Context(), year, visits, msgs)
 	if err != nil {
