@@ -753,15 +753,11 @@ func (db *DB) InteractSummary(ctx context.Context) (out *cms.InteractSummary, er
 func (db *DB) CountUnanswered(ctx context.Context) (open, overdue, pastHard int, err error) {
 	defer cms.Wrap(&err, "CountUnanswered")
 	now := db.now()
-	states := []string{cms.StatePending, cms.StateAccepted}
+	unanswered := func() *gorm.DB {
+		return db.read(ctx).Model(&messageRow{}).Where("state IN ?", []string{cms.StatePending, cms.StateAccepted})
+	}
 	var counts [3]int64
-	for i, cond := range []string{"1 = 1", "due_at < ?", "hard_due_at < ?"} {
-		q := db.read(ctx).Model(&messageRow{}).Where("state IN ?", states)
-		if i == 0 {
-			q = q.Where(cond)
-		} else {
-			q = q.Where(cond, now)
-		}
+	for i, q := range []*gorm.DB{unanswered(), unanswered().Where("due_at < ?", now), unanswered().Where("hard_due_at < ?", now)} {
 		if err := q.Count(&counts[i]).Error; err != nil {
 			return 0, 0, 0, err
 		}
