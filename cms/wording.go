@@ -144,6 +144,9 @@ const (
 	CheckHanzi       = "hanzi"
 	CheckPinyin      = "pinyin"
 	CheckPunctuation = "punctuation"
+	// CheckExternalLink: a link to another site that the background link
+	// check found broken (issue 20).
+	CheckExternalLink = "external_link"
 )
 
 // Hit is one finding of the checks run on a story before submit and publish.

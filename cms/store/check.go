@@ -86,6 +86,12 @@ func checkStory(tx *gorm.DB, row *storyRow) ([]cms.Hit, error) {
 	}
 	s.Host = host
 	hits := wording.Check(s, wording.NewMatcher(dict), func(p string) bool { return known[p] })
+	// External links the background check found broken (issue 20).
+	ext, err := brokenExternalLinks(tx, row.Body, host)
+	if err != nil {
+		return nil, err
+	}
+	hits = append(hits, ext...)
 	if hits == nil {
 		hits = []cms.Hit{}
 	}

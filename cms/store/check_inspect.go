@@ -6,11 +6,16 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/markup"
 )
 
 var _ cms.InspectionStore = (*DB)(nil)
@@ -102,8 +107,7 @@ func (db *DB) SaveLinkChecks(ctx context.Context, results []cms.LinkCheckResult)
 	}
 	rows := make([]linkCheckRow, len(results))
 	for i, r := range results {
-		h := sha256.Sum256([]byte(r.URL))
-		rows[i] = linkCheckRow{URLHash: hex.EncodeToString(h[:]), URL: r.URL, OK: r.OK, Status: r.Status,
+		rows[i] = linkCheckRow{URLHash: urlHash(r.URL), URL: r.URL, OK: r.OK, Status: r.Status,
 			Error: clip(r.Error, 1000), CheckedAt: r.CheckedAt.UTC()}
 	}
 	return db.tx(ctx, func(tx *gorm.DB) error {
@@ -135,4 +139,36 @@ func (db *DB) LastPublisher(ctx context.Context, storyID int64) (name string, er
 		return "", nil
 	}
 	return row.ActorName, err
+}
+
+func urlHash(u string) string {
+	h := sha256.Sum256([]byte(u))
+	return hex.EncodeToString(h[:])
+}
+
+// brokenExternalLinks returns a warning for every link of body to another
+// site than host whose last check failed.
+func brokenExternalLinks(tx *gorm.DB, body, host string) ([]cms.Hit, error) {
+	var hashes []string
+	for _, href := range markup.Links(body) {
+		u, err := url.Parse(strings.TrimSpace(href))
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || strings.EqualFold(u.Host, host) {
+			continue
+		}
+		hashes = append(hashes, urlHash(u.String()))
+	}
+	if len(hashes) == 0 {
+		return nil, nil
+	}
+	var rows []linkCheckRow
+	if err := tx.Where("url_hash IN ? AND ok = ?", hashes, false).Find(&rows).Error; err != nil {
+		return nil, err
+	}
+	var hits []cms.Hit
+	for _, r := range rows {
+		hits = append(hits, cms.Hit{Check: cms.CheckExternalLink, Field: "body", Term: r.URL, Severity: cms.SeverityWarning,
+			Message: fmt.Sprintf("正文外部链接 %s 不可用：%s（%s 检查）", r.URL, r.Error,
+				r.CheckedAt.In(time.FixedZone("CST", 8*3600)).Format("2006-01-02 15:04"))})
+	}
+	return hits, nil
 }
