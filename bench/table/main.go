@@ -452,4 +452,3 @@ func cut(s string, n int) string {
 	}
 	return s
 }
-
