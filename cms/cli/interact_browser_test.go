@@ -3,6 +3,7 @@ package cli_test
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"github.com/chromedp/cdproto/cdp"
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
+
+	_ "github.com/glebarez/go-sqlite" // the "sqlite" database/sql driver, to age a message
 
 	"github.com/huimin/huimin/cms/cli/clitest"
 )
@@ -267,8 +270,22 @@ func TestBrowser_Interact(t *testing.T) {
 		}
 		t.Fatalf("waiting for %s", what)
 	}
+	// The message left without scripts was, say, received two weeks ago
+	// and nobody took it up: it is overdue.
+	db, err := sql.Open("sqlite", filepath.Join(s.Data, "huimin.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	past := time.Now().UTC().AddDate(0, 0, -14)
+	if _, err := db.Exec("UPDATE messages SET created_at = ?, due_at = ? WHERE code = ?", past, past.AddDate(0, 0, 7), nojsCode); err != nil {
+		t.Fatal(err)
+	}
 	b.open(t, "/admin/")
 	waitFor("the inbox count", `!!document.querySelector('[data-test="dashboard-interact"] li')`)
+	if got := text(`[data-test="dashboard-overdue"]`); got != "1" {
+		t.Errorf("the dashboard shows %q overdue, want 1", got)
+	}
 	runAxe(b, "admin dashboard")
 	b.open(t, "/admin/interact")
 	waitFor("the inbox", `document.querySelectorAll('[data-test="interact-table"] .el-table__row').length >= 3`)
@@ -277,12 +294,18 @@ func TestBrowser_Interact(t *testing.T) {
 	if !strings.Contains(rows, "没有脚本也能留言") || !strings.Contains(rows, "{{ .Site }}") {
 		t.Fatalf("admin inbox: %q", rows)
 	}
+	if n := strings.Count(rows, "已超期"); n != 1 {
+		t.Errorf("the inbox marks %d messages 已超期, want 1: %q", n, rows)
+	}
 	runAxe(b, "admin inbox")
 	b.run(t, chromedp.Click(chromedp.CSS(`[data-test="interact-table"] .el-table__row .el-button`)))
 	waitFor("the message", `!!document.querySelector('[data-test="message-text"]')`)
 	runAxe(b, "admin message drawer")
 	b.open(t, "/admin/interact/report")
 	waitFor("the report", `!!document.querySelector('[data-test="report-received"]')`)
+	if got := text(`[data-test="report-overdue"]`); got != "1" {
+		t.Errorf("the report shows %q overdue, want 1", got)
+	}
 	runAxe(b, "admin report")
 
 	if f := b.foreignRequests(); len(f) > 0 {
