@@ -141,3 +141,13 @@ func TestSite_Tamper(t *testing.T) {
 	}
 	contains(t, "restored page", page(t, s, "/stories/wedding-counselling/"), "婚姻家庭辅导室开放")
 }
+
+// Every page shows a date (issue 20: items without a visible date count as
+// not updated): a standing page its last update.
+func TestSite_StandingPageDate(t *testing.T) {
+	t.Parallel()
+	f := newFixture()
+	s := newSite(t, f)
+	buildNow(t, s)
+	contains(t, "standing page", page(t, s, "/about/"), `更新日期：<time datetime="`+day0.In(chinaTime).Format("2006-01-02")+`">`)
+}
