@@ -56,18 +56,26 @@ func (b BrokenLink) Home() bool { return b.Page == "/" }
 // linkIndex is what the last walk of a build directory found.
 type linkIndex struct {
 	dir   string
+	files map[string]bool      // every file of the build, slash path
 	pages map[string]pageLinks // slash path of the HTML file → its links
 }
 
 type pageLinks struct {
-	size  int64
-	mod   time.Time
-	links []pageLink
+	size   int64
+	mod    time.Time
+	links  []pageLink
+	broken []BrokenLink // as last resolved
 }
 
 type pageLink struct {
 	target string // site path, unescaped, without query or fragment
 	image  bool
+	// The files of the build the target may be (k2 may be empty), a media
+	// file key, or dynamic: served by Huimin itself. Worked out once, when
+	// the page is read, so that a publish re-resolves cheaply.
+	k1, k2  string
+	media   string
+	dynamic bool
 }
 
 // linkState is the Site's link index, guarded by its own mutex (the check
@@ -82,7 +90,11 @@ type linkState struct {
 }
 
 // checkLinks walks the build directory dir and returns its link report.
-func (s *Site) checkLinks(name, dir string) (*LinkReport, error) {
+// Pages read again, and pages linking to a file the build added or
+// removed since the last walk, are resolved again; the others keep their
+// result. all resolves every page (a check on demand: a media file may
+// have left the library).
+func (s *Site) checkLinks(name, dir string, all bool) (*LinkReport, error) {
 	start := time.Now()
 	s.links.mu.Lock()
 	defer s.links.mu.Unlock()
@@ -90,11 +102,12 @@ func (s *Site) checkLinks(name, dir string) (*LinkReport, error) {
 	if idx == nil || idx.dir != dir {
 		idx = &linkIndex{dir: dir, pages: map[string]pageLinks{}}
 		s.links.media = map[string]bool{}
+		all = true
 	}
 	host := s.linkHost()
-	files := map[string]bool{}
+	files := make(map[string]bool, len(idx.files))
 	seen := map[string]bool{}
-	read := 0
+	fresh := map[string]bool{}
 	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -105,14 +118,14 @@ func (s *Site) checkLinks(name, dir string) (*LinkReport, error) {
 			}
 			return nil
 		}
+		if d.IsDir() {
+			return nil
+		}
 		rel, err := filepath.Rel(dir, p)
 		if err != nil {
 			return err
 		}
 		rel = filepath.ToSlash(rel)
-		if d.IsDir() {
-			return nil
-		}
 		files[rel] = true
 		if !strings.HasSuffix(rel, ".html") || rel == "404.html" {
 			return nil
@@ -129,7 +142,7 @@ func (s *Site) checkLinks(name, dir string) (*LinkReport, error) {
 		if err != nil {
 			return err
 		}
-		read++
+		fresh[rel] = true
 		idx.pages[rel] = pageLinks{size: fi.Size(), mod: fi.ModTime(), links: extractLinks(b, pagePath(rel), host)}
 		return nil
 	})
@@ -141,23 +154,35 @@ func (s *Site) checkLinks(name, dir string) (*LinkReport, error) {
 			delete(idx.pages, rel)
 		}
 	}
-	rep := &LinkReport{Build: name, CheckedAt: time.Now().UTC(), Pages: len(idx.pages), Read: read, Broken: []BrokenLink{}}
-	for rel, pl := range idx.pages {
-		page := pagePath(rel)
-		for _, l := range pl.links {
-			rep.Links++
-			if resolves(files, l.target) || s.mediaExists(l.target) {
-				continue
+	// Files added or removed since the last walk may mend or break links
+	// of pages not read again.
+	changed := map[string]bool{}
+	if !all {
+		for rel := range files {
+			if !idx.files[rel] {
+				changed[rel] = true
 			}
-			b := BrokenLink{Page: page, Target: l.target, Kind: "link"}
-			if l.image {
-				b.Kind = "image"
-			}
-			if slug, ok := strings.CutPrefix(page, "/stories/"); ok && strings.Count(slug, "/") == 1 {
-				b.Story = strings.TrimSuffix(slug, "/")
-			}
-			rep.Broken = append(rep.Broken, b)
 		}
+		for rel := range idx.files {
+			if !files[rel] {
+				changed[rel] = true
+			}
+		}
+	}
+	idx.files = files
+	rep := &LinkReport{Build: name, CheckedAt: time.Now().UTC(), Pages: len(idx.pages), Read: len(fresh), Broken: []BrokenLink{}}
+	for rel, pl := range idx.pages {
+		rep.Links += len(pl.links)
+		again := all || fresh[rel]
+		for i := 0; !again && len(changed) > 0 && i < len(pl.links); i++ {
+			l := &pl.links[i]
+			again = changed[l.k1] || (l.k2 != "" && changed[l.k2])
+		}
+		if again {
+			pl.broken = s.resolvePage(files, pagePath(rel), pl.links)
+			idx.pages[rel] = pl
+		}
+		rep.Broken = append(rep.Broken, pl.broken...)
 	}
 	slices.SortFunc(rep.Broken, func(a, b BrokenLink) int {
 		if c := strings.Compare(a.Page, b.Page); c != 0 {
@@ -178,6 +203,26 @@ func (s *Site) checkLinks(name, dir string) (*LinkReport, error) {
 		s.log.Warn("broken internal links in the build", "build", name, "broken", len(rep.Broken), "first", rep.Broken[0].Page+" → "+rep.Broken[0].Target)
 	}
 	return rep, nil
+}
+
+// resolvePage returns the broken links of the page at site path page.
+func (s *Site) resolvePage(files map[string]bool, page string, links []pageLink) []BrokenLink {
+	var out []BrokenLink
+	for i := range links {
+		l := &links[i]
+		if l.dynamic || files[l.k1] || (l.k2 != "" && files[l.k2]) || (l.media != "" && s.mediaExists(l.media)) {
+			continue
+		}
+		b := BrokenLink{Page: page, Target: l.target, Kind: "link"}
+		if l.image {
+			b.Kind = "image"
+		}
+		if slug, ok := strings.CutPrefix(page, "/stories/"); ok && strings.Count(slug, "/") == 1 {
+			b.Story = strings.TrimSuffix(slug, "/")
+		}
+		out = append(out, b)
+	}
+	return out
 }
 
 // linkHost is the host of the site's base URL: absolute links to it are
@@ -211,13 +256,9 @@ func (s *Site) LinkReport() (*LinkReport, error) {
 	return rep, nil
 }
 
-// mediaExists reports whether target is a media file of the library; with
-// no Config.MediaExists, media paths are taken to exist.
-func (s *Site) mediaExists(target string) bool {
-	key, ok := strings.CutPrefix(target, "/media/")
-	if !ok {
-		return false
-	}
+// mediaExists reports whether key ("<hash>/<file>") is a media file of
+// the library; with no Config.MediaExists, media files are taken to exist.
+func (s *Site) mediaExists(key string) bool {
 	if s.cfg.MediaExists == nil || s.links.media[key] {
 		return true
 	}
@@ -246,18 +287,25 @@ func pagePath(rel string) string {
 // dynamicPrefixes are served by Huimin itself, not from the build.
 var dynamicPrefixes = []string{"/api/", "/admin", "/preview/", "/healthz", "/readyz", "/beacon", "/share/", "/interact/"}
 
-// resolves reports whether the site path target is a file of the build.
-func resolves(files map[string]bool, target string) bool {
+// newPageLink works out where target may be found.
+func newPageLink(target string, image bool) pageLink {
+	l := pageLink{target: target, image: image}
 	for _, p := range dynamicPrefixes {
 		if strings.HasPrefix(target, p) {
-			return true
+			l.dynamic = true
+			return l
 		}
+	}
+	if key, ok := strings.CutPrefix(target, "/media/"); ok {
+		l.media = key
 	}
 	rel := strings.TrimPrefix(target, "/")
 	if rel == "" || strings.HasSuffix(rel, "/") {
-		return files[rel+"index.html"]
+		l.k1 = rel + "index.html"
+	} else {
+		l.k1, l.k2 = rel, rel+"/index.html"
 	}
-	return files[rel] || files[rel+"/index.html"]
+	return l
 }
 
 var (
@@ -314,7 +362,7 @@ func extractLinks(b []byte, page, host string) []pageLink {
 			}
 			if !seen[key] {
 				seen[key] = true
-				out = append(out, pageLink{target: target, image: image})
+				out = append(out, newPageLink(target, image))
 			}
 		}
 	}
@@ -369,5 +417,5 @@ func (s *Site) CheckLinks(ctx context.Context) (*LinkReport, error) {
 	s.links.mu.Lock()
 	s.links.media = map[string]bool{}
 	s.links.mu.Unlock()
-	return s.checkLinks(o.name, o.dir)
+	return s.checkLinks(o.name, o.dir, true)
 }

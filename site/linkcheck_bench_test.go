@@ -58,4 +58,16 @@ func BenchmarkSite_LinkCheck(b *testing.B) {
 		Peer: "the rest of the full build", Theirs: benchline.Millis([]time.Duration{rest}),
 		Note: fmt.Sprintf("%d pages, %d links; the tamper manifest adds %.1f%%", rep.Pages, rep.Links, 100*float64(manifest)/float64(rest))})
 	b.ReportMetric(100*float64(manifest)/float64(rest), "manifest-%")
+
+	// A publish: the check reads only the re-rendered pages, but walks the
+	// tree, as the manifest does.
+	ctx := runner(b, s)
+	c := f.story(1000 + n/2)
+	c.Title += "（更新）"
+	f.add(c)
+	enqueue(b, ctx, s, fmt.Sprintf("publish story:%d", c.ID))
+	r := s.last
+	rep, _ = s.LinkReport()
+	fmt.Printf("a publish (full=%v): export %s, render and apply %s, of which link check %s (%d pages read) and manifest %s\n",
+		r.full, r.export.Round(time.Millisecond), r.hugo.Round(time.Millisecond), r.links.Round(time.Millisecond), rep.Read, r.manifest.Round(time.Millisecond))
 }

@@ -51,6 +51,13 @@ type TamperReport struct {
 	Findings  []TamperFinding `json:"findings"`
 }
 
+// manifestCache is the manifest this process last wrote, kept for the next
+// incremental build (callers hold the build lock).
+type manifestCache struct {
+	name  string
+	files map[string]string
+}
+
 func (s *Site) manifestPath(name string) string {
 	return s.path(manifestsName, name+".json.gz")
 }
@@ -62,7 +69,13 @@ func (s *Site) writeManifest(o *output, buildID int64, since time.Time, full boo
 		return err
 	}
 	var files map[string]string
-	prev, err := s.readManifest(o.name)
+	var prev *bucketManifest
+	var err error
+	if c := s.lastManifest; c.name == o.name && c.files != nil {
+		prev = &bucketManifest{Files: c.files} // what this process wrote last: no need to read it back
+	} else {
+		prev, err = s.readManifest(o.name)
+	}
 	if full || err != nil {
 		if files, _, err = (&mirror{}).hashTree(o.dir); err != nil {
 			return err
@@ -91,6 +104,7 @@ func (s *Site) writeManifest(o *output, buildID int64, since time.Time, full boo
 			}
 		}
 	}
+	s.lastManifest = manifestCache{}
 	b, err := encodeManifest(bucketManifest{Build: buildID, Files: files})
 	if err != nil {
 		return err
@@ -102,6 +116,7 @@ func (s *Site) writeManifest(o *output, buildID int64, since time.Time, full boo
 	if err := os.Rename(tmp, s.manifestPath(o.name)); err != nil {
 		return err
 	}
+	s.lastManifest = manifestCache{name: o.name, files: files}
 	// Manifests of build directories pruned since go too.
 	entries, _ := os.ReadDir(s.path(manifestsName))
 	for _, e := range entries {
@@ -291,7 +306,7 @@ func (s *Site) afterBuild(o *output, buildID int64, since time.Time, full bool) 
 	if o == nil {
 		return 0, 0
 	}
-	if rep, err := s.checkLinks(o.name, o.dir); err != nil {
+	if rep, err := s.checkLinks(o.name, o.dir, full); err != nil {
 		s.log.Error("link check", "build", buildID, "err", err)
 	} else {
 		links = rep.Duration

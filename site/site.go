@@ -123,7 +123,8 @@ type Site struct {
 
 	mirror *mirror // copies live builds to cfg.Bucket; nil without one
 
-	links linkState // the link check of the live build (linkcheck.go)
+	links        linkState     // the link check of the live build (linkcheck.go)
+	lastManifest manifestCache // the tamper check's last manifest (manifest.go)
 
 	// Replicas (replica.go, follow.go): the builder lease while held, who
 	// holds it, the cancel of this replica's term as builder, and the
