@@ -17,7 +17,7 @@ import (
 // dashboard, each with an element that is there once it has loaded.
 var adminScreens = []struct{ menu, ready string }{
 	{"stories", "story-list"}, {"review", "review-inbox"}, {"media", "media-grid"}, {"builds", "build-list"},
-	{"stats", "stats-screen"},
+	{"stats", "stats-screen"}, {"interact", "interact-table"},
 	{"projects", "project-list"}, {"users", "user-list"}, {"settings", "settings-save"}, {"audit", "audit-list"},
 	{"dictionary", "term-list"}, {"pages", "page-list"}, {"apikeys", "apikey-list"},
 }
