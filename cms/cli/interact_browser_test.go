@@ -303,6 +303,10 @@ func TestBrowser_Interact(t *testing.T) {
 	runAxe(b, "admin message drawer")
 	b.open(t, "/admin/interact/report")
 	waitFor("the report", `!!document.querySelector('[data-test="report-received"]')`)
+	waitFor("the ratings", `document.querySelectorAll('[data-test="report-ratings"] .el-table__row').length >= 3`)
+	if got := text(`[data-test="report-ratings"]`); !strings.Contains(got, "颁证大厅很温馨<script>x</script>") {
+		t.Errorf("the latest ratings show %q", got)
+	}
 	if got := text(`[data-test="report-overdue"]`); got != "1" {
 		t.Errorf("the report shows %q overdue, want 1", got)
 	}
