@@ -434,6 +434,19 @@ func (s *Server) handleContentReplies(c *gin.Context) error {
 
 // The admin inbox.
 
+// projectParam reads the optional project id of a staff query; 0 for none.
+func projectParam(c *gin.Context) (int64, error) {
+	v := c.Query("project")
+	if v == "" {
+		return 0, nil
+	}
+	id, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || id < 1 {
+		return 0, cms.Invalid(map[string]string{"project": "项目编号应为正整数"})
+	}
+	return id, nil
+}
+
 func (s *Server) handleMessageList(c *gin.Context) error {
 	svc, err := s.interactService()
 	if err != nil {
@@ -444,10 +457,8 @@ func (s *Server) handleMessageList(c *gin.Context) error {
 		return err
 	}
 	f := cms.MessageFilter{State: c.Query("state"), Queue: c.Query("queue"), Page: page}
-	if v := c.Query("project"); v != "" {
-		if f.ProjectID, err = strconv.ParseInt(v, 10, 64); err != nil || f.ProjectID < 1 {
-			return cms.Invalid(map[string]string{"project": "项目编号应为正整数"})
-		}
+	if f.ProjectID, err = projectParam(c); err != nil {
+		return err
 	}
 	list, total, err := svc.FindMessages(c.Request.Context(), f)
 	if err != nil {
@@ -528,11 +539,9 @@ func (s *Server) handleRatingList(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	var project int64
-	if v := c.Query("project"); v != "" {
-		if project, err = strconv.ParseInt(v, 10, 64); err != nil || project < 1 {
-			return cms.Invalid(map[string]string{"project": "项目编号应为正整数"})
-		}
+	project, err := projectParam(c)
+	if err != nil {
+		return err
 	}
 	list, total, err := svc.FindRatings(c.Request.Context(), project, page)
 	if err != nil {
@@ -580,11 +589,9 @@ func (s *Server) interactReport(c *gin.Context) (*cms.InteractReport, error) {
 	if !ok {
 		f["to"] = "结束日期应写作 YYYY-MM-DD"
 	}
-	var project int64
-	if v := c.Query("project"); v != "" {
-		if project, err = strconv.ParseInt(v, 10, 64); err != nil || project < 1 {
-			f["project"] = "项目编号应为正整数"
-		}
+	project, err := projectParam(c)
+	if err != nil {
+		f["project"] = "项目编号应为正整数"
 	}
 	if len(f) > 0 {
 		return nil, cms.Invalid(f)
