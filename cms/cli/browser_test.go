@@ -502,8 +502,18 @@ func TestBrowser(t *testing.T) {
 				// Scroll through the page so lazy images (thumbnails, the QR code) load.
 				b.eval(t, `new Promise(r => { window.scrollTo(0, document.body.scrollHeight); setTimeout(() => { window.scrollTo(0, 0); setTimeout(r, 200, true); }, 400); })`, nil)
 				if p.name == "story" {
+					// Lazy: bring it into view and give it time to load on a busy machine.
 					var qr float64
-					b.eval(t, `(document.querySelector(".qr img") || {}).naturalWidth || 0`, &qr)
+					b.eval(t, `new Promise(r => {
+						const img = document.querySelector(".qr img");
+						if (!img) return r(0);
+						img.scrollIntoView();
+						const t0 = Date.now();
+						(function poll() {
+							if ((img.complete && img.naturalWidth > 0) || Date.now() - t0 > 10000) return r(img.naturalWidth || 0);
+							setTimeout(poll, 100);
+						})();
+					})`, &qr)
 					if qr < 100 {
 						t.Errorf("%s mode: the QR code image did not load (natural width %v)", mode.name, qr)
 					}
