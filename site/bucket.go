@@ -449,28 +449,7 @@ func (m *mirror) hashTree(dir string) (map[string]string, map[string]int64, erro
 	sums := map[string]string{}
 	sizes := map[string]int64{}
 	seen := map[string]bool{}
-	err := filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if name != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
-		rel, err := filepath.Rel(dir, name)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
+	err := walkFiles(dir, func(rel, name string, fi fs.FileInfo) error {
 		seen[rel] = true
 		c, ok := m.sums[rel]
 		if !ok || c.size != fi.Size() || !c.mod.Equal(fi.ModTime()) {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"net/http"
-	"net/url"
 	"strconv"
 	"sync"
 	"time"
@@ -91,9 +90,7 @@ func (s *Server) handleInspectionExport(c *gin.Context) error {
 		return err
 	}
 	name := "网站体检-" + rep.CheckedAt.In(cms.StatsZone).Format("20060102") + ".xlsx"
-	c.Header("Content-Disposition", "attachment; filename=\"inspection.xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", b.Bytes())
+	sendDownload(c, "inspection.xlsx", name, xlsxType, b.Bytes())
 	return nil
 }
 

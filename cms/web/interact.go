@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -641,9 +640,7 @@ func (s *Server) handleInteractExport(c *gin.Context) error {
 		return err
 	}
 	name := fmt.Sprintf("互动办理_%s_%s.xlsx", rep.FromDate, rep.ToDate)
-	c.Header("Content-Disposition", "attachment; filename=\"interact.xlsx\"; filename*=UTF-8''"+url.PathEscape(name))
-	c.Header("Cache-Control", "no-store")
-	c.Data(http.StatusOK, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body)
+	sendDownload(c, "interact.xlsx", name, xlsxType, body)
 	return nil
 }
 

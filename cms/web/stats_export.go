@@ -98,12 +98,21 @@ func (s *Server) handleStatsExport(c *gin.Context) error {
 		if body, err = statsXLSX(tables); err != nil {
 			return err
 		}
-		ctype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+		ctype = xlsxType
 	}
-	c.Header("Content-Disposition", "attachment; filename=\"stats."+format+"\"; filename*=UTF-8''"+url.PathEscape(name))
+	sendDownload(c, "stats."+format, name, ctype, body)
+	return nil
+}
+
+// xlsxType is the media type of the Excel exports.
+const xlsxType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+// sendDownload answers with body as a file to save: asciiName for old
+// clients, name (Chinese, with its dates) for the rest; never cached.
+func sendDownload(c *gin.Context, asciiName, name, ctype string, body []byte) {
+	c.Header("Content-Disposition", "attachment; filename=\""+asciiName+"\"; filename*=UTF-8''"+url.PathEscape(name))
 	c.Header("Cache-Control", "no-store")
 	c.Data(http.StatusOK, ctype, body)
-	return nil
 }
 
 func statsCSV(tables []statsTable) []byte {
