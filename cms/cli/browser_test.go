@@ -128,6 +128,26 @@ func (b *browser) open(t *testing.T, path string) {
 
 // eval runs js in the page, awaiting a promise, and decodes the result
 // into out (nil to ignore it).
+// axeResult is what axe-core's WCAG 2.1 A and AA rules found on a page.
+type axeResult struct {
+	Passes     int
+	Violations []struct {
+		ID    string   `json:"id"`
+		Help  string   `json:"help"`
+		Nodes []string `json:"nodes"`
+	}
+}
+
+// axeRun runs axe-core (its source, clitest.AxeSource) on the page shown.
+func (b *browser) axeRun(t *testing.T, axe string) axeResult {
+	t.Helper()
+	var res axeResult
+	b.eval(t, axe+`;axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
+		.then(r => ({Passes: r.passes.length, Violations: r.violations.map(v => ({id: v.id, help: v.help,
+			nodes: v.nodes.slice(0, 5).map(n => n.html.slice(0, 160) + " " + n.failureSummary)}))}))`, &res)
+	return res
+}
+
 func (b *browser) eval(t *testing.T, js string, out any) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(b.ctx, 60*time.Second)
@@ -311,17 +331,7 @@ func TestBrowser(t *testing.T) {
 				if p.name == "search" {
 					b.run(t, chromedp.WaitVisible(chromedp.CSS("#search-results li")))
 				}
-				var res struct {
-					Passes     int
-					Violations []struct {
-						ID    string   `json:"id"`
-						Help  string   `json:"help"`
-						Nodes []string `json:"nodes"`
-					}
-				}
-				b.eval(t, axe+`;axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}})
-					.then(r => ({Passes: r.passes.length, Violations: r.violations.map(v => ({id: v.id, help: v.help,
-						nodes: v.nodes.slice(0, 5).map(n => n.html.slice(0, 160) + " " + n.failureSummary)}))}))`, &res)
+				res := b.axeRun(t, axe)
 				if res.Passes < 10 {
 					t.Errorf("%s page, %s mode: axe passed only %d rules: did it run?", p.name, mode.name, res.Passes)
 				}
