@@ -28,13 +28,9 @@ func (db *DB) CheckStory(ctx context.Context, id int64) (hits []cms.Hit, err err
 // checkStory checks row with the dictionary and data as tx sees them, so
 // that the gate in ApplyAction judges exactly the version it acts on.
 func checkStory(tx *gorm.DB, row *storyRow) ([]cms.Hit, error) {
-	terms, err := findTerms(tx)
+	dict, err := findTerms(tx)
 	if err != nil {
 		return nil, err
-	}
-	dict := make([]*cms.DictionaryTerm, len(terms))
-	for i := range terms {
-		dict[i] = terms[i].toCMS()
 	}
 	s := wording.Story{Title: row.Title, ShareTitle: row.ShareTitle, Summary: row.Summary, Body: row.Body}
 

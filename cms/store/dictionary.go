@@ -52,21 +52,20 @@ func termTaken(tx *gorm.DB, term string, self int64) (bool, error) {
 // FindTerms returns the whole dictionary, ordered by term.
 func (db *DB) FindTerms(ctx context.Context) (terms []*cms.DictionaryTerm, err error) {
 	defer cms.Wrap(&err, "FindTerms")
-	rows, err := findTerms(db.read(ctx))
-	if err != nil {
+	return findTerms(db.read(ctx))
+}
+
+// findTerms returns the dictionary as tx sees it, ordered by term.
+func findTerms(tx *gorm.DB) ([]*cms.DictionaryTerm, error) {
+	var rows []dictionaryRow
+	if err := tx.Order("term, id").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	terms = make([]*cms.DictionaryTerm, len(rows))
+	terms := make([]*cms.DictionaryTerm, len(rows))
 	for i := range rows {
 		terms[i] = rows[i].toCMS()
 	}
 	return terms, nil
-}
-
-func findTerms(tx *gorm.DB) ([]dictionaryRow, error) {
-	var rows []dictionaryRow
-	err := tx.Order("term, id").Find(&rows).Error
-	return rows, err
 }
 
 // CreateTerm adds t to the dictionary and fills in its id and timestamps.

@@ -151,13 +151,9 @@ func (db *DB) interactSettings(tx *gorm.DB) (*cms.InteractSettings, error) {
 
 // flags returns the dictionary terms found in text, each once.
 func flags(tx *gorm.DB, text string) (string, error) {
-	terms, err := findTerms(tx)
+	dict, err := findTerms(tx)
 	if err != nil {
 		return "", err
-	}
-	dict := make([]*cms.DictionaryTerm, len(terms))
-	for i := range terms {
-		dict[i] = terms[i].toCMS()
 	}
 	found := []string{}
 	for _, h := range wording.NewMatcher(dict).Find("text", text) {
@@ -509,13 +505,9 @@ func (db *DB) ActOnMessage(ctx context.Context, id int64, action string, a cms.M
 // replyHits are the wording hits in a reply to be published, and in the
 // message it answers (both appear on the page).
 func replyHits(tx *gorm.DB, row *messageRow) ([]cms.Hit, error) {
-	terms, err := findTerms(tx)
+	dict, err := findTerms(tx)
 	if err != nil {
 		return nil, err
-	}
-	dict := make([]*cms.DictionaryTerm, len(terms))
-	for i := range terms {
-		dict[i] = terms[i].toCMS()
 	}
 	m := wording.NewMatcher(dict)
 	return append(m.Find("text", row.Text), m.Find("reply", row.Reply)...), nil
