@@ -19,19 +19,6 @@ import (
 	"github.com/huimin/huimin/cms/media/mediatest"
 )
 
-// uploadVipsOutputs is the variant set made by vipsthumbnail, one process
-// per output as a shell script would; crops use libvips' own saliency
-// ("attention"), as ours use smartcrop. The same set as cms/media's
-// in-process benchmark.
-var uploadVipsOutputs = []struct{ name, size, crop string }{
-	{"w480", "480x", ""},
-	{"w960", "960x", ""},
-	{"w1600", "1600x", ""},
-	{"cover235", "900x383", "attention"},
-	{"cover11", "600x600", "attention"},
-	{"thumb", "300x300", "attention"},
-}
-
 // BenchmarkUploadVersusVips is DESIGN.md's image target as a user meets it:
 // a 12 MP phone photo posted to a running server (POST /api/v1/media,
 // multipart) until every one of its six variants has been served back over
@@ -58,6 +45,7 @@ func BenchmarkUploadVersusVips(b *testing.B) {
 	}
 	dir := b.TempDir()
 	src := filepath.Join(dir, "photo.jpg")
+	vipsArgs := mediatest.VipsArgs(src, dir)
 	if err := os.WriteFile(src, photo, 0o644); err != nil {
 		b.Fatal(err)
 	}
@@ -89,7 +77,7 @@ func BenchmarkUploadVersusVips(b *testing.B) {
 		var m struct {
 			Variants []struct{ Name, URL string }
 		}
-		if err := json.Unmarshal(raw, &m); err != nil || len(m.Variants) != len(uploadVipsOutputs) {
+		if err := json.Unmarshal(raw, &m); err != nil || len(m.Variants) != len(vipsArgs) {
 			b.Fatalf("upload answered %s (%v)", raw, err)
 		}
 		for _, v := range m.Variants {
@@ -107,11 +95,7 @@ func BenchmarkUploadVersusVips(b *testing.B) {
 	}
 	runVips := func() time.Duration {
 		start := time.Now()
-		for _, o := range uploadVipsOutputs {
-			args := []string{src, "--size", o.size, "-o", filepath.Join(dir, o.name+".jpg[Q=82,strip]")}
-			if o.crop != "" {
-				args = append(args, "--smartcrop", o.crop)
-			}
+		for _, args := range vipsArgs {
 			if out, err := exec.Command(vips, args...).CombinedOutput(); err != nil {
 				b.Fatalf("vipsthumbnail %v: %v\n%s", args, err, out)
 			}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/huimin/huimin/cms/benchline"
+	"github.com/huimin/huimin/cms/media/mediatest"
 )
 
 // BenchmarkVariants is the whole pipeline for one 12 MP photo: validate,
@@ -31,17 +32,6 @@ func BenchmarkVariants(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-}
-
-// vipsOutputs is the same set made with one vipsthumbnail call per output;
-// crops use libvips' own saliency ("attention"), matching our smartcrop pass.
-var vipsOutputs = []struct{ name, size, crop string }{
-	{"w480", "480x", ""},
-	{"w960", "960x", ""},
-	{"w1600", "1600x", ""},
-	{"cover235", "900x383", "attention"},
-	{"cover11", "600x600", "attention"},
-	{"thumb", "300x300", "attention"},
 }
 
 // BenchmarkVersusVipsthumbnail times our pipeline and vipsthumbnail on the
@@ -62,18 +52,13 @@ func BenchmarkVersusVipsthumbnail(b *testing.B) {
 		b.Fatal(err)
 	}
 	p := NewProcessor(Options{})
-	vipsArgs := func(o int) []string {
-		args := []string{src, "--size", vipsOutputs[o].size, "-o", filepath.Join(dir, vipsOutputs[o].name+".jpg[Q=82,strip]")}
-		if c := vipsOutputs[o].crop; c != "" {
-			args = append(args, "--smartcrop", c)
-		}
-		return args
-	}
+	outputs := mediatest.VipsArgs(src, dir)
+	vipsArgs := func(o int) []string { return outputs[o] }
 	runVips := func(parallel int) time.Duration {
 		start := time.Now()
 		var wg sync.WaitGroup
 		limit := make(chan struct{}, parallel)
-		for o := range vipsOutputs {
+		for o := range outputs {
 			wg.Add(1)
 			limit <- struct{}{}
 			go func() {
@@ -113,7 +98,7 @@ func BenchmarkVersusVipsthumbnail(b *testing.B) {
 	}
 	b.StopTimer()
 	heapPeak := peak.stop()
-	vipsRSS := vipsPeakRSS(b, vips, len(vipsOutputs), vipsArgs)
+	vipsRSS := vipsPeakRSS(b, vips, len(outputs), vipsArgs)
 	oursRSS, _ := childRSS(b, 1)
 	mo, ms, mp := median(ours), median(seq), median(par)
 	b.ReportMetric(float64(mo)/float64(ms), "ratio")

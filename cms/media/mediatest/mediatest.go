@@ -8,6 +8,7 @@ import (
 	"image/jpeg"
 	"math"
 	"math/rand"
+	"path/filepath"
 	"runtime"
 	"sync"
 )
@@ -73,4 +74,28 @@ func PhotoJPEG(w, h int, seed int64, q int) ([]byte, error) {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// VipsArgs are the vipsthumbnail arguments that make, from the JPEG src, the
+// same six outputs as the media pipeline (three widths, the two WeChat covers
+// and the thumbnail) in dir: one process per output, as a shell script
+// would; crops use libvips' own saliency ("attention"), as ours use
+// smartcrop. The benchmarks that measure against libvips run them.
+func VipsArgs(src, dir string) [][]string {
+	outputs := []struct{ name, size, crop string }{
+		{"w480", "480x", ""},
+		{"w960", "960x", ""},
+		{"w1600", "1600x", ""},
+		{"cover235", "900x383", "attention"},
+		{"cover11", "600x600", "attention"},
+		{"thumb", "300x300", "attention"},
+	}
+	all := make([][]string, len(outputs))
+	for i, o := range outputs {
+		all[i] = []string{src, "--size", o.size, "-o", filepath.Join(dir, o.name+".jpg[Q=82,strip]")}
+		if o.crop != "" {
+			all[i] = append(all[i], "--smartcrop", o.crop)
+		}
+	}
+	return all
 }
