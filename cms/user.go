@@ -15,13 +15,21 @@ const (
 )
 
 // User is a member of staff. The password hash never leaves the store.
+//
+// Users belong to the platform; what they may do is per site. Role and
+// Level are the user's role in the site the request acts in (see
+// NewContextWithSite); Sites lists every site the user has a role in.
+// A platform admin is an admin of every site and also manages the sites
+// and the users.
 type User struct {
-	ID       int64  `json:"id"`
-	Username string `json:"username"`
-	Name     string `json:"name"` // display name used in sign-offs
-	Role     Role   `json:"role"`
-	Level    int    `json:"level"` // review level 1..3 for reviewers
-	Disabled bool   `json:"disabled"`
+	ID            int64      `json:"id"`
+	Username      string     `json:"username"`
+	Name          string     `json:"name"` // display name used in sign-offs
+	Role          Role       `json:"role"`
+	Level         int        `json:"level"` // review level 1..3 for reviewers
+	PlatformAdmin bool       `json:"platform_admin"`
+	Sites         []SiteRole `json:"sites"`
+	Disabled      bool       `json:"disabled"`
 	// Version counts changes; an update names the version it was based on.
 	Version   int       `json:"version"`
 	CreatedAt time.Time `json:"created_at"`
