@@ -20,7 +20,10 @@ const usage = `huimin — 民政服务品牌宣传平台
                 [--cors-origins '*'] [--content-rate 50] [--trusted-proxies ADDRS]
                 [--storage s3://BUCKET/PREFIX?endpoint=URL]
   huimin build  [--data DIR] [--db DSN] [--site DIR] [--storage URL]
-  huimin user create --name N --role admin|editor|reviewer [--level 1..3] --password-stdin [--data DIR] [--db DSN]
+  huimin user create --name N --role admin|editor|reviewer [--level 1..3] [--in-site SITE] [--platform-admin]
+                     --password-stdin [--data DIR] [--db DSN]
+  huimin site create --name N --host HOST[,HOST…] [--slug S] [--overview] [--data DIR] [--db DSN]
+  huimin site list   [--data DIR] [--db DSN]
   huimin import [--data DIR] [--db DSN] [--build=true] FILE.jsonl
   huimin secret rotate [--data DIR] [--db DSN]
   huimin check  [--data DIR] [--db DSN] [--format text|json] [--external=true] [--excel FILE] [--restore]
@@ -56,6 +59,8 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 			return fmt.Errorf("%w: expected 'user create'", errUsage)
 		}
 		return runUserCreate(ctx, rest[1:], getenv, stdin, stdout, stderr, project)
+	case "site":
+		return runSite(ctx, rest, getenv, stdout, stderr, project)
 	case "import":
 		return runImport(ctx, rest, getenv, stdout, stderr, project)
 	case "secret":

@@ -55,6 +55,8 @@ func runUserCreate(ctx context.Context, args []string, getenv func(string) strin
 	role := fs.String("role", "", "角色：admin、editor 或 reviewer")
 	level := fs.Int("level", 0, "审核级别：1 初审、2 复审、3 终审（仅 reviewer）")
 	pwStdin := fs.Bool("password-stdin", false, "从标准输入读取密码")
+	site := fs.String("in-site", "", "用户所属站点（代号或编号），默认为主站点")
+	platform := fs.Bool("platform-admin", false, "平台管理员：管理所有站点和用户")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -74,9 +76,13 @@ func runUserCreate(ctx context.Context, args []string, getenv func(string) strin
 		return err
 	}
 	defer a.Close()
-	u := &cms.User{Username: *name, Name: *display, Role: cms.Role(*role), Level: *level}
+	u := &cms.User{Username: *name, Name: *display, Role: cms.Role(*role), Level: *level, PlatformAdmin: *platform}
 	if u.Name == "" {
 		u.Name = u.Username
+	}
+	ctx, err = inSite(ctx, a.db, *site)
+	if err != nil {
+		return err
 	}
 	if err := a.db.CreateUser(ctx, u, password); err != nil {
 		return describe(err)

@@ -99,7 +99,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RemoteImageHosts: strings.FieldsFunc(*fetchHosts, func(r rune) bool { return r == ',' || r == ' ' }),
 		Ingest:           ingest,
 		Site:             a.site.Handler(), Admin: admin.Handler(),
-		Stats: stats, SitePages: a.db, Wechat: drafts, Interact: a.db,
+		Stats: stats, SitePages: a.db, Wechat: drafts, Interact: a.db, Sites: a.db,
 		Revisions: a.db, Review: a.db, Dictionary: a.db, Checks: a.db, Previewer: a.site, PreviewKey: previewKey,
 		Inspection: &web.Inspection{Inspector: a.inspector(), Restore: a.site.RestoreTampered, Visits: stats},
 		Ready: func(ctx context.Context) error {
@@ -193,7 +193,8 @@ func firstStart(ctx context.Context, a *app, withDemo bool, stdout io.Writer) er
 		return err
 	}
 	password := rand.Text()[:16]
-	u := &cms.User{Username: "admin", Name: "管理员", Role: cms.RoleAdmin}
+	// The first account runs the platform: an admin of every site.
+	u := &cms.User{Username: "admin", Name: "管理员", Role: cms.RoleAdmin, PlatformAdmin: true}
 	if err := a.db.CreateUser(ctx, u, password); err != nil {
 		return fmt.Errorf("create admin: %w", err)
 	}

@@ -19,6 +19,7 @@ var _ cms.APIKeyService = (*DB)(nil)
 const apiKeyPrefix = "hm_"
 
 type apiKeyRow struct {
+	SiteID    int64 // the site the row belongs to (sitescope.go)
 	ID        int64
 	Name      string
 	Prefix    string

@@ -20,7 +20,21 @@ import (
 
 var _ cms.InspectionStore = (*DB)(nil)
 
-type inspectionSettingsRow = v10InspectionSettings
+// inspectionSettingsRow is the one row of a site's inspection settings;
+// its ID is the site's.
+type inspectionSettingsRow struct {
+	ID        int64
+	SiteID    int64
+	NewsDays  int
+	OtherDays int
+	WarnDays  int
+	Lists     string // JSON: news_lists, other_lists, column_tags
+	Version   int
+	UpdatedAt time.Time
+}
+
+func (inspectionSettingsRow) TableName() string { return "inspection_settings" }
+
 type linkCheckRow = v10LinkCheck
 
 type inspectionLists struct {
@@ -34,7 +48,7 @@ type inspectionLists struct {
 func (db *DB) FindInspectionSettings(ctx context.Context) (s *cms.InspectionSettings, err error) {
 	defer cms.Wrap(&err, "FindInspectionSettings")
 	var row inspectionSettingsRow
-	err = db.read(ctx).Where("id = 1").Take(&row).Error
+	err = db.read(ctx).Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
 		d := cms.DefaultInspectionSettings()
 		return &d, nil
@@ -74,16 +88,16 @@ func (db *DB) SaveInspectionSettings(ctx context.Context, s *cms.InspectionSetti
 	}
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		var row inspectionSettingsRow
-		err := tx.Where("id = 1").Take(&row).Error
+		err := tx.Take(&row).Error
 		if errors.Is(err, gorm.ErrRecordNotFound) {
-			row = inspectionSettingsRow{ID: 1}
+			row = inspectionSettingsRow{ID: siteCtx(ctx)}
 		} else if err != nil {
 			return err
 		}
 		if row.Version != s.Version {
 			return &cms.Error{Code: cms.ECONFLICT, Message: "体检设置已被他人修改，请刷新后再改"}
 		}
-		next := inspectionSettingsRow{ID: 1, NewsDays: s.NewsDays, OtherDays: s.OtherDays, WarnDays: s.WarnDays,
+		next := inspectionSettingsRow{ID: row.ID, NewsDays: s.NewsDays, OtherDays: s.OtherDays, WarnDays: s.WarnDays,
 			Lists: string(lists), Version: row.Version + 1, UpdatedAt: db.now()}
 		if row.Version == 0 {
 			err = tx.Create(&next).Error

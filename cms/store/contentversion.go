@@ -66,7 +66,7 @@ func versioned(fn func(tx *gorm.DB) error) func(tx *gorm.DB) error {
 }
 
 func bumpContentVersion(tx *gorm.DB) error {
-	return tx.Exec("UPDATE content_version SET version = version + 1 WHERE id = 1").Error
+	return tx.Exec("UPDATE content_version SET version = version + 1 WHERE site_id = ?", siteOf(tx)).Error
 }
 
 var _ cms.ContentVersionService = (*DB)(nil)
@@ -74,6 +74,6 @@ var _ cms.ContentVersionService = (*DB)(nil)
 // ContentVersion returns the current content version.
 func (db *DB) ContentVersion(ctx context.Context) (v int64, err error) {
 	defer cms.Wrap(&err, "ContentVersion")
-	err = db.read(ctx).Raw("SELECT version FROM content_version WHERE id = 1").Row().Scan(&v)
+	err = db.read(ctx).Raw("SELECT version FROM content_version WHERE site_id = ?", siteCtx(ctx)).Row().Scan(&v)
 	return v, err
 }

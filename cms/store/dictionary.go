@@ -13,6 +13,7 @@ import (
 var _ cms.DictionaryService = (*DB)(nil)
 
 type dictionaryRow struct {
+	SiteID     int64 // the site the row belongs to (sitescope.go)
 	ID         int64
 	Term       string
 	Kind       string

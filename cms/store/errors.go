@@ -101,9 +101,14 @@ func uniqueViolation(err error) (column string, ok bool) {
 		return "", false
 	}
 	// "UNIQUE constraint failed: stories.slug (2067)" or "t.a, t.b"
+	// The last column names the field: a unique key within a site is
+	// (site_id, slug).
 	rest := msg[i+len(sqliteUniqueNeedle):]
-	if j := strings.IndexAny(rest, " ,"); j >= 0 {
+	if j := strings.Index(rest, " ("); j >= 0 {
 		rest = rest[:j]
+	}
+	if j := strings.LastIndex(rest, ", "); j >= 0 {
+		rest = rest[j+2:]
 	}
 	if j := strings.LastIndexByte(rest, '.'); j >= 0 {
 		rest = rest[j+1:]

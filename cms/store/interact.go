@@ -24,6 +24,7 @@ var _ cms.InteractService = (*DB)(nil)
 // so the database alone never shows it.
 
 type messageRow struct {
+	SiteID        int64 // the site the row belongs to (sitescope.go)
 	ID            int64
 	Code          string
 	Category      string
@@ -68,6 +69,7 @@ func (r *messageRow) toCMS() *cms.Message {
 }
 
 type ratingRow struct {
+	SiteID     int64 // the site the row belongs to (sitescope.go)
 	ID         int64
 	ProjectID  int64
 	StoryID    int64
@@ -89,6 +91,7 @@ type formNonceRow struct {
 func (formNonceRow) TableName() string { return "form_nonces" }
 
 type interactSettingsRow struct {
+	SiteID        int64 // the site the row belongs to (sitescope.go)
 	ID            int64
 	DueDays       int
 	Holidays      string
@@ -143,7 +146,7 @@ func messageCode() string {
 
 func (db *DB) interactSettings(tx *gorm.DB) (*cms.InteractSettings, error) {
 	var row interactSettingsRow
-	if err := tx.Take(&row, 1).Error; err != nil {
+	if err := tx.Take(&row).Error; err != nil {
 		return nil, err
 	}
 	return row.toCMS(), nil
@@ -885,7 +888,7 @@ func (db *DB) UpdateInteractSettings(ctx context.Context, s cms.InteractSettings
 		if err != nil {
 			return err
 		}
-		res := tx.Model(&interactSettingsRow{}).Where("id = 1 AND version = ?", s.Version).Updates(map[string]any{
+		res := tx.Model(&interactSettingsRow{}).Where("version = ?", s.Version).Updates(map[string]any{
 			"due_days": s.DueDays, "holidays": string(holidays), "makeup_days": string(makeup),
 			"retention_days": s.RetentionDays, "version": s.Version + 1, "updated_at": db.now()})
 		if res.Error != nil {

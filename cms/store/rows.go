@@ -12,6 +12,7 @@ import (
 // boundary, converted at the edge by the to* methods and *Row functions.
 
 type settingsRow struct {
+	SiteID       int64 // the site the row belongs to (sitescope.go)
 	ID           int64
 	SiteName     string
 	Organizer    string
@@ -33,6 +34,7 @@ type settingsRow struct {
 func (settingsRow) TableName() string { return "settings" }
 
 type mediaRow struct {
+	SiteID    int64 // the site the row belongs to (sitescope.go)
 	ID        int64
 	Hash      string
 	Filename  string
@@ -54,6 +56,7 @@ type mediaRow struct {
 func (mediaRow) TableName() string { return "media" }
 
 type brandRow struct {
+	SiteID      int64 // the site the row belongs to (sitescope.go)
 	ID          int64
 	Name        string
 	Slogan      string
@@ -67,6 +70,7 @@ type brandRow struct {
 func (brandRow) TableName() string { return "brands" }
 
 type projectRow struct {
+	SiteID       int64 // the site the row belongs to (sitescope.go)
 	ID           int64
 	BrandID      *int64
 	ParentID     *int64
@@ -86,16 +90,18 @@ type projectRow struct {
 func (projectRow) TableName() string { return "projects" }
 
 type userRow struct {
-	ID           int64
-	Username     string
-	Name         string
-	Role         string
-	Level        int
-	Disabled     bool
-	PasswordHash string
-	Version      int
-	CreatedAt    time.Time
-	UpdatedAt    time.Time
+	ID       int64
+	Username string
+	Name     string
+	Role     string
+	Level    int
+	Disabled bool
+	// PlatformAdmin: an admin of every site, who manages sites and users.
+	PlatformAdmin bool
+	PasswordHash  string
+	Version       int
+	CreatedAt     time.Time
+	UpdatedAt     time.Time
 }
 
 func (userRow) TableName() string { return "users" }
@@ -112,6 +118,7 @@ type sessionRow struct {
 func (sessionRow) TableName() string { return "sessions" }
 
 type storyRow struct {
+	SiteID       int64 // the site the row belongs to (sitescope.go)
 	ID           int64
 	Slug         string
 	Title        string
@@ -142,6 +149,7 @@ type storyRow struct {
 func (storyRow) TableName() string { return "stories" }
 
 type revisionRow struct {
+	SiteID       int64 // the site the row belongs to (sitescope.go)
 	ID           int64
 	StoryID      int64
 	Version      int
@@ -163,6 +171,7 @@ type revisionRow struct {
 func (revisionRow) TableName() string { return "story_revisions" }
 
 type liveRow struct {
+	SiteID      int64 // the site the row belongs to (sitescope.go)
 	StoryID     int64 `gorm:"primaryKey;autoIncrement:false"`
 	RevisionID  int64
 	Version     int
@@ -175,6 +184,7 @@ type liveRow struct {
 func (liveRow) TableName() string { return "story_live" }
 
 type tagRow struct {
+	SiteID      int64  // the site the row belongs to (sitescope.go)
 	StoryID     int64  `gorm:"primaryKey;autoIncrement:false"`
 	Tag         string `gorm:"primaryKey"`
 	PublishedAt time.Time
@@ -183,6 +193,7 @@ type tagRow struct {
 func (tagRow) TableName() string { return "story_tags" }
 
 type slugRow struct {
+	SiteID    int64 // the site the row belongs to (sitescope.go)
 	ID        int64
 	StoryID   int64
 	Slug      string
@@ -192,6 +203,7 @@ type slugRow struct {
 func (slugRow) TableName() string { return "story_slugs" }
 
 type signOffRow struct {
+	SiteID     int64 // the site the row belongs to (sitescope.go)
 	ID         int64
 	StoryID    int64
 	Version    int
@@ -209,6 +221,7 @@ type signOffRow struct {
 func (signOffRow) TableName() string { return "sign_offs" }
 
 type buildRow struct {
+	SiteID     int64 // the site the row belongs to (sitescope.go)
 	ID         int64
 	Status     string
 	Reason     string
@@ -229,6 +242,7 @@ type buildRow struct {
 func (buildRow) TableName() string { return "builds" }
 
 type auditRow struct {
+	SiteID       int64 // the site the row belongs to (sitescope.go)
 	ID           int64
 	ActorID      int64
 	ActorName    string
@@ -243,6 +257,7 @@ type auditRow struct {
 func (auditRow) TableName() string { return "audit_events" }
 
 type pageRow struct {
+	SiteID    int64 // the site the row belongs to (sitescope.go)
 	ID        int64
 	Slug      string
 	Title     string
@@ -312,7 +327,8 @@ func projectRowOf(p *cms.Project) projectRow {
 
 func (r *userRow) toCMS() *cms.User {
 	return &cms.User{ID: r.ID, Username: r.Username, Name: r.Name, Role: cms.Role(r.Role), Level: r.Level,
-		Disabled: r.Disabled, Version: r.Version, CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt}
+		PlatformAdmin: r.PlatformAdmin, Disabled: r.Disabled, Version: r.Version, CreatedAt: r.CreatedAt,
+		UpdatedAt: r.UpdatedAt}
 }
 
 func (r *storyRow) toCMS() *cms.Story {

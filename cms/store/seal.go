@@ -188,8 +188,10 @@ func (db *DB) reseal(ctx context.Context) (n int, err error) {
 	defer cms.Wrap(&err, "reseal")
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		n = 0
+		// Every site's settings: the key is the platform's.
+		all := tx.WithContext(cms.NewContextAllSites(tx.Statement.Context))
 		var settings []settingsRow
-		if err := tx.Select("id", "wechat_secret").Find(&settings).Error; err != nil {
+		if err := all.Select("id", "wechat_secret").Find(&settings).Error; err != nil {
 			return err
 		}
 		for _, s := range settings {
@@ -200,7 +202,7 @@ func (db *DB) reseal(ctx context.Context) (n int, err error) {
 			if !changed {
 				continue
 			}
-			res := tx.Model(&settingsRow{}).Where("id = ? AND wechat_secret = ?", s.ID, s.WechatSecret).
+			res := all.Model(&settingsRow{}).Where("id = ? AND wechat_secret = ?", s.ID, s.WechatSecret).
 				Update("wechat_secret", next)
 			if res.Error != nil {
 				return res.Error

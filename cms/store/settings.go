@@ -11,15 +11,15 @@ import (
 	"github.com/huimin/huimin/cms/markup"
 )
 
-func defaultSettings() settingsRow {
-	return settingsRow{ID: 1, SiteName: "惠民", ReviewStages: 3, Version: 1}
+func defaultSettings(site int64) settingsRow {
+	return settingsRow{ID: site, SiteID: site, SiteName: "惠民", ReviewStages: 3, Version: 1}
 }
 
 func findSettings(tx *gorm.DB) (settingsRow, error) {
 	var row settingsRow
-	err := tx.Take(&row, 1).Error
+	err := tx.Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) {
-		return defaultSettings(), nil
+		return defaultSettings(siteOf(tx)), nil
 	}
 	return row, err
 }
@@ -68,7 +68,7 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 		if err := next.Validate(); err != nil {
 			return err
 		}
-		out = settingsRow{ID: 1, SiteName: next.SiteName, Organizer: next.Organizer, Contact: next.Contact,
+		out = settingsRow{ID: row.ID, SiteID: row.SiteID, SiteName: next.SiteName, Organizer: next.Organizer, Contact: next.Contact,
 			ICP: next.ICP, PoliceRecord: next.PoliceRecord, GovSiteCode: next.GovSiteCode, BaseURL: next.BaseURL,
 			WechatAppID: next.WechatAppID, WechatSecret: next.WechatSecret, WechatVerifyFile: next.WechatVerifyFile,
 			WechatOpenComment: next.WechatOpenComment,
@@ -78,7 +78,7 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 		// lost it; the secret sealed.
 		stored := out
 		stored.WechatSecret = db.keys.seal(placeWechatSecret, out.WechatSecret)
-		res := tx.Model(&settingsRow{}).Where("id = 1 AND version = ?", u.Version).Select("*").Updates(&stored)
+		res := tx.Model(&settingsRow{}).Where("version = ?", u.Version).Select("*").Updates(&stored)
 		if res.Error != nil {
 			return res.Error
 		}

@@ -141,6 +141,16 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts ...Op
 		db.Close()
 		return nil, err
 	}
+	scoped := []*gorm.DB{db.w}
+	if db.r != db.w {
+		scoped = append(scoped, db.r)
+	}
+	for _, g := range scoped {
+		if err := watchSites(g); err != nil {
+			db.Close()
+			return nil, err
+		}
+	}
 	if db.keys, err = loadKeys(o, keyDir(dsn, dataDir)); err != nil {
 		db.Close()
 		return nil, err

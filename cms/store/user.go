@@ -48,21 +48,32 @@ func (db *DB) CreateUser(ctx context.Context, u *cms.User, password string) (err
 	if err != nil {
 		return err
 	}
+	if in.PlatformAdmin && !isPlatformAdmin(ctx) {
+		return cms.Errorf(cms.EFORBIDDEN, "只有平台管理员可以设置平台管理员")
+	}
 	a := actorOf(ctx)
 	now := db.now()
 	row := userRow{Username: in.Username, Name: in.Name, Role: string(in.Role), Level: in.Level, Disabled: in.Disabled,
-		PasswordHash: string(hash), Version: 1, CreatedAt: now, UpdatedAt: now}
+		PlatformAdmin: in.PlatformAdmin, PasswordHash: string(hash), Version: 1, CreatedAt: now, UpdatedAt: now}
+	var out *cms.User
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		return db.audit(tx, a, event{action: "user.create", object: object("user", row.ID), after: row.toCMS(),
+		if err := setMembership(ctx, tx, row.ID, &in); err != nil {
+			return err
+		}
+		out = row.toCMS()
+		if err := withRoles(ctx, tx, out); err != nil {
+			return err
+		}
+		return db.audit(tx, a, event{action: "user.create", object: object("user", row.ID), after: out,
 			detail: row.Username + "（" + cms.Role(row.Role).Name() + "）"})
 	})
 	if err != nil {
 		return err
 	}
-	*u = *row.toCMS()
+	*u = *out
 	return nil
 }
 
@@ -79,25 +90,41 @@ func collect(fields map[string]string, err error) {
 // FindUserByID returns ENOTFOUND if there is no such user.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (u *cms.User, err error) {
 	defer cms.Wrap(&err, "FindUserByID(%d)", id)
+	r := db.read(ctx)
 	var row userRow
-	if err := db.read(ctx).Take(&row, id).Error; err != nil {
+	if err := r.Take(&row, id).Error; err != nil {
 		return nil, notFound(err, "用户不存在")
 	}
-	return row.toCMS(), nil
+	if !isPlatformAdmin(ctx) {
+		if ok, err := isMember(ctx, r, id); err != nil {
+			return nil, err
+		} else if !ok {
+			return nil, cms.Errorf(cms.ENOTFOUND, "用户不存在")
+		}
+	}
+	u = row.toCMS()
+	return u, withRoles(ctx, r, u)
 }
 
-// FindUsers returns every user in creation order.
+// FindUsers returns, in creation order, the users of the site ctx acts in
+// (its members and the platform admins); every user for a platform admin.
 func (db *DB) FindUsers(ctx context.Context) (users []*cms.User, err error) {
 	defer cms.Wrap(&err, "FindUsers")
+	r := db.read(ctx)
+	q := r.Order("id")
+	if !isPlatformAdmin(ctx) {
+		q = q.Where("platform_admin = ? OR id IN (?)", true,
+			r.Model(&siteMemberRow{}).Select("user_id").Where("site_id = ?", siteCtx(ctx)))
+	}
 	var rows []userRow
-	if err := db.read(ctx).Order("id").Find(&rows).Error; err != nil {
+	if err := q.Find(&rows).Error; err != nil {
 		return nil, err
 	}
 	users = make([]*cms.User, len(rows))
 	for i := range rows {
 		users[i] = rows[i].toCMS()
 	}
-	return users, nil
+	return users, withRoles(ctx, r, users...)
 }
 
 // CountUsers reports how many users exist.
@@ -131,18 +158,39 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 	out, err := updateVersioned(ctx, db, versionedUpdate[userRow, *cms.User]{
 		id: u.ID, version: u.Version, missing: "用户不存在", stale: "该用户已被他人修改，请刷新后再改",
 		change: func(tx *gorm.DB, row *userRow) (map[string]any, error) {
-			next := row.toCMS()
+			if !isPlatformAdmin(ctx) {
+				if ok, err := isMember(ctx, tx, row.ID); err != nil {
+					return nil, err
+				} else if !ok {
+					return nil, cms.Errorf(cms.ENOTFOUND, "用户不存在")
+				}
+				if row.PlatformAdmin != u.PlatformAdmin {
+					return nil, cms.Errorf(cms.EFORBIDDEN, "只有平台管理员可以设置平台管理员")
+				}
+			}
+			cur := row.toCMS()
+			if err := withRoles(ctx, tx, cur); err != nil {
+				return nil, err
+			}
+			next := *cur
 			next.Name, next.Role, next.Level, next.Disabled = strings.TrimSpace(u.Name), u.Role, u.Level, u.Disabled
+			next.PlatformAdmin, next.Sites = u.PlatformAdmin, u.Sites
 			if next.Name == "" {
 				next.Name = row.Username
+			}
+			if next.PlatformAdmin {
+				next.Role, next.Level = cms.RoleAdmin, 0
 			}
 			if err := next.Validate(); err != nil {
 				return nil, err
 			}
-			wasAdmin := row.Role == string(cms.RoleAdmin) && !row.Disabled
-			if wasAdmin && (next.Role != cms.RoleAdmin || next.Disabled) {
+			// The site (and the platform) must keep an admin who can log in.
+			wasAdmin := cur.Role == cms.RoleAdmin && !row.Disabled
+			if wasAdmin && (next.Role != cms.RoleAdmin || next.Disabled || (row.PlatformAdmin && !next.PlatformAdmin)) {
 				var n int64
-				if err := tx.Model(&userRow{}).Where("role = ? AND disabled = ? AND id <> ?", string(cms.RoleAdmin), false, row.ID).
+				if err := tx.Model(&userRow{}).Where("disabled = ? AND id <> ? AND (platform_admin = ? OR id IN (?))",
+					false, row.ID, true, tx.Model(&siteMemberRow{}).Select("user_id").
+						Where("site_id = ? AND role = ?", siteCtx(ctx), string(cms.RoleAdmin))).
 					Count(&n).Error; err != nil {
 					return nil, err
 				}
@@ -150,7 +198,11 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 					return nil, cms.Errorf(cms.ECONFLICT, "至少需要保留一名可用的管理员")
 				}
 			}
-			set := map[string]any{"name": next.Name, "role": string(next.Role), "level": next.Level, "disabled": next.Disabled}
+			if err := setMembership(ctx, tx, row.ID, &next); err != nil {
+				return nil, err
+			}
+			set := map[string]any{"name": next.Name, "role": string(next.Role), "level": next.Level, "disabled": next.Disabled,
+				"platform_admin": next.PlatformAdmin}
 			if hash != nil {
 				set["password_hash"] = string(hash)
 			}
@@ -163,8 +215,12 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 					return err
 				}
 			}
+			after := row.toCMS()
+			if err := withRoles(ctx, tx, after); err != nil {
+				return err
+			}
 			return db.audit(tx, a, event{action: "user.update", object: object("user", row.ID), before: before,
-				after: row.toCMS(), detail: detail})
+				after: after, detail: detail})
 		},
 	})
 	if err != nil {
@@ -227,7 +283,8 @@ func (db *DB) Login(ctx context.Context, username, password string, ttl time.Dur
 	if err != nil {
 		return "", nil, err
 	}
-	return token, row.toCMS(), nil
+	u = row.toCMS()
+	return token, u, withRoles(ctx, db.read(ctx), u)
 }
 
 // tokenHash is what is stored of a token: a database leak yields no
@@ -251,6 +308,7 @@ func (db *DB) Authenticate(ctx context.Context, token string) (u *cms.User, err 
 		Role      string
 		Level     int
 		Disabled  bool
+		Platform  bool
 		Version   int
 		CreatedAt time.Time
 		UpdatedAt time.Time
@@ -258,7 +316,7 @@ func (db *DB) Authenticate(ctx context.Context, token string) (u *cms.User, err 
 		Revoked   bool
 	}
 	res := db.read(ctx).Table("sessions AS s").
-		Select("u.id, u.username, u.name, u.role, u.level, u.disabled, u.version, u.created_at, u.updated_at, s.expires_at, s.revoked").
+		Select("u.id, u.username, u.name, u.role, u.level, u.disabled, u.platform_admin AS platform, u.version, u.created_at, u.updated_at, s.expires_at, s.revoked").
 		Joins("JOIN users u ON u.id = s.user_id").
 		Where("s.token_hash = ?", tokenHash(token)).Limit(1).Scan(&row)
 	switch {
@@ -271,8 +329,9 @@ func (db *DB) Authenticate(ctx context.Context, token string) (u *cms.User, err 
 	case row.Disabled:
 		return nil, cms.Errorf(cms.EUNAUTHORIZED, "该账号已停用，请联系管理员")
 	}
-	return &cms.User{ID: row.ID, Username: row.Username, Name: row.Name, Role: cms.Role(row.Role), Level: row.Level,
-		Version: row.Version, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}, nil
+	u = &cms.User{ID: row.ID, Username: row.Username, Name: row.Name, Role: cms.Role(row.Role), Level: row.Level,
+		PlatformAdmin: row.Platform, Version: row.Version, CreatedAt: row.CreatedAt, UpdatedAt: row.UpdatedAt}
+	return u, withRoles(ctx, db.read(ctx), u)
 }
 
 // Logout revokes token; an unknown token is not an error.

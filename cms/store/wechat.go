@@ -43,6 +43,7 @@ type wechatAssetRow struct {
 func (wechatAssetRow) TableName() string { return "wechat_assets" }
 
 type wechatDraftRow struct {
+	SiteID        int64 // the site the row belongs to (sitescope.go)
 	StoryID       int64 `gorm:"primaryKey;autoIncrement:false"`
 	AppID         string
 	Status        string

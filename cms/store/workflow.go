@@ -59,7 +59,7 @@ func stateOf(row *storyRow) cms.WorkflowState {
 // reviewStages reads the number of review stages from the settings.
 func reviewStages(tx *gorm.DB) (int, error) {
 	var row settingsRow
-	err := tx.Select("review_stages").Take(&row, 1).Error
+	err := tx.Select("review_stages").Take(&row).Error
 	if errors.Is(err, gorm.ErrRecordNotFound) || (err == nil && (row.ReviewStages < 1 || row.ReviewStages > 3)) {
 		return 3, nil
 	}

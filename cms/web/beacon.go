@@ -157,7 +157,7 @@ type sitePages struct {
 // lookup returns the page at path (normalised: pagination and index.html
 // dropped), and whether the site has it.
 func (sp *sitePages) lookup(ctx context.Context, s *Server, path string) (cms.SitePage, bool, error) {
-	v, versioned, err := s.versions.current(ctx)
+	v, versioned, err := s.contentOf(ctx).versions.current(ctx)
 	if err != nil {
 		versioned = false
 	}
@@ -262,7 +262,7 @@ func (s *Server) countBeacon(c *gin.Context, req *beaconRequest) error {
 		c.Status(http.StatusNoContent)
 		return nil
 	}
-	page, ok, err := s.pages.lookup(r.Context(), s, req.Path)
+	page, ok, err := s.contentOf(r.Context()).pages.lookup(r.Context(), s, req.Path)
 	if err != nil {
 		return err
 	}

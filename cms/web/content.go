@@ -38,7 +38,8 @@ const maxQueryRunes = 100
 // then the normalised key, so equivalent spellings share one entry.
 func (s *Server) serveContent(c *gin.Context, parse contentParse) error {
 	ctx := c.Request.Context()
-	v, cacheable, err := s.versions.current(ctx)
+	sc := s.contentOf(ctx)
+	v, cacheable, err := sc.versions.current(ctx)
 	if err != nil {
 		s.log.Warn("content version unavailable; serving uncached", "err", err)
 	}
@@ -47,7 +48,7 @@ func (s *Server) serveContent(c *gin.Context, parse contentParse) error {
 		raw = c.Request.URL.RequestURI()
 	}
 	if cacheable {
-		if e := s.cache.get(v, raw); e != nil {
+		if e := sc.cache.get(v, raw); e != nil {
 			e.write(c)
 			return nil
 		}
@@ -57,8 +58,8 @@ func (s *Server) serveContent(c *gin.Context, parse contentParse) error {
 		return err
 	}
 	if cacheable {
-		if e := s.cache.get(v, key); e != nil {
-			s.cache.put(v, raw, e)
+		if e := sc.cache.get(v, key); e != nil {
+			sc.cache.put(v, raw, e)
 			e.write(c)
 			return nil
 		}
@@ -73,16 +74,16 @@ func (s *Server) serveContent(c *gin.Context, parse contentParse) error {
 		e.write(c)
 		return nil
 	}
-	res, err, _ := s.flight.Do(strconv.FormatInt(v, 10)+" "+key, func() (any, error) {
+	res, err, _ := s.flight.Do(strconv.FormatInt(cms.SiteIDFromContext(ctx), 10)+" "+strconv.FormatInt(v, 10)+" "+key, func() (any, error) {
 		return s.loadContent(context.WithoutCancel(ctx), v, load)
 	})
 	if err != nil {
 		return err
 	}
 	e := res.(*cachedResponse)
-	s.cache.put(v, key, e)
+	sc.cache.put(v, key, e)
 	if raw != key {
-		s.cache.put(v, raw, e)
+		sc.cache.put(v, raw, e)
 	}
 	e.write(c)
 	return nil

@@ -1,12 +1,16 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/gin-gonic/gin"
 	"golang.org/x/sync/singleflight"
+
+	"github.com/huimin/huimin/cms"
 )
 
 // contentState is what the content delivery API keeps in memory.
@@ -19,6 +23,41 @@ type contentState struct {
 	corsPolicy   *corsPolicy
 	openAPI      *cachedResponse
 	flight       *singleflight.Group
+
+	// Sites other than the default one each have their own content
+	// version and answers (siteContent), made on first use.
+	defaultSite   siteContent
+	versionMaxAge time.Duration
+	otherSites    *sync.Map // int64 → *siteContent
+}
+
+// siteContent is what one site's content delivery keeps: its content
+// version, its cached answers and the pages its beacons may count.
+type siteContent struct {
+	versions *versionClock
+	cache    *responseCache
+	pages    *sitePages
+}
+
+// otherSiteCacheBytes bounds the cached answers of each site but the
+// default one, so that many sites stay within memory.
+const otherSiteCacheBytes = 8 << 20
+
+// contentOf returns the content state of the site ctx acts in.
+func (s *Server) contentOf(ctx context.Context) *siteContent {
+	id := cms.SiteIDFromContext(ctx)
+	if id == cms.DefaultSiteID {
+		return &s.defaultSite
+	}
+	if v, ok := s.otherSites.Load(id); ok {
+		return v.(*siteContent)
+	}
+	v, _ := s.otherSites.LoadOrStore(id, &siteContent{
+		versions: newVersionClock(s.cfg.ContentVersion, s.versionMaxAge),
+		cache:    newResponseCache(otherSiteCacheBytes),
+		pages:    &sitePages{src: s.cfg.SitePages},
+	})
+	return v.(*siteContent)
 }
 
 // keyTTL is how long a key's authentication is remembered; a key revoked
@@ -39,13 +78,15 @@ func newContentState(cfg Config) contentState {
 		cc = 30 * time.Second
 	}
 	st := contentState{
-		versions:     newVersionClock(cfg.ContentVersion, maxAge),
-		cache:        newResponseCache(size),
-		cacheControl: "public, max-age=" + strconv.Itoa(int(cc.Seconds())),
-		anon:         newIPLimiter(cfg.ContentRate, cfg.ContentBurst),
-		corsPolicy:   newCORSPolicy(cfg.CORSOrigins),
-		openAPI:      newCachedResponse(http.StatusOK, openAPIDoc, 0, "public, max-age=300"),
-		flight:       &singleflight.Group{},
+		defaultSite: siteContent{versions: newVersionClock(cfg.ContentVersion, maxAge), cache: newResponseCache(size),
+			pages: &sitePages{src: cfg.SitePages}},
+		versionMaxAge: maxAge,
+		otherSites:    &sync.Map{},
+		cacheControl:  "public, max-age=" + strconv.Itoa(int(cc.Seconds())),
+		anon:          newIPLimiter(cfg.ContentRate, cfg.ContentBurst),
+		corsPolicy:    newCORSPolicy(cfg.CORSOrigins),
+		openAPI:       newCachedResponse(http.StatusOK, openAPIDoc, 0, "public, max-age=300"),
+		flight:        &singleflight.Group{},
 	}
 	if cfg.APIKeys != nil {
 		st.keys = newKeyCache(cfg.APIKeys, keyTTL)
@@ -62,5 +103,5 @@ func (s *Server) noteContentChange(c *gin.Context) {
 	case http.MethodGet, http.MethodHead, http.MethodOptions:
 		return
 	}
-	s.versions.invalidate()
+	s.contentOf(c.Request.Context()).versions.invalidate()
 }

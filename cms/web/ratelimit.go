@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"net"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -105,7 +106,9 @@ func newKeyCache(src cms.APIKeyService, ttl time.Duration) *keyCache {
 // lookup returns the key for secret and its limiter; EUNAUTHORIZED for an
 // unknown or revoked key.
 func (k *keyCache) lookup(ctx context.Context, secret string, now time.Time) (*cms.APIKey, *rate.Limiter, error) {
-	h := sha256.Sum256([]byte(secret))
+	// A key belongs to one site: it is remembered per site, so a key
+	// looked up in its own site is never accepted in another.
+	h := sha256.Sum256([]byte(strconv.FormatInt(cms.SiteIDFromContext(ctx), 10) + "\x00" + secret))
 	k.mu.Lock()
 	e, ok := k.entries[h]
 	k.mu.Unlock()

@@ -27,9 +27,12 @@ func (s *Server) registerRoutes() {
 	api.POST("/beacon", s.handle(s.handleBeacon))
 	api.GET("/beacon.gif", s.handle(s.handleBeaconImage))
 
-	staff := api.Group("", s.authenticate, s.noteContentChange)
-	staff.POST("/auth/logout", s.handle(s.handleLogout))
-	staff.GET("/auth/me", s.handle(s.handleMe))
+	// A signed-in user's own account answers in any site; everything else
+	// needs a role in the site the call acts in.
+	account := api.Group("", s.authenticate)
+	account.POST("/auth/logout", s.handle(s.handleLogout))
+	account.GET("/auth/me", s.handle(s.handleMe))
+	staff := api.Group("", s.authenticate, s.requireSiteRole, s.noteContentChange)
 	s.registerStoryRoutes(staff)
 	s.registerProjectRoutes(staff)
 	s.registerMediaRoutes(staff)

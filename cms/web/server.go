@@ -118,6 +118,11 @@ type Config struct {
 	Interact      cms.InteractService
 	InteractRate  float64
 	InteractBurst int
+
+	// Sites lists the platform's sites, to find the site of a request by
+	// its Host or Huimin-Site header (sitescope.go); nil serves the default
+	// site only.
+	Sites cms.SiteService
 }
 
 // Server is the HTTP server.
@@ -136,6 +141,8 @@ type Server struct {
 	statsState   // reach statistics: beacon limits, site pages, public answers (stats.go)
 
 	interact interactState // the public's ratings and messages: form key, post limits (interact.go)
+
+	sites *siteDirectory // the platform's sites by host (sitescope.go)
 }
 
 // New returns a server with every route registered. Gin's mode is a
@@ -154,7 +161,7 @@ func New(cfg Config) *Server {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter(cfg.Logins)}
+	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter(cfg.Logins), sites: &siteDirectory{src: cfg.Sites}}
 	s.contentState = newContentState(cfg)
 	s.statsState = newStatsState(cfg)
 	s.interact = newInteractState(cfg)
@@ -162,7 +169,7 @@ func New(cfg Config) *Server {
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
 	_ = e.SetTrustedProxies(cfg.TrustedProxies)
-	e.Use(s.recoverer(), s.requestLog(), s.securityHeaders)
+	e.Use(s.recoverer(), s.requestLog(), s.securityHeaders, s.siteScope)
 	s.engine = e
 	s.registerRoutes()
 	return s

@@ -29,7 +29,6 @@ const (
 // statsState is what the statistics keep in memory.
 type statsState struct {
 	beaconLimit *ipLimiter
-	pages       *sitePages
 
 	mu       sync.Mutex
 	answers  map[string]statsAnswer
@@ -48,7 +47,7 @@ func newStatsState(cfg Config) statsState {
 	if rate == 0 {
 		rate, burst = defaultBeaconRate, defaultBeaconBurst
 	}
-	return statsState{beaconLimit: newIPLimiter(rate, burst), pages: &sitePages{src: cfg.SitePages},
+	return statsState{beaconLimit: newIPLimiter(rate, burst),
 		answers: map[string]statsAnswer{}}
 }
 
@@ -125,7 +124,7 @@ func (s *Server) handleContentStats(c *gin.Context) error {
 		if len(path) > maxBeaconPath {
 			return cms.Invalid(map[string]string{"path": "页面地址过长"})
 		}
-		p, ok, err := s.pages.lookup(ctx, s, path)
+		p, ok, err := s.contentOf(ctx).pages.lookup(ctx, s, path)
 		if err != nil {
 			return err
 		}
@@ -200,7 +199,7 @@ func (s *Server) handleContentRanking(c *gin.Context) error {
 	}
 	// The site's pages are loaded so that titles are known (and a story
 	// taken down drops out of the ranking).
-	if _, _, err := s.pages.lookup(ctx, s, "/"); err != nil {
+	if _, _, err := s.contentOf(ctx).pages.lookup(ctx, s, "/"); err != nil {
 		return err
 	}
 	return s.cachedStats(c, "ranking "+period+" "+since, rankingTTL, func(ctx context.Context) (any, error) {
@@ -210,7 +209,7 @@ func (s *Server) handleContentRanking(c *gin.Context) error {
 		}
 		out := rankingResponse{Period: period, Items: []rankingItem{}}
 		for _, r := range rank {
-			title := s.pages.title(r.Path)
+			title := s.contentOf(ctx).pages.title(r.Path)
 			if title == "" || len(out.Items) == rankingSize {
 				continue
 			}
@@ -256,11 +255,11 @@ func (s *Server) report(c *gin.Context) (*cms.StatsReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	if _, _, err := s.pages.lookup(ctx, s, "/"); err != nil {
+	if _, _, err := s.contentOf(ctx).pages.lookup(ctx, s, "/"); err != nil {
 		return nil, err
 	}
 	for i := range rep.Pages {
-		rep.Pages[i].Label = s.pages.title(rep.Pages[i].Key)
+		rep.Pages[i].Label = s.contentOf(ctx).pages.title(rep.Pages[i].Key)
 	}
 	if s.cfg.Projects != nil && len(rep.Projects) > 0 {
 		projects, _, err := s.cfg.Projects.FindProjects(ctx, cms.ProjectFilter{Page: cms.Page{Page: 1, PerPage: cms.MaxPerPage}})

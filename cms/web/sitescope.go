@@ -1,0 +1,117 @@
+package web
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// One server answers for every site of the platform (issue 15). siteScope
+// runs first on every request and puts the site it acts in into the
+// request context, where the store reads it to scope every query:
+//
+//   - the public site, the content API, preview links, the interaction
+//     pages and beacons answer for the site their Host names (the default
+//     site for a host no site names, 127.0.0.1 among them);
+//   - management API calls act in the site their Huimin-Site header names
+//     (an id or a slug), else in the Host's site. The header never changes
+//     what a public route serves.
+//
+// A signed-in user acts in a site only with a role there (requireSiteRole).
+
+// siteDirectory caches the platform's sites, re-read at most every
+// siteDirectoryMaxAge and at once after a change made through this server,
+// so a site created on the command line or on another replica answers
+// within seconds.
+type siteDirectory struct {
+	src     cms.SiteService
+	mu      sync.Mutex
+	cur     atomic.Pointer[cms.SiteResolver]
+	checked atomic.Int64
+	dirty   atomic.Bool
+}
+
+const siteDirectoryMaxAge = 3 * time.Second
+
+func (d *siteDirectory) resolver(ctx context.Context) *cms.SiteResolver {
+	if d == nil || d.src == nil {
+		return nil
+	}
+	fresh := func() bool {
+		return d.cur.Load() != nil && !d.dirty.Load() && time.Now().UnixNano()-d.checked.Load() < int64(siteDirectoryMaxAge)
+	}
+	if fresh() {
+		return d.cur.Load()
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if fresh() {
+		return d.cur.Load()
+	}
+	d.dirty.Store(false)
+	start := time.Now().UnixNano()
+	sites, err := d.src.FindSites(cms.NewContextAllSites(ctx))
+	if err != nil {
+		d.dirty.Store(true)
+		return d.cur.Load() // the last known sites; nil (default site) before any
+	}
+	r := cms.NewSiteResolver(sites)
+	d.cur.Store(r)
+	d.checked.Store(start)
+	return r
+}
+
+// invalidate makes the next request read the sites again.
+func (d *siteDirectory) invalidate() {
+	if d != nil {
+		d.dirty.Store(true)
+	}
+}
+
+// siteScope puts the request's site into its context.
+func (s *Server) siteScope(c *gin.Context) {
+	ctx := c.Request.Context()
+	r := s.sites.resolver(ctx)
+	id := r.ByHost(c.Request.Host)
+	if ref := strings.TrimSpace(c.GetHeader(cms.SiteHeader)); ref != "" && managementPath(c.Request.URL.Path) {
+		site := r.ByRef(ref)
+		if site == nil {
+			if r != nil || (ref != "1" && ref != "main") {
+				s.writeError(c, cms.Errorf(cms.ENOTFOUND, "站点不存在：%s", ref))
+				c.Abort()
+				return
+			}
+		} else {
+			id = site.ID
+		}
+	}
+	c.Request = c.Request.WithContext(cms.NewContextWithSite(ctx, id))
+	c.Next()
+}
+
+// managementPath reports whether path is a management API route, the only
+// ones the Huimin-Site header applies to.
+func managementPath(path string) bool {
+	return strings.HasPrefix(path, "/api/v1/") && !strings.HasPrefix(path, "/api/v1/content/") &&
+		path != "/api/v1/beacon" && path != "/api/v1/beacon.gif" && !strings.HasPrefix(path, "/api/v1/interact/")
+}
+
+// requireSiteRole lets through only users with a role in the request's
+// site (platform admins have one everywhere).
+func (s *Server) requireSiteRole(c *gin.Context) {
+	if u := currentUser(c); u == nil || u.Role == "" {
+		s.writeError(c, cms.Errorf(cms.EFORBIDDEN, "您在该站点没有权限，请切换站点或联系平台管理员"))
+		c.Abort()
+		return
+	}
+	c.Next()
+}
+
+// siteID is the site a request acts in.
+func siteID(c *gin.Context) int64 { return cms.SiteIDFromContext(c.Request.Context()) }
