@@ -452,9 +452,16 @@ func (s *Satisfaction) SetRate() {
 	}
 }
 
-// SatisfactionResult is the 满意度测评结果 of a project or the site.
+// SatisfactionResult is the 满意度测评结果 of a project or the site, over
+// the months From to To (YYYY-MM, China time). A rating counts in the month
+// it arrives in and is never changed, so the figures of a month that has
+// ended are final; only To, the month still running, grows: its figures
+// are those as of AsOf.
 type SatisfactionResult struct {
 	Project  *ProjectRef           `json:"project,omitempty"`
+	From     string                `json:"from"`
+	To       string                `json:"to"`
+	AsOf     time.Time             `json:"as_of"`
 	Months   []Satisfaction        `json:"months"` // oldest first
 	Total    Satisfaction          `json:"total"`
 	Projects []ProjectSatisfaction `json:"projects,omitempty"` // the site's result: each project's total

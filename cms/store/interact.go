@@ -728,7 +728,9 @@ func (db *DB) FindSatisfaction(ctx context.Context, projectSlug string, months i
 			return nil, cms.Errorf(cms.ENOTFOUND, "没有这个服务项目")
 		}
 	}
-	list := monthsBack(db.now(), months)
+	now := db.now()
+	list := monthsBack(now, months)
+	out.From, out.To, out.AsOf = list[0], list[len(list)-1], now
 	counts, err := db.satisfactionCounts(ctx, list[0], list[len(list)-1], projectID)
 	if err != nil {
 		return nil, err

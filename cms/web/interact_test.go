@@ -251,9 +251,19 @@ func TestInteract_EndToEnd(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "幸福起航颁证服务 · 满意度测评结果") || !strings.Contains(body, "共 1 条评价，满意率 0.0%") {
 			t.Fatalf("results: %d %.1500s", code, body)
 		}
+		// Both say which months they cover; this month's figures are as of now.
+		now := s.clock.Now().In(cms.Local)
+		thisMonth := now.Format("2006年1月")
+		if !strings.Contains(body, "统计期间："+now.AddDate(0, -11, 1-now.Day()).Format("2006年1月")+"至"+thisMonth+"。") ||
+			!strings.Contains(body, thisMonth+"为本月，数据截至") || !strings.Contains(body, now.Format("2006-01")+"（本月，截至目前）") {
+			t.Fatalf("results do not state their period: %.2500s", body)
+		}
 		sat := s.get("/api/v1/content/satisfaction?project=xingfu").want(http.StatusOK).json()
 		if total := sat["total"].(map[string]any); total["total"] != 1.0 || total["satisfied"] != 0.0 {
 			t.Fatalf("satisfaction API: %v", sat)
+		}
+		if sat["to"] != now.Format("2006-01") || sat["from"] != now.AddDate(0, -11, 1-now.Day()).Format("2006-01") || sat["as_of"] == nil {
+			t.Fatalf("satisfaction API period: %v to %v as of %v", sat["from"], sat["to"], sat["as_of"])
 		}
 
 		// Ten days on, the follow-up nobody took up is overdue.
