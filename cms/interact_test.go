@@ -85,7 +85,9 @@ func asError(err error, e **cms.Error) bool {
 func TestReviewReply(t *testing.T) {
 	admin := &cms.User{ID: 1, Role: cms.RoleAdmin}
 	editor := &cms.User{ID: 2, Role: cms.RoleEditor}
-	r := func(level int) *cms.User { return &cms.User{ID: int64(10 + level), Role: cms.RoleReviewer, Level: level} }
+	r := func(level int) *cms.User {
+		return &cms.User{ID: int64(10 + level), Role: cms.RoleReviewer, Level: level}
+	}
 	approve := string(cms.ActionApprove)
 	for _, tc := range []struct {
 		name          string

@@ -32,6 +32,7 @@ var interactPages = template.Must(template.New("").Funcs(template.FuncMap{
 		return t.In(cms.Local).Format("2006年1月2日")
 	},
 	"datetime": func(t time.Time) string { return t.In(cms.Local).Format("2006-01-02T15:04:05+08:00") },
+	"pct":      func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" },
 	"clock":    func(t time.Time) string { return t.In(cms.Local).Format("15:04") },
 	// month writes a YYYY-MM month as 2026年12月.
 	"month": func(m string) string {
@@ -41,7 +42,6 @@ var interactPages = template.Must(template.New("").Funcs(template.FuncMap{
 		}
 		return t.Format("2006年1月")
 	},
-	"pct":      func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" },
 	"field": func(e *cms.Error, name string) string {
 		if e == nil {
 			return ""
