@@ -391,6 +391,7 @@ func (db *DB) ActOnMessage(ctx context.Context, id int64, action string, a cms.M
 	who := actorOf(ctx)
 	a.Reply, a.Reason = strings.TrimSpace(a.Reply), strings.TrimSpace(a.Reason)
 	admin := u.Role == cms.RoleAdmin
+	signed := 0 // the review stage an approve or return signs, for the audit trail
 	m, err := updateVersioned(ctx, db, versionedUpdate[messageRow, *cms.Message]{
 		id: id, version: a.Version, missing: "留言不存在", stale: "留言已被他人处理，请刷新后再试",
 		change: func(tx *gorm.DB, row *messageRow) (map[string]any, error) {
@@ -479,7 +480,12 @@ func (db *DB) ActOnMessage(ctx context.Context, id int64, action string, a cms.M
 				if err != nil {
 					return nil, err
 				}
+				signed = min(max(row.ReviewStage, 1), stages)
 				if action == cms.ActionReturn {
+					f := map[string]string{}
+					if checkRunes(f, "reason", "退回意见", a.Reason, cms.MaxReason); len(f) > 0 {
+						return nil, cms.Invalid(f)
+					}
 					return map[string]any{"publish_state": cms.PublishReturned, "review_stage": 0, "review_comment": a.Reason}, nil
 				}
 				// The wording checks apply at every stage, as they would to a
@@ -501,7 +507,7 @@ func (db *DB) ActOnMessage(ctx context.Context, id int64, action string, a cms.M
 			case action == cms.ActionReply && row.PublishState == cms.PublishReview:
 				detail = "办结答复，送" + cms.StageName(1) + "后公开"
 			case action == string(cms.ActionApprove) || action == cms.ActionReturn:
-				detail = replyReviewDetail(tx, before, row)
+				detail = replyReviewDetail(signed, row)
 			}
 			return db.audit(tx, who, event{action: "message." + action, object: object("message", row.ID),
 				before: before, after: row.toCMS(), detail: detail})
@@ -550,11 +556,7 @@ func replyGate(tx *gorm.DB, row *messageRow) error {
 
 // replyReviewDetail is the audit line of a reviewer's step on a reply:
 // the stage signed, and where the reply went.
-func replyReviewDetail(tx *gorm.DB, before *cms.Message, row *messageRow) string {
-	stage := before.ReviewStage
-	if stages, err := reviewStages(tx); err == nil {
-		stage = min(max(stage, 1), stages)
-	}
+func replyReviewDetail(stage int, row *messageRow) string {
 	switch {
 	case row.PublishState == cms.PublishReturned:
 		return cms.StageName(stage) + "退回答复：" + row.ReviewComment

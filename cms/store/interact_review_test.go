@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/store/storetest"
 )
 
@@ -72,6 +73,9 @@ func TestInteractStore_ReplyReview(t *testing.T) {
 		}
 		if _, err := act(f.r1, cms.ActionReturn, cms.MessageAction{Version: m.Version}); cms.ErrorCode(err) != cms.EINVALID {
 			t.Fatalf("return without a comment: %v", err)
+		}
+		if _, err := act(f.r1, cms.ActionReturn, cms.MessageAction{Version: m.Version, Reason: strings.Repeat("长", cms.MaxReason+1)}); cms.ErrorCode(err) != cms.EINVALID {
+			t.Fatalf("return with too long a comment: %v", err)
 		}
 		if _, err := act(f.r2, cms.ActionReturn, cms.MessageAction{Version: m.Version, Reason: "x"}); cms.ErrorCode(err) != cms.EFORBIDDEN {
 			t.Fatalf("复审 returns at 初审: %v", err)
@@ -198,6 +202,51 @@ func TestInteractStore_ReplyReview(t *testing.T) {
 		}
 		if _, n, _ := db.FindPublicReplies(ctx, cms.Page{}); n != 2 {
 			t.Fatalf("公开答复 has %d replies, want 2", n)
+		}
+	})
+}
+
+// TestMigrateReplyReview: on a database from before the staged review, a
+// reply that was waiting for its one approval waits at 初审.
+func TestMigrateReplyReview(t *testing.T) {
+	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
+		db, err := store.Open(context.Background(), dsn, dataDir, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := newFixture(t, db)
+		ctx := context.Background()
+		waiting, _ := db.CreateMessage(ctx, cms.MessageInput{Category: cms.CategoryConsult, Text: "几点开门？", Public: true})
+		waiting, err = db.ActOnMessage(f.as(f.admin), waiting.ID, cms.ActionReply, cms.MessageAction{Version: waiting.Version, Reply: "八点半。", Publish: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		private, _ := db.CreateMessage(ctx, cms.MessageInput{Category: cms.CategoryConsult, Text: "我的证办好了吗？"})
+		if _, err := db.ActOnMessage(f.as(f.admin), private.ID, cms.ActionReply, cms.MessageAction{Version: private.Version, Reply: "已办好。"}); err != nil {
+			t.Fatal(err)
+		}
+		db.Close()
+
+		// Back to the schema before the migration.
+		raw := rawDB(t, dsn, dataDir)
+		for _, q := range []string{"ALTER TABLE messages DROP COLUMN review_stage",
+			"DELETE FROM schema_migrations WHERE id = '202612210001_reply_review'"} {
+			if err := raw.Exec(q).Error; err != nil {
+				t.Fatalf("%s: %v", q, err)
+			}
+		}
+		if sqlDB, err := raw.DB(); err == nil {
+			sqlDB.Close()
+		}
+
+		// The first read after the migration: on SQLite through a reader
+		// the store had open before it migrated.
+		db = openStore(t, dsn, dataDir)
+		if m, err := db.FindMessageByID(ctx, waiting.ID); err != nil || m.PublishState != cms.PublishReview || m.ReviewStage != 1 {
+			t.Fatalf("a reply waiting for review after the migration: %+v %v", m, err)
+		}
+		if m, err := db.FindMessageByID(ctx, private.ID); err != nil || m.PublishState != cms.PublishNone || m.ReviewStage != 0 {
+			t.Fatalf("a reply not to be published after the migration: %+v %v", m, err)
 		}
 	})
 }
