@@ -158,13 +158,50 @@ func StateLabel(s string) string {
 	return ""
 }
 
-// Publication states of a reply.
+// Publication states of a reply. A reply to be published goes through
+// the site's review stages like a story (ReviewReply); only after the last
+// one is it on the 公开答复 page.
 const (
 	PublishNone     = ""          // not to be published
-	PublishReview   = "review"    // awaiting a reviewer
+	PublishReview   = "review"    // awaiting the reviewer of its stage (Message.ReviewStage)
 	PublishLive     = "published" // on the 公开答复 page
-	PublishReturned = "returned"  // sent back by a reviewer
+	PublishReturned = "returned"  // sent back to the handler by a reviewer, with a comment
 )
+
+// ReviewReply decides a reviewer's step on a reply waiting at stage, on a
+// site with the given number of review stages (1..3, as settings say):
+// action is ActionApprove or ActionReturn. Stage k is signed off by a
+// reviewer of level k or an admin (CanSign); a reply left at a stage the
+// site no longer has (review_stages was lowered) waits at the final one.
+// It returns the next stage, or 0 with live true when the approval was the
+// last stage's (or 0, false for a return). EFORBIDDEN names who may act;
+// EINVALID when a return lacks its comment (field "reason").
+func ReviewReply(stage, stages int, u *User, action, comment string) (next int, live bool, err error) {
+	if stages < 1 || stages > 3 {
+		stages = 3
+	}
+	stage = min(max(stage, 1), stages)
+	if u == nil {
+		return stage, false, Errorf(EUNAUTHORIZED, "请先登录")
+	}
+	verb := map[string]string{string(ActionApprove): "审核通过", ActionReturn: "退回"}[action]
+	if verb == "" {
+		return stage, false, Errorf(ENOTFOUND, "没有这个操作：%s", action)
+	}
+	if !CanSign(u, stage) {
+		return stage, false, Errorf(EFORBIDDEN, "这条答复在%s阶段，只有%s人员或管理员可以%s", StageName(stage), StageName(stage), verb)
+	}
+	if action == ActionReturn {
+		if blank(comment) {
+			return stage, false, Invalid(map[string]string{"reason": "退回答复时请写明意见"})
+		}
+		return 0, false, nil
+	}
+	if stage < stages {
+		return stage + 1, false, nil
+	}
+	return 0, true, nil
+}
 
 // HardLimit is the second deadline of a message: an unanswered valid
 // message this old fails a government-site inspection outright.
@@ -195,6 +232,7 @@ type Message struct {
 	Reply         string     `json:"reply"`
 	Reason        string     `json:"reason"` // why it was not accepted
 	PublishState  string     `json:"publish_state"`
+	ReviewStage   int        `json:"review_stage"` // while PublishState is review: 1..3 (初审, 复审, 终审); else 0
 	ReviewComment string     `json:"review_comment"`
 	DueAt         time.Time  `json:"due_at"`
 	HardDueAt     time.Time  `json:"hard_due_at"`
@@ -315,12 +353,12 @@ type MessageAction struct {
 }
 
 // Message actions: ActionReject (不予受理, with the reason) and
-// ActionApprove (a reviewer publishes the reply) are the story workflow's
-// words, and these.
+// ActionApprove (a reviewer signs off the reply's stage; the last stage
+// publishes it) are the story workflow's words, and these.
 const (
 	ActionAccept = "accept" // 受理: assign to a user and project
 	ActionReply  = "reply"  // 办结: answer it
-	ActionReturn = "return" // a reviewer sends the reply back
+	ActionReturn = "return" // a reviewer sends the reply back to the handler
 )
 
 // MessageFilter selects messages for the inbox.
@@ -414,9 +452,16 @@ func (s *Satisfaction) SetRate() {
 	}
 }
 
-// SatisfactionResult is the 满意度测评结果 of a project or the site.
+// SatisfactionResult is the 满意度测评结果 of a project or the site, over
+// the months From to To (YYYY-MM, China time). A rating counts in the month
+// it arrives in and is never changed, so the figures of a month that has
+// ended are final; only To, the month still running, grows: its figures
+// are those as of AsOf.
 type SatisfactionResult struct {
 	Project  *ProjectRef           `json:"project,omitempty"`
+	From     string                `json:"from"`
+	To       string                `json:"to"`
+	AsOf     time.Time             `json:"as_of"`
 	Months   []Satisfaction        `json:"months"` // oldest first
 	Total    Satisfaction          `json:"total"`
 	Projects []ProjectSatisfaction `json:"projects,omitempty"` // the site's result: each project's total

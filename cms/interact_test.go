@@ -77,3 +77,51 @@ func asError(err error, e **cms.Error) bool {
 	*e = ce
 	return ok
 }
+
+// TestReviewReply: a reply climbs the site's stages, each signed by a
+// reviewer of its level or an admin; the last approval publishes it; a
+// return needs a comment; a reply left at a stage the site no longer has
+// waits at the final one.
+func TestReviewReply(t *testing.T) {
+	admin := &cms.User{ID: 1, Role: cms.RoleAdmin}
+	editor := &cms.User{ID: 2, Role: cms.RoleEditor}
+	r := func(level int) *cms.User {
+		return &cms.User{ID: int64(10 + level), Role: cms.RoleReviewer, Level: level}
+	}
+	approve := string(cms.ActionApprove)
+	for _, tc := range []struct {
+		name          string
+		stage, stages int
+		u             *cms.User
+		action        string
+		comment       string
+		next          int
+		live          bool
+		code          string
+	}{
+		{"初审 by level 1", 1, 3, r(1), approve, "", 2, false, ""},
+		{"复审 by level 2", 2, 3, r(2), approve, "", 3, false, ""},
+		{"终审 publishes", 3, 3, r(3), approve, "", 0, true, ""},
+		{"admin signs any stage", 2, 3, admin, approve, "", 3, false, ""},
+		{"one stage publishes at once", 1, 1, r(1), approve, "", 0, true, ""},
+		{"level 2 at 初审", 1, 3, r(2), approve, "", 0, false, cms.EFORBIDDEN},
+		{"level 1 at 复审", 2, 3, r(1), approve, "", 0, false, cms.EFORBIDDEN},
+		{"editor", 1, 3, editor, approve, "", 0, false, cms.EFORBIDDEN},
+		{"nobody", 1, 3, nil, approve, "", 0, false, cms.EUNAUTHORIZED},
+		{"return with a comment", 2, 3, r(2), cms.ActionReturn, "措辞不当", 0, false, ""},
+		{"return without a comment", 2, 3, r(2), cms.ActionReturn, "  ", 0, false, cms.EINVALID},
+		{"return by another level", 2, 3, r(3), cms.ActionReturn, "x", 0, false, cms.EFORBIDDEN},
+		{"stages lowered: 终审 of two stages", 3, 2, r(2), approve, "", 0, true, ""},
+		{"stages lowered: level 3 no longer signs", 3, 2, r(3), approve, "", 0, false, cms.EFORBIDDEN},
+		{"unknown action", 1, 3, admin, "publish", "", 0, false, cms.ENOTFOUND},
+	} {
+		next, live, err := cms.ReviewReply(tc.stage, tc.stages, tc.u, tc.action, tc.comment)
+		if code := cms.ErrorCode(err); code != tc.code {
+			t.Errorf("%s: error %v, want code %q", tc.name, err, tc.code)
+			continue
+		}
+		if err == nil && (next != tc.next || live != tc.live) {
+			t.Errorf("%s: next %d live %v, want %d %v", tc.name, next, live, tc.next, tc.live)
+		}
+	}
+}

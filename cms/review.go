@@ -32,3 +32,10 @@ type ReviewService interface {
 	// FindInbox returns what waits for the user in ctx; EUNAUTHORIZED without one.
 	FindInbox(ctx context.Context, p Page) (*Inbox, error)
 }
+
+// CanSign reports whether u may sign off review stage k (approve or send
+// back what waits there): an admin, or a reviewer of level k. Stories and
+// replies to be published follow the same rule.
+func CanSign(u *User, k int) bool {
+	return u != nil && (u.Role == RoleAdmin || (u.Role == RoleReviewer && u.Level == k))
+}

@@ -122,7 +122,7 @@ func Transition(cur WorkflowState, a Action, u *User, stages int, comment string
 		if cur.Status != StatusInReview {
 			return cur, Errorf(ECONFLICT, "稿件当前不在审核中（当前状态：%s）", cur.Status.Label())
 		}
-		if !admin && !(u.Role == RoleReviewer && u.Level == cur.Stage) {
+		if !CanSign(u, cur.Stage) {
 			return cur, Errorf(EFORBIDDEN, "当前为%s阶段，只有%s人员或管理员可以审核通过", StageName(cur.Stage), StageName(cur.Stage))
 		}
 		if cur.Stage < final {
@@ -139,7 +139,7 @@ func Transition(cur WorkflowState, a Action, u *User, stages int, comment string
 		default:
 			return cur, Errorf(ECONFLICT, "只有审核中、已通过或待发布的稿件可以退回（当前状态：%s）", cur.Status.Label())
 		}
-		if !admin && !(u.Role == RoleReviewer && u.Level == stage) {
+		if !CanSign(u, stage) {
 			return cur, Errorf(EFORBIDDEN, "当前为%s阶段，只有%s人员或管理员可以退回", StageName(stage), StageName(stage))
 		}
 		if blank(comment) {

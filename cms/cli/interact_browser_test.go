@@ -123,13 +123,15 @@ func TestBrowser_Interact(t *testing.T) {
 
 	// Both messages, the follow-up of the 差评 and both ratings are in the inbox.
 	type message struct {
-		ID          int64  `json:"id"`
-		Code        string `json:"code"`
-		Category    string `json:"category"`
-		Text        string `json:"text"`
-		Phone       string `json:"phone"`
-		PhoneMasked bool   `json:"phone_masked"`
-		Version     int    `json:"version"`
+		ID           int64  `json:"id"`
+		Code         string `json:"code"`
+		Category     string `json:"category"`
+		Text         string `json:"text"`
+		Phone        string `json:"phone"`
+		PhoneMasked  bool   `json:"phone_masked"`
+		PublishState string `json:"publish_state"`
+		ReviewStage  int    `json:"review_stage"`
+		Version      int    `json:"version"`
 	}
 	var inbox struct {
 		Items []message `json:"items"`
@@ -149,18 +151,21 @@ func TestBrowser_Interact(t *testing.T) {
 		t.Fatalf("%d ratings in the inbox, want 2", ratings.Total)
 	}
 
-	// Assign, reply, approve.
-	mk := func(username string, role string) (int64, string) {
+	// Assign, reply, and the site's three review stages.
+	mk := func(username string, role string, level int) (int64, string) {
 		var u struct{ ID int64 }
 		if c := s.CallJSON(t, "POST", "/api/v1/users", admin, map[string]any{"username": username, "name": username, "role": role,
-			"level": 1, "password": username + "-password-1"}, &u); c != http.StatusCreated {
+			"level": level, "password": username + "-password-1"}, &u); c != http.StatusCreated {
 			t.Fatalf("create %s: %d", username, c)
 		}
 		return u.ID, s.Login(t, username, username+"-password-1")
 	}
-	handlerID, handler := mk("chuangkou", "editor")
-	_, other := mk("xuanchuan", "editor")
-	_, reviewer := mk("shenhe", "reviewer")
+	handlerID, handler := mk("chuangkou", "editor", 1)
+	_, other := mk("xuanchuan", "editor", 1)
+	reviewers := make([]string, 3)
+	for i := range reviewers {
+		_, reviewers[i] = mk(fmt.Sprintf("shenhe%d", i+1), "reviewer", i+1)
+	}
 	m := byCode[code]
 	act := func(token, action string, body map[string]any) message {
 		t.Helper()
@@ -183,8 +188,21 @@ func TestBrowser_Interact(t *testing.T) {
 		t.Fatalf("the handler sees %q", seen.Phone)
 	}
 	act(handler, "reply", map[string]any{"reply": "周六上午可预约办理，请携带身份证和户口簿。", "publish": true})
+	for i, reviewer := range reviewers[:2] {
+		if c := s.CallJSON(t, "POST", fmt.Sprintf("/api/v1/interact/messages/%d/actions/approve", m.ID), reviewers[(i+2)%3],
+			map[string]any{"version": m.Version}, nil); c != http.StatusForbidden {
+			t.Fatalf("a reviewer of another level signs stage %d: %d", i+1, c)
+		}
+		if got := act(reviewer, "approve", map[string]any{}); got.ReviewStage != i+2 || got.PublishState != "review" {
+			t.Fatalf("after stage %d: %+v", i+1, got)
+		}
+	}
+	b.open(t, "/interact/replies/?page=1") // another address: the page may be cached for seconds
+	if strings.Contains(text("main"), "周六上午可预约办理") {
+		t.Fatal("the reply is on 公开答复 before 终审")
+	}
 	approved := time.Now()
-	act(reviewer, "approve", map[string]any{})
+	act(reviewers[2], "approve", map[string]any{})
 	b.open(t, "/interact/replies/")
 	page := text("main")
 	if !strings.Contains(page, "周六上午可预约办理") || !strings.Contains(page, "{{ .Site }}") {
@@ -291,6 +309,44 @@ func TestBrowser_Interact(t *testing.T) {
 	b.run(t, chromedp.Click(chromedp.CSS(`[data-test="interact-table"] .el-table__row .el-button`)))
 	waitFor("the message", `!!document.querySelector('[data-test="message-text"]')`)
 	runAxe(b, "admin message drawer")
+
+	// A reply past 初审 shows the stage it waits at; the admin signs 复审
+	// in the drawer and it moves on to 终审.
+	var tok struct{ Token string }
+	s.CallJSON(t, "GET", "/interact/token", "", nil, &tok)
+	var posted struct{ Code string }
+	if c := s.CallJSON(t, "POST", "/interact/message", "", map[string]any{"token": tok.Token, "category": "consult",
+		"text": "节假日能办理离婚登记吗？", "public": true}, &posted); c != http.StatusCreated {
+		t.Fatalf("JSON message: %d", c)
+	}
+	s.CallJSON(t, "GET", "/api/v1/interact/messages?queue=&per_page=1", admin, nil, &inbox)
+	m = inbox.Items[0]
+	if m.Code != posted.Code {
+		t.Fatalf("the newest message is %s, want %s", m.Code, posted.Code)
+	}
+	act(admin, "reply", map[string]any{"reply": "节假日不办理，请工作日前来。", "publish": true})
+	act(reviewers[0], "approve", map[string]any{})
+	b.open(t, "/admin/interact")
+	waitFor("the stage in the inbox", `!!document.querySelector('[data-test="interact-stage"]')`)
+	if got := text(`[data-test="interact-stage"]`); got != "答复待复审" {
+		t.Errorf("the inbox shows the stage as %q", got)
+	}
+	b.run(t, chromedp.Click(chromedp.CSS(`[data-test="interact-table"] .el-table__row .el-button`)))
+	waitFor("the reply's stages", `!!document.querySelector('[data-test="reply-stages"]') && !!document.querySelector('[data-test="act-approve"]')`)
+	if got := text(`[data-test="reply-stage-text"]`); !strings.Contains(got, "复审（第2审，共3审）") {
+		t.Errorf("the drawer shows the stage as %q", got)
+	}
+	if got := text(`[data-test="act-approve"]`); got != "复审通过，送终审" {
+		t.Errorf("the approve button says %q", got)
+	}
+	runAxe(b, "admin message drawer, reply in review")
+	b.run(t, chromedp.Click(chromedp.CSS(`[data-test="act-approve"]`)))
+	waitFor("终审", `(document.querySelector('[data-test="message-stage"]') || {}).innerText === '答复待终审'`)
+	var after message
+	s.CallJSON(t, "GET", fmt.Sprintf("/api/v1/interact/messages/%d", m.ID), admin, nil, &after)
+	if after.ReviewStage != 3 || after.PublishState != "review" {
+		t.Errorf("after the admin signed 复审 in the drawer: %+v", after)
+	}
 	b.open(t, "/admin/interact/report")
 	waitFor("the report", `!!document.querySelector('[data-test="report-received"]')`)
 	waitFor("the ratings", `document.querySelectorAll('[data-test="report-ratings"] .el-table__row').length >= 3`)

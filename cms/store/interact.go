@@ -41,6 +41,7 @@ type messageRow struct {
 	Reply         string
 	Reason        string
 	PublishState  string
+	ReviewStage   int
 	ReviewComment string
 	DueAt         time.Time
 	HardDueAt     time.Time
@@ -61,7 +62,7 @@ func (r *messageRow) toCMS() *cms.Message {
 	m := &cms.Message{ID: r.ID, Code: r.Code, Category: r.Category, ProjectID: r.ProjectID, Text: r.Text,
 		Name: r.Name, Public: r.Public, RatingID: r.RatingID, State: r.State, AssigneeID: r.AssigneeID,
 		AssigneeName: r.AssigneeName, Reply: r.Reply, Reason: r.Reason, PublishState: r.PublishState,
-		ReviewComment: r.ReviewComment, DueAt: r.DueAt, HardDueAt: r.HardDueAt, AcceptedAt: r.AcceptedAt,
+		ReviewStage: r.ReviewStage, ReviewComment: r.ReviewComment, DueAt: r.DueAt, HardDueAt: r.HardDueAt, AcceptedAt: r.AcceptedAt,
 		ClosedAt: r.ClosedAt, PublishedAt: r.PublishedAt, Anonymised: r.Anonymised, Version: r.Version,
 		CreatedAt: r.CreatedAt, UpdatedAt: r.UpdatedAt, Flags: []string{}}
 	_ = json.Unmarshal([]byte(r.Flags), &m.Flags)
@@ -393,6 +394,7 @@ func (db *DB) ActOnMessage(ctx context.Context, id int64, action string, a cms.M
 	who := actorOf(ctx)
 	a.Reply, a.Reason = strings.TrimSpace(a.Reply), strings.TrimSpace(a.Reason)
 	admin := u.Role == cms.RoleAdmin
+	signed := 0 // the review stage an approve or return signs, for the audit trail
 	m, err := updateVersioned(ctx, db, versionedUpdate[messageRow, *cms.Message]{
 		id: id, version: a.Version, missing: "留言不存在", stale: "留言已被他人处理，请刷新后再试",
 		change: func(tx *gorm.DB, row *messageRow) (map[string]any, error) {
@@ -441,9 +443,10 @@ func (db *DB) ActOnMessage(ctx context.Context, id int64, action string, a cms.M
 					return nil, cms.Invalid(f)
 				}
 				set := map[string]any{"state": cms.StateDone, "reply": a.Reply, "closed_at": now,
-					"publish_state": cms.PublishNone, "review_comment": ""}
+					"publish_state": cms.PublishNone, "review_stage": 0, "review_comment": ""}
 				if a.Publish {
-					set["publish_state"] = cms.PublishReview
+					// To be published: the site's review stages, from the first.
+					set["publish_state"], set["review_stage"] = cms.PublishReview, 1
 				}
 				if row.AssigneeID == 0 {
 					set["assignee_id"], set["assignee_name"], set["accepted_at"] = u.ID, who.name, now
@@ -469,32 +472,46 @@ func (db *DB) ActOnMessage(ctx context.Context, id int64, action string, a cms.M
 				}
 				return map[string]any{"state": cms.StateRejected, "reason": a.Reason, "closed_at": now}, nil
 			case string(cms.ActionApprove), cms.ActionReturn:
-				if !admin && u.Role != cms.RoleReviewer {
-					return nil, cms.Errorf(cms.EFORBIDDEN, "只有审核人员和管理员可以审核公开答复")
-				}
 				if row.PublishState != cms.PublishReview {
 					return nil, cms.Errorf(cms.ECONFLICT, "这条答复不在待审核状态")
 				}
-				if action == cms.ActionReturn {
-					if a.Reason == "" {
-						return nil, cms.Invalid(map[string]string{"reason": "退回时请写明意见"})
-					}
-					return map[string]any{"publish_state": cms.PublishReturned, "review_comment": a.Reason}, nil
-				}
-				if hits, err := replyHits(tx, row); err != nil {
+				stages, err := reviewStages(tx)
+				if err != nil {
 					return nil, err
-				} else if serious := cms.Serious(hits); len(serious) > 0 {
-					return nil, &cms.Error{Code: cms.ECONFLICT, Message: "答复或留言中有严重的用词问题，请改正后再公开",
-						Details: cms.HitsDetail{Hits: serious}}
 				}
-				return map[string]any{"publish_state": cms.PublishLive, "published_at": now, "review_comment": ""}, nil
+				next, live, err := cms.ReviewReply(row.ReviewStage, stages, u, action, a.Reason)
+				if err != nil {
+					return nil, err
+				}
+				signed = min(max(row.ReviewStage, 1), stages)
+				if action == cms.ActionReturn {
+					f := map[string]string{}
+					if checkRunes(f, "reason", "退回意见", a.Reason, cms.MaxReason); len(f) > 0 {
+						return nil, cms.Invalid(f)
+					}
+					return map[string]any{"publish_state": cms.PublishReturned, "review_stage": 0, "review_comment": a.Reason}, nil
+				}
+				// The wording checks apply at every stage, as they would to a
+				// story: serious hits block the approval, with the findings.
+				if err := replyGate(tx, row); err != nil {
+					return nil, err
+				}
+				if !live {
+					return map[string]any{"review_stage": next}, nil
+				}
+				return map[string]any{"publish_state": cms.PublishLive, "review_stage": 0, "published_at": now, "review_comment": ""}, nil
 			}
 			return nil, cms.Errorf(cms.ENOTFOUND, "没有这个操作：%s", action)
 		},
 		done: func(tx *gorm.DB, before *cms.Message, row *messageRow) error {
 			detail := map[string]string{cms.ActionAccept: "受理，承办人 " + row.AssigneeName,
-				cms.ActionReply: "办结答复", string(cms.ActionReject): "不予受理：" + row.Reason,
-				string(cms.ActionApprove): "公开答复", cms.ActionReturn: "退回答复：" + row.ReviewComment}[action]
+				cms.ActionReply: "办结答复", string(cms.ActionReject): "不予受理：" + row.Reason}[action]
+			switch {
+			case action == cms.ActionReply && row.PublishState == cms.PublishReview:
+				detail = "办结答复，送" + cms.StageName(1) + "后公开"
+			case action == string(cms.ActionApprove) || action == cms.ActionReturn:
+				detail = replyReviewDetail(signed, row)
+			}
 			return db.audit(tx, who, event{action: "message." + action, object: object("message", row.ID),
 				before: before, after: row.toCMS(), detail: detail})
 		},
@@ -514,6 +531,42 @@ func replyHits(tx *gorm.DB, row *messageRow) ([]cms.Hit, error) {
 	}
 	m := wording.NewMatcher(dict)
 	return append(m.Find("text", row.Text), m.Find("reply", row.Reply)...), nil
+}
+
+// replyGate refuses the approval of a reply whose text or message has
+// serious wording hits: EINVALID naming the fields, with the findings as
+// details. The handler rewords the reply (a reviewer returns it); a
+// message whose own words are unfit stays unpublished.
+func replyGate(tx *gorm.DB, row *messageRow) error {
+	hits, err := replyHits(tx, row)
+	if err != nil {
+		return err
+	}
+	serious := cms.Serious(hits)
+	if len(serious) == 0 {
+		return nil
+	}
+	f := map[string]string{}
+	for _, h := range serious {
+		what := map[string]string{"text": "留言", "reply": "答复"}[h.Field]
+		if f[h.Field] == "" {
+			f[h.Field] = fmt.Sprintf("%s中有严重的用词问题：%s", what, h.Message)
+		}
+	}
+	return &cms.Error{Code: cms.EINVALID, Fields: f, Details: cms.HitsDetail{Hits: serious},
+		Message: fmt.Sprintf("答复或留言中有%d处严重的用词问题（%s），不能审核通过；请退回承办人改正", len(serious), serious[0].Message)}
+}
+
+// replyReviewDetail is the audit line of a reviewer's step on a reply:
+// the stage signed, and where the reply went.
+func replyReviewDetail(stage int, row *messageRow) string {
+	switch {
+	case row.PublishState == cms.PublishReturned:
+		return cms.StageName(stage) + "退回答复：" + row.ReviewComment
+	case row.PublishState == cms.PublishLive:
+		return cms.StageName(stage) + "通过，答复已公开"
+	}
+	return fmt.Sprintf("%s通过，送%s", cms.StageName(stage), cms.StageName(row.ReviewStage))
 }
 
 func orName(a, b string) string {
@@ -680,7 +733,9 @@ func (db *DB) FindSatisfaction(ctx context.Context, projectSlug string, months i
 			return nil, cms.Errorf(cms.ENOTFOUND, "没有这个服务项目")
 		}
 	}
-	list := monthsBack(db.now(), months)
+	now := db.now()
+	list := monthsBack(now, months)
+	out.From, out.To, out.AsOf = list[0], list[len(list)-1], now
 	counts, err := db.satisfactionCounts(ctx, list[0], list[len(list)-1], projectID)
 	if err != nil {
 		return nil, err

@@ -88,9 +88,14 @@ func TestInteractStore(t *testing.T) {
 		if _, err := db.ActOnMessage(f.as(f.editor), m.ID, string(cms.ActionApprove), cms.MessageAction{Version: m.Version}); cms.ErrorCode(err) != cms.EFORBIDDEN {
 			t.Fatalf("editor approves: %v", err)
 		}
-		m, err = db.ActOnMessage(f.as(f.r1), m.ID, string(cms.ActionApprove), cms.MessageAction{Version: m.Version})
-		if err != nil || m.PublishState != cms.PublishLive {
-			t.Fatalf("approve: %+v, %v", m, err)
+		// 初审, 复审, 终审 (TestInteractStore_ReplyReview tests the stages).
+		for _, u := range []*cms.User{f.r1, f.r2, f.r3} {
+			if m, err = db.ActOnMessage(f.as(u), m.ID, string(cms.ActionApprove), cms.MessageAction{Version: m.Version}); err != nil {
+				t.Fatalf("approve by %s: %v", u.Username, err)
+			}
+		}
+		if m.PublishState != cms.PublishLive {
+			t.Fatalf("approved: %+v", m)
 		}
 		replies, n, err := db.FindPublicReplies(ctx, cms.Page{})
 		if err != nil || n != 1 || replies[0].Reply != m.Reply || replies[0].Project != f.project.Name {
@@ -101,10 +106,10 @@ func TestInteractStore(t *testing.T) {
 			t.Fatalf("lookup: %+v %v", st, err)
 		}
 		events, _, err := db.FindAuditEvents(ctx, cms.AuditFilter{Object: "message:" + itoa(m.ID)})
-		if err != nil || len(events) != 4 {
+		if err != nil || len(events) != 6 {
 			t.Fatalf("audit of the message: %d events, %v", len(events), err)
 		}
-		for i, a := range []string{"message.create", "message.accept", "message.reply", "message.approve"} {
+		for i, a := range []string{"message.create", "message.accept", "message.reply", "message.approve", "message.approve", "message.approve"} {
 			if events[i].Action != a {
 				t.Errorf("audit event %d: %s, want %s", i, events[i].Action, a)
 			}
@@ -188,7 +193,7 @@ func TestInteractStore(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := db.ActOnMessage(f.as(f.r1), abuse.ID, string(cms.ActionApprove), cms.MessageAction{Version: abuse.Version}); cms.ErrorCode(err) != cms.ECONFLICT {
+		if _, err := db.ActOnMessage(f.as(f.r1), abuse.ID, string(cms.ActionApprove), cms.MessageAction{Version: abuse.Version}); cms.ErrorCode(err) != cms.EINVALID {
 			t.Fatalf("approving a reply to a message with a serious term: %v", err)
 		}
 		abuse, err = db.ActOnMessage(f.as(f.r1), abuse.ID, cms.ActionReturn, cms.MessageAction{Version: abuse.Version, Reason: "留言含不文明用语，不宜公开"})

@@ -31,6 +31,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "202612080002_wechat_open_comment", Migrate: migrateWechatOpenComment},
 		{ID: "202612090001_interact", Migrate: migrateInteract},
 		{ID: "202612200001_inspection", Migrate: migrateInspection},
+		{ID: "202612210001_reply_review", Migrate: migrateReplyReview},
 		{ID: "202612220001_sites", Migrate: migrateSites},
 	}
 }

@@ -141,6 +141,15 @@ func Open(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts ...Op
 		db.Close()
 		return nil, err
 	}
+	if db.dialect == dialectSQLite {
+		// A reader Ping opened before the migration answers its next query
+		// as of the schema before it (a column just added reads as absent):
+		// readers start afresh.
+		if rpool, err := db.r.DB(); err == nil {
+			rpool.SetMaxIdleConns(0)
+			rpool.SetMaxIdleConns(sqliteReaders())
+		}
+	}
 	scoped := []*gorm.DB{db.w}
 	if db.r != db.w {
 		scoped = append(scoped, db.r)
@@ -235,13 +244,15 @@ func (db *DB) openSQLite(path string) error {
 		return err
 	}
 	db.pools = append(db.pools, rpool)
-	n := max(4, 2*runtime.NumCPU())
-	rpool.SetMaxOpenConns(n)
-	rpool.SetMaxIdleConns(n)
+	rpool.SetMaxOpenConns(sqliteReaders())
+	rpool.SetMaxIdleConns(sqliteReaders())
 	rpool.SetConnMaxIdleTime(5 * time.Minute)
 	db.r = r
 	return nil
 }
+
+// sqliteReaders is the size of the SQLite reader pool.
+func sqliteReaders() int { return max(4, 2*runtime.NumCPU()) }
 
 // privateFile makes path readable and writable by its owner only,
 // whatever the umask, creating it (empty) if create is set.

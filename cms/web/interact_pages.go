@@ -33,6 +33,15 @@ var interactPages = template.Must(template.New("").Funcs(template.FuncMap{
 	},
 	"datetime": func(t time.Time) string { return t.In(cms.Local).Format("2006-01-02T15:04:05+08:00") },
 	"pct":      func(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + "%" },
+	"clock":    func(t time.Time) string { return t.In(cms.Local).Format("15:04") },
+	// month writes a YYYY-MM month as 2026年12月.
+	"month": func(m string) string {
+		t, err := time.Parse("2006-01", m)
+		if err != nil {
+			return m
+		}
+		return t.Format("2006年1月")
+	},
 	"field": func(e *cms.Error, name string) string {
 		if e == nil {
 			return ""

@@ -176,7 +176,7 @@ func TestInteract_EndToEnd(t *testing.T) {
 		id := num(msg, "id")
 		editor := s.user("handler", cms.RoleEditor, 0)
 		other := s.user("other", cms.RoleEditor, 0)
-		reviewer := s.user("reviewer", cms.RoleReviewer, 1)
+		reviewers := []string{s.user("reviewer", cms.RoleReviewer, 1), s.user("reviewer2", cms.RoleReviewer, 2), s.user("reviewer3", cms.RoleReviewer, 3)}
 		got := s.do("GET", fmt.Sprintf("/api/v1/interact/messages/%d", id), editor, nil, nil).want(http.StatusOK).json()
 		if got["phone"] != "139******78" || got["phone_masked"] != true {
 			t.Fatalf("an editor not handling it sees %v", got["phone"])
@@ -204,11 +204,28 @@ func TestInteract_EndToEnd(t *testing.T) {
 		if got["state"] != "done" || got["publish_state"] != "review" {
 			t.Fatalf("reply: %v", got)
 		}
-		if _, body := s.page("GET", "/interact/replies/", ip, nil); strings.Contains(body, "请携带身份证") {
-			t.Fatal("the reply is public before review")
+		// The site's three review stages, each signed by its level: the
+		// reply is public only after 终审.
+		approve := fmt.Sprintf("/api/v1/interact/messages/%d/actions/approve", id)
+		for stage, reviewer := range reviewers {
+			if got["review_stage"] != float64(stage+1) {
+				t.Fatalf("before stage %d the reply waits at %v", stage+1, got["review_stage"])
+			}
+			if _, body := s.page("GET", "/interact/replies/", ip, nil); strings.Contains(body, "请携带身份证") {
+				t.Fatalf("the reply is public before stage %d", stage+1)
+			}
+			wrong := reviewers[(stage+1)%len(reviewers)]
+			if r := s.do("POST", approve, wrong, map[string]any{"version": num(got, "version")}, nil); r.status != http.StatusForbidden {
+				t.Fatalf("a reviewer of another level signs stage %d: %d", stage+1, r.status)
+			}
+			got = s.do("POST", approve, reviewer, map[string]any{"version": num(got, "version")}, nil).want(http.StatusOK).json()
 		}
-		s.do("POST", fmt.Sprintf("/api/v1/interact/messages/%d/actions/approve", id), reviewer,
-			map[string]any{"version": num(got, "version")}, nil).want(http.StatusOK)
+		if got["publish_state"] != "published" || got["review_stage"] != 0.0 {
+			t.Fatalf("after 终审: %v", got)
+		}
+		if r := s.do("POST", approve, reviewers[2], map[string]any{"version": num(got, "version") - 1}, nil); r.status != http.StatusConflict {
+			t.Fatalf("a stale approval: %d, want 409", r.status)
+		}
 
 		// 公开答复: at once, escaped, without name or phone.
 		code, body = s.page("GET", "/interact/replies/", ip, nil)
@@ -234,9 +251,19 @@ func TestInteract_EndToEnd(t *testing.T) {
 		if code != http.StatusOK || !strings.Contains(body, "幸福起航颁证服务 · 满意度测评结果") || !strings.Contains(body, "共 1 条评价，满意率 0.0%") {
 			t.Fatalf("results: %d %.1500s", code, body)
 		}
+		// Both say which months they cover; this month's figures are as of now.
+		now := s.clock.Now().In(cms.Local)
+		thisMonth := now.Format("2006年1月")
+		if !strings.Contains(body, "统计期间："+now.AddDate(0, -11, 1-now.Day()).Format("2006年1月")+"至"+thisMonth+"。") ||
+			!strings.Contains(body, thisMonth+"为本月，数据截至") || !strings.Contains(body, now.Format("2006-01")+"（本月，截至目前）") {
+			t.Fatalf("results do not state their period: %.2500s", body)
+		}
 		sat := s.get("/api/v1/content/satisfaction?project=xingfu").want(http.StatusOK).json()
 		if total := sat["total"].(map[string]any); total["total"] != 1.0 || total["satisfied"] != 0.0 {
 			t.Fatalf("satisfaction API: %v", sat)
+		}
+		if sat["to"] != now.Format("2006-01") || sat["from"] != now.AddDate(0, -11, 1-now.Day()).Format("2006-01") || sat["as_of"] == nil {
+			t.Fatalf("satisfaction API period: %v to %v as of %v", sat["from"], sat["to"], sat["as_of"])
 		}
 
 		// Ten days on, the follow-up nobody took up is overdue.

@@ -1,6 +1,7 @@
 // Helpers of the 群众留言 screens: what a message's state and deadlines
 // look like. Everything the public wrote is shown as text (interpolation),
 // never as HTML.
+import { finalStage } from './workflow.js'
 
 export const STATES = ['pending', 'accepted', 'done', 'rejected']
 export const QUEUES = ['overdue', 'hard', 'review']
@@ -12,9 +13,19 @@ export function stateType(m) {
   return { pending: 'warning', accepted: 'primary', done: 'success', rejected: 'info' }[m.state] || 'info'
 }
 
+// replyStage is the review stage (1 初审, 2 复审, 3 终审) a reply to be
+// published waits at on a site with the given number of stages, or 0 when
+// it waits for none. A reply left at a stage the site no longer has waits
+// at the final one (cms.ReviewReply).
+export function replyStage(m, stages) {
+  if (!m || m.publish_state !== 'review') return 0
+  return Math.min(Math.max(m.review_stage || 1, 1), finalStage(stages))
+}
+
 // actionsFor lists the steps user may take on message m, as the server
-// allows them (cms/store/interact.go ActOnMessage).
-export function actionsFor(m, user) {
+// allows them (cms/store/interact.go ActOnMessage): a reply's stage is
+// signed by a reviewer of that level or an admin, as with stories.
+export function actionsFor(m, user, stages = 3) {
   if (!m || !user) return []
   const admin = user.role === 'admin'
   const handler = admin || (m.assignee_id && m.assignee_id === user.id)
@@ -24,7 +35,8 @@ export function actionsFor(m, user) {
   if (open && (admin || user.role === 'editor')) out.push('accept')
   if ((open || (m.state === 'done' && m.publish_state === 'returned')) && (handler || unassignedEditor)) out.push('reply')
   if (open && (handler || unassignedEditor)) out.push('reject')
-  if (m.publish_state === 'review' && (admin || user.role === 'reviewer')) out.push('approve', 'return')
+  const stage = replyStage(m, stages)
+  if (stage && (admin || (user.role === 'reviewer' && user.level === stage))) out.push('approve', 'return')
   return out
 }
 
