@@ -24,7 +24,7 @@ const usage = `huimin — 民政服务品牌宣传平台
                      --password-stdin [--data DIR] [--db DSN]
   huimin site create --name N --host HOST[,HOST…] [--slug S] [--overview] [--data DIR] [--db DSN]
   huimin site list   [--data DIR] [--db DSN]
-  huimin import [--data DIR] [--db DSN] [--build=true] FILE.jsonl
+  huimin import [--data DIR] [--db DSN] [--build=true] [--in-site SITE] FILE.jsonl
   huimin secret rotate [--data DIR] [--db DSN]
   huimin check  [--data DIR] [--db DSN] [--format text|json] [--external=true] [--excel FILE] [--restore]
   huimin version

@@ -120,6 +120,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	var c common
 	c.register(fs, getenv, project)
 	build := fs.Bool("build", true, "导入后重新生成网站")
+	site := fs.String("in-site", "", "导入到哪个站点（代号或编号），默认为主站点")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -138,6 +139,9 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		return err
 	}
 	defer a.Close()
+	if ctx, err = inSite(ctx, a.db, *site); err != nil {
+		return err
+	}
 
 	bar := progressbar.NewOptions64(st.Size(),
 		progressbar.OptionSetWriter(stderr),
