@@ -67,6 +67,16 @@ func (d *siteDirectory) resolver(ctx context.Context) *cms.SiteResolver {
 	return r
 }
 
+// siteMissRecheck is how old the directory must be before a request that
+// names an unknown site makes it read the sites again: often enough for a
+// new site, too seldom for a flood of bad names to load the database.
+const siteMissRecheck = 250 * time.Millisecond
+
+// stale reports whether the directory was read more than age ago.
+func (d *siteDirectory) stale(age time.Duration) bool {
+	return d != nil && time.Now().UnixNano()-d.checked.Load() > int64(age)
+}
+
 // invalidate makes the next request read the sites again.
 func (d *siteDirectory) invalidate() {
 	if d != nil {
@@ -81,6 +91,13 @@ func (s *Server) siteScope(c *gin.Context) {
 	id := r.ByHost(c.Request.Host)
 	if ref := strings.TrimSpace(c.GetHeader(cms.SiteHeader)); ref != "" && managementPath(c.Request.URL.Path) {
 		site := r.ByRef(ref)
+		if site == nil && s.sites.stale(siteMissRecheck) {
+			// A site created a moment ago (on the command line, on another
+			// replica) is named before the directory's next read.
+			s.sites.invalidate()
+			r = s.sites.resolver(ctx)
+			site = r.ByRef(ref)
+		}
 		if site == nil {
 			if r != nil || (ref != "1" && ref != "main") {
 				s.writeError(c, cms.Errorf(cms.ENOTFOUND, "站点不存在：%s", ref))
@@ -99,7 +116,7 @@ func (s *Server) siteScope(c *gin.Context) {
 // ones the Huimin-Site header applies to.
 func managementPath(path string) bool {
 	return strings.HasPrefix(path, "/api/v1/") && !strings.HasPrefix(path, "/api/v1/content/") &&
-		path != "/api/v1/beacon" && path != "/api/v1/beacon.gif" && !strings.HasPrefix(path, "/api/v1/interact/")
+		path != "/api/v1/beacon" && path != "/api/v1/beacon.gif"
 }
 
 // requireSiteRole lets through only users with a role in the request's
