@@ -216,7 +216,7 @@ func TestSites_Isolation(t *testing.T) {
 
 		ids := map[string]any{
 			"interact/messages": message["id"],
-			"stories": story["id"], "projects": project["id"], "media": media["id"], "pages": page["id"], "brands": brand["id"],
+			"stories":           story["id"], "projects": project["id"], "media": media["id"], "pages": page["id"], "brands": brand["id"],
 			"dictionary": term["id"], "apikeys": key["id"], "builds": build["id"], "users": me["id"],
 		}
 		// Valid bodies for the updates, at the versions B's objects have.
