@@ -65,13 +65,13 @@ func livePage(tx *gorm.DB, f cms.ContentFilter) (q *gorm.DB, order string) {
 		order = "l.published_at DESC, l.story_id DESC"
 	}
 	if f.Project != "" {
-		q = q.Where("l.project_id IN (SELECT id FROM projects WHERE slug = ?)", f.Project)
+		q = q.Where("l.project_id IN (SELECT id FROM projects WHERE site_id = ? AND slug = ?)", siteOf(tx), f.Project)
 	}
 	if f.Kind != "" {
-		q = q.Where("l.project_id IN (SELECT id FROM projects WHERE kind = ?)", string(f.Kind))
+		q = q.Where("l.project_id IN (SELECT id FROM projects WHERE site_id = ? AND kind = ?)", siteOf(tx), string(f.Kind))
 	}
 	if f.Area != "" {
-		q = q.Where("l.project_id IN (SELECT id FROM projects WHERE area = ?)", string(f.Area))
+		q = q.Where("l.project_id IN (SELECT id FROM projects WHERE site_id = ? AND area = ?)", siteOf(tx), string(f.Area))
 	}
 	if f.Q != "" {
 		cond, args := searchClause(tx, f.Q)
