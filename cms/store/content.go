@@ -141,7 +141,7 @@ func (db *DB) FindLiveStoryBySlug(ctx context.Context, slug string) (s *cms.Live
 		return nil, err
 	}
 	if len(rows) == 0 {
-		if err := liveQuery(tx).Where("l.story_id IN (SELECT story_id FROM story_slugs WHERE slug = ?)", slug).
+		if err := liveQuery(tx).Where("l.story_id IN (SELECT story_id FROM story_slugs WHERE site_id = ? AND slug = ?)", siteOf(tx), slug).
 			Limit(1).Scan(&rows).Error; err != nil {
 			return nil, err
 		}
