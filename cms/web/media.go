@@ -168,7 +168,10 @@ func (s *Server) handleMediaDelete(c *gin.Context) error {
 	if err := s.cfg.Media.DeleteMedia(ctx, id); err != nil {
 		return err
 	}
-	if s.cfg.Ingest != nil {
+	// Files are stored by content hash and shared between sites: they go
+	// only with the last site's item.
+	_, err = s.cfg.Media.FindMediaByHash(cms.NewContextAllSites(ctx), m.Hash)
+	if s.cfg.Ingest != nil && cms.ErrorCode(err) == cms.ENOTFOUND {
 		_ = s.cfg.Ingest.DeleteMediaFiles(ctx, m)
 	}
 	c.Status(http.StatusNoContent)
