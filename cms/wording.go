@@ -46,15 +46,19 @@ func (k TermKind) Valid() bool {
 
 // DictionaryTerm is one entry of the wording dictionary admins maintain.
 type DictionaryTerm struct {
-	ID         int64     `json:"id"`
-	Term       string    `json:"term"`
-	Kind       TermKind  `json:"kind"`
-	Severity   Severity  `json:"severity"`
-	Suggestion string    `json:"suggestion"` // the correct or preferred form; may be empty
-	Note       string    `json:"note"`
-	Version    int       `json:"version"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	ID         int64    `json:"id"`
+	Term       string   `json:"term"`
+	Kind       TermKind `json:"kind"`
+	Severity   Severity `json:"severity"`
+	Suggestion string   `json:"suggestion"` // the correct or preferred form; may be empty
+	Note       string   `json:"note"`
+	// Platform marks a term of the platform-wide dictionary, which every
+	// site's checks use; the rest are the site's own additions. Only
+	// platform admins create or change platform terms.
+	Platform  bool      `json:"platform"`
+	Version   int       `json:"version"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // MaxTermRunes bounds dictionary terms; they are words, not sentences.

@@ -77,6 +77,11 @@ func migrateSites(tx *gorm.DB) error {
 	if err := tx.Exec("INSERT INTO site_members (user_id, site_id, role, level) SELECT id, 1, role, level FROM users").Error; err != nil {
 		return err
 	}
+	// The dictionary a single site had is the platform's: every site
+	// checks against it, and adds its own terms.
+	if err := tx.Exec("UPDATE dictionary_terms SET site_id = 0").Error; err != nil {
+		return err
+	}
 	return tx.Exec("UPDATE users SET platform_admin = ? WHERE role = ?", true, "admin").Error
 }
 

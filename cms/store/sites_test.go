@@ -164,6 +164,33 @@ func TestSites(t *testing.T) {
 				t.Errorf("site 2 trail shows site 1's story: %+v", e)
 			}
 		}
+		// The dictionary: the platform's terms in every site, additions in their own.
+		platform, _ := db.FindTerms(sys)
+		if len(platform) == 0 || !platform[0].Platform {
+			t.Fatalf("site 1 dictionary = %d terms (first %+v), want the platform's", len(platform), platform)
+		}
+		add := &cms.DictionaryTerm{Term: "江阴专用词", Kind: cms.TermForbidden, Severity: cms.SeverityWarning}
+		if err := db.CreateTerm(as2(admin2), add); err != nil || add.Platform {
+			t.Fatalf("site 2 addition: %+v %v", add, err)
+		}
+		in1, _ := db.FindTerms(sys)
+		in2t, _ := db.FindTerms(in2)
+		if len(in1) != len(platform) || len(in2t) != len(platform)+1 {
+			t.Errorf("dictionary sizes: site 1 %d, site 2 %d, platform %d", len(in1), len(in2t), len(platform))
+		}
+		if _, err := db.UpdateTerm(as2(admin2), platform[0].ID, cms.DictionaryUpdate{Version: platform[0].Version, Note: ptr("改")}); cms.ErrorCode(err) != cms.EFORBIDDEN {
+			t.Errorf("site admin changing a platform term: %v", err)
+		}
+		if err := db.DeleteTerm(f.as(f.admin), add.ID); cms.ErrorCode(err) != cms.ENOTFOUND {
+			t.Errorf("site 1 deleting site 2's term: %v", err)
+		}
+		if err := db.CreateTerm(as2(admin2), &cms.DictionaryTerm{Term: platform[0].Term, Kind: cms.TermForbidden, Severity: cms.SeverityWarning}); cms.ErrorCode(err) != cms.ECONFLICT {
+			t.Errorf("site addition repeating a platform term: %v", err)
+		}
+		if up, err := db.UpdateTerm(sys, platform[0].ID, cms.DictionaryUpdate{Version: platform[0].Version, Note: ptr("平台改")}); err != nil || !up.Platform {
+			t.Errorf("platform admin changing a platform term: %+v %v", up, err)
+		}
+
 		sites, err := db.FindSites(sys)
 		if err != nil || len(sites) != 2 || sites[0].ID != cms.DefaultSiteID || sites[1].Slug != "jiangyin" {
 			t.Errorf("FindSites = %+v, %v", sites, err)

@@ -15,6 +15,7 @@ type termRequest struct {
 	Severity   cms.Severity `json:"severity"`
 	Suggestion string       `json:"suggestion"`
 	Note       string       `json:"note"`
+	Platform   bool         `json:"platform"`
 }
 
 type termUpdateRequest struct {
@@ -42,7 +43,8 @@ func (s *Server) handleDictionaryCreate(c *gin.Context) error {
 	if err := s.decode(c, &req); err != nil {
 		return err
 	}
-	t := &cms.DictionaryTerm{Term: req.Term, Kind: req.Kind, Severity: req.Severity, Suggestion: req.Suggestion, Note: req.Note}
+	t := &cms.DictionaryTerm{Term: req.Term, Kind: req.Kind, Severity: req.Severity, Suggestion: req.Suggestion, Note: req.Note,
+		Platform: req.Platform}
 	if err := s.cfg.Dictionary.CreateTerm(c.Request.Context(), t); err != nil {
 		return err
 	}
