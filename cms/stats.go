@@ -81,11 +81,14 @@ func SourceLabel(src string) string {
 
 // PageView is one counted page view.
 type PageView struct {
+	// SiteID is the site the page belongs to (the request's Host's site);
+	// every figure is counted and reported per site.
+	SiteID    int64
 	At        time.Time
 	Path      string // site path, e.g. /stories/<slug>/
 	StoryID   int64  // 0 unless a story page
 	ProjectID int64  // the story's or project page's project; 0 otherwise
-	Visitor   string // hex hash of (daily salt, IP, user agent, site); never the IP
+	Visitor   string // hex hash of (daily salt, IP, user agent, site id); never the IP
 	Source    string // one of StatsSources
 	Referrer  string // referring host name of another site, else ""
 	Device    string // phone, tablet or desktop
@@ -190,15 +193,20 @@ type StatsRank struct {
 	Views int64  `json:"views"`
 }
 
-// StatsService records hits and answers from their rollups.
+// StatsService records hits and answers from their rollups. Every figure
+// belongs to one site: Record files a hit under its PageView.SiteID, and
+// every other method reads or changes the figures and settings of the site
+// its context acts in (SiteIDFromContext) only.
 type StatsService interface {
 	// Record queues h for writing; it never blocks and never fails: a full
 	// queue drops the hit and counts it as dropped.
 	Record(h PageView)
-	// Flush writes the queued hits and brings the rollups up to date.
+	// Flush writes the queued hits and brings the rollups up to date, for
+	// every site.
 	Flush(ctx context.Context) error
 	// Salt returns the random salt of day (YYYY-MM-DD), made on first use;
-	// salts of earlier days are deleted.
+	// salts of earlier days are deleted. One salt serves every site of the
+	// platform: visitor hashes include the site, so they differ per site.
 	Salt(ctx context.Context, day string) ([]byte, error)
 	// PathViews returns the all-time views of each path asked for.
 	PathViews(ctx context.Context, paths []string) (map[string]int64, error)
@@ -209,6 +217,8 @@ type StatsService interface {
 	Ranking(ctx context.Context, since string, prefix string, limit int) ([]StatsRank, error)
 	// Report returns EINVALID for a bad range.
 	Report(ctx context.Context, q StatsQuery) (*StatsReport, error)
+	// FindStatsSettings returns the site's settings; a site that never had
+	// any starts with every public number shown and 90 days of raw hits.
 	FindStatsSettings(ctx context.Context) (*StatsSettings, error)
 	// UpdateStatsSettings returns EINVALID, or ECONFLICT for a stale version.
 	UpdateStatsSettings(ctx context.Context, u StatsSettingsUpdate) (*StatsSettings, error)

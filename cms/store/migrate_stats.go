@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/go-gormigrate/gormigrate/v2"
@@ -20,6 +21,7 @@ func statsMigrations() []*gormigrate.Migration {
 		{ID: "202612050001_stats", Migrate: migrateStatsInit},
 		{ID: "202612060001_stats_indexes", Migrate: migrateStatsIndexes},
 		{ID: "202612060002_stat_paths", Migrate: migrateStatPaths},
+		{ID: "202612220001_stats_sites", Migrate: migrateStatsSites},
 	}
 }
 
@@ -207,3 +209,157 @@ type v3StatPath struct {
 }
 
 func (v3StatPath) TableName() string { return "stat_paths" }
+
+// migrateStatsSites counts reach per site (issue 15): every statistics
+// table but the salts gains a site_id, 1 for the figures already there (a
+// database from before sites is the default site's), and the keys and
+// indexes of the rollups lead with it, so two sites with the same page
+// path count apart and each report reads one site's range of an index.
+// Salts stay one a day for the platform: the visitor hash includes the
+// site instead.
+//
+// A primary key cannot change in place on SQLite, so the rollup tables are
+// rebuilt: renamed aside, made anew and copied. The steps are safe to run
+// again after an interruption (MySQL runs them outside a transaction).
+func migrateStatsSites(tx *gorm.DB) error {
+	m := tx.Migrator()
+	if !m.HasColumn(&v4StatHit{}, "SiteID") {
+		if err := m.AddColumn(&v4StatHit{}, "SiteID"); err != nil {
+			return err
+		}
+	}
+	if m.HasIndex(&v1StatHit{}, "ix_stat_hits_day") {
+		if err := m.DropIndex(&v1StatHit{}, "ix_stat_hits_day"); err != nil {
+			return err
+		}
+	}
+	if !m.HasIndex(&v4StatHit{}, "ix_stat_hits_site_day") {
+		if err := m.CreateIndex(&v4StatHit{}, "ix_stat_hits_site_day"); err != nil {
+			return err
+		}
+	}
+	for _, t := range []struct {
+		model any
+		table string
+		cols  string
+	}{
+		{&v4StatHourly{}, "stat_hourly", "day, hour, path, source, project_id, views, visitors"},
+		{&v4StatDailyPage{}, "stat_daily_pages", "day, path, path_hash, project_id, views, visitors"},
+		{&v4StatDailyDim{}, "stat_daily_dims", "day, project_id, dim, dkey, views, visitors"},
+		{&v4StatDailyTotal{}, "stat_daily_totals", "day, project_id, views, visitors"},
+		{&v4StatPath{}, "stat_paths", "path_hash, path"},
+	} {
+		if err := rebuildStatTable(tx, t.model, t.table, t.cols); err != nil {
+			return fmt.Errorf("%s: %w", t.table, err)
+		}
+	}
+	if !m.HasColumn(&v4StatSettings{}, "SiteID") {
+		if err := m.AddColumn(&v4StatSettings{}, "SiteID"); err != nil {
+			return err
+		}
+	}
+	if !m.HasIndex(&v4StatSettings{}, "ux_stat_settings_site") {
+		return m.CreateIndex(&v4StatSettings{}, "ux_stat_settings_site")
+	}
+	return nil
+}
+
+// rebuildStatTable makes table anew from model, with the rows it had as
+// site 1's. cols are the columns it had.
+func rebuildStatTable(tx *gorm.DB, model any, table, cols string) error {
+	m := tx.Migrator()
+	aside := table + "_v3"
+	switch {
+	case m.HasTable(aside):
+		// An earlier run stopped after putting the table aside: what it
+		// made of the new table may be partial.
+		if m.HasTable(table) {
+			if err := m.DropTable(table); err != nil {
+				return err
+			}
+		}
+	case m.HasColumn(table, "site_id"):
+		return nil // rebuilt by an earlier run
+	default:
+		if err := m.RenameTable(table, aside); err != nil {
+			return err
+		}
+	}
+	if err := m.CreateTable(model); err != nil {
+		return err
+	}
+	if err := tx.Exec("INSERT INTO " + table + " (site_id, " + cols + ") SELECT 1, " + cols + " FROM " + aside).Error; err != nil {
+		return err
+	}
+	return m.DropTable(aside)
+}
+
+type v4StatHit struct {
+	SiteID int64  `gorm:"not null;default:1;index:ix_stat_hits_site_day,priority:1"`
+	Day    string `gorm:"size:10;index:ix_stat_hits_site_day,priority:2"`
+}
+
+func (v4StatHit) TableName() string { return "stat_hits" }
+
+type v4StatHourly struct {
+	SiteID    int64  `gorm:"primaryKey;autoIncrement:false;default:1"`
+	Day       string `gorm:"primaryKey;size:10"`
+	Hour      int    `gorm:"primaryKey;autoIncrement:false"`
+	Path      string `gorm:"primaryKey;size:300"`
+	Source    string `gorm:"primaryKey;size:16"`
+	ProjectID int64  `gorm:"not null"`
+	Views     int64  `gorm:"not null"`
+	Visitors  int64  `gorm:"not null"`
+}
+
+func (v4StatHourly) TableName() string { return "stat_hourly" }
+
+type v4StatDailyPage struct {
+	SiteID    int64  `gorm:"primaryKey;autoIncrement:false;default:1;index:ix_stat_daily_pages_site_project,priority:1;index:ix_stat_daily_pages_site_path,priority:1;index:ix_stat_daily_pages_site_hash,priority:1"`
+	Day       string `gorm:"primaryKey;size:10;index:ix_stat_daily_pages_site_project,priority:3;index:ix_stat_daily_pages_site_hash,priority:2"`
+	Path      string `gorm:"primaryKey;size:300;index:ix_stat_daily_pages_site_path,priority:2"`
+	PathHash  int64  `gorm:"not null;default:0;index:ix_stat_daily_pages_site_hash,priority:3"`
+	ProjectID int64  `gorm:"not null;index:ix_stat_daily_pages_site_project,priority:2"`
+	Views     int64  `gorm:"not null;index:ix_stat_daily_pages_site_hash,priority:4"`
+	Visitors  int64  `gorm:"not null;index:ix_stat_daily_pages_site_hash,priority:5"`
+}
+
+func (v4StatDailyPage) TableName() string { return "stat_daily_pages" }
+
+type v4StatDailyDim struct {
+	SiteID    int64  `gorm:"primaryKey;autoIncrement:false;default:1;index:ix_stat_daily_dims_site_dim,priority:1"`
+	Day       string `gorm:"primaryKey;size:10;index:ix_stat_daily_dims_site_dim,priority:3"`
+	ProjectID int64  `gorm:"primaryKey;autoIncrement:false;index:ix_stat_daily_dims_site_dim,priority:4"`
+	Dim       string `gorm:"primaryKey;size:10;index:ix_stat_daily_dims_site_dim,priority:2"`
+	Key       string `gorm:"primaryKey;column:dkey;size:100;index:ix_stat_daily_dims_site_dim,priority:5"`
+	Views     int64  `gorm:"not null;index:ix_stat_daily_dims_site_dim,priority:6"`
+	Visitors  int64  `gorm:"not null;index:ix_stat_daily_dims_site_dim,priority:7"`
+}
+
+func (v4StatDailyDim) TableName() string { return "stat_daily_dims" }
+
+type v4StatDailyTotal struct {
+	SiteID    int64  `gorm:"primaryKey;autoIncrement:false;default:1"`
+	Day       string `gorm:"primaryKey;size:10"`
+	ProjectID int64  `gorm:"primaryKey;autoIncrement:false"`
+	Views     int64  `gorm:"not null"`
+	Visitors  int64  `gorm:"not null"`
+}
+
+func (v4StatDailyTotal) TableName() string { return "stat_daily_totals" }
+
+type v4StatPath struct {
+	SiteID   int64  `gorm:"primaryKey;autoIncrement:false;default:1"`
+	PathHash int64  `gorm:"primaryKey;autoIncrement:false"`
+	Path     string `gorm:"size:300;not null"`
+}
+
+func (v4StatPath) TableName() string { return "stat_paths" }
+
+// v4StatSettings: one row per site, made on the site's first use; its id
+// is the site's.
+type v4StatSettings struct {
+	SiteID int64 `gorm:"not null;default:1;uniqueIndex:ux_stat_settings_site"`
+}
+
+func (v4StatSettings) TableName() string { return "stat_settings" }

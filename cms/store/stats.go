@@ -37,6 +37,12 @@ var _ cms.StatsService = (*StatsDB)(nil)
 // Hits are queued in memory and written by a background writer every
 // FlushEvery or BatchSize hits, whichever comes first; Close writes what
 // is left, so a clean stop loses nothing.
+//
+// Every figure belongs to one site (issue 15): a hit is filed under its
+// PageView.SiteID, rollups are made per site and day, and every read and
+// settings change is of the site its context acts in
+// (cms.SiteIDFromContext), with "site_id = ?" written into each query —
+// this pool has no scoping callbacks. Only the daily salt is shared.
 type StatsDB struct {
 	g       *gorm.DB
 	pool    *sql.DB
@@ -54,7 +60,7 @@ type StatsDB struct {
 	closed  sync.Once
 
 	writeMu    sync.Mutex // one flush at a time
-	dirty      map[string]bool
+	dirty      map[statDay]bool
 	lastRollup time.Time
 	rollupCost time.Duration
 	lastPrune  time.Time
@@ -95,7 +101,7 @@ func OpenStats(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts 
 		opts.Now = time.Now
 	}
 	s = &StatsDB{log: log, opts: opts, kick: make(chan struct{}, 1), stop: make(chan struct{}),
-		done: make(chan struct{}), dirty: map[string]bool{}, salts: map[string][]byte{}}
+		done: make(chan struct{}), dirty: map[statDay]bool{}, salts: map[string][]byte{}}
 	cfg := &gorm.Config{Logger: newGormLogger(log, slowQuery), SkipDefaultTransaction: true,
 		NowFunc: func() time.Time { return opts.Now().UTC() }}
 	switch {
@@ -175,8 +181,12 @@ func (s *StatsDB) Dropped() int64 { return s.dropped.Load() }
 // Written is how many hits were written.
 func (s *StatsDB) Written() int64 { return s.written.Load() }
 
-// Record queues h; see cms.StatsService.
+// Record queues h; see cms.StatsService. A hit of no site is the default
+// site's.
 func (s *StatsDB) Record(h cms.PageView) {
+	if h.SiteID <= 0 {
+		h.SiteID = cms.DefaultSiteID
+	}
 	s.mu.Lock()
 	if len(s.queue) >= s.opts.MaxQueue {
 		s.mu.Unlock()
@@ -241,11 +251,11 @@ func (s *StatsDB) flush(ctx context.Context, rollNow bool) (err error) {
 	now := s.opts.Now()
 	if len(s.dirty) > 0 && (rollNow || now.Sub(s.lastRollup) >= max(s.opts.RollupEvery, 50*s.rollupCost)) {
 		start := time.Now()
-		for day := range s.dirty {
-			if err := s.rollup(ctx, day); err != nil {
+		for d := range s.dirty {
+			if err := s.rollup(ctx, d); err != nil {
 				return err
 			}
-			delete(s.dirty, day)
+			delete(s.dirty, d)
 		}
 		s.lastRollup, s.rollupCost = now, time.Since(start)
 	}
@@ -271,7 +281,32 @@ func (s *StatsDB) requeue(batch []cms.PageView) {
 	s.queue = append(append([]cms.PageView(nil), batch...), s.queue...)
 }
 
-type statHitRow = v1StatHit
+// statHitRow is a raw hit as stored: v1StatHit with its path's hash (v2)
+// and its site (v4).
+type statHitRow struct {
+	ID        int64 `gorm:"primaryKey"`
+	SiteID    int64
+	At        time.Time
+	Day       string
+	Hour      int
+	Path      string
+	PathHash  int64
+	StoryID   int64
+	ProjectID int64
+	Visitor   string
+	Source    string
+	Referrer  string
+	Device    string
+	Mode      string
+}
+
+func (statHitRow) TableName() string { return "stat_hits" }
+
+// statDay is a day of one site's figures, rolled up together.
+type statDay struct {
+	site int64
+	day  string
+}
 
 // insertChunk keeps each statement short: on MySQL a bulk insert holds its
 // locks only for a few hundred rows.
@@ -281,12 +316,13 @@ func (s *StatsDB) insert(ctx context.Context, hits []cms.PageView) error {
 	rows := make([]statHitRow, len(hits))
 	for i, h := range hits {
 		local := h.At.In(cms.StatsZone)
-		rows[i] = statHitRow{At: h.At.UTC(), Day: local.Format(time.DateOnly), Hour: local.Hour(),
+		rows[i] = statHitRow{SiteID: h.SiteID, At: h.At.UTC(), Day: local.Format(time.DateOnly), Hour: local.Hour(),
 			Path: clipStat(h.Path, 300), StoryID: h.StoryID, ProjectID: h.ProjectID, Visitor: clipStat(h.Visitor, 16),
 			Source: clipStat(h.Source, 16), Referrer: clipStat(h.Referrer, 100), Device: clipStat(h.Device, 8), Mode: clipStat(h.Mode, 8)}
-		s.dirty[rows[i].Day] = true
+		rows[i].PathHash = pathHash(rows[i].Path)
+		s.dirty[statDay{h.SiteID, rows[i].Day}] = true
 	}
-	const cols = "INSERT INTO stat_hits (at, day, hour, path, path_hash, story_id, project_id, visitor, source, referrer, device, mode) VALUES "
+	const cols = "INSERT INTO stat_hits (site_id, at, day, hour, path, path_hash, story_id, project_id, visitor, source, referrer, device, mode) VALUES "
 	if s.dialect == dialectSQLite {
 		// SQLite: one transaction, one prepared single-row statement; the
 		// driver binds parameters in time growing with their number, so
@@ -296,13 +332,13 @@ func (s *StatsDB) insert(ctx context.Context, hits []cms.PageView) error {
 			return err
 		}
 		defer tx.Rollback()
-		st, err := tx.PrepareContext(ctx, cols+"(?,?,?,?,?,?,?,?,?,?,?,?)")
+		st, err := tx.PrepareContext(ctx, cols+"(?,?,?,?,?,?,?,?,?,?,?,?,?)")
 		if err != nil {
 			return err
 		}
 		defer st.Close()
 		for _, r := range rows {
-			if _, err := st.ExecContext(ctx, r.At, r.Day, r.Hour, r.Path, pathHash(r.Path), r.StoryID, r.ProjectID, r.Visitor, r.Source,
+			if _, err := st.ExecContext(ctx, r.SiteID, r.At, r.Day, r.Hour, r.Path, r.PathHash, r.StoryID, r.ProjectID, r.Visitor, r.Source,
 				r.Referrer, r.Device, r.Mode); err != nil {
 				return err
 			}
@@ -317,7 +353,7 @@ func (s *StatsDB) insert(ctx context.Context, hits []cms.PageView) error {
 	// reflection cost more than the database's work).
 	g := s.g.WithContext(ctx)
 	var q strings.Builder
-	args := make([]any, 0, insertChunk*12)
+	args := make([]any, 0, insertChunk*13)
 	for i := 0; i < len(rows); i += insertChunk {
 		chunk := rows[i:min(len(rows), i+insertChunk)]
 		q.Reset()
@@ -327,8 +363,8 @@ func (s *StatsDB) insert(ctx context.Context, hits []cms.PageView) error {
 			if k > 0 {
 				q.WriteByte(',')
 			}
-			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?)")
-			args = append(args, r.At, r.Day, r.Hour, r.Path, pathHash(r.Path), r.StoryID, r.ProjectID, r.Visitor, r.Source, r.Referrer, r.Device, r.Mode)
+			q.WriteString("(?,?,?,?,?,?,?,?,?,?,?,?,?)")
+			args = append(args, r.SiteID, r.At, r.Day, r.Hour, r.Path, r.PathHash, r.StoryID, r.ProjectID, r.Visitor, r.Source, r.Referrer, r.Device, r.Mode)
 		}
 		if err := g.Exec(q.String(), args...).Error; err != nil {
 			return err
@@ -349,43 +385,49 @@ func clipStat(v string, n int) string {
 	return string(r)
 }
 
-// rollup recomputes a day's rollups from its raw hits, in one transaction.
-func (s *StatsDB) rollup(ctx context.Context, day string) error {
+// rollup recomputes a site's day of rollups from its raw hits, in one
+// transaction. Every statement keeps to the site: WHERE site_id = ? and
+// site_id in every GROUP BY.
+func (s *StatsDB) rollup(ctx context.Context, d statDay) error {
 	return s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		for _, t := range []string{"stat_hourly", "stat_daily_pages", "stat_daily_dims", "stat_daily_totals"} {
-			if err := tx.Exec("DELETE FROM "+t+" WHERE day = ?", day).Error; err != nil {
+			if err := tx.Exec("DELETE FROM "+t+" WHERE site_id = ? AND day = ?", d.site, d.day).Error; err != nil {
 				return err
 			}
 		}
+		if err := tx.Exec(`INSERT INTO stat_paths (site_id, path_hash, path)
+			 SELECT site_id, path_hash, MIN(path) FROM stat_hits
+			 WHERE site_id = ? AND day = ? AND path_hash NOT IN (SELECT path_hash FROM stat_paths WHERE site_id = ?)
+			 GROUP BY site_id, path_hash`, d.site, d.day, d.site).Error; err != nil {
+			return err
+		}
 		stmts := []string{
-			`INSERT INTO stat_paths (path_hash, path)
-			 SELECT path_hash, MIN(path) FROM stat_hits
-			 WHERE day = ? AND path_hash NOT IN (SELECT path_hash FROM stat_paths) GROUP BY path_hash`,
-			`INSERT INTO stat_hourly (day, hour, path, source, project_id, views, visitors)
-			 SELECT day, hour, path, source, MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
-			 FROM stat_hits WHERE day = ? GROUP BY day, hour, path, source`,
-			`INSERT INTO stat_daily_pages (day, path, path_hash, project_id, views, visitors)
-			 SELECT day, path, MAX(path_hash), MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
-			 FROM stat_hits WHERE day = ? GROUP BY day, path`,
-			`INSERT INTO stat_daily_totals (day, project_id, views, visitors)
-			 SELECT day, 0, COUNT(*), COUNT(DISTINCT visitor) FROM stat_hits WHERE day = ? GROUP BY day`,
-			`INSERT INTO stat_daily_totals (day, project_id, views, visitors)
-			 SELECT day, project_id, COUNT(*), COUNT(DISTINCT visitor)
-			 FROM stat_hits WHERE day = ? AND project_id > 0 GROUP BY day, project_id`,
+			`INSERT INTO stat_hourly (site_id, day, hour, path, source, project_id, views, visitors)
+			 SELECT site_id, day, hour, path, source, MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
+			 FROM stat_hits WHERE site_id = ? AND day = ? GROUP BY site_id, day, hour, path, source`,
+			`INSERT INTO stat_daily_pages (site_id, day, path, path_hash, project_id, views, visitors)
+			 SELECT site_id, day, path, MAX(path_hash), MAX(project_id), COUNT(*), COUNT(DISTINCT visitor)
+			 FROM stat_hits WHERE site_id = ? AND day = ? GROUP BY site_id, day, path`,
+			`INSERT INTO stat_daily_totals (site_id, day, project_id, views, visitors)
+			 SELECT site_id, day, 0, COUNT(*), COUNT(DISTINCT visitor)
+			 FROM stat_hits WHERE site_id = ? AND day = ? GROUP BY site_id, day`,
+			`INSERT INTO stat_daily_totals (site_id, day, project_id, views, visitors)
+			 SELECT site_id, day, project_id, COUNT(*), COUNT(DISTINCT visitor)
+			 FROM stat_hits WHERE site_id = ? AND day = ? AND project_id > 0 GROUP BY site_id, day, project_id`,
 		}
 		for _, q := range stmts {
-			if err := tx.Exec(q, day).Error; err != nil {
+			if err := tx.Exec(q, d.site, d.day).Error; err != nil {
 				return err
 			}
 		}
 		for _, dim := range []string{"source", "device", "mode", "referrer", "hour"} {
-			q := `INSERT INTO stat_daily_dims (day, project_id, dim, dkey, views, visitors)
-			 SELECT day, project_id, '` + dim + `', ` + dim + `, COUNT(*), COUNT(DISTINCT visitor)
-			 FROM stat_hits WHERE day = ?`
+			q := `INSERT INTO stat_daily_dims (site_id, day, project_id, dim, dkey, views, visitors)
+			 SELECT site_id, day, project_id, '` + dim + `', ` + dim + `, COUNT(*), COUNT(DISTINCT visitor)
+			 FROM stat_hits WHERE site_id = ? AND day = ?`
 			if dim == "referrer" {
 				q += ` AND referrer <> ''`
 			}
-			if err := tx.Exec(q+` GROUP BY day, project_id, `+dim, day).Error; err != nil {
+			if err := tx.Exec(q+` GROUP BY site_id, day, project_id, `+dim, d.site, d.day).Error; err != nil {
 				return err
 			}
 		}
@@ -397,38 +439,52 @@ func (s *StatsDB) rollup(ctx context.Context, day string) error {
 // lock for long.
 const pruneChunk = 5000
 
-// prune deletes raw hits older than the retention period; their rollups
-// stay.
+// prune deletes raw hits older than their site's retention period; their
+// rollups stay. The sites are those with rollups or settings: a site's
+// hits are rolled up within seconds, long before any is old enough.
 func (s *StatsDB) prune(ctx context.Context) error {
-	set, err := s.FindStatsSettings(ctx)
-	if err != nil {
+	g := s.g.WithContext(ctx)
+	var sites []int64
+	if err := g.Raw("SELECT DISTINCT site_id FROM stat_daily_totals UNION SELECT site_id FROM stat_settings").
+		Scan(&sites).Error; err != nil {
 		return err
 	}
-	cutoff := cms.StatsDayOf(s.opts.Now().AddDate(0, 0, -set.RetentionDays))
-	for {
-		var ids []int64
-		if err := s.g.WithContext(ctx).Model(&statHitRow{}).Where("day < ?", cutoff).Limit(pruneChunk).
-			Pluck("id", &ids).Error; err != nil {
+	for _, site := range sites {
+		set, err := s.settingsOf(g, site, false)
+		if err != nil {
 			return err
 		}
-		if len(ids) == 0 {
-			return nil
-		}
-		if err := s.g.WithContext(ctx).Where("id IN ?", ids).Delete(&statHitRow{}).Error; err != nil {
-			return err
+		cutoff := cms.StatsDayOf(s.opts.Now().AddDate(0, 0, -set.RetentionDays))
+		for {
+			var ids []int64
+			if err := g.Model(&statHitRow{}).Where("site_id = ? AND day < ?", site, cutoff).Limit(pruneChunk).
+				Pluck("id", &ids).Error; err != nil {
+				return err
+			}
+			if len(ids) == 0 {
+				break
+			}
+			if err := g.Where("id IN ?", ids).Delete(&statHitRow{}).Error; err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
 
-// Prune deletes raw hits past the retention period now (it also runs
-// hourly with the writer).
+// Prune deletes raw hits past the retention period of their site now, for
+// every site (it also runs hourly with the writer).
 func (s *StatsDB) Prune(ctx context.Context) error {
 	s.writeMu.Lock()
 	defer s.writeMu.Unlock()
 	return s.prune(ctx)
 }
 
-// Salt returns day's salt; see cms.StatsService.
+// Salt returns day's salt; see cms.StatsService. One salt serves every
+// site: it only has to keep the visitor hash from being reversed or linked
+// across days, which a secret random salt does as well for all sites as
+// one each would; the hash includes the site (web.visitorHash), so the same
+// reader is a different, unlinkable visitor on each site.
 func (s *StatsDB) Salt(ctx context.Context, day string) (salt []byte, err error) {
 	defer cms.Wrap(&err, "Salt(%s)", day)
 	s.saltMu.Lock()
@@ -481,8 +537,8 @@ func (s *StatsDB) PathViews(ctx context.Context, paths []string) (out map[string
 		Path  string
 		Views int64
 	}
-	if err := s.g.WithContext(ctx).Model(&v1StatDailyPage{}).Select("path, SUM(views) AS views").
-		Where("path IN ?", paths).Group("path").Scan(&rows).Error; err != nil {
+	if err := s.g.WithContext(ctx).Model(&v4StatDailyPage{}).Select("path, SUM(views) AS views").
+		Where("site_id = ? AND path IN ?", siteCtx(ctx), paths).Group("path").Scan(&rows).Error; err != nil {
 		return nil, err
 	}
 	for _, r := range rows {
@@ -495,15 +551,16 @@ func (s *StatsDB) PathViews(ctx context.Context, paths []string) (out map[string
 func (s *StatsDB) SiteTotals(ctx context.Context) (views, visitors int64, err error) {
 	defer cms.Wrap(&err, "SiteTotals")
 	var r struct{ Views, Visitors sql.NullInt64 }
-	err = s.g.WithContext(ctx).Model(&v1StatDailyTotal{}).Select("SUM(views) AS views, SUM(visitors) AS visitors").
-		Where("project_id = 0").Scan(&r).Error
+	err = s.g.WithContext(ctx).Model(&v4StatDailyTotal{}).Select("SUM(views) AS views, SUM(visitors) AS visitors").
+		Where("site_id = ? AND project_id = 0", siteCtx(ctx)).Scan(&r).Error
 	return r.Views.Int64, r.Visitors.Int64, err
 }
 
 // Ranking returns the most viewed paths since the day since ("" = all time).
 func (s *StatsDB) Ranking(ctx context.Context, since, prefix string, limit int) (out []cms.StatsRank, err error) {
 	defer cms.Wrap(&err, "Ranking")
-	q := s.g.WithContext(ctx).Model(&v1StatDailyPage{}).Select("path, SUM(views) AS views")
+	q := s.g.WithContext(ctx).Model(&v4StatDailyPage{}).Select("path, SUM(views) AS views").
+		Where("site_id = ?", siteCtx(ctx))
 	if since != "" {
 		q = q.Where("day >= ?", since)
 	}
@@ -534,10 +591,11 @@ func (s *StatsDB) Report(ctx context.Context, q cms.StatsQuery) (rep *cms.StatsR
 		return nil, cms.Invalid(map[string]string{"from": fmt.Sprintf("一次最多统计 %d 天", maxReportDays)})
 	}
 	g := s.g.WithContext(ctx)
+	site := siteCtx(ctx)
 	rep = &cms.StatsReport{From: q.From, To: q.To, ProjectID: q.ProjectID}
 	var days []cms.StatsDay
-	if err := g.Model(&v1StatDailyTotal{}).Select("day, views, visitors").
-		Where("day BETWEEN ? AND ? AND project_id = ?", q.From, q.To, q.ProjectID).Order("day").Scan(&days).Error; err != nil {
+	if err := g.Model(&v4StatDailyTotal{}).Select("day, views, visitors").
+		Where("site_id = ? AND day BETWEEN ? AND ? AND project_id = ?", site, q.From, q.To, q.ProjectID).Order("day").Scan(&days).Error; err != nil {
 		return nil, err
 	}
 	byDay := map[string]cms.StatsDay{}
@@ -554,13 +612,13 @@ func (s *StatsDB) Report(ctx context.Context, q cms.StatsQuery) (rep *cms.StatsR
 		rep.Visitors += day.Visitors
 	}
 	scope := func(db *gorm.DB) *gorm.DB {
-		db = db.Where("day BETWEEN ? AND ?", q.From, q.To)
+		db = db.Where("site_id = ? AND day BETWEEN ? AND ?", site, q.From, q.To)
 		if q.ProjectID != 0 {
 			db = db.Where("project_id = ?", q.ProjectID)
 		}
 		return db
 	}
-	if rep.Pages, err = s.topPages(g, scope, 50); err != nil {
+	if rep.Pages, err = s.topPages(g, site, scope, 50); err != nil {
 		return nil, err
 	}
 	rep.Projects = []cms.StatsRow{}
@@ -568,7 +626,7 @@ func (s *StatsDB) Report(ctx context.Context, q cms.StatsQuery) (rep *cms.StatsR
 		ProjectID       int64
 		Views, Visitors int64
 	}
-	if err := g.Model(&v1StatDailyTotal{}).Scopes(scope).Where("project_id > 0").
+	if err := g.Model(&v4StatDailyTotal{}).Scopes(scope).Where("project_id > 0").
 		Select("project_id, SUM(views) AS views, SUM(visitors) AS visitors").Group("project_id").
 		Order("views DESC").Scan(&projects).Error; err != nil {
 		return nil, err
@@ -581,7 +639,7 @@ func (s *StatsDB) Report(ctx context.Context, q cms.StatsQuery) (rep *cms.StatsR
 		dst *[]cms.StatsRow
 	}{{"source", &rep.Sources}, {"device", &rep.Devices}, {"mode", &rep.Modes}, {"referrer", &rep.Referrers}} {
 		*d.dst = []cms.StatsRow{}
-		if err := g.Model(&v1StatDailyDim{}).Scopes(scope).Where("dim = ?", d.dim).
+		if err := g.Model(&v4StatDailyDim{}).Scopes(scope).Where("dim = ?", d.dim).
 			Select("dkey AS `key`, SUM(views) AS views, SUM(visitors) AS visitors").Group("dkey").
 			Order("views DESC, dkey").Limit(50).Scan(d.dst).Error; err != nil {
 			return nil, err
@@ -594,7 +652,7 @@ func (s *StatsDB) Report(ctx context.Context, q cms.StatsQuery) (rep *cms.StatsR
 	// and project), not from stat_hourly, whose rows per page and source
 	// would make a month's chart slow on a busy site.
 	var hours []cms.StatsRow
-	if err := g.Model(&v1StatDailyDim{}).Scopes(scope).Where("dim = 'hour'").
+	if err := g.Model(&v4StatDailyDim{}).Scopes(scope).Where("dim = 'hour'").
 		Select("dkey AS `key`, SUM(views) AS views").Group("dkey").Scan(&hours).Error; err != nil {
 		return nil, err
 	}
@@ -610,27 +668,67 @@ func (s *StatsDB) Report(ctx context.Context, q cms.StatsQuery) (rep *cms.StatsR
 	return rep, nil
 }
 
-// FindStatsSettings returns the statistics settings.
+// statSettingsRow is a site's statistics settings as stored (v1 with the
+// site of v4); its id is the site's.
+type statSettingsRow struct {
+	ID             int64 `gorm:"primaryKey;autoIncrement:false"`
+	SiteID         int64
+	ShowStoryViews bool
+	ShowSiteVisits bool
+	ShowRanking    bool
+	RetentionDays  int
+	Version        int
+	UpdatedAt      time.Time
+}
+
+func (statSettingsRow) TableName() string { return "stat_settings" }
+
+func (r *statSettingsRow) toCMS() *cms.StatsSettings {
+	return &cms.StatsSettings{ShowStoryViews: r.ShowStoryViews, ShowSiteVisits: r.ShowSiteVisits,
+		ShowRanking: r.ShowRanking, RetentionDays: r.RetentionDays, Version: r.Version, UpdatedAt: r.UpdatedAt}
+}
+
+// settingsOf returns site's settings row; a site without one gets the
+// defaults, stored first when create is set (so that its version counts
+// from 1 as the default site's did).
+func (s *StatsDB) settingsOf(g *gorm.DB, site int64, create bool) (*statSettingsRow, error) {
+	var row statSettingsRow
+	err := g.Take(&row, "site_id = ?", site).Error
+	if !errors.Is(err, gorm.ErrRecordNotFound) {
+		return &row, err
+	}
+	row = statSettingsRow{ID: site, SiteID: site, ShowStoryViews: true, ShowSiteVisits: true, ShowRanking: true,
+		RetentionDays: 90, Version: 1, UpdatedAt: s.opts.Now().UTC().Truncate(time.Millisecond)}
+	if !create {
+		return &row, nil
+	}
+	if err := g.Create(&row).Error; err != nil {
+		// Another process made it first: take theirs.
+		if err := g.Take(&row, "site_id = ?", site).Error; err != nil {
+			return nil, err
+		}
+	}
+	return &row, nil
+}
+
+// FindStatsSettings returns the statistics settings of the context's site.
 func (s *StatsDB) FindStatsSettings(ctx context.Context) (out *cms.StatsSettings, err error) {
 	defer cms.Wrap(&err, "FindStatsSettings")
-	var row v1StatSettings
-	if err := s.g.WithContext(ctx).Take(&row, 1).Error; err != nil {
+	row, err := s.settingsOf(s.g.WithContext(ctx), siteCtx(ctx), true)
+	if err != nil {
 		return nil, err
 	}
 	return row.toCMS(), nil
 }
 
-func (r *v1StatSettings) toCMS() *cms.StatsSettings {
-	return &cms.StatsSettings{ShowStoryViews: r.ShowStoryViews, ShowSiteVisits: r.ShowSiteVisits,
-		ShowRanking: r.ShowRanking, RetentionDays: r.RetentionDays, Version: r.Version, UpdatedAt: r.UpdatedAt}
-}
-
-// UpdateStatsSettings applies u when u.Version is current.
+// UpdateStatsSettings applies u to the context's site's settings when
+// u.Version is current.
 func (s *StatsDB) UpdateStatsSettings(ctx context.Context, u cms.StatsSettingsUpdate) (out *cms.StatsSettings, err error) {
 	defer cms.Wrap(&err, "UpdateStatsSettings")
+	site := siteCtx(ctx)
 	err = s.g.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
-		var row v1StatSettings
-		if err := tx.Take(&row, 1).Error; err != nil {
+		row, err := s.settingsOf(tx, site, true)
+		if err != nil {
 			return err
 		}
 		cur := row.toCMS()
@@ -641,10 +739,10 @@ func (s *StatsDB) UpdateStatsSettings(ctx context.Context, u cms.StatsSettingsUp
 		if err := cur.Validate(); err != nil {
 			return err
 		}
-		next := v1StatSettings{ID: 1, ShowStoryViews: cur.ShowStoryViews, ShowSiteVisits: cur.ShowSiteVisits,
+		next := statSettingsRow{ID: row.ID, SiteID: site, ShowStoryViews: cur.ShowStoryViews, ShowSiteVisits: cur.ShowSiteVisits,
 			ShowRanking: cur.ShowRanking, RetentionDays: cur.RetentionDays, Version: row.Version + 1,
 			UpdatedAt: s.opts.Now().UTC().Truncate(time.Millisecond)}
-		res := tx.Model(&v1StatSettings{}).Where("id = 1 AND version = ?", row.Version).Select("*").Updates(&next)
+		res := tx.Model(&statSettingsRow{}).Where("site_id = ? AND version = ?", site, row.Version).Select("*").Updates(&next)
 		if res.Error != nil {
 			return res.Error
 		}
@@ -682,22 +780,22 @@ func mysqlLockOn(ctx context.Context, g *gorm.DB, name string, wait time.Duratio
 	}, nil
 }
 
-// CountHits returns how many raw hits are stored.
+// CountHits returns how many raw hits of the context's site are stored.
 func (s *StatsDB) CountHits(ctx context.Context) (n int64, err error) {
 	defer cms.Wrap(&err, "CountHits")
-	err = s.g.WithContext(ctx).Model(&statHitRow{}).Count(&n).Error
+	err = s.g.WithContext(ctx).Model(&statHitRow{}).Where("site_id = ?", siteCtx(ctx)).Count(&n).Error
 	return n, err
 }
 
-// topPages returns the n most viewed pages in scope. Pages are grouped by
-// the hash of their path, a number (see migrateStatsIndexes), and the
-// paths of the n winners looked up after.
-func (s *StatsDB) topPages(g *gorm.DB, scope func(*gorm.DB) *gorm.DB, n int) ([]cms.StatsRow, error) {
+// topPages returns the n most viewed pages of site in scope (which keeps
+// to the site). Pages are grouped by the hash of their path, a number (see
+// migrateStatsIndexes), and the paths of the n winners looked up after.
+func (s *StatsDB) topPages(g *gorm.DB, site int64, scope func(*gorm.DB) *gorm.DB, n int) ([]cms.StatsRow, error) {
 	var top []struct {
 		PathHash        int64
 		Views, Visitors int64
 	}
-	if err := g.Model(&v1StatDailyPage{}).Scopes(scope).
+	if err := g.Model(&v4StatDailyPage{}).Scopes(scope).
 		Select("path_hash, SUM(views) AS views, SUM(visitors) AS visitors").Group("path_hash").
 		Order("views DESC, path_hash").Limit(n).Scan(&top).Error; err != nil {
 		return nil, err
@@ -714,7 +812,7 @@ func (s *StatsDB) topPages(g *gorm.DB, scope func(*gorm.DB) *gorm.DB, n int) ([]
 		PathHash int64
 		Path     string
 	}
-	if err := g.Model(&v3StatPath{}).Where("path_hash IN ?", hashes).Scan(&names).Error; err != nil {
+	if err := g.Model(&v4StatPath{}).Where("site_id = ? AND path_hash IN ?", site, hashes).Scan(&names).Error; err != nil {
 		return nil, err
 	}
 	path := make(map[int64]string, len(names))

@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -24,8 +25,9 @@ import (
 // beacon is counted only for a page the site has, from a client that is
 // not a bot, not a prefetch and not an admin preview, within a per-client
 // rate. Nothing is set on the client: no cookie, no storage. The visitor is
-// a hash of (the day's random salt, IP, user agent, host); the IP itself is
-// never kept.
+// a hash of (the day's random salt, IP, user agent, site); the IP itself is
+// never kept. A view counts for the site the request's Host names (issue
+// 15), among that site's pages only.
 
 const (
 	maxBeaconBody     = 2048
@@ -279,21 +281,25 @@ func (s *Server) countBeacon(c *gin.Context, req *beaconRequest) error {
 		device = deviceOf(ua)
 	}
 	source, refHost := sourceOf(req, ua, r.Host)
+	site := siteID(c)
 	s.cfg.Stats.Record(cms.PageView{
-		At: now, Path: page.Path, StoryID: page.StoryID, ProjectID: page.ProjectID,
-		Visitor: visitorHash(salt, ip, ua, r.Host), Source: source, Referrer: refHost, Device: device, Mode: req.Mode,
+		SiteID: site, At: now, Path: page.Path, StoryID: page.StoryID, ProjectID: page.ProjectID,
+		Visitor: visitorHash(salt, ip, ua, site), Source: source, Referrer: refHost, Device: device, Mode: req.Mode,
 	})
 	c.Status(http.StatusNoContent)
 	return nil
 }
 
-// visitorHash identifies a visitor for one day: the salt is random, made
-// for the day and deleted after it, so the hash cannot be turned back into
-// an address, nor linked to the same reader's hash of another day.
-func visitorHash(salt []byte, ip, ua, host string) string {
+// visitorHash identifies a visitor of one site for one day: the salt is
+// random, made for the day and deleted after it, so the hash cannot be
+// turned back into an address, nor linked to the same reader's hash of
+// another day. The site is in the hash, not the host name: a reader is
+// one visitor of a site whichever of its host names they came by, and a
+// different, unlinkable one on every other site of the platform.
+func visitorHash(salt []byte, ip, ua string, site int64) string {
 	h := sha256.New()
 	h.Write(salt)
-	for _, v := range []string{ip, ua, host} {
+	for _, v := range []string{ip, ua, strconv.FormatInt(site, 10)} {
 		h.Write([]byte{0})
 		h.Write([]byte(v))
 	}

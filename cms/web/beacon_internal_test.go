@@ -73,15 +73,17 @@ func TestBeacon_NormalisePath(t *testing.T) {
 }
 
 // TestBeacon_VisitorHash: the hash hides the address and changes with the
-// salt, so yesterday's visitors cannot be linked to today's.
+// salt, so yesterday's visitors cannot be linked to today's, and with the
+// site, so a reader of two sites cannot be linked across them.
 func TestBeacon_VisitorHash(t *testing.T) {
-	a := visitorHash([]byte("salt-1"), "203.0.113.77", "UA", "example.com")
-	b := visitorHash([]byte("salt-2"), "203.0.113.77", "UA", "example.com")
-	c := visitorHash([]byte("salt-1"), "203.0.113.78", "UA", "example.com")
-	if a == b || a == c || len(a) != 16 {
-		t.Fatalf("hashes %s %s %s", a, b, c)
+	a := visitorHash([]byte("salt-1"), "203.0.113.77", "UA", 1)
+	b := visitorHash([]byte("salt-2"), "203.0.113.77", "UA", 1)
+	c := visitorHash([]byte("salt-1"), "203.0.113.78", "UA", 1)
+	d := visitorHash([]byte("salt-1"), "203.0.113.77", "UA", 2)
+	if a == b || a == c || a == d || len(a) != 16 {
+		t.Fatalf("hashes %s %s %s %s", a, b, c, d)
 	}
-	if a != visitorHash([]byte("salt-1"), "203.0.113.77", "UA", "example.com") {
+	if a != visitorHash([]byte("salt-1"), "203.0.113.77", "UA", 1) {
 		t.Fatal("not stable within a day")
 	}
 }

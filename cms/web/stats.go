@@ -18,6 +18,11 @@ import (
 // report and exports. Public answers are small JSON kept in memory for a
 // few seconds, so pages fetch fresh counts without any rebuild and a flood
 // of readers costs one rollup query per answer per publicTTL.
+//
+// Everything here is per site (issue 15): the figures come from the
+// request's site (the store reads it from the context), and the answers
+// and settings kept in memory are keyed by it, so one site's numbers are
+// never served on another's pages.
 
 const (
 	publicStatsTTL   = 10 * time.Second
@@ -26,14 +31,25 @@ const (
 	rankingSize      = 20
 )
 
-// statsState is what the statistics keep in memory.
+// statsState is what the statistics keep in memory, per site.
 type statsState struct {
 	beaconLimit *ipLimiter
 
 	mu       sync.Mutex
-	answers  map[string]statsAnswer
-	settings *cms.StatsSettings
-	setAt    time.Time
+	answers  map[statsKey]statsAnswer
+	settings map[int64]siteStatsSettings
+}
+
+// statsKey names a public answer of one site.
+type statsKey struct {
+	site int64
+	key  string
+}
+
+// siteStatsSettings are a site's settings and when they were read.
+type siteStatsSettings struct {
+	set *cms.StatsSettings
+	at  time.Time
 }
 
 type statsAnswer struct {
@@ -48,35 +64,38 @@ func newStatsState(cfg Config) statsState {
 		rate, burst = defaultBeaconRate, defaultBeaconBurst
 	}
 	return statsState{beaconLimit: newIPLimiter(rate, burst),
-		answers: map[string]statsAnswer{}}
+		answers: map[statsKey]statsAnswer{}, settings: map[int64]siteStatsSettings{}}
 }
 
-// statsSettings returns the statistics settings, re-read at most every
-// statsSettingsTTL (at once after a change through this process).
+// statsSettings returns the statistics settings of the context's site,
+// re-read at most every statsSettingsTTL (at once after a change through
+// this process).
 func (s *Server) statsSettings(ctx context.Context) (*cms.StatsSettings, error) {
+	site := cms.SiteIDFromContext(ctx)
 	s.statsState.mu.Lock()
-	set, at := s.statsState.settings, s.statsState.setAt
+	cur := s.statsState.settings[site]
 	s.statsState.mu.Unlock()
-	if set != nil && time.Since(at) < statsSettingsTTL {
-		return set, nil
+	if cur.set != nil && time.Since(cur.at) < statsSettingsTTL {
+		return cur.set, nil
 	}
 	set, err := s.cfg.Stats.FindStatsSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
 	s.statsState.mu.Lock()
-	s.statsState.settings, s.statsState.setAt = set, time.Now()
+	s.statsState.settings[site] = siteStatsSettings{set: set, at: time.Now()}
 	s.statsState.mu.Unlock()
 	return set, nil
 }
 
-// cachedStats answers from memory when a fresh answer for key is there,
-// else from make, kept for ttl.
+// cachedStats answers from memory when a fresh answer for key of the
+// request's site is there, else from make, kept for ttl.
 func (s *Server) cachedStats(c *gin.Context, key string, ttl time.Duration, make func(ctx context.Context) (any, error)) error {
 	now := time.Now()
 	st := &s.statsState
+	k := statsKey{site: siteID(c), key: key}
 	st.mu.Lock()
-	a, ok := st.answers[key]
+	a, ok := st.answers[k]
 	st.mu.Unlock()
 	if !ok || now.After(a.expires) {
 		v, err := make(c.Request.Context())
@@ -96,7 +115,7 @@ func (s *Server) cachedStats(c *gin.Context, key string, ttl time.Duration, make
 		if len(st.answers) > 20000 {
 			clear(st.answers) // unknown paths are refused before this; a bound all the same
 		}
-		st.answers[key] = a
+		st.answers[k] = a
 		st.mu.Unlock()
 	}
 	c.Header("Cache-Control", "public, max-age="+strconv.Itoa(int(ttl.Seconds())))
@@ -317,7 +336,8 @@ func (s *Server) handleStatsReport(c *gin.Context) error {
 }
 
 // handleStatsFlush is POST /api/v1/stats/flush: write the queued views and
-// roll them up now, for an up-to-the-second screen.
+// roll them up now, for an up-to-the-second screen. It writes every site's
+// queued views (one queue serves them all) and answers nothing about any.
 func (s *Server) handleStatsFlush(c *gin.Context) error {
 	if s.cfg.Stats == nil {
 		return cms.Errorf(cms.ENOTFOUND, "未开启访问统计")
@@ -363,9 +383,14 @@ func (s *Server) handleStatsSettingsUpdate(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	site := siteID(c)
 	s.statsState.mu.Lock()
-	s.statsState.settings, s.statsState.setAt = set, time.Now()
-	clear(s.statsState.answers)
+	s.statsState.settings[site] = siteStatsSettings{set: set, at: time.Now()}
+	for k := range s.statsState.answers {
+		if k.site == site {
+			delete(s.statsState.answers, k)
+		}
+	}
 	s.statsState.mu.Unlock()
 	c.JSON(http.StatusOK, set)
 	return nil
