@@ -25,14 +25,16 @@ func statsMigrations() []*gormigrate.Migration {
 	}
 }
 
-func (s *StatsDB) migrate(ctx context.Context) error {
+// migrate runs the migrations of list not yet run (statsMigrations(), or
+// a prefix of it in tests).
+func (s *StatsDB) migrate(ctx context.Context, list []*gormigrate.Migration) error {
 	opts := *gormigrate.DefaultOptions
 	opts.TableName = "stat_migrations"
 	opts.ValidateUnknownMigrations = false
 	g := s.g.WithContext(ctx)
 	if s.dialect == dialectSQLite {
 		opts.UseTransaction = true
-		return gormigrate.New(g, &opts, statsMigrations()).Migrate()
+		return gormigrate.New(g, &opts, list).Migrate()
 	}
 	g = g.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci").
 		Session(&gorm.Session{})
@@ -41,7 +43,7 @@ func (s *StatsDB) migrate(ctx context.Context) error {
 		return err
 	}
 	defer release()
-	return gormigrate.New(g, &opts, statsMigrations()).Migrate()
+	return gormigrate.New(g, &opts, list).Migrate()
 }
 
 func migrateStatsInit(tx *gorm.DB) error {

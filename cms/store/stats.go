@@ -82,6 +82,20 @@ type StatsOptions struct {
 // (as store.Open) and starts its writer.
 func OpenStats(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts StatsOptions) (s *StatsDB, err error) {
 	defer cms.Wrap(&err, "store.OpenStats")
+	if s, err = connectStats(dsn, dataDir, log, opts); err != nil {
+		return nil, err
+	}
+	if err := s.migrate(ctx, statsMigrations()); err != nil {
+		s.pool.Close()
+		return nil, err
+	}
+	go s.run()
+	return s, nil
+}
+
+// connectStats opens the connections of the statistics store, neither
+// migrated nor writing yet.
+func connectStats(dsn, dataDir string, log *slog.Logger, opts StatsOptions) (s *StatsDB, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -152,11 +166,6 @@ func OpenStats(ctx context.Context, dsn, dataDir string, log *slog.Logger, opts 
 	default:
 		return nil, cms.Errorf(cms.EINVALID, "不支持的数据库地址")
 	}
-	if err := s.migrate(ctx); err != nil {
-		s.pool.Close()
-		return nil, err
-	}
-	go s.run()
 	return s, nil
 }
 
