@@ -115,7 +115,8 @@ func (r reply) items() []map[string]any {
 	return out
 }
 
-// do sends a request; header may add request headers.
+// do sends a request; header may add request headers, "Host" among them
+// (the site a request acts in).
 func (s *apiServer) do(method, path, token string, body any, header map[string]string) reply {
 	s.t.Helper()
 	var rd io.Reader
@@ -137,6 +138,10 @@ func (s *apiServer) do(method, path, token string, body any, header map[string]s
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
 	for k, v := range header {
+		if k == "Host" {
+			req.Host = v
+			continue
+		}
 		req.Header.Set(k, v)
 	}
 	resp, err := s.client.Do(req)

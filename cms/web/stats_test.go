@@ -35,13 +35,19 @@ type statsServer struct {
 
 func newStatsServer(t *testing.T, mod func(*web.Config)) *statsServer {
 	t.Helper()
-	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, "", dir, nil)
+	db, err := store.Open(context.Background(), "", dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { db.Close() })
+	return newStatsServerOn(t, db, dir, mod)
+}
+
+// newStatsServerOn is newStatsServer on db, whose files are in dir.
+func newStatsServerOn(t *testing.T, db *store.DB, dir string, mod func(*web.Config)) *statsServer {
+	t.Helper()
+	ctx := context.Background()
 	stats, err := store.OpenStats(ctx, "", dir, nil, store.StatsOptions{FlushEvery: time.Hour})
 	if err != nil {
 		t.Fatal(err)
