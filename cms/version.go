@@ -30,3 +30,6 @@ func (t *DictionaryTerm) CurrentVersion() int { return t.Version }
 
 // CurrentVersion returns the page's version.
 func (p *StandingPage) CurrentVersion() int { return p.Version }
+
+// CurrentVersion returns the site's version.
+func (s *Site) CurrentVersion() int { return s.Version }

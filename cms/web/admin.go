@@ -56,6 +56,14 @@ type userCreateRequest struct {
 	Role     cms.Role `json:"role"`
 	Level    int      `json:"level"`
 	Password string   `json:"password"`
+	// PlatformAdmin and Sites are for platform admins to set: the user's
+	// role in each site (an editor in one, a 复审 reviewer in another).
+	PlatformAdmin bool           `json:"platform_admin"`
+	Sites         []cms.SiteRole `json:"sites"`
+}
+
+func (r *userCreateRequest) Valid() map[string]string {
+	return validSiteRoles(r.Sites)
 }
 
 func (s *Server) handleUserList(c *gin.Context) error {
@@ -63,8 +71,35 @@ func (s *Server) handleUserList(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
+	for i, u := range users {
+		users[i] = userJSON(u)
+	}
 	c.JSON(http.StatusOK, newList(users, len(users), cms.Page{}))
 	return nil
+}
+
+// checkPlatformGrant refuses a change of platform admin or of roles per
+// site from anyone but a platform admin: a site admin manages their own
+// site's users only.
+func checkPlatformGrant(c *gin.Context, grants bool) error {
+	if grants && !currentUser(c).PlatformAdmin {
+		return cms.Errorf(cms.EFORBIDDEN, "没有权限：只有平台管理员可以设置平台管理员和各站点的角色")
+	}
+	return nil
+}
+
+// applySiteRoles gives u the roles of sites and, as its role and level,
+// the role in the site the request acts in (the first one listed when it
+// has none there).
+func applySiteRoles(c *gin.Context, u *cms.User, sites []cms.SiteRole) {
+	u.Sites = sites
+	r, ok := roleIn(sites, cms.SiteIDFromContext(c.Request.Context()))
+	if !ok && len(sites) > 0 {
+		r = sites[0]
+	}
+	if r.Role != "" {
+		u.Role, u.Level = r.Role, r.Level
+	}
 }
 
 func (s *Server) handleUserCreate(c *gin.Context) error {
@@ -75,11 +110,17 @@ func (s *Server) handleUserCreate(c *gin.Context) error {
 	if err := cms.ValidatePassword(req.Password); err != nil {
 		return err
 	}
-	u := &cms.User{Username: req.Username, Name: req.Name, Role: req.Role, Level: req.Level}
+	if err := checkPlatformGrant(c, req.PlatformAdmin || req.Sites != nil); err != nil {
+		return err
+	}
+	u := &cms.User{Username: req.Username, Name: req.Name, Role: req.Role, Level: req.Level, PlatformAdmin: req.PlatformAdmin}
+	if req.Sites != nil {
+		applySiteRoles(c, u, req.Sites)
+	}
 	if err := s.cfg.Users.CreateUser(c.Request.Context(), u, req.Password); err != nil {
 		return err
 	}
-	c.JSON(http.StatusCreated, u)
+	c.JSON(http.StatusCreated, userJSON(u))
 	return nil
 }
 
@@ -91,11 +132,18 @@ type userUpdateRequest struct {
 	Level    *int      `json:"level"`
 	Disabled *bool     `json:"disabled"`
 	Password string    `json:"password"`
+	// For platform admins: platform admin or not, and the roles per site
+	// (the whole list, replacing the old one).
+	PlatformAdmin *bool           `json:"platform_admin"`
+	Sites         *[]cms.SiteRole `json:"sites"`
 }
 
 func (r *userUpdateRequest) Valid() map[string]string {
 	if r.Version < 1 {
 		return map[string]string{"version": "缺少版本号（version），请先获取用户的最新信息"}
+	}
+	if r.Sites != nil {
+		return validSiteRoles(*r.Sites)
 	}
 	return nil
 }
@@ -113,6 +161,9 @@ func (s *Server) handleUserUpdate(c *gin.Context) error {
 		if err := cms.ValidatePassword(req.Password); err != nil {
 			return err
 		}
+	}
+	if err := checkPlatformGrant(c, req.PlatformAdmin != nil || req.Sites != nil); err != nil {
+		return err
 	}
 	ctx := c.Request.Context()
 	u, err := s.cfg.Users.FindUserByID(ctx, id)
@@ -135,10 +186,19 @@ func (s *Server) handleUserUpdate(c *gin.Context) error {
 		}
 		u.Disabled = *req.Disabled
 	}
+	if req.PlatformAdmin != nil {
+		if !*req.PlatformAdmin && u.ID == currentUser(c).ID {
+			return cms.Invalid(map[string]string{"platform_admin": "不能取消自己的平台管理员身份"})
+		}
+		u.PlatformAdmin = *req.PlatformAdmin
+	}
+	if req.Sites != nil {
+		applySiteRoles(c, u, *req.Sites)
+	}
 	if err := s.cfg.Users.UpdateUser(ctx, u, req.Password); err != nil {
 		return err
 	}
-	c.JSON(http.StatusOK, u)
+	c.JSON(http.StatusOK, userJSON(u))
 	return nil
 }
 

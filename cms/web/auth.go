@@ -78,7 +78,7 @@ func (s *Server) handleLogin(c *gin.Context) error {
 			s.log.Error("clearing login failures", "username", name, "client", client, "err", err)
 		}
 	}
-	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: now.Add(s.cfg.TokenTTL).UTC(), User: u})
+	c.JSON(http.StatusOK, loginResponse{Token: token, ExpiresAt: now.Add(s.cfg.TokenTTL).UTC(), User: userJSON(u)})
 	return nil
 }
 
@@ -137,11 +137,6 @@ func (s *Server) handleLogout(c *gin.Context) error {
 		return err
 	}
 	c.Status(http.StatusNoContent)
-	return nil
-}
-
-func (s *Server) handleMe(c *gin.Context) error {
-	c.JSON(http.StatusOK, currentUser(c))
 	return nil
 }
 

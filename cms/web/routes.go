@@ -38,6 +38,7 @@ func (s *Server) registerRoutes() {
 	s.registerMediaRoutes(staff)
 	s.registerBuildRoutes(staff)
 	s.registerAdminRoutes(staff)
+	s.registerSiteRoutes(staff)
 	s.registerReviewRoutes(staff)
 	s.registerStatsRoutes(staff)
 	s.registerInspectionRoutes(staff)
@@ -172,6 +173,13 @@ func (s *Server) registerBuildRoutes(g *gin.RouterGroup) {
 	g.GET("/builds", s.handle(s.handleBuildList))
 	g.GET("/builds/:id", s.handle(s.handleBuildGet))
 	g.POST("/builds", s.requireRole(cms.RoleAdmin), s.handle(s.handleBuildCreate))
+}
+
+// registerSiteRoutes is the platform's sites (站点管理, issue 15).
+func (s *Server) registerSiteRoutes(g *gin.RouterGroup) {
+	g.GET("/sites", s.handle(s.handleSiteList))
+	g.POST("/sites", s.requirePlatformAdmin, s.handle(s.handleSiteCreate))
+	g.PUT("/sites/:id", s.requirePlatformAdmin, s.handle(s.handleSiteUpdate))
 }
 
 func (s *Server) registerAdminRoutes(g *gin.RouterGroup) {

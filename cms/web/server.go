@@ -29,6 +29,9 @@ type Config struct {
 	Media     cms.MediaService
 	Content   cms.ContentService
 	Publisher cms.Publisher
+	// Sites lists and manages the platform's sites (sites.go); without it
+	// the /sites routes answer 503.
+	Sites cms.SiteService
 
 	// Logins keeps the login limits replicas share (login_limit.go); login
 	// fails without it.
