@@ -2,8 +2,9 @@ import { createRouter, createWebHistory } from 'vue-router'
 import { session, signedIn } from './session.js'
 import { t } from './i18n.js'
 
-// meta.title is an i18n key; meta.admin limits a screen to admins (the
-// server enforces the same on its endpoints).
+// meta.title is an i18n key; meta.admin limits a screen to admins (of the
+// site the UI works in), meta.platformAdmin to platform admins (the server
+// enforces the same on its endpoints).
 const routes = [
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true, title: 'login.title' } },
   {
@@ -21,6 +22,7 @@ const routes = [
       { path: 'builds', name: 'builds', component: () => import('./views/BuildsView.vue'), meta: { title: 'menu.builds' } },
       { path: 'inspection', name: 'inspection', component: () => import('./views/InspectionView.vue'), meta: { title: 'menu.inspection', admin: true } },
       { path: 'projects', name: 'projects', component: () => import('./views/ProjectsView.vue'), meta: { title: 'menu.projects', admin: true } },
+      { path: 'sites', name: 'sites', component: () => import('./views/SitesView.vue'), meta: { title: 'menu.sites', platformAdmin: true } },
       { path: 'users', name: 'users', component: () => import('./views/UsersView.vue'), meta: { title: 'menu.users', admin: true } },
       { path: 'settings', name: 'settings', component: () => import('./views/SettingsView.vue'), meta: { title: 'menu.settings', admin: true } },
       { path: 'audit', name: 'audit', component: () => import('./views/AuditView.vue'), meta: { title: 'menu.audit', admin: true } },
@@ -46,6 +48,7 @@ router.beforeEach((to) => {
   }
   if (!signedIn()) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
   if (to.meta.admin && session.user.role !== 'admin') return { name: 'dashboard' }
+  if (to.meta.platformAdmin && !session.user.platform_admin) return { name: 'dashboard' }
   return true
 })
 

@@ -1,8 +1,8 @@
 // The signed-in user and the site settings every screen needs (review
 // stages decide which workflow buttons show).
 import { reactive, computed } from 'vue'
-import { auth, settings as settingsApi } from './api/index.js'
-import { getToken, setToken } from './api/client.js'
+import { auth, settings as settingsApi, sites as sitesApi } from './api/index.js'
+import { getToken, setToken, getSite, setSite } from './api/client.js'
 
 const USER_KEY = 'huimin.user'
 
@@ -18,32 +18,104 @@ export const session = reactive({
   user: getToken() ? storedUser() : null,
   reviewStages: 3,
   siteName: '',
+  // siteId is the site the calls act in (what GET /auth/me says); sites
+  // are the sites the user may switch between, for the switcher.
+  siteId: 0,
+  sites: [],
+  // siteEpoch counts switches: the shell re-creates the current screen
+  // when it changes, so every screen reloads its data for the new site.
+  siteEpoch: 0,
 })
 
 export const isAdmin = computed(() => session.user?.role === 'admin')
 export const isReviewer = computed(() => session.user?.role === 'reviewer')
+export const isPlatformAdmin = computed(() => !!session.user?.platform_admin)
+// hasManySites says whether the switcher shows: a platform admin or a user
+// with a role in more than one site.
+export const hasManySites = computed(() => isPlatformAdmin.value || (session.user?.sites || []).length > 1)
 
 export function signedIn() {
   return !!getToken() && !!session.user
 }
 
+function keepUser(u) {
+  session.user = u
+  session.siteId = u.site_id || 0
+  localStorage.setItem(USER_KEY, JSON.stringify(u))
+}
+
+// mayUse says whether u may act in the site with id (a string or number).
+function mayUse(u, id) {
+  return !!u.platform_admin || (u.sites || []).some((r) => String(r.site_id) === String(id))
+}
+
 export async function login(username, password) {
   const res = await auth.login(username, password)
   setToken(res.token)
+  // The site chosen last time stays chosen if this user may work there.
+  if (getSite() && !mayUse(res.user, getSite())) setSite('')
   session.user = res.user
-  localStorage.setItem(USER_KEY, JSON.stringify(res.user))
-  loadSettings()
-  return res.user
+  await refresh()
+  return session.user
 }
 
-// refresh re-reads the user behind the stored token (role changes, expiry).
+// refresh re-reads the user behind the stored token (role changes, expiry)
+// with their role in the site the calls act in.
 export async function refresh() {
   if (!getToken()) return null
-  const u = await auth.me()
-  session.user = u
-  localStorage.setItem(USER_KEY, JSON.stringify(u))
+  const u = await meSomewhere()
+  keepUser(u)
   loadSettings()
+  loadSites()
   return u
+}
+
+// meSomewhere asks who the user is in the chosen site; when they have no
+// role there (403) or it is gone (404), in the address's site, and then in
+// the first of their sites.
+async function meSomewhere() {
+  try {
+    return await auth.me()
+  } catch (err) {
+    if (err.status !== 403 && err.status !== 404) throw err
+    if (getSite()) {
+      setSite('')
+      return meSomewhere()
+    }
+    const first = (session.user?.sites || [])[0]
+    if (!first) throw err
+    setSite(first.site_id)
+    return auth.me()
+  }
+}
+
+// loadSites fetches the names of the sites the switcher offers.
+export async function loadSites() {
+  if (!hasManySites.value) {
+    session.sites = []
+    return
+  }
+  try {
+    session.sites = (await sitesApi.list()).items
+  } catch {
+    // Non-fatal: without names the switcher stays hidden.
+    session.sites = []
+  }
+}
+
+// switchSite makes every later call act in site id, re-reads the user's
+// role there and the site's settings, and has the screen reload.
+export async function switchSite(id) {
+  const before = getSite()
+  setSite(id)
+  try {
+    keepUser(await auth.me())
+  } catch (err) {
+    setSite(before)
+    throw err
+  }
+  await loadSettings()
+  session.siteEpoch++
 }
 
 export async function loadSettings() {
@@ -60,6 +132,8 @@ export function clearSession() {
   setToken('')
   localStorage.removeItem(USER_KEY)
   session.user = null
+  session.sites = []
+  session.siteId = 0
 }
 
 export async function logout() {

@@ -3,8 +3,12 @@
 // screens can show exactly what the server said.
 
 const TOKEN_KEY = 'huimin.token'
+const SITE_KEY = 'huimin.site'
 
 let token = localStorage.getItem(TOKEN_KEY) || ''
+// site is the site every call acts in (the Huimin-Site header: a site id);
+// empty means the one the address names.
+let site = localStorage.getItem(SITE_KEY) || ''
 let onUnauthorized = () => {}
 
 export function getToken() {
@@ -15,6 +19,26 @@ export function setToken(t) {
   token = t || ''
   if (token) localStorage.setItem(TOKEN_KEY, token)
   else localStorage.removeItem(TOKEN_KEY)
+}
+
+export function getSite() {
+  return site
+}
+
+// setSite remembers the site the switcher chose, for every later call and
+// the next visit.
+export function setSite(id) {
+  site = id ? String(id) : ''
+  if (site) localStorage.setItem(SITE_KEY, site)
+  else localStorage.removeItem(SITE_KEY)
+}
+
+// authHeaders are the headers every call carries: the session and the site.
+function authHeaders() {
+  const h = {}
+  if (token) h.Authorization = 'Bearer ' + token
+  if (site) h['Huimin-Site'] = site
+  return h
 }
 
 // setUnauthorizedHandler registers what happens when the server says the
@@ -62,8 +86,7 @@ async function parse(res) {
 }
 
 export async function request(method, path, { body, query, signal } = {}) {
-  const headers = { Accept: 'application/json' }
-  if (token) headers.Authorization = 'Bearer ' + token
+  const headers = { Accept: 'application/json', ...authHeaders() }
   if (body !== undefined) headers['Content-Type'] = 'application/json'
   let res
   try {
@@ -106,7 +129,7 @@ export function upload(path, file, onProgress) {
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest()
     xhr.open('POST', '/api/v1' + path)
-    if (token) xhr.setRequestHeader('Authorization', 'Bearer ' + token)
+    for (const [k, v] of Object.entries(authHeaders())) xhr.setRequestHeader(k, v)
     xhr.setRequestHeader('Accept', 'application/json')
     xhr.upload.onprogress = (e) => {
       if (e.lengthComputable && onProgress) onProgress(Math.round((e.loaded / e.total) * 100))
@@ -140,7 +163,7 @@ export function upload(path, file, onProgress) {
 export async function download(path, query, fallback) {
   let res
   try {
-    res = await fetch(buildURL(path, query), { headers: { Authorization: 'Bearer ' + token } })
+    res = await fetch(buildURL(path, query), { headers: authHeaders() })
   } catch {
     throw new ApiError(0, { error: { code: 'network', message: networkMessage() } })
   }

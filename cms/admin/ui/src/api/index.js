@@ -92,3 +92,11 @@ export const review = {
   inbox: (query) => get('/review/inbox', query),
   check: (id) => get(`/stories/${id}/check`),
 }
+
+// the platform's sites (站点管理); every call carries the Huimin-Site header
+// of the site chosen in the switcher (client.js)
+export const sites = {
+  list: () => get('/sites'),
+  create: (body) => post('/sites', body),
+  update: (id, body) => put(`/sites/${id}`, body),
+}
