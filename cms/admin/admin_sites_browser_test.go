@@ -49,7 +49,7 @@ func TestAdminBrowser_Sites(t *testing.T) {
 	pa.do("a second host name on a line of its own", chromedp.KeyEvent(kb.Enter), insertText("mz.jiangyin.example.test"))
 	pa.click(dt("site-save"))
 	pa.gone(dt("site-dialog"))
-	pa.waitFor("the new site in the list", `document.querySelector('[data-test="site-list"]').innerText.includes("江阴市民政局")`)
+	pa.waitFor("the new site in the list", `(document.querySelector('[data-test="site-list"]')?.innerText || "").includes("江阴市民政局")`)
 	if got := pa.text(dt("site-list")); !strings.Contains(got, "jiangyin.example.test、mz.jiangyin.example.test") {
 		t.Errorf("site list does not show the new site's host names, lower-cased:\n%s", got)
 	}
@@ -78,7 +78,7 @@ func TestAdminBrowser_Sites(t *testing.T) {
 	pa.waitFor("a role in the current site to start with", `document.querySelectorAll('[data-test="user-site-row"]').length === 1`)
 	pa.click(dt("user-site-add"))
 	const row2 = `[data-test="user-sites"] div[data-test="user-site-row"]:nth-of-type(2)`
-	pa.waitFor("the second site offered for the new row", `document.querySelector('`+row2+` [data-test="user-site"]').innerText.includes("江阴市民政局")`)
+	pa.waitFor("the second site offered for the new row", `(document.querySelector('`+row2+` [data-test="user-site"]')?.innerText || "").includes("江阴市民政局")`)
 	pa.click(chromedp.CSS(row2 + ` [data-test="user-site-role"]`))
 	pa.clickText(".el-select-dropdown__item", "审核人员")
 	pa.click(chromedp.CSS(row2 + ` [data-test="user-site-level"]`))
@@ -135,7 +135,7 @@ func TestAdminBrowser_Sites(t *testing.T) {
 	ed := openAdminTab(t, browser, s.URL, "zhoumin", shots)
 	ed.login("zhoumin", "password-zhoumin")
 	ed.visible(dt("site-switcher"))
-	ed.waitFor("the editor's role in site 1", `document.querySelector('[data-test="topbar-user"]').innerText.includes("编辑")`)
+	ed.waitFor("the editor's role in site 1", `(document.querySelector('[data-test="topbar-user"]')?.innerText || "").includes("编辑")`)
 	if ed.poll(`document.querySelector('[data-test="menu-sites"]')`, time.Second) {
 		t.Errorf("站点管理 is in the menu of a user who is no platform admin")
 	}
@@ -164,28 +164,30 @@ func TestAdminBrowser_Sites(t *testing.T) {
 	// 周敏 is the 复审 reviewer and finds 江阴's story in the inbox.
 	ed.click(dt("site-switcher"))
 	ed.clickText(".el-select-dropdown__item", "江阴市民政局")
-	ed.waitFor("the reviewer's role in site 2", `(t => t.includes("审核人员") && t.includes("复审"))(document.querySelector('[data-test="topbar-user"]').innerText)`)
+	ed.waitFor("the reviewer's role in site 2", `(t => t.includes("审核人员") && t.includes("复审"))((document.querySelector('[data-test="topbar-user"]')?.innerText || ""))`)
 	ed.visible(dt("story-list"))
-	ed.waitFor("site 2's stories", `document.querySelector('[data-test="story-list"]').innerText.includes(`+js(theirs)+`)`)
+	ed.waitFor("site 2's stories with site 2's project", `(t => t.includes(`+js(theirs)+`) && t.includes("江阴助老"))(document.querySelector('[data-test="story-list"]')?.innerText || "")`)
 	if got := ed.text(dt("story-list")); strings.Contains(got, mine) {
 		t.Errorf("site 2's story list shows site 1's story:\n%s", got)
 	}
 	ed.click(dt("menu-review"))
-	ed.waitFor("the story waiting at 复审", `document.querySelector('[data-test="review-inbox"]').innerText.includes(`+js(theirs)+`)`)
+	ed.waitFor("the story waiting at 复审", `(document.querySelector('[data-test="review-inbox"]')?.innerText || "").includes(`+js(theirs)+`)`)
 	ed.clickText(`[data-test="review-row"]`, theirs)
 	ed.visible(dt("action-approve"))
 
 	// The choice survives a reload; switching back shows site 1 again.
 	ed.navigate("/admin/stories")
 	ed.visible(dt("story-list"))
-	ed.waitFor("site 2 after the reload", `document.querySelector('[data-test="story-list"]').innerText.includes(`+js(theirs)+`)`)
-	if !ed.poll(`document.querySelector('[data-test="site-switcher"]').innerText.includes("江阴市民政局")`, 5*time.Second) {
+	ed.waitFor("site 2 after the reload", `(document.querySelector('[data-test="story-list"]')?.innerText || "").includes(`+js(theirs)+`)`)
+	if !ed.poll(`(document.querySelector('[data-test="site-switcher"]')?.innerText || "").includes("江阴市民政局")`, 5*time.Second) {
 		t.Errorf("after a reload the switcher shows %q, want 江阴市民政局", ed.text(dt("site-switcher")))
 	}
 	ed.click(dt("site-switcher"))
 	ed.clickText(".el-select-dropdown__item", sites.Items[0].Name)
-	ed.waitFor("site 1's stories again", `(t => t.includes(`+js(mine)+`) && !t.includes(`+js(theirs)+`))(document.querySelector('[data-test="story-list"]').innerText)`)
-	ed.waitFor("the editor's role again", `!document.querySelector('[data-test="topbar-user"]').innerText.includes("审核人员")`)
+	// Project names come from site 1's projects again, not a "#id" left
+	// from site 2's.
+	ed.waitFor("site 1's stories again", `(t => t.includes(`+js(mine)+`) && !t.includes(`+js(theirs)+`) && !/#\d/.test(t))((document.querySelector('[data-test="story-list"]')?.innerText || ""))`)
+	ed.waitFor("the editor's role again", `(t => t.includes("编辑") && !t.includes("审核人员"))(document.querySelector('[data-test="topbar-user"]')?.innerText || "")`)
 	ed.screenshot("sites-switcher")
 	ed.checkConsole("site switcher")
 }
