@@ -29,9 +29,6 @@ type Config struct {
 	Media     cms.MediaService
 	Content   cms.ContentService
 	Publisher cms.Publisher
-	// Sites lists and manages the platform's sites (sites.go); without it
-	// the /sites routes answer 503.
-	Sites cms.SiteService
 
 	// Logins keeps the login limits replicas share (login_limit.go); login
 	// fails without it.
@@ -123,8 +120,9 @@ type Config struct {
 	InteractBurst int
 
 	// Sites lists the platform's sites, to find the site of a request by
-	// its Host or Huimin-Site header (sitescope.go); nil serves the default
-	// site only.
+	// its Host or Huimin-Site header (sitescope.go), and manages them for
+	// platform admins (sites.go); nil serves the default site only, and
+	// the /sites routes answer 503.
 	Sites cms.SiteService
 }
 

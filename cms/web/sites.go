@@ -87,6 +87,7 @@ func (s *Server) handleSiteCreate(c *gin.Context) error {
 	if err := svc.CreateSite(c.Request.Context(), st); err != nil {
 		return err
 	}
+	s.sites.invalidate() // its slug and hosts answer at once
 	c.JSON(http.StatusCreated, normalizeSite(st))
 	return nil
 }
@@ -125,6 +126,7 @@ func (s *Server) handleSiteUpdate(c *gin.Context) error {
 	if err := svc.UpdateSite(ctx, st); err != nil {
 		return err
 	}
+	s.sites.invalidate()
 	c.JSON(http.StatusOK, normalizeSite(st))
 	return nil
 }
@@ -145,7 +147,7 @@ type meResponse struct {
 }
 
 func (s *Server) handleMe(c *gin.Context) error {
-	c.JSON(http.StatusOK, meResponse{User: userJSON(currentUser(c)), SiteID: cms.SiteIDFromContext(c.Request.Context())})
+	c.JSON(http.StatusOK, meResponse{User: userJSON(currentUser(c)), SiteID: siteID(c)})
 	return nil
 }
 

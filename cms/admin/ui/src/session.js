@@ -70,23 +70,23 @@ export async function refresh() {
   return u
 }
 
-// meSomewhere asks who the user is in the chosen site; when they have no
-// role there (403) or it is gone (404), in the address's site, and then in
-// the first of their sites.
+// meSomewhere asks who the user is in the chosen site. A site that is
+// gone (404) gives way to the address's site; a site the user has no role
+// in (and is no platform admin of) gives way to the first of their sites.
 async function meSomewhere() {
+  let u
   try {
-    return await auth.me()
+    u = await auth.me()
   } catch (err) {
-    if (err.status !== 403 && err.status !== 404) throw err
-    if (getSite()) {
-      setSite('')
-      return meSomewhere()
-    }
-    const first = (session.user?.sites || [])[0]
-    if (!first) throw err
-    setSite(first.site_id)
-    return auth.me()
+    if (err.status !== 404 || !getSite()) throw err
+    setSite('')
+    u = await auth.me()
   }
+  if (u.role || u.platform_admin) return u
+  const first = (u.sites || [])[0]
+  if (!first) return u
+  setSite(first.site_id)
+  return auth.me()
 }
 
 // loadSites fetches the names of the sites the switcher offers.
