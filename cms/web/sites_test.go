@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -10,6 +11,8 @@ import (
 	"testing"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/cms/store"
+	"github.com/huimin/huimin/cms/store/storetest"
 	"github.com/huimin/huimin/cms/web"
 	"github.com/huimin/huimin/cms/web/webtest"
 )
@@ -219,6 +222,70 @@ func TestSites_API(t *testing.T) {
 		}
 		if c := users.created[len(users.created)-1]; len(c.Sites) != 2 || c.Sites[0] != (cms.SiteRole{SiteID: 2, Role: cms.RoleReviewer, Level: 2}) {
 			t.Errorf("the store got %+v", c)
+		}
+	})
+}
+
+// TestSites_Store runs the sites API on the store, on SQLite and MySQL: a
+// new site answers to its slug at once, roles per site decide what /me
+// says and which sites one lists, and only platform admins manage sites
+// and give roles per site.
+func TestSites_Store(t *testing.T) {
+	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
+		s := newAPIServer(t, db, func(c *web.Config) { c.Sites = db })
+		ctx := context.Background()
+		if err := db.CreateUser(ctx, &cms.User{Username: "boss", Name: "平台管理员", Role: cms.RoleAdmin, PlatformAdmin: true}, "boss-password"); err != nil {
+			t.Fatal(err)
+		}
+		boss := s.login("boss", "boss-password")
+		jy := map[string]string{cms.SiteHeader: "jiangyin"}
+
+		site := s.do("POST", "/api/v1/sites", boss, map[string]any{"slug": "jiangyin", "name": "江阴市民政局", "hosts": []string{"jiangyin.example.test"}}, nil).
+			want(http.StatusCreated).json()
+		s.do("GET", "/api/v1/stories", boss, nil, jy).want(http.StatusOK)
+		s.do("POST", "/api/v1/sites", boss, map[string]any{"slug": "jiangyin", "name": "又一个"}, nil).want(http.StatusUnprocessableEntity)
+
+		u := s.do("POST", "/api/v1/users", boss, map[string]any{"username": "zhou", "name": "周敏", "password": "zhou-password",
+			"sites": []map[string]any{{"site_id": 1, "role": "editor"}, {"site_id": site["id"], "role": "reviewer", "level": 2}}}, nil).
+			want(http.StatusCreated).json()
+		if u["role"] != "editor" || len(u["sites"].([]any)) != 2 {
+			t.Errorf("created %v", u)
+		}
+		zhou := s.login("zhou", "zhou-password")
+		me := s.do("GET", "/api/v1/auth/me", zhou, nil, jy).want(http.StatusOK).json()
+		if me["role"] != "reviewer" || me["level"] != 2.0 || me["site_id"] != site["id"] || me["platform_admin"] != false {
+			t.Errorf("me in site 2: %v", me)
+		}
+		if me := s.do("GET", "/api/v1/auth/me", zhou, nil, nil).want(http.StatusOK).json(); me["role"] != "editor" || me["site_id"] != 1.0 {
+			t.Errorf("me in site 1: %v", me)
+		}
+		if n := len(s.do("GET", "/api/v1/sites", zhou, nil, jy).want(http.StatusOK).items()); n != 2 {
+			t.Errorf("zhou lists %d sites, want both of theirs", n)
+		}
+
+		// A site admin of 江阴 only: their one site, no site management,
+		// no roles per site to give.
+		s.do("POST", "/api/v1/users", boss, map[string]any{"username": "jyadmin", "password": "jyadmin-password",
+			"sites": []map[string]any{{"site_id": site["id"], "role": "admin"}}}, nil).want(http.StatusCreated)
+		jyadmin := s.login("jyadmin", "jyadmin-password")
+		if items := s.do("GET", "/api/v1/sites", jyadmin, nil, jy).want(http.StatusOK).items(); len(items) != 1 || items[0]["slug"] != "jiangyin" {
+			t.Errorf("the site admin lists %v", items)
+		}
+		s.do("GET", "/api/v1/sites", jyadmin, nil, nil).want(http.StatusForbidden) // no role in site 1
+		s.do("POST", "/api/v1/sites", jyadmin, map[string]any{"slug": "yixing", "name": "宜兴"}, jy).want(http.StatusForbidden)
+		s.do("PUT", fmt.Sprintf("/api/v1/sites/%v", site["id"]), jyadmin, map[string]any{"name": "改名", "version": 1}, jy).want(http.StatusForbidden)
+		s.do("POST", "/api/v1/users", jyadmin, map[string]any{"username": "x", "password": "x-password",
+			"sites": []map[string]any{{"site_id": 1, "role": "admin"}}}, jy).want(http.StatusForbidden)
+
+		path := fmt.Sprintf("/api/v1/sites/%v", site["id"])
+		got := s.do("PUT", path, boss, map[string]any{"name": "江阴市民政局（新）", "hosts": []string{"jy.example.test"}, "overview": true, "version": 1}, nil).
+			want(http.StatusOK).json()
+		if got["version"] != 2.0 || got["hosts"].([]any)[0] != "jy.example.test" {
+			t.Errorf("updated %v", got)
+		}
+		e := s.do("PUT", path, boss, map[string]any{"name": "旧的", "version": 1}, nil).want(http.StatusConflict).json()["error"].(map[string]any)
+		if e["current_version"] != 2.0 {
+			t.Errorf("conflict %v", e)
 		}
 	})
 }
