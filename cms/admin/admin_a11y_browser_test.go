@@ -18,7 +18,7 @@ import (
 var adminScreens = []struct{ menu, ready string }{
 	{"stories", "story-list"}, {"review", "review-inbox"}, {"media", "media-grid"}, {"builds", "build-list"},
 	{"stats", "stats-screen"}, {"interact", "interact-table"},
-	{"projects", "project-list"}, {"users", "user-list"}, {"settings", "settings-save"}, {"audit", "audit-list"},
+	{"sites", "site-list"}, {"projects", "project-list"}, {"users", "user-list"}, {"settings", "settings-save"}, {"audit", "audit-list"},
 	{"dictionary", "term-list"}, {"pages", "page-list"}, {"apikeys", "apikey-list"},
 }
 
