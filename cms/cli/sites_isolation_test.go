@@ -214,9 +214,17 @@ func TestSites_Isolation(t *testing.T) {
 		}
 		message := b.obj(200, "GET", fmt.Sprintf("/api/v1/interact/messages/%d", clitest.Num(inbox.Items[0]["id"])), nil)
 
+		var siteList struct {
+			Items []map[string]any `json:"items"`
+		}
+		if _, out := b.do("GET", "/api/v1/sites", nil); json.Unmarshal(out, &siteList) != nil || len(siteList.Items) != 1 {
+			t.Fatalf("B's admin lists %s, want site B alone", out)
+		}
+		siteB := siteList.Items[0]
+
 		ids := map[string]any{
-			"interact/messages": message["id"],
-			"stories":           story["id"], "projects": project["id"], "media": media["id"], "pages": page["id"], "brands": brand["id"],
+			"interact/messages": message["id"], "sites": siteB["id"],
+			"stories": story["id"], "projects": project["id"], "media": media["id"], "pages": page["id"], "brands": brand["id"],
 			"dictionary": term["id"], "apikeys": key["id"], "builds": build["id"], "users": me["id"],
 		}
 		// Valid bodies for the updates, at the versions B's objects have.
@@ -230,9 +238,10 @@ func TestSites_Isolation(t *testing.T) {
 			"dictionary":        {"version": v(term), "note": "改"},
 			"users":             {"version": v(me), "name": "改", "role": "editor"},
 			"interact/messages": {"version": v(message), "reason": "改", "reply": "改"},
+			"sites":             {"version": v(siteB), "name": "改"},
 		}
 		objects := map[string]map[string]any{"stories": story, "projects": project, "media": media, "pages": page,
-			"brands": brand, "dictionary": term, "interact/messages": message}
+			"brands": brand, "dictionary": term, "interact/messages": message, "sites": siteB}
 
 		raw, err := os.ReadFile("../web/openapi.json")
 		if err != nil {
