@@ -67,7 +67,8 @@ func TestAdminBrowser_Sites(t *testing.T) {
 	site1, site2 := sites.Items[0].ID, sites.Items[1].ID
 	pa.checkConsole("站点管理")
 
-	// 用户: 周敏 is an editor in site 1 and the 复审 reviewer in site 2.
+	// 用户: 周敏 is an editor in site 1 (new account) and the 复审 reviewer
+	// in site 2 (a change of it).
 	pa.click(dt("menu-users"))
 	pa.visible(dt("user-list"))
 	pa.click(dt("user-new"))
@@ -76,6 +77,12 @@ func TestAdminBrowser_Sites(t *testing.T) {
 	pa.typeText(dt("user-name"), "周敏")
 	pa.typeText(dt("user-password"), "password-zhoumin")
 	pa.waitFor("a role in the current site to start with", `document.querySelectorAll('[data-test="user-site-row"]').length === 1`)
+	pa.click(dt("user-save"))
+	pa.gone(dt("user-dialog"))
+	// The role in site 2 comes with a change of the account.
+	pa.clickText(`[data-test="user-row"]`, "zhoumin")
+	pa.visible(dt("user-dialog"))
+	pa.waitFor("周敏's role in site 1", `document.querySelectorAll('[data-test="user-site-row"]').length === 1`)
 	pa.click(dt("user-site-add"))
 	const row2 = `[data-test="user-sites"] div[data-test="user-site-row"]:nth-of-type(2)`
 	pa.waitFor("the second site offered for the new row", `(document.querySelector('`+row2+` [data-test="user-site"]')?.innerText || "").includes("江阴市民政局")`)
