@@ -296,3 +296,28 @@ func siteRoleInvalid(err error) error {
 	}
 	return err
 }
+
+// rolesFromSites makes u's role the one its Sites give it in the site ctx
+// acts in, when a platform admin gives roles per site: none there leaves
+// the user without a role in this site.
+func rolesFromSites(ctx context.Context, u *cms.User) {
+	if u.Sites == nil || !isPlatformAdmin(ctx) || u.PlatformAdmin {
+		return
+	}
+	u.Role, u.Level = "", 0
+	for _, r := range u.Sites {
+		if r.SiteID == siteCtx(ctx) {
+			u.Role, u.Level = r.Role, r.Level
+		}
+	}
+}
+
+// validateUser is User.Validate for a user who may have no role in the
+// site at hand (a platform admin gives roles in other sites only): the
+// roles per site are checked by setMembership.
+func validateUser(u cms.User) error {
+	if u.Role == "" && u.Sites != nil {
+		u.Role, u.Level = cms.RoleEditor, 0
+	}
+	return u.Validate()
+}

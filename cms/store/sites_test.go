@@ -137,6 +137,14 @@ func TestSites(t *testing.T) {
 		if u, _ := db.FindUserByID(in2, multi.ID); u.Role != cms.RoleReviewer || u.Level != 2 {
 			t.Errorf("multi in site 2 = %+v", u)
 		}
+		only2 := &cms.User{Username: "only2", Sites: []cms.SiteRole{{SiteID: jy.ID, Role: cms.RoleEditor}}}
+		if err := db.CreateUser(sys, only2, "password-only2"); err != nil || only2.Role != "" || len(only2.Sites) != 1 {
+			t.Errorf("a user with a role in site 2 only, made in site 1: %+v %v", only2, err)
+		}
+		only2.Sites = []cms.SiteRole{}
+		if err := db.UpdateUser(sys, only2, ""); err != nil || len(only2.Sites) != 0 {
+			t.Errorf("taking every role away: %+v %v", only2, err)
+		}
 		tok, u, err := db.Login(in2, "multi", "password-multi", 0)
 		if err != nil || u.Role != cms.RoleReviewer {
 			t.Fatalf("login in site 2: %+v %v", u, err)

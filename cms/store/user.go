@@ -39,7 +39,8 @@ func (db *DB) CreateUser(ctx context.Context, u *cms.User, password string) (err
 		in.Name = in.Username
 	}
 	fields := map[string]string{}
-	collect(fields, in.Validate())
+	rolesFromSites(ctx, &in)
+	collect(fields, validateUser(in))
 	collect(fields, cms.ValidatePassword(password))
 	if len(fields) > 0 {
 		return cms.Invalid(fields)
@@ -181,7 +182,8 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 			if next.PlatformAdmin {
 				next.Role, next.Level = cms.RoleAdmin, 0
 			}
-			if err := next.Validate(); err != nil {
+			rolesFromSites(ctx, &next)
+			if err := validateUser(next); err != nil {
 				return nil, err
 			}
 			// The site (and the platform) must keep an admin who can log in.
