@@ -72,6 +72,7 @@ type leaseState struct {
 // Status reports whether this replica builds, the queue depth and the live
 // build; on a single process, Builder is always true.
 func (s *Site) Status(ctx context.Context) (cms.ReplicaStatus, error) {
+	ctx = s.scope(ctx)
 	st := cms.ReplicaStatus{Builder: true}
 	if o := s.live.Load(); o != nil {
 		st.LiveBuild = o.name
@@ -142,7 +143,7 @@ func (s *Site) runReplica(ctx context.Context) error {
 		wg.Wait()
 		if ls := s.lease.Swap(nil); ls != nil {
 			// Let the next replica take over at once rather than after the TTL.
-			if err := r.Leases.ReleaseLease(context.WithoutCancel(ctx), ls.lease); err != nil {
+			if err := r.Leases.ReleaseLease(cms.NewContextAllSites(context.WithoutCancel(ctx)), ls.lease); err != nil {
 				s.log.Warn("releasing the builder lease", "err", err)
 			}
 		}
@@ -181,7 +182,9 @@ func (s *Site) keepLease(ctx context.Context) {
 	every := ttl / 3
 	for {
 		asked := time.Now()
-		l, err := r.Leases.AcquireLease(ctx, builderLease, r.Name, ttl)
+		// The lease is platform-wide: every site of a Platform asks for it
+		// under the same name, so one replica builds them all.
+		l, err := r.Leases.AcquireLease(cms.NewContextAllSites(ctx), builderLease, r.Name, ttl)
 		switch {
 		case ctx.Err() != nil:
 			return
@@ -233,6 +236,7 @@ func (s *Site) setHolder(name string) {
 // this process's state of the last build is dropped, as another replica
 // may have published since.
 func (s *Site) takeOver(ctx context.Context, l cms.Lease) context.Context {
+	ctx = s.scope(ctx)
 	s.stopLeading()
 	leading, stop := context.WithCancel(ctx)
 	s.holderMu.Lock()
@@ -265,6 +269,7 @@ func (s *Site) takeOver(ctx context.Context, l cms.Lease) context.Context {
 // asks for it, reading again every story any names. Each claimed record
 // gets the outcome.
 func (s *Site) buildClaimed(ctx context.Context, l cms.Lease, stop context.Context) {
+	ctx = s.scope(ctx)
 	builds, err := s.cfg.Replica.Queue.ClaimBuilds(ctx, l)
 	if err != nil {
 		if cms.ErrorCode(err) == cms.ECONFLICT {

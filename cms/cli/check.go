@@ -93,8 +93,9 @@ func (a *app) inspector() *inspect.Inspector {
 	return in
 }
 
-// siteChecks adapts the site's link and tamper checks to the report's.
-type siteChecks struct{ s *site.Site }
+// siteChecks adapts the site's link and tamper checks to the report's;
+// the platform checks the site the context acts in.
+type siteChecks struct{ s *site.Platform }
 
 func (c siteChecks) BrokenLinks(ctx context.Context) ([]inspect.BrokenLink, error) {
 	rep, err := c.s.CheckLinks(ctx)

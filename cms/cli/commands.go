@@ -33,14 +33,21 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer a.Close()
-	b, err := a.site.BuildNow(ctx, "huimin build")
-	if err != nil {
-		if b != nil && b.ErrorFile != "" {
-			return fmt.Errorf("build %d failed at %s:%d: %s", b.ID, b.ErrorFile, b.ErrorLine, b.Error)
+	// Every site of the platform, the default one first.
+	for _, s := range a.site.Sites() {
+		where := ""
+		if s.ID() != cms.DefaultSiteID {
+			where = fmt.Sprintf("站点 %d：", s.ID())
 		}
-		return fmt.Errorf("build failed: %w", err)
+		b, err := s.BuildNow(ctx, "huimin build")
+		if err != nil {
+			if b != nil && b.ErrorFile != "" {
+				return fmt.Errorf("%sbuild %d failed at %s:%d: %s", where, b.ID, b.ErrorFile, b.ErrorLine, b.Error)
+			}
+			return fmt.Errorf("%sbuild failed: %w", where, err)
+		}
+		fmt.Fprintf(stdout, "%s网站生成完成：构建 #%d，%d 个页面，用时 %d 毫秒\n", where, b.ID, b.Pages, b.DurationMS)
 	}
-	fmt.Fprintf(stdout, "网站生成完成：构建 #%d，%d 个页面，用时 %d 毫秒\n", b.ID, b.Pages, b.DurationMS)
 	return nil
 }
 

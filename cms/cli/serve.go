@@ -153,8 +153,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// server still starts so staff can fix the cause.
 	// Replicas leave this to the elected builder, which starts its term
 	// with a full build; the others serve the bucket's site once copied.
+	// The default site builds now, as a single-site installation always
+	// did; the platform's other sites are queued and go live in turn.
 	if c.replica == "" {
-		if b, err := a.site.BuildNow(ctx, "startup"); err != nil {
+		if b, err := a.site.BuildOnStart(ctx, "startup"); err != nil {
 			a.log.Error("startup build failed; serving the last good site if there is one", "err", err, "build", buildID(b))
 		}
 	}
