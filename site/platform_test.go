@@ -365,6 +365,24 @@ func TestPlatform_SitesBuildAndServeApart(t *testing.T) {
 		t.Error("a publish on 江阴 made a build record of another site")
 	}
 
+	// The tamper check of a site compares its own files and bucket prefix.
+	for _, id := range []int64{1, 2} {
+		rep, err := p.CheckTamper(inSite(id))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Findings) != 0 || rep.Files == 0 {
+			t.Errorf("site %d: tamper check of an untouched site: %d files, findings %+v", id, rep.Files, rep.Findings)
+		}
+	}
+	bucket.Put(context.Background(), "sites/jiangyin/site/stories/jiangyin-news/index.html", strings.NewReader("改"), 3, objstore.PutOptions{})
+	if rep, err := p.CheckTamper(inSite(2)); err != nil || len(rep.Findings) != 1 || rep.Findings[0].Where != "bucket" {
+		t.Errorf("a changed object of 江阴's bucket prefix: %v %+v", err, rep)
+	}
+	if rep, err := p.CheckTamper(inSite(1)); err != nil || len(rep.Findings) != 0 {
+		t.Errorf("江阴's changed object is a finding of the default site: %v %+v", err, rep)
+	}
+
 	// A site created since is picked up on refresh, and a call naming a
 	// site not yet known refreshes at once.
 	m.addSite(4, "xishan", "锡山民政", "xishan.example.cn")
