@@ -58,10 +58,12 @@ import (
 //
 // # Replicas
 //
-// With Config.Replica, every Site asks for the same builder lease under
-// the same replica name, so one replica holds it for all sites: it builds
-// every site's queued builds (through the scheduler's slots), and the
-// other replicas follow each site from its bucket prefix.
+// With Config.Replica, the sites share the Replica, which asks for the
+// builder lease once for all of them: one replica builds every site's
+// queued builds (through the scheduler's slots), and the other replicas
+// follow each site from its bucket prefix. Each site still polls its own
+// queue and, on a follower, its own live.json in the bucket every
+// Replica.Poll.
 type Platform struct {
 	cfg   PlatformConfig
 	log   *slog.Logger

@@ -156,12 +156,11 @@ type Site struct {
 	links        linkState     // the link check of the live build (linkcheck.go)
 	lastManifest manifestCache // the tamper check's last manifest (manifest.go)
 
-	// Replicas (replica.go, follow.go): the builder lease while held, who
-	// holds it, the cancel of this replica's term as builder, and the
-	// bucket manifest this replica serves a copy of.
-	lease        atomic.Pointer[leaseState]
+	// Replicas (replica.go, follow.go): the cancel of this replica's term
+	// as the site's builder (under holderMu), and the bucket manifest this
+	// replica serves a copy of. The lease itself is the Replica's, shared
+	// by the sites of a Platform.
 	holderMu     sync.Mutex
-	holder       string
 	leading      context.CancelFunc
 	followMu     sync.Mutex
 	followed     string
