@@ -104,7 +104,7 @@ func (s *Site) Status(ctx context.Context) (cms.ReplicaStatus, error) {
 	r.mu.Lock()
 	st.BuilderIs = r.holder
 	r.mu.Unlock()
-	n, err := r.Queue.QueueDepth(ctx)
+	n, err := r.Queue.QueueDepth(s.scope(ctx))
 	st.QueueDepth = n
 	return st, err
 }
@@ -328,7 +328,7 @@ func (s *Site) takeOver(ctx context.Context, l cms.Lease) context.Context {
 // gets the outcome.
 func (s *Site) buildClaimed(ctx context.Context, l cms.Lease, stop context.Context) {
 	ctx = s.scope(ctx)
-	builds, err := s.cfg.Replica.Queue.ClaimBuilds(ctx, l)
+	builds, err := s.cfg.Replica.Queue.ClaimBuilds(s.scope(ctx), l)
 	if err != nil {
 		if cms.ErrorCode(err) == cms.ECONFLICT {
 			s.cfg.Replica.lease.Store(nil)

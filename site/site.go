@@ -220,6 +220,7 @@ func New(cfg Config) (*Site, error) {
 			return nil, fmt.Errorf("site: %w", err)
 		}
 	}
+	scopeServices(&cfg, id)
 	s := &Site{
 		cfg:  cfg,
 		id:   id,
