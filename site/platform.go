@@ -73,6 +73,7 @@ type Platform struct {
 	sites    map[int64]*Site
 	resolver *cms.SiteResolver
 	run      context.Context // Run's context, once running: sites added later start under it
+	each     func(ctx context.Context)
 	wg       sync.WaitGroup  // the sites' workers
 	refresh  sync.Mutex      // one Refresh at a time
 }
@@ -139,7 +140,8 @@ func (p *Platform) add(cs *cms.Site) error {
 	return nil
 }
 
-// start runs s's worker under ctx. Callers hold p.mu.
+// start runs s's worker, and the work OnEachSite asked for, under ctx.
+// Callers hold p.mu.
 func (p *Platform) start(ctx context.Context, s *Site) {
 	p.wg.Add(1)
 	go func() {
@@ -148,6 +150,23 @@ func (p *Platform) start(ctx context.Context, s *Site) {
 			s.log.Error("site builder stopped", "err", err)
 		}
 	}()
+	if fn := p.each; fn != nil {
+		p.wg.Add(1)
+		go func() {
+			defer p.wg.Done()
+			fn(cms.NewContextWithSite(ctx, s.id))
+		}()
+	}
+}
+
+// OnEachSite has Run call fn, in a goroutine of its own, for every site,
+// those created later too, with a context acting in that site and done
+// when Run's is: the per-site work of a server (scheduled publication, the
+// 网站体检's background checks). Call it before Run.
+func (p *Platform) OnEachSite(fn func(ctx context.Context)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.each = fn
 }
 
 // Refresh asks Sites for the platform's sites and prepares those created

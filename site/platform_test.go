@@ -604,3 +604,39 @@ func TestPlatform_RunReleasesIdle(t *testing.T) {
 	_, body := hostGet(t, p, "127.0.0.1", "/")
 	contains(t, "home after release", body, "市民政局的第一场集体颁证仪式")
 }
+
+// TestPlatform_OnEachSite: the per-site work runs for every site, those
+// created later too, in that site's context, and stops with Run.
+func TestPlatform_OnEachSite(t *testing.T) {
+	m := newPlatformStore(t)
+	m.addSite(1, "city", "市民政局")
+	m.addSite(2, "jiangyin", "江阴民政")
+	p := newPlatform(t, m)
+	var mu sync.Mutex
+	running := map[int64]int{}
+	p.OnEachSite(func(ctx context.Context) {
+		id := cms.SiteIDFromContext(ctx)
+		mu.Lock()
+		running[id]++
+		mu.Unlock()
+		<-ctx.Done()
+		mu.Lock()
+		running[id]--
+		mu.Unlock()
+	})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { p.Run(ctx); close(done) }()
+	count := func(id int64) int { mu.Lock(); defer mu.Unlock(); return running[id] }
+	waitFor(t, func() bool { return count(1) == 1 && count(2) == 1 })
+	m.addSite(3, "yixing", "宜兴民政")
+	if err := p.Refresh(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, func() bool { return count(3) == 1 })
+	cancel()
+	<-done // Run waits for the per-site work
+	if count(1)+count(2)+count(3) != 0 {
+		t.Errorf("per-site work still running after Run returned: %v", running)
+	}
+}
