@@ -137,6 +137,13 @@ func (p *Platform) add(cs *cms.Site) error {
 		p.start(run, s)
 	}
 	p.mu.Unlock()
+	if run != nil && !s.Ready() {
+		// A site created while the platform runs goes live with its
+		// first build; the start-up build covers those known before.
+		if _, err := s.Rebuild(context.WithoutCancel(run), "new site"); err != nil {
+			s.log.Error("queueing a new site's first build", "err", err)
+		}
+	}
 	return nil
 }
 
@@ -375,11 +382,17 @@ func (p *Platform) Status(ctx context.Context) (cms.ReplicaStatus, error) {
 // load balancer.)
 func (p *Platform) Ready() bool { return p.Default().Ready() }
 
-// Handler serves the public site of the request's Host (Site.Handler).
+// Handler serves the public site of the request: the site its context
+// acts in when the web layer set one other than the default (it resolves
+// Host with a list of sites of its own), else the site of its Host.
 func (p *Platform) Handler() http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		s := p.Site(p.Resolver().ByHost(r.Host))
-		if s == nil {
+		id := cms.SiteIDFromContext(r.Context())
+		if id == cms.DefaultSiteID {
+			id = p.Resolver().ByHost(r.Host)
+		}
+		s, err := p.For(cms.NewContextWithSite(r.Context(), id))
+		if err != nil {
 			s = p.Default()
 		}
 		s.serveHTTP(w, r)
