@@ -74,8 +74,8 @@ type Platform struct {
 	resolver *cms.SiteResolver
 	run      context.Context // Run's context, once running: sites added later start under it
 	each     func(ctx context.Context)
-	wg       sync.WaitGroup  // the sites' workers
-	refresh  sync.Mutex      // one Refresh at a time
+	wg       sync.WaitGroup // the sites' workers
+	refresh  sync.Mutex     // one Refresh at a time
 }
 
 // PlatformConfig is what a Platform needs: Config is the template of its

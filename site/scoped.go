@@ -13,7 +13,7 @@ import (
 // (the media check, the replica queue).
 
 type scopedContent struct {
-	id int64
+	id   int64
 	next cms.ContentService
 }
 
@@ -31,7 +31,7 @@ func (c scopedContent) FindTags(ctx context.Context) ([]*cms.TagCount, error) {
 }
 
 type scopedProjects struct {
-	id int64
+	id   int64
 	next cms.ProjectService
 }
 
@@ -64,7 +64,7 @@ func (p scopedProjects) UpdateBrand(ctx context.Context, b *cms.Brand) error {
 }
 
 type scopedPages struct {
-	id int64
+	id   int64
 	next cms.PageService
 }
 
@@ -79,7 +79,7 @@ func (p scopedPages) DeletePage(ctx context.Context, id int64) error {
 }
 
 type scopedSettings struct {
-	id int64
+	id   int64
 	next cms.SettingsService
 }
 
@@ -91,7 +91,7 @@ func (s scopedSettings) UpdateSettings(ctx context.Context, u cms.SettingsUpdate
 }
 
 type scopedBuilds struct {
-	id int64
+	id   int64
 	next cms.BuildService
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/site"
 )
 
 // runBuild makes a full build of the public site; a failure exits non-zero
@@ -25,6 +26,7 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	var c common
 	c.register(fs, getenv, project)
+	only := fs.String("in-site", "", "只生成这个站点（代号或编号），默认生成平台上的全部站点")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -33,8 +35,19 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer a.Close()
-	// Every site of the platform, the default one first.
-	for _, s := range a.site.Sites() {
+	sites := a.site.Sites() // the default site first
+	if *only != "" {
+		sctx, err := inSite(ctx, a.db, *only)
+		if err != nil {
+			return err
+		}
+		s, err := a.site.For(sctx)
+		if err != nil {
+			return err
+		}
+		sites = []*site.Site{s}
+	}
+	for _, s := range sites {
 		where := ""
 		if s.ID() != cms.DefaultSiteID {
 			where = fmt.Sprintf("站点 %d：", s.ID())

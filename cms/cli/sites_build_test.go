@@ -104,6 +104,10 @@ func TestSites_BuildPerSite(t *testing.T) {
 		if _, err := os.Stat(filepath.Join(s.Data, "sites", "yiqu", "site", "current", "index.html")); err != nil {
 			t.Errorf("site B's build is not in its own directory: %v", err)
 		}
+		// huimin build --in-site builds that site alone.
+		if out := runCLI(t, s, "", "build", "--in-site", "yiqu"); !strings.Contains(out, "网站生成完成") || strings.Count(out, "网站生成完成") != 1 {
+			t.Errorf("huimin build --in-site yiqu: %q", out)
+		}
 		liveA2, filesA2 := liveFiles(t, defaultDir)
 		if liveA2 != liveA || !maps.EqualFunc(filesA, filesA2, bytes.Equal) {
 			t.Errorf("building site B changed the default site's build (%s → %s)", liveA, liveA2)
