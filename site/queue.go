@@ -157,7 +157,11 @@ func (s *Site) Run(ctx context.Context) error {
 			b, h := s.queued, s.pending
 			s.queued, s.pending = nil, hints{}
 			s.mu.Unlock()
-			s.runBuildLocked(sl, context.WithoutCancel(ctx), b, &h, ctx)
+			if b != nil { // Run alone takes the queue; this is a guard
+				s.runBuildLocked(sl, context.WithoutCancel(ctx), b, &h, ctx)
+			} else {
+				sl.release()
+			}
 			s.buildMu.Unlock()
 			continue
 		}

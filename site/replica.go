@@ -189,9 +189,14 @@ func (r *Replica) join(ctx context.Context, s *Site) {
 	// the last site leaves.
 	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 	r.stop, r.kept = stop, make(chan struct{})
+	log := s.cfg.Logger // not s.log: the lease is no one site's
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	kept := r.kept
 	go func() {
-		defer close(r.kept)
-		r.keepLease(kctx, s.log)
+		defer close(kept)
+		r.keepLease(kctx, log.With("component", "site"))
 	}()
 }
 
@@ -238,8 +243,8 @@ func (r *Replica) keepLease(ctx context.Context, log *slog.Logger) {
 	every := ttl / 3
 	for {
 		asked := time.Now()
-		// The lease is platform-wide: every site of a Platform asks for it
-		// under the same name, so one replica builds them all.
+		// The lease is platform-wide: asked for once for all the sites
+		// of a Platform, so one replica builds them all.
 		l, err := r.Leases.AcquireLease(cms.NewContextAllSites(ctx), builderLease, r.Name, ttl)
 		switch {
 		case ctx.Err() != nil:
