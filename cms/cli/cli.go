@@ -26,7 +26,7 @@ const usage = `huimin — 民政服务品牌宣传平台
   huimin site list   [--data DIR] [--db DSN]
   huimin import [--data DIR] [--db DSN] [--build=true] [--in-site SITE] FILE.jsonl
   huimin secret rotate [--data DIR] [--db DSN]
-  huimin check  [--data DIR] [--db DSN] [--format text|json] [--external=true] [--excel FILE] [--restore]
+  huimin check  [--data DIR] [--db DSN] [--format text|json] [--external=true] [--excel FILE] [--restore] [--in-site SITE]
   huimin version
 
 环境变量 HUIMIN_ADDR、HUIMIN_DATA、HUIMIN_DB、HUIMIN_SITE_DIR、HUIMIN_STORAGE、HUIMIN_CORS_ORIGINS、HUIMIN_TRUSTED_PROXIES 可覆盖默认值；命令行参数优先。

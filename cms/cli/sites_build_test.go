@@ -2,6 +2,8 @@ package cli_test
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"fmt"
 	"io/fs"
 	"maps"
@@ -11,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/huimin/huimin/cms/cli"
 	"github.com/huimin/huimin/cms/cli/clitest"
 	"github.com/huimin/huimin/cms/store/storetest"
 )
@@ -107,6 +110,20 @@ func TestSites_BuildPerSite(t *testing.T) {
 		// huimin build --in-site builds that site alone.
 		if out := runCLI(t, s, "", "build", "--in-site", "yiqu"); !strings.Contains(out, "网站生成完成") || strings.Count(out, "网站生成完成") != 1 {
 			t.Errorf("huimin build --in-site yiqu: %q", out)
+		}
+		// huimin check --in-site inspects that site: its pages, its build.
+		var out, errb bytes.Buffer
+		err := cli.Run(context.Background(), []string{"check", "--in-site", "yiqu", "--external=false", "--format", "json",
+			"--data", s.Data, "--db", s.DSN}, func(string) string { return "" }, strings.NewReader(""), &out, &errb, clitest.Project(t))
+		var rep map[string]any
+		if jerr := json.Unmarshal(out.Bytes(), &rep); jerr != nil {
+			t.Fatalf("huimin check --in-site yiqu: %v %v\n%s", err, jerr, errb.String())
+		}
+		if !bytes.Contains(out.Bytes(), []byte("乙区首场集体颁证")) && !bytes.Contains(out.Bytes(), []byte("乙区暖心服务")) {
+			t.Errorf("the check of site B names neither its site nor its story: %.500s", out.String())
+		}
+		if bytes.Contains(out.Bytes(), []byte("青溪区")) {
+			t.Errorf("the check of site B reports the default site's content: %.500s", out.String())
 		}
 		liveA2, filesA2 := liveFiles(t, defaultDir)
 		if liveA2 != liveA || !maps.EqualFunc(filesA, filesA2, bytes.Equal) {
