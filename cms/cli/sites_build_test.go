@@ -70,6 +70,14 @@ func TestSites_BuildPerSite(t *testing.T) {
 		defaultDir := filepath.Join(s.Data, "site")
 		liveA, filesA := liveFiles(t, defaultDir)
 
+		// The web layer learns of a site created on the command line within
+		// moments (a request naming an unknown site re-reads the sites at
+		// most every 250ms).
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+			if code, _ := b.do("GET", "/api/v1/settings", nil); code == 200 || time.Now().After(deadline) {
+				break
+			}
+		}
 		settings := b.obj(200, "GET", "/api/v1/settings", nil)
 		b.obj(200, "PATCH", "/api/v1/settings", map[string]any{"version": settings["version"], "review_stages": 1, "site_name": "乙区暖心服务"})
 		project := b.obj(201, "POST", "/api/v1/projects", map[string]any{"name": "乙区颁证", "slug": "yiqu-bz",
