@@ -531,3 +531,42 @@ func LiveBuild(ctx context.Context, b Bucket) (build int64, published time.Time,
 	}
 	return marker.Build, marker.PublishedAt, nil
 }
+
+// subBucket returns b with every key below prefix (ending in "/"): the
+// bucket of one site of a platform (sites/<slug>/), whose site/ and
+// private/ are laid out as the default site's are at the bucket's root.
+func subBucket(b Bucket, prefix string) Bucket {
+	if st, ok := b.(*objstore.Store); ok {
+		return st.Sub(prefix)
+	}
+	return &prefixBucket{b: b, prefix: prefix}
+}
+
+// prefixBucket is subBucket for a Bucket other than *objstore.Store.
+type prefixBucket struct {
+	b      Bucket
+	prefix string
+}
+
+func (p *prefixBucket) Put(ctx context.Context, key string, r io.Reader, size int64, o objstore.PutOptions) error {
+	return p.b.Put(ctx, p.prefix+key, r, size, o)
+}
+
+func (p *prefixBucket) ReadAll(ctx context.Context, key string) ([]byte, error) {
+	return p.b.ReadAll(ctx, p.prefix+key)
+}
+
+func (p *prefixBucket) Delete(ctx context.Context, key string) error {
+	return p.b.Delete(ctx, p.prefix+key)
+}
+
+func (p *prefixBucket) List(ctx context.Context, prefix string) iter.Seq2[objstore.Info, error] {
+	return func(yield func(objstore.Info, error) bool) {
+		for info, err := range p.b.List(ctx, p.prefix+prefix) {
+			info.Key = strings.TrimPrefix(info.Key, p.prefix)
+			if !yield(info, err) {
+				return
+			}
+		}
+	}
+}

@@ -102,6 +102,9 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 		full = true // settings or navigation changed: every page shows them
 	}
 	if !full {
+		if s.beforeRender != nil {
+			s.beforeRender(false)
+		}
 		res.pages, err = s.update(ctx, proj, base, ch)
 		if err == nil {
 			res.links, res.manifest = s.afterBuild(s.live.Load(), b.ID, started, false)
@@ -115,6 +118,15 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 		s.base = nil
 	}
 	res.full = true
+	// Under a Platform, a full render takes the scheduler's full slot: a
+	// build that turned out full holding the incremental one trades it
+	// (platform.go).
+	if err := s.slot.upgrade(ctx); err != nil {
+		return res, err
+	}
+	if s.beforeRender != nil {
+		s.beforeRender(true)
+	}
 	out, err := s.newOutput(b.ID)
 	if err != nil {
 		return res, err

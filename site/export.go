@@ -93,6 +93,7 @@ func (c *changes) count() int {
 // With hint, only the stories it names are read again, when that is
 // enough to know the whole site (see readHinted).
 func (s *Site) exportContent(ctx context.Context, hint *hints) (ch *changes, err error) {
+	ctx = s.scope(ctx)
 	defer cms.Wrap(&err, "exporting content")
 	st := s.exp
 	if st == nil {

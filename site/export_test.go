@@ -85,7 +85,7 @@ func TestExport_Golden(t *testing.T) {
 	}
 	// An unpublish changes the story's file and the pages that showed it,
 	// nothing else.
-	f := s.cfg.Content.(*fixture)
+	f := s.cfg.Content.(scopedContent).next.(*fixture) // New scopes the services to the site
 	f.remove(2)
 	ch, err := s.exportContent(context.Background(), &hints{ids: map[int64]bool{2: true}})
 	if err != nil {

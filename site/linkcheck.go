@@ -228,7 +228,7 @@ func (s *Site) resolvePage(files map[string]bool, page string, links []pageLink)
 // linkHost is the host of the site's base URL: absolute links to it are
 // internal.
 func (s *Site) linkHost() string {
-	if st, err := s.cfg.Settings.FindSettings(context.Background()); err == nil && st.BaseURL != "" {
+	if st, err := s.cfg.Settings.FindSettings(s.scope(context.Background())); err == nil && st.BaseURL != "" {
 		if u, err := url.Parse(st.BaseURL); err == nil {
 			return strings.ToLower(u.Host)
 		}
@@ -262,7 +262,7 @@ func (s *Site) mediaExists(key string) bool {
 	if s.cfg.MediaExists == nil || s.links.media[key] {
 		return true
 	}
-	ok, err := s.cfg.MediaExists(context.Background(), key)
+	ok, err := s.cfg.MediaExists(s.scope(context.Background()), key)
 	if err != nil {
 		s.log.Warn("link check: asking for a media file", "key", key, "err", err)
 		return true // unknown is not broken

@@ -175,6 +175,7 @@ var ErrNoManifest = errors.New("the live build has no manifest; build the site i
 // CheckTamper compares the live build directory, and the bucket's site
 // when there is one, with the manifest of the live build.
 func (s *Site) CheckTamper(ctx context.Context) (*TamperReport, error) {
+	ctx = s.scope(ctx)
 	o := s.current()
 	if o == nil {
 		return nil, errors.New("no build is live")
@@ -255,6 +256,7 @@ func diffFiles(want, found map[string]string, where string) []TamperFinding {
 // changed or removed by hand survives), and the bucket gets the files of
 // the live build again where they differ. It returns the build.
 func (s *Site) RestoreTampered(ctx context.Context, reason string) (*cms.Build, error) {
+	ctx = s.scope(ctx)
 	b, err := s.BuildNow(ctx, reason)
 	if err != nil {
 		return b, err

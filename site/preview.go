@@ -34,6 +34,7 @@ const previewConfig = `disableKinds = ["rss", "sitemap", "robotstxt", "404"]
 // <meta name="robots" content="noindex"> and a note that it is a preview.
 func (s *Site) PreviewStory(ctx context.Context, ls *cms.LiveStory) (page []byte, err error) {
 	defer cms.Wrap(&err, "site.PreviewStory(%d, v%d)", ls.ID, ls.Version)
+	ctx = s.scope(ctx)
 	proj, err := s.previewProject()
 	if err != nil {
 		return nil, err

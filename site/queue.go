@@ -27,6 +27,8 @@ func (s *Site) Rebuild(ctx context.Context, reason string) (*cms.Build, error) {
 }
 
 func (s *Site) enqueue(ctx context.Context, ch cms.Change, full bool) (_ *cms.Build, err error) {
+	ctx = s.scope(ctx)
+	s.touch()
 	if s.cfg.Replica != nil {
 		return s.enqueueDurable(ctx, ch, full)
 	}
@@ -75,6 +77,8 @@ func (s *Site) newBuild(ctx context.Context, reason string, full bool) (*cms.Bui
 // BuildNow runs a full build synchronously (for `huimin build` and the first
 // start) and returns its record; the error is non-nil if the build failed.
 func (s *Site) BuildNow(ctx context.Context, reason string) (*cms.Build, error) {
+	ctx = s.scope(ctx)
+	s.touch()
 	s.mu.Lock()
 	b, err := s.newBuild(ctx, reason, true)
 	s.mu.Unlock()
@@ -100,6 +104,7 @@ func buildError(b *cms.Build) error {
 // Wait blocks until the build is done and returns its final record. Builds
 // run by another process are polled.
 func (s *Site) Wait(ctx context.Context, buildID int64) (*cms.Build, error) {
+	ctx = s.scope(ctx)
 	s.mu.Lock()
 	ch := s.done[buildID]
 	s.mu.Unlock()
@@ -129,17 +134,35 @@ func (s *Site) Wait(ctx context.Context, buildID int64) (*cms.Build, error) {
 // Run is the build worker: it runs queued builds one after another until ctx
 // is done. A build in progress when ctx is cancelled is finished first.
 func (s *Site) Run(ctx context.Context) error {
+	ctx = s.scope(ctx)
 	if s.cfg.Replica != nil {
 		return s.runReplica(ctx)
 	}
 	s.sweep(ctx)
 	for ctx.Err() == nil {
 		s.mu.Lock()
-		b, h := s.queued, s.pending
-		s.queued, s.pending = nil, hints{}
+		queued := s.queued
+		full := queued != nil && queued.Full
 		s.mu.Unlock()
-		if b != nil {
-			s.runBuild(context.WithoutCancel(ctx), b, &h, ctx)
+		if queued != nil {
+			// Under a Platform, wait for a slot of its scheduler before
+			// taking the queued build, so changes made meanwhile join it.
+			s.buildMu.Lock()
+			sl, err := s.cfg.sched.acquire(ctx, full || !s.warm.Load())
+			if err != nil {
+				s.buildMu.Unlock()
+				break
+			}
+			s.mu.Lock()
+			b, h := s.queued, s.pending
+			s.queued, s.pending = nil, hints{}
+			s.mu.Unlock()
+			if b != nil { // Run alone takes the queue; this is a guard
+				s.runBuildLocked(sl, context.WithoutCancel(ctx), b, &h, ctx)
+			} else {
+				sl.release()
+			}
+			s.buildMu.Unlock()
 			continue
 		}
 		select {
@@ -154,6 +177,7 @@ func (s *Site) Run(ctx context.Context) error {
 // as failed, so the build list does not show them pending forever. It holds
 // the build lock, so no other process is building meanwhile.
 func (s *Site) sweep(ctx context.Context) {
+	ctx = s.scope(ctx)
 	s.sweepPreviews(time.Now().Add(-10 * time.Minute))
 	unlock, err := s.lock.Lock()
 	if err != nil {
@@ -189,6 +213,27 @@ func (s *Site) sweep(ctx context.Context) {
 func (s *Site) runBuild(ctx context.Context, b *cms.Build, h *hints, stop context.Context) {
 	s.buildMu.Lock()
 	defer s.buildMu.Unlock()
+	sl, err := s.cfg.sched.acquire(stop, b.Full || h == nil || !s.warm.Load())
+	if err != nil {
+		sl = nil // stopping: build anyway, as a build in progress is finished
+	}
+	s.runBuildLocked(sl, ctx, b, h, stop)
+}
+
+// runBuildLocked is runBuild for a caller holding s.buildMu and sl, a slot
+// of the platform's scheduler (nil without one), which it releases. Under a
+// Platform every build holds a slot; the site's build lock is always taken
+// first, so a build waiting for a slot (or upgrading to the full one,
+// build.go) never holds up a build of another site.
+func (s *Site) runBuildLocked(sl *slot, ctx context.Context, b *cms.Build, h *hints, stop context.Context) {
+	ctx = s.scope(ctx)
+	s.slot = sl
+	defer func() {
+		s.slot.release()
+		s.slot = nil
+		s.warm.Store(s.base != nil && s.exp != nil && s.base.updates < fullEvery)
+		s.touch()
+	}()
 	defer func() {
 		s.mu.Lock()
 		if ch := s.done[b.ID]; ch != nil {

@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/huimin/huimin/cms"
@@ -37,6 +39,17 @@ type Replica struct {
 	// Poll is how often the builder looks for queued builds and the others
 	// for a new site in the bucket. 0 means 250ms.
 	Poll time.Duration
+
+	// The builder lease is platform-wide: the sites of a Platform share
+	// one Replica, which asks for the lease once for all of them while
+	// any runs (join, leave). lease is the lease while held, holder who
+	// holds it.
+	mu     sync.Mutex
+	sites  map[*Site]bool
+	stop   context.CancelFunc
+	kept   chan struct{} // closed when keepLease returned
+	lease  atomic.Pointer[leaseState]
+	holder string
 }
 
 // DefaultLeaseTTL lets another replica take over within 10 seconds of the
@@ -72,6 +85,7 @@ type leaseState struct {
 // Status reports whether this replica builds, the queue depth and the live
 // build; on a single process, Builder is always true.
 func (s *Site) Status(ctx context.Context) (cms.ReplicaStatus, error) {
+	ctx = s.scope(ctx)
 	st := cms.ReplicaStatus{Builder: true}
 	if o := s.live.Load(); o != nil {
 		st.LiveBuild = o.name
@@ -85,12 +99,12 @@ func (s *Site) Status(ctx context.Context) (cms.ReplicaStatus, error) {
 		return st, nil
 	}
 	st.Replica = r.Name
-	ls := s.lease.Load()
+	ls := r.lease.Load()
 	st.Builder = ls != nil && time.Now().Before(ls.until)
-	s.holderMu.Lock()
-	st.BuilderIs = s.holder
-	s.holderMu.Unlock()
-	n, err := r.Queue.QueueDepth(ctx)
+	r.mu.Lock()
+	st.BuilderIs = r.holder
+	r.mu.Unlock()
+	n, err := r.Queue.QueueDepth(s.scope(ctx))
 	st.QueueDepth = n
 	return st, err
 }
@@ -102,7 +116,7 @@ func (s *Site) fenced() error {
 	if s.cfg.Replica == nil {
 		return nil
 	}
-	if ls := s.lease.Load(); ls != nil && time.Now().Before(ls.until) {
+	if ls := s.cfg.Replica.lease.Load(); ls != nil && time.Now().Before(ls.until) {
 		return nil
 	}
 	return errLeaseLost
@@ -132,28 +146,15 @@ func (s *Site) enqueueDurable(ctx context.Context, ch cms.Change, full bool) (*c
 // the builder, claim and run queued builds; otherwise follow the bucket.
 func (s *Site) runReplica(ctx context.Context) error {
 	r := s.cfg.Replica
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		s.keepLease(ctx)
-	}()
-	defer func() {
-		wg.Wait()
-		if ls := s.lease.Swap(nil); ls != nil {
-			// Let the next replica take over at once rather than after the TTL.
-			if err := r.Leases.ReleaseLease(context.WithoutCancel(ctx), ls.lease); err != nil {
-				s.log.Warn("releasing the builder lease", "err", err)
-			}
-		}
-	}()
+	r.join(ctx, s)
+	defer r.leave(s)
 
 	tick := time.NewTicker(r.poll())
 	defer tick.Stop()
 	var term int64 // the lease token this replica last built under
 	var leading context.Context
 	for ctx.Err() == nil {
-		if ls := s.lease.Load(); ls != nil && time.Now().Before(ls.until) {
+		if ls := r.lease.Load(); ls != nil && time.Now().Before(ls.until) {
 			if ls.lease.Token != term {
 				term = ls.lease.Token
 				leading = s.takeOver(ctx, ls.lease)
@@ -172,38 +173,103 @@ func (s *Site) runReplica(ctx context.Context) error {
 	return nil
 }
 
+// join counts s among the sites of r that run, and starts asking for the
+// builder lease when s is the first.
+func (r *Replica) join(ctx context.Context, s *Site) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.sites == nil {
+		r.sites = map[*Site]bool{}
+	}
+	r.sites[s] = true
+	if r.stop != nil {
+		return
+	}
+	// The lease outlives the site that started asking: it stops when
+	// the last site leaves.
+	kctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+	r.stop, r.kept = stop, make(chan struct{})
+	log := s.cfg.Logger // not s.log: the lease is no one site's
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	kept := r.kept
+	go func() {
+		defer close(kept)
+		r.keepLease(kctx, log.With("component", "site"))
+	}()
+}
+
+// leave ends s's part; the last site to leave stops asking for the lease
+// and gives it up, so the next replica takes over at once rather than
+// after the TTL.
+func (r *Replica) leave(s *Site) {
+	r.mu.Lock()
+	delete(r.sites, s)
+	if len(r.sites) > 0 || r.stop == nil {
+		r.mu.Unlock()
+		return
+	}
+	stop, kept := r.stop, r.kept
+	r.stop, r.kept = nil, nil
+	r.mu.Unlock()
+	stop()
+	<-kept
+	if ls := r.lease.Swap(nil); ls != nil {
+		if err := r.Leases.ReleaseLease(cms.NewContextAllSites(context.Background()), ls.lease); err != nil {
+			s.log.Warn("releasing the builder lease", "err", err)
+		}
+	}
+}
+
+// each calls fn for every site of r that runs.
+func (r *Replica) each(fn func(*Site)) {
+	r.mu.Lock()
+	sites := make([]*Site, 0, len(r.sites))
+	for s := range r.sites {
+		sites = append(sites, s)
+	}
+	r.mu.Unlock()
+	for _, s := range sites {
+		fn(s)
+	}
+}
+
 // keepLease asks for the builder lease every TTL/3 until ctx is done. When
-// the lease goes to another replica it cancels the term's context, so
+// the lease goes to another replica it cancels every site's term, so
 // claims and copies to the bucket stop.
-func (s *Site) keepLease(ctx context.Context) {
-	r := s.cfg.Replica
+func (r *Replica) keepLease(ctx context.Context, log *slog.Logger) {
 	ttl := r.ttl()
 	every := ttl / 3
 	for {
 		asked := time.Now()
-		l, err := r.Leases.AcquireLease(ctx, builderLease, r.Name, ttl)
+		// The lease is platform-wide: asked for once for all the sites
+		// of a Platform, so one replica builds them all.
+		l, err := r.Leases.AcquireLease(cms.NewContextAllSites(ctx), builderLease, r.Name, ttl)
 		switch {
 		case ctx.Err() != nil:
 			return
 		case err != nil:
 			// Keep what we hold until it lapses by our clock (fenced).
-			s.log.Warn("asking for the builder lease", "err", err)
+			log.Warn("asking for the builder lease", "err", err)
 		case l.Held():
-			prev := s.lease.Swap(&leaseState{lease: l, until: asked.Add(ttl - ttl/10)})
+			prev := r.lease.Swap(&leaseState{lease: l, until: asked.Add(ttl - ttl/10)})
 			if prev == nil || prev.lease.Token != l.Token {
-				s.log.Info("this replica is now the site builder", "replica", r.Name, "token", l.Token)
-				select {
-				case s.wake <- struct{}{}:
-				default:
-				}
+				log.Info("this replica is now the site builder", "replica", r.Name, "token", l.Token)
+				r.each(func(s *Site) {
+					select {
+					case s.wake <- struct{}{}:
+					default:
+					}
+				})
 			}
-			s.setHolder(l.Holder)
+			r.setHolder(l.Holder)
 		default:
-			if prev := s.lease.Swap(nil); prev != nil {
-				s.log.Warn("the builder lease went to another replica", "replica", r.Name, "builder", l.Holder)
-				s.stopLeading()
+			if prev := r.lease.Swap(nil); prev != nil {
+				log.Warn("the builder lease went to another replica", "replica", r.Name, "builder", l.Holder)
+				r.each((*Site).stopLeading)
 			}
-			s.setHolder(l.Holder)
+			r.setHolder(l.Holder)
 		}
 		select {
 		case <-ctx.Done():
@@ -222,10 +288,10 @@ func (s *Site) stopLeading() {
 	}
 }
 
-func (s *Site) setHolder(name string) {
-	s.holderMu.Lock()
-	s.holder = name
-	s.holderMu.Unlock()
+func (r *Replica) setHolder(name string) {
+	r.mu.Lock()
+	r.holder = name
+	r.mu.Unlock()
 }
 
 // takeOver starts a builder's term: builds a previous builder left running
@@ -233,6 +299,7 @@ func (s *Site) setHolder(name string) {
 // this process's state of the last build is dropped, as another replica
 // may have published since.
 func (s *Site) takeOver(ctx context.Context, l cms.Lease) context.Context {
+	ctx = s.scope(ctx)
 	s.stopLeading()
 	leading, stop := context.WithCancel(ctx)
 	s.holderMu.Lock()
@@ -265,10 +332,11 @@ func (s *Site) takeOver(ctx context.Context, l cms.Lease) context.Context {
 // asks for it, reading again every story any names. Each claimed record
 // gets the outcome.
 func (s *Site) buildClaimed(ctx context.Context, l cms.Lease, stop context.Context) {
-	builds, err := s.cfg.Replica.Queue.ClaimBuilds(ctx, l)
+	ctx = s.scope(ctx)
+	builds, err := s.cfg.Replica.Queue.ClaimBuilds(s.scope(ctx), l)
 	if err != nil {
 		if cms.ErrorCode(err) == cms.ECONFLICT {
-			s.lease.Store(nil)
+			s.cfg.Replica.lease.Store(nil)
 		}
 		if ctx.Err() == nil {
 			s.log.Warn("claiming queued builds", "err", err)

@@ -14,7 +14,9 @@
 // S3-compatible bucket, changed files only, in an order that keeps links
 // working for its readers (bucket.go); a CDN or nginx serves it from there.
 //
-// Everything lives under <DataDir>/site:
+// Everything lives under <DataDir>/site for the default site (cms.DefaultSiteID,
+// the one an installation starts with) and under <DataDir>/sites/<slug>/site
+// for the platform's other sites (platform.go):
 //
 //	build.lock        flock held while exporting and building (serve and `huimin build` never overlap)
 //	site.toml         generated Hugo config overlay: baseURL, title, params, mounts
@@ -36,6 +38,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -47,8 +50,19 @@ import (
 
 // Config is what a Site needs. Source or SourceDir must be set.
 type Config struct {
-	// DataDir is Huimin's data directory; the site uses DataDir/site.
+	// DataDir is Huimin's data directory; the default site uses
+	// DataDir/site, any other DataDir/sites/<Slug>/site.
 	DataDir string
+	// SiteID is the site (cms.Site) this Site builds and serves: every
+	// store call it makes carries it (cms.NewContextWithSite), so the
+	// export, the build records and the link check see that site's data
+	// only. 0 means cms.DefaultSiteID.
+	SiteID int64
+	// Slug names the directory and the bucket prefix (sites/<Slug>/) of a
+	// site other than the default one, which keeps the paths and the
+	// bucket root of an installation from before sites. Required with a
+	// SiteID other than cms.DefaultSiteID.
+	Slug string
 	// Source is the Hugo project (config.toml, themes/, assets/), typically
 	// an embed.FS of the repository root. Its content/ is never used.
 	Source fs.FS
@@ -84,6 +98,10 @@ type Config struct {
 	// grow to twice that before collecting. 0 means 1 GiB; negative, leave
 	// the runtime alone.
 	MemoryLimit int64
+
+	// sched, when set, is the platform's scheduler (platform.go): builds
+	// wait for one of its slots, so many sites share one builder.
+	sched *scheduler
 }
 
 // defaultMemoryLimit keeps a process holding a 10,000-story site within
@@ -94,8 +112,9 @@ const defaultMemoryLimit = 1 << 30
 // build worker with Run, and serve Handler.
 type Site struct {
 	cfg  Config
+	id   int64 // cfg.SiteID, or cms.DefaultSiteID
 	log  *slog.Logger
-	dir  string // DataDir/site
+	dir  string // DataDir/site, or DataDir/sites/<slug>/site
 	lock *lockedfile.Mutex
 
 	// sourceHash names the extracted project directory; empty with SourceDir.
@@ -112,6 +131,17 @@ type Site struct {
 	base    *liveBase    // the live build, if this process made it
 	last    buildResult  // of the last build, for tests
 
+	// Under a Platform (platform.go): warm says the site holds the state
+	// an incremental build needs (exp and base), so its next build can be
+	// one; used is when it last built or was asked to, for releasing the
+	// state of idle sites; slot is the scheduler slot the running build
+	// holds. beforeRender, when set, is called before Hugo renders (tests
+	// make a build slow with it).
+	warm         atomic.Bool
+	used         atomic.Int64 // unix nanos
+	slot         *slot
+	beforeRender func(full bool)
+
 	// backoff are the pauses before trying a build that failed for want
 	// of disk space or permission again; sleep waits them out and mkdir
 	// makes build directories. now is the clock current reads. Tests
@@ -126,12 +156,11 @@ type Site struct {
 	links        linkState     // the link check of the live build (linkcheck.go)
 	lastManifest manifestCache // the tamper check's last manifest (manifest.go)
 
-	// Replicas (replica.go, follow.go): the builder lease while held, who
-	// holds it, the cancel of this replica's term as builder, and the
-	// bucket manifest this replica serves a copy of.
-	lease        atomic.Pointer[leaseState]
+	// Replicas (replica.go, follow.go): the cancel of this replica's term
+	// as the site's builder (under holderMu), and the bucket manifest this
+	// replica serves a copy of. The lease itself is the Replica's, shared
+	// by the sites of a Platform.
 	holderMu     sync.Mutex
-	holder       string
 	leading      context.CancelFunc
 	followMu     sync.Mutex
 	followed     string
@@ -171,15 +200,32 @@ func New(cfg Config) (*Site, error) {
 	if err != nil {
 		return nil, fmt.Errorf("site: %w", err)
 	}
+	id := cfg.SiteID
+	if id <= 0 {
+		id = cms.DefaultSiteID
+	}
+	dir := filepath.Join(data, "site")
+	if id != cms.DefaultSiteID {
+		if !siteSlug.MatchString(cfg.Slug) {
+			return nil, fmt.Errorf("site: site %d: slug %q is not a valid site slug", id, cfg.Slug)
+		}
+		dir = filepath.Join(data, "sites", cfg.Slug, "site")
+		log = log.With("site", cfg.Slug)
+		if cfg.Bucket != nil {
+			cfg.Bucket = subBucket(cfg.Bucket, "sites/"+cfg.Slug+"/")
+		}
+	}
 	if cfg.SourceDir != "" {
 		if cfg.SourceDir, err = filepath.Abs(cfg.SourceDir); err != nil {
 			return nil, fmt.Errorf("site: %w", err)
 		}
 	}
+	scopeServices(&cfg, id)
 	s := &Site{
 		cfg:  cfg,
+		id:   id,
 		log:  log.With("component", "site"),
-		dir:  filepath.Join(data, "site"),
+		dir:  dir,
 		done: map[int64]chan struct{}{},
 		wake: make(chan struct{}, 1),
 
@@ -215,6 +261,21 @@ func New(cfg Config) (*Site, error) {
 
 // Ready reports whether a good build exists and is being served.
 func (s *Site) Ready() bool { return s.current() != nil }
+
+// ID returns the id of the site (cms.Site) this Site builds.
+func (s *Site) ID() int64 { return s.id }
+
+// Dir returns the site's directory (DataDir/site for the default site).
+func (s *Site) Dir() string { return s.dir }
+
+// scope returns ctx acting in this site: every store call the Site makes
+// goes through a context scope made.
+func (s *Site) scope(ctx context.Context) context.Context {
+	return cms.NewContextWithSite(ctx, s.id)
+}
+
+// siteSlug is cms.Site's slug rule: the slug names a directory.
+var siteSlug = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{0,39}$`)
 
 func (s *Site) path(elem ...string) string {
 	return filepath.Join(append([]string{s.dir}, elem...)...)

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/huimin/huimin/cms"
 	"github.com/huimin/huimin/cms/media"
 	"github.com/huimin/huimin/cms/objstore"
 	"github.com/huimin/huimin/cms/store"
@@ -18,7 +19,7 @@ import (
 type app struct {
 	log   *slog.Logger
 	db    *store.DB
-	site  *site.Site
+	site  *site.Platform // every site's builder and public handler
 	files media.Storage
 }
 
@@ -67,7 +68,11 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 		replica = &site.Replica{Name: c.replica, Leases: db, Queue: db}
 	}
 	src := c.project
-	s, err := site.New(site.Config{
+	// The store lists the platform's sites once it has them (issue 15);
+	// until then, and on an installation of one site, the platform is
+	// the default site alone, built and served as before.
+	sites, _ := any(db).(cms.SiteService)
+	s, err := site.NewPlatform(ctx, site.PlatformConfig{Sites: sites, Config: site.Config{
 		DataDir:   data,
 		Source:    src,
 		SourceDir: c.siteDir,
@@ -81,7 +86,7 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 		Replica:   replica,
 		// The link check finds body images whose file left the library.
 		MediaExists: files.Exists,
-	})
+	}})
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("prepare site: %w", err)

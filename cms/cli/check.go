@@ -28,6 +28,7 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	external := fs.Bool("external", true, "检查外部链接（每个网站同时最多 2 个请求，每个请求最长 15 秒）")
 	excel := fs.String("excel", "", "另存 Excel 自查台账到此文件")
 	restore := fs.Bool("restore", false, "先把被篡改的网站文件恢复为最近一次构建发布的内容")
+	siteRef := fs.String("in-site", "", "检查哪个站点（代号或编号），默认为主站点")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -39,6 +40,9 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer a.Close()
+	if ctx, err = inSite(ctx, a.db, *siteRef); err != nil {
+		return err
+	}
 	if *restore {
 		b, err := a.site.RestoreTampered(ctx, "huimin check --restore")
 		if err != nil {
@@ -93,8 +97,9 @@ func (a *app) inspector() *inspect.Inspector {
 	return in
 }
 
-// siteChecks adapts the site's link and tamper checks to the report's.
-type siteChecks struct{ s *site.Site }
+// siteChecks adapts the site's link and tamper checks to the report's;
+// the platform checks the site the context acts in.
+type siteChecks struct{ s *site.Platform }
 
 func (c siteChecks) BrokenLinks(ctx context.Context) ([]inspect.BrokenLink, error) {
 	rep, err := c.s.CheckLinks(ctx)

@@ -19,14 +19,14 @@ const usage = `huimin — 民政服务品牌宣传平台
   huimin serve  [--addr 127.0.0.1:8080] [--data ./data] [--db DSN] [--demo=true] [--site DIR]
                 [--cors-origins '*'] [--content-rate 50] [--trusted-proxies ADDRS]
                 [--storage s3://BUCKET/PREFIX?endpoint=URL]
-  huimin build  [--data DIR] [--db DSN] [--site DIR] [--storage URL]
+  huimin build  [--data DIR] [--db DSN] [--site DIR] [--storage URL] [--in-site SITE]
   huimin user create --name N --role admin|editor|reviewer [--level 1..3] [--in-site SITE] [--platform-admin]
                      --password-stdin [--data DIR] [--db DSN]
   huimin site create --name N --host HOST[,HOST…] [--slug S] [--overview] [--data DIR] [--db DSN]
   huimin site list   [--data DIR] [--db DSN]
   huimin import [--data DIR] [--db DSN] [--build=true] [--in-site SITE] FILE.jsonl
   huimin secret rotate [--data DIR] [--db DSN]
-  huimin check  [--data DIR] [--db DSN] [--format text|json] [--external=true] [--excel FILE] [--restore]
+  huimin check  [--data DIR] [--db DSN] [--format text|json] [--external=true] [--excel FILE] [--restore] [--in-site SITE]
   huimin version
 
 环境变量 HUIMIN_ADDR、HUIMIN_DATA、HUIMIN_DB、HUIMIN_SITE_DIR、HUIMIN_STORAGE、HUIMIN_CORS_ORIGINS、HUIMIN_TRUSTED_PROXIES 可覆盖默认值；命令行参数优先。

@@ -17,6 +17,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 
 	"github.com/huimin/huimin/cms"
+	"github.com/huimin/huimin/site"
 )
 
 // runBuild makes a full build of the public site; a failure exits non-zero
@@ -25,6 +26,7 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 	fs := flag.NewFlagSet("build", flag.ContinueOnError)
 	var c common
 	c.register(fs, getenv, project)
+	only := fs.String("in-site", "", "只生成这个站点（代号或编号），默认生成平台上的全部站点")
 	if err := parse(fs, args, stderr); err != nil {
 		return err
 	}
@@ -33,14 +35,32 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 		return err
 	}
 	defer a.Close()
-	b, err := a.site.BuildNow(ctx, "huimin build")
-	if err != nil {
-		if b != nil && b.ErrorFile != "" {
-			return fmt.Errorf("build %d failed at %s:%d: %s", b.ID, b.ErrorFile, b.ErrorLine, b.Error)
+	sites := a.site.Sites() // the default site first
+	if *only != "" {
+		sctx, err := inSite(ctx, a.db, *only)
+		if err != nil {
+			return err
 		}
-		return fmt.Errorf("build failed: %w", err)
+		s, err := a.site.For(sctx)
+		if err != nil {
+			return err
+		}
+		sites = []*site.Site{s}
 	}
-	fmt.Fprintf(stdout, "网站生成完成：构建 #%d，%d 个页面，用时 %d 毫秒\n", b.ID, b.Pages, b.DurationMS)
+	for _, s := range sites {
+		where := ""
+		if s.ID() != cms.DefaultSiteID {
+			where = fmt.Sprintf("站点 %d：", s.ID())
+		}
+		b, err := s.BuildNow(ctx, "huimin build")
+		if err != nil {
+			if b != nil && b.ErrorFile != "" {
+				return fmt.Errorf("%sbuild %d failed at %s:%d: %s", where, b.ID, b.ErrorFile, b.ErrorLine, b.Error)
+			}
+			return fmt.Errorf("%sbuild failed: %w", where, err)
+		}
+		fmt.Fprintf(stdout, "%s网站生成完成：构建 #%d，%d 个页面，用时 %d 毫秒\n", where, b.ID, b.Pages, b.DurationMS)
+	}
 	return nil
 }
 

@@ -122,26 +122,27 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	siteCtx, stopSite := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopSite()
 	var wg sync.WaitGroup
+	// Scheduled publication: first catch up on what came due while no
+	// server ran, so the start-up build includes it, then every few seconds.
+	// Each site publishes its own and queues its own build.
+	sched := schedule.New(a.db, a.site, 0, a.log)
+	for _, s := range a.site.Sites() {
+		if _, err := sched.CatchUp(cms.NewContextWithSite(ctx, s.ID())); err != nil {
+			a.log.Error("catching up on scheduled publication", "site", s.ID(), "err", err)
+		}
+	}
+	a.site.OnEachSite(func(ctx context.Context) {
+		// 网站体检 (issue 20): external links every 6 hours, the published
+		// files against the last build's manifest every 10 minutes.
+		go a.inspector().Background(ctx, a.log, 6*time.Hour, 10*time.Minute)
+		_ = sched.Run(ctx)
+	})
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		if err := a.site.Run(siteCtx); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Error("site builder stopped", "err", err)
 		}
-	}()
-	// 网站体检 (issue 20): external links every 6 hours, the published
-	// files against the last build's manifest every 10 minutes.
-	go a.inspector().Background(siteCtx, a.log, 6*time.Hour, 10*time.Minute)
-	// Scheduled publication: first catch up on what came due while no
-	// server ran, so the start-up build includes it, then every few seconds.
-	sched := schedule.New(a.db, a.site, 0, a.log)
-	if _, err := sched.CatchUp(ctx); err != nil {
-		a.log.Error("catching up on scheduled publication", "err", err)
-	}
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		_ = sched.Run(siteCtx)
 	}()
 	wg.Add(1)
 	go func() {
@@ -153,8 +154,10 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// server still starts so staff can fix the cause.
 	// Replicas leave this to the elected builder, which starts its term
 	// with a full build; the others serve the bucket's site once copied.
+	// The default site builds now, as a single-site installation always
+	// did; the platform's other sites are queued and go live in turn.
 	if c.replica == "" {
-		if b, err := a.site.BuildNow(ctx, "startup"); err != nil {
+		if b, err := a.site.BuildOnStart(ctx, "startup"); err != nil {
 			a.log.Error("startup build failed; serving the last good site if there is one", "err", err, "build", buildID(b))
 		}
 	}
