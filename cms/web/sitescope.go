@@ -67,14 +67,29 @@ func (d *siteDirectory) resolver(ctx context.Context) *cms.SiteResolver {
 	return r
 }
 
-// siteMissRecheck is how old the directory must be before a request that
-// names an unknown site makes it read the sites again: often enough for a
-// new site, too seldom for a flood of bad names to load the database.
-const siteMissRecheck = 250 * time.Millisecond
-
-// stale reports whether the directory was read more than age ago.
-func (d *siteDirectory) stale(age time.Duration) bool {
-	return d != nil && time.Now().UnixNano()-d.checked.Load() > int64(age)
+// since reads the sites again unless a read started at or after start
+// (the arrival of the request that asks): concurrent requests naming a
+// site the directory does not know share one read, and a site created
+// before a request arrived is always found.
+func (d *siteDirectory) since(ctx context.Context, start int64) *cms.SiteResolver {
+	if d == nil || d.src == nil {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.cur.Load() != nil && d.checked.Load() >= start {
+		return d.cur.Load()
+	}
+	read := time.Now().UnixNano()
+	sites, err := d.src.FindSites(cms.NewContextAllSites(ctx))
+	if err != nil {
+		return d.cur.Load()
+	}
+	r := cms.NewSiteResolver(sites)
+	d.cur.Store(r)
+	d.checked.Store(read)
+	d.dirty.Store(false)
+	return r
 }
 
 // invalidate makes the next request read the sites again.
@@ -86,16 +101,16 @@ func (d *siteDirectory) invalidate() {
 
 // siteScope puts the request's site into its context.
 func (s *Server) siteScope(c *gin.Context) {
+	arrived := time.Now().UnixNano()
 	ctx := c.Request.Context()
 	r := s.sites.resolver(ctx)
 	id := r.ByHost(c.Request.Host)
 	if ref := strings.TrimSpace(c.GetHeader(cms.SiteHeader)); ref != "" && managementPath(c.Request.URL.Path) {
 		site := r.ByRef(ref)
-		if site == nil && s.sites.stale(siteMissRecheck) {
+		if site == nil {
 			// A site created a moment ago (on the command line, on another
 			// replica) is named before the directory's next read.
-			s.sites.invalidate()
-			r = s.sites.resolver(ctx)
+			r = s.sites.since(ctx, arrived)
 			site = r.ByRef(ref)
 		}
 		if site == nil {
