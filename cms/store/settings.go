@@ -87,6 +87,12 @@ func (db *DB) UpdateSettings(ctx context.Context, u cms.SettingsUpdate) (s *cms.
 				return errStale
 			}
 		}
+		// The platform's list of sites shows the site by this name.
+		if next.SiteName != before.SiteName {
+			if err := tx.Model(&siteRow{}).Where("id = ?", siteOf(tx)).Update("name", next.SiteName).Error; err != nil {
+				return err
+			}
+		}
 		return db.audit(tx, a, event{action: "settings.update", object: "settings", before: before,
 			after: out.toCMS(), detail: changedSettings(before, out.toCMS())})
 	})

@@ -188,6 +188,13 @@ func (db *DB) UpdateSite(ctx context.Context, s *cms.Site) (err error) {
 			return err
 		}
 		in := tx.WithContext(cms.NewContextWithSite(tx.Statement.Context, row.ID))
+		// The site's own settings carry the same name (the site header).
+		if next.Name != row.Name {
+			if err := in.Model(&settingsRow{}).Where("site_name <> ?", next.Name).
+				Updates(map[string]any{"site_name": next.Name, "version": gorm.Expr("version + 1")}).Error; err != nil {
+				return err
+			}
+		}
 		return db.audit(in, a, event{action: "site.update", object: object("site", row.ID), before: row.toCMS(),
 			after: out.toCMS(), detail: out.Name})
 	})

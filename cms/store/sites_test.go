@@ -49,6 +49,9 @@ func TestSites(t *testing.T) {
 		}
 		s1, _ := db.FindSettings(sys)
 		s2, _ := db.FindSettings(in2)
+		if got, _ := db.FindSiteByID(sys, jy.ID); got.Name != "江阴民政" {
+			t.Errorf("site name after the settings changed it = %q", got.Name)
+		}
 		if s1.SiteName != "惠民" || s1.ReviewStages != 3 || s2.SiteName != "江阴民政" || s2.ReviewStages != 1 {
 			t.Errorf("settings: site 1 %q/%d, site 2 %q/%d", s1.SiteName, s1.ReviewStages, s2.SiteName, s2.ReviewStages)
 		}
@@ -203,12 +206,16 @@ func TestSites(t *testing.T) {
 		if err != nil || len(sites) != 2 || sites[0].ID != cms.DefaultSiteID || sites[1].Slug != "jiangyin" {
 			t.Errorf("FindSites = %+v, %v", sites, err)
 		}
+		jy, _ = db.FindSiteByID(sys, jy.ID)
 		jy.Name = "江阴市民政局（新）"
 		stale := *jy
 		if err := db.UpdateSite(sys, jy); err != nil || jy.Version != 2 {
 			t.Errorf("UpdateSite = %+v, %v", jy, err)
 		}
 		wantCode(t, db.UpdateSite(sys, &stale), cms.ECONFLICT)
+		if s2, _ := db.FindSettings(in2); s2.SiteName != jy.Name {
+			t.Errorf("settings name after the site was renamed = %q", s2.SiteName)
+		}
 	})
 }
 
