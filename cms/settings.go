@@ -40,6 +40,8 @@ func (s *Settings) Validate() error {
 	f := map[string]string{}
 	if blank(s.SiteName) {
 		f["site_name"] = "网站名称不能为空"
+	} else if runes(s.SiteName) > 60 {
+		f["site_name"] = "网站名称不超过60个字符"
 	}
 	if s.ReviewStages < 1 || s.ReviewStages > 3 {
 		f["review_stages"] = "审核级数必须是1、2或3"
