@@ -93,6 +93,9 @@ type publishBench struct {
 	srv     *clitest.Server
 	token   string
 	project int64
+	// host, when set, is the Host header of every request: the site of a
+	// platform the benchmark publishes on (the default site otherwise).
+	host string
 
 	coldStart          time.Duration
 	full, cli, publish []time.Duration
@@ -129,6 +132,22 @@ func (pb *publishBench) seed(data string, n int, password string) {
 // creates the admin "bench" with `huimin user create`.
 func seedBench(tb testing.TB, n int, password string, env func(string) string, where ...string) {
 	tb.Helper()
+	file := benchStoriesFile(tb, n)
+	ctx := context.Background()
+	args := append(append([]string{"import"}, where...), "--build=false", file)
+	if err := cli.Run(ctx, args, env, strings.NewReader(""), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
+		tb.Fatalf("import: %v", err)
+	}
+	args = append(append([]string{"user", "create"}, where...), "--name", "bench", "--role", "admin", "--password-stdin")
+	if err := cli.Run(ctx, args, env, strings.NewReader(password+"\n"), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
+		tb.Fatalf("user create: %v", err)
+	}
+}
+
+// benchStoriesFile writes n benchmark stories to a JSON Lines file for
+// `huimin import` and returns its path.
+func benchStoriesFile(tb testing.TB, n int) string {
+	tb.Helper()
 	file := filepath.Join(tb.TempDir(), "stories.jsonl")
 	f, err := os.Create(file)
 	if err != nil {
@@ -148,15 +167,7 @@ func seedBench(tb testing.TB, n int, password string, env func(string) string, w
 	if err := errors.Join(w.Flush(), f.Close()); err != nil {
 		tb.Fatal(err)
 	}
-	ctx := context.Background()
-	args := append(append([]string{"import"}, where...), "--build=false", file)
-	if err := cli.Run(ctx, args, env, strings.NewReader(""), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
-		tb.Fatalf("import: %v", err)
-	}
-	args = append(append([]string{"user", "create"}, where...), "--name", "bench", "--role", "admin", "--password-stdin")
-	if err := cli.Run(ctx, args, env, strings.NewReader(password+"\n"), io.Discard, io.Discard, clitest.Project(tb)); err != nil {
-		tb.Fatalf("user create: %v", err)
-	}
+	return file
 }
 
 // benchStory is the i-th story of the benchmark site: ten projects, a few
@@ -186,9 +197,44 @@ func benchStory(i int, at time.Time) map[string]any {
 // call makes a JSON request that must succeed.
 func (pb *publishBench) call(method, path string, body, out any) {
 	pb.tb.Helper()
-	if code := pb.srv.CallJSON(pb.tb, method, path, pb.token, body, out); code >= 300 {
+	if code := pb.callCode(method, path, body, out); code >= 300 {
 		pb.tb.Fatalf("%s %s: %d %+v", method, path, code, out)
 	}
+}
+
+// callCode makes a JSON request on pb's site and returns its status.
+func (pb *publishBench) callCode(method, path string, body, out any) int {
+	pb.tb.Helper()
+	if pb.host == "" {
+		return pb.srv.CallJSON(pb.tb, method, path, pb.token, body, out)
+	}
+	var r io.Reader
+	if body != nil {
+		j, err := json.Marshal(body)
+		if err != nil {
+			pb.tb.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, pb.srv.URL+path, r)
+	if err != nil {
+		pb.tb.Fatal(err)
+	}
+	req.Host = pb.host
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+pb.token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		pb.tb.Fatalf("%s %s: %v", method, path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	if len(raw) > 0 && out != nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, out); err != nil {
+			pb.tb.Fatalf("%s %s (host %s): invalid JSON %q: %v", method, path, pb.host, raw, err)
+		}
+	}
+	return resp.StatusCode
 }
 
 func (pb *publishBench) firstProject() int64 {
@@ -275,8 +321,15 @@ func (pb *publishBench) publishOne(i int) (live, api time.Duration) {
 // waitLive polls the public site until path answers with want in it.
 func (pb *publishBench) waitLive(path, want string, limit time.Duration) {
 	deadline := time.Now().Add(limit)
+	req, err := http.NewRequest("GET", pb.srv.URL+path, nil)
+	if err != nil {
+		pb.tb.Fatal(err)
+	}
+	if pb.host != "" {
+		req.Host = pb.host
+	}
 	for {
-		resp, err := http.Get(pb.srv.URL + path)
+		resp, err := http.DefaultClient.Do(req)
 		if err == nil {
 			body, _ := io.ReadAll(resp.Body)
 			resp.Body.Close()
@@ -382,8 +435,12 @@ func median(ds []time.Duration) time.Duration {
 
 // peakRSS reads the process's peak resident set size from /proc: the server
 // runs in this process, so this is its peak too.
-func peakRSS() (int64, error) {
-	b, err := os.ReadFile("/proc/self/status")
+func peakRSS() (int64, error) { return peakRSSOf("self") }
+
+// peakRSSOf reads the peak resident set size (VmHWM) of process pid
+// ("self" for this one) from /proc.
+func peakRSSOf(pid string) (int64, error) {
+	b, err := os.ReadFile("/proc/" + pid + "/status")
 	if err != nil {
 		return 0, err
 	}
@@ -393,7 +450,7 @@ func peakRSS() (int64, error) {
 			return kb << 10, err
 		}
 	}
-	return 0, errors.New("no VmHWM in /proc/self/status")
+	return 0, errors.New("no VmHWM in /proc/" + pid + "/status")
 }
 
 func (pb *publishBench) report(b *testing.B, hugoErr error) {

@@ -141,6 +141,15 @@ func RunBinaryEnv(tb testing.TB, bin string, as *ServiceUser, env []string, args
 	return s
 }
 
+// PID is the process id of a server started by RunBinary, 0 for one
+// running in this process: its /proc/PID/status tells its memory alone.
+func (s *Server) PID() int {
+	if s.proc == nil {
+		return 0
+	}
+	return s.proc.Pid
+}
+
 // Kill ends a server started by RunBinary with SIGKILL, as a crash or the
 // OOM killer would: nothing is flushed, no lease released.
 func (s *Server) Kill(tb testing.TB) {
