@@ -64,6 +64,7 @@ step beacon bench ./cms/web/ '^BenchmarkBeacon$'
 step stats bench ./cms/store/ '^BenchmarkStatsReport$'
 step beaconpublish bench ./cms/cli/ '^BenchmarkBeaconPublish$'
 step publish bench ./cms/cli/ '^BenchmarkPublish$'
+step sites bench ./cms/cli/ '^BenchmarkSites_PublishUnderRebuild$' -timeout 60m
 step site bench ./site/ '^BenchmarkSite_LargeBuild$'
 step linkcheck bench ./site/ '^BenchmarkSite_LinkCheck$'
 step replicas bench ./cms/cli/ '^BenchmarkReplicas$'

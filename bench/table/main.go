@@ -65,6 +65,8 @@ var targets = []target{
 	{id: "stats-report-one-project-sqlite", what: "30-day report, one project, SQLite", step: "stats", op: "≤", limit: 200, absolute: true, unit: "ms"},
 	{id: "stats-report-whole-site-mysql", what: "30-day report, whole site, MariaDB", step: "stats", op: "≤", limit: 200, absolute: true, unit: "ms"},
 	{id: "stats-report-one-project-mysql", what: "30-day report, one project, MariaDB", step: "stats", op: "≤", limit: 200, absolute: true, unit: "ms"},
+	{id: "sites-publish-under-rebuild", what: "publish → live on a small site while a 10,000-story site rebuilds (20 × 500 + 10,000)", peer: "idle single-site", step: "sites", op: "≤", limit: 2},
+	{id: "sites-peak-memory", what: "peak memory, 21 sites (sites benchmark)", step: "sites", op: "≤", limit: 2048, absolute: true, unit: "MiB"},
 }
 
 // Figure and line mirror cms/benchline (this module cannot import it).
