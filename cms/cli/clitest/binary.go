@@ -120,7 +120,11 @@ func RunBinaryEnv(tb testing.TB, bin string, as *ServiceUser, env []string, args
 		tb.Fatalf("%s exited: %v\nstdout:\n%s\nstderr:\n%s", bin, err, s.out, s.stderr)
 	case <-time.After(3 * time.Minute):
 		cancel()
-		tb.Fatalf("%s did not start\nstdout:\n%s\nstderr:\n%s", bin, s.out, s.stderr)
+		select { // stopped before the test's directories are removed
+		case <-s.done:
+		case <-time.After(time.Minute):
+		}
+		tb.Fatalf("%s did not start\nstdout:\n%s\nstderr:\n%.5000s", bin, s.out, s.stderr)
 	}
 	tb.Cleanup(func() {
 		cancel()
