@@ -119,10 +119,10 @@ func BenchmarkSites_PublishUnderRebuild(b *testing.B) {
 				rebuilds = append(rebuilds, time.Duration(rebuild.DurationMS)*time.Millisecond)
 				if during {
 					busyLive = append(busyLive, d)
-					progress("平台 %s 发布 %d（大站点全量构建 #%d 进行中，用时 %d ms）：%s 上线", s.host, round+1, rebuild.ID, rebuild.DurationMS, d.Round(time.Millisecond))
+					progress("平台 %s 发布 %d（大站点全量构建 #%d 进行中，用时 %d ms）：%s 上线", s.siteName(), round+1, rebuild.ID, rebuild.DurationMS, d.Round(time.Millisecond))
 					break
 				}
-				progress("平台 %s 发布：%s 上线，但大站点的全量构建已先结束，不计", s.host, d.Round(time.Millisecond))
+				progress("平台 %s 发布：%s 上线，但大站点的全量构建已先结束，不计", s.siteName(), d.Round(time.Millisecond))
 				if missed++; missed > 2*publishes {
 					b.Fatalf("%d publishes went live after the big site's rebuild ended: too small to measure against (HUIMIN_BENCH_STORIES=%d)", missed, bigStories)
 				}
