@@ -38,7 +38,10 @@ const previousRelease = "45c8110"
 // users, publishes a new story and edits a published one; everything a
 // visitor or the staff could see is recorded. Then the current code serves
 // the same data directory (and database) with the same command line and
-// must answer alike.
+// must answer alike. Nothing is left out of the comparison: the content
+// API answers, every field the previous release gave a user and every
+// audit event must be equal as JSON; the fields users gain (platform_admin,
+// sites) are checked for what the upgrade must make of them.
 func TestUpgrade_PreviousRelease(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the previous release from git: not in -short")
