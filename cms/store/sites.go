@@ -241,18 +241,6 @@ func withRoles(ctx context.Context, tx *gorm.DB, users ...*cms.User) error {
 	return nil
 }
 
-// isMember reports whether user id has a role in the site ctx acts in (or
-// is a platform admin).
-func isMember(ctx context.Context, tx *gorm.DB, id int64) (bool, error) {
-	var n int64
-	err := tx.Model(&siteMemberRow{}).Where("user_id = ? AND site_id = ?", id, siteCtx(ctx)).Count(&n).Error
-	if err != nil || n > 0 {
-		return n > 0, err
-	}
-	err = tx.Model(&userRow{}).Where("id = ? AND platform_admin = ?", id, true).Count(&n).Error
-	return n > 0, err
-}
-
 // setMembership writes the roles of user id: roles replaces every role the
 // user has when given by a platform admin; otherwise the user's role in
 // the site ctx acts in becomes role/level.

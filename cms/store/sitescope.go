@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"strings"
 
 	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
@@ -155,12 +154,4 @@ func watchSites(g *gorm.DB) error {
 		}
 	}
 	return nil
-}
-
-// siteCond is the condition raw SQL adds for alias (or table) a: "a.site_id = ?".
-func siteCond(alias string) string {
-	if alias == "" {
-		return "site_id = ?"
-	}
-	return strings.TrimSuffix(alias, ".") + ".site_id = ?"
 }

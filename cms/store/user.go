@@ -96,15 +96,14 @@ func (db *DB) FindUserByID(ctx context.Context, id int64) (u *cms.User, err erro
 	if err := r.Take(&row, id).Error; err != nil {
 		return nil, notFound(err, "用户不存在")
 	}
-	if !isPlatformAdmin(ctx) {
-		if ok, err := isMember(ctx, r, id); err != nil {
-			return nil, err
-		} else if !ok {
-			return nil, cms.Errorf(cms.ENOTFOUND, "用户不存在")
-		}
-	}
 	u = row.toCMS()
-	return u, withRoles(ctx, r, u)
+	if err := withRoles(ctx, r, u); err != nil {
+		return nil, err
+	}
+	if !isPlatformAdmin(ctx) && u.Role == "" { // no member of this site
+		return nil, cms.Errorf(cms.ENOTFOUND, "用户不存在")
+	}
+	return u, nil
 }
 
 // FindUsers returns, in creation order, the users of the site ctx acts in
@@ -159,19 +158,17 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 	out, err := updateVersioned(ctx, db, versionedUpdate[userRow, *cms.User]{
 		id: u.ID, version: u.Version, missing: "用户不存在", stale: "该用户已被他人修改，请刷新后再改",
 		change: func(tx *gorm.DB, row *userRow) (map[string]any, error) {
+			cur := row.toCMS()
+			if err := withRoles(ctx, tx, cur); err != nil {
+				return nil, err
+			}
 			if !isPlatformAdmin(ctx) {
-				if ok, err := isMember(ctx, tx, row.ID); err != nil {
-					return nil, err
-				} else if !ok {
+				if cur.Role == "" { // no member of this site
 					return nil, cms.Errorf(cms.ENOTFOUND, "用户不存在")
 				}
 				if row.PlatformAdmin != u.PlatformAdmin {
 					return nil, cms.Errorf(cms.EFORBIDDEN, "只有平台管理员可以设置平台管理员")
 				}
-			}
-			cur := row.toCMS()
-			if err := withRoles(ctx, tx, cur); err != nil {
-				return nil, err
 			}
 			next := *cur
 			next.Name, next.Role, next.Level, next.Disabled = strings.TrimSpace(u.Name), u.Role, u.Level, u.Disabled

@@ -54,17 +54,7 @@ func (d *siteDirectory) resolver(ctx context.Context) *cms.SiteResolver {
 	if fresh() {
 		return d.cur.Load()
 	}
-	d.dirty.Store(false)
-	start := time.Now().UnixNano()
-	sites, err := d.src.FindSites(cms.NewContextAllSites(ctx))
-	if err != nil {
-		d.dirty.Store(true)
-		return d.cur.Load() // the last known sites; nil (default site) before any
-	}
-	r := cms.NewSiteResolver(sites)
-	d.cur.Store(r)
-	d.checked.Store(start)
-	return r
+	return d.read(ctx)
 }
 
 // since reads the sites again unless a read started at or after start
@@ -80,15 +70,23 @@ func (d *siteDirectory) since(ctx context.Context, start int64) *cms.SiteResolve
 	if d.cur.Load() != nil && d.checked.Load() >= start {
 		return d.cur.Load()
 	}
-	read := time.Now().UnixNano()
+	return d.read(ctx)
+}
+
+// read reads the sites; d.mu is held. On an error it keeps the last known
+// sites (nil, the default site only, before any) and the next request
+// tries again.
+func (d *siteDirectory) read(ctx context.Context) *cms.SiteResolver {
+	d.dirty.Store(false) // cleared first: an invalidate during the read marks it stale again
+	start := time.Now().UnixNano()
 	sites, err := d.src.FindSites(cms.NewContextAllSites(ctx))
 	if err != nil {
+		d.dirty.Store(true)
 		return d.cur.Load()
 	}
 	r := cms.NewSiteResolver(sites)
 	d.cur.Store(r)
-	d.checked.Store(read)
-	d.dirty.Store(false)
+	d.checked.Store(start)
 	return r
 }
 
