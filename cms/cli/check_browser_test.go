@@ -1,8 +1,6 @@
 package cli_test
 
 import (
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -21,13 +19,7 @@ func TestBrowser_Inspection(t *testing.T) {
 	clitest.ChromiumPath(t)
 	axe := clitest.AxeSource(t)
 	s := clitest.MustRunServe(t, "")
-	var login struct {
-		Token string          `json:"token"`
-		User  json.RawMessage `json:"user"`
-	}
-	if code := s.CallJSON(t, "POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": s.Password}, &login); code != http.StatusOK {
-		t.Fatalf("login: %d", code)
-	}
+	login := s.LoginSession(t, "admin", s.Password)
 	_, p := s.Call(t, "POST", "/api/v1/projects", login.Token, map[string]any{"name": "体检测试", "kind": "volunteer", "area": "elderly"})
 	code, st := s.Call(t, "POST", "/api/v1/stories", login.Token, map[string]any{"title": "繁体稿件", "project_id": p["id"],
 		"body": "<p>我们要堅(jiān)持为群众服务。</p>"})
@@ -42,7 +34,7 @@ func TestBrowser_Inspection(t *testing.T) {
 	// menu collapses to icons).
 	b.run(t, chromedp.EmulateViewport(1366, 768))
 	b.open(t, "/admin/")
-	b.eval(t, fmt.Sprintf(`localStorage.setItem("huimin.token", %q); localStorage.setItem("huimin.user", %q); true`, login.Token, login.User), nil)
+	b.eval(t, login.Script(), nil)
 	b.open(t, "/admin/inspection")
 	var screen struct {
 		Veto  string

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"os"
@@ -34,13 +33,7 @@ func TestBrowser_Interact(t *testing.T) {
 	clitest.ChromiumPath(t)
 	axe := clitest.AxeSource(t)
 	s := clitest.MustRunServe(t, "")
-	var login struct {
-		Token string          `json:"token"`
-		User  json.RawMessage `json:"user"`
-	}
-	if code := s.CallJSON(t, "POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": s.Password}, &login); code != http.StatusOK {
-		t.Fatalf("login: %d", code)
-	}
+	login := s.LoginSession(t, "admin", s.Password)
 	admin := login.Token
 	var projects struct {
 		Items []struct{ Slug, Name, Kind string } `json:"items"`
@@ -265,7 +258,7 @@ func TestBrowser_Interact(t *testing.T) {
 	// message open, the report, the dashboard.
 	b.run(t, chromedp.EmulateViewport(1280, 900))
 	b.open(t, "/admin/")
-	b.eval(t, fmt.Sprintf(`localStorage.setItem("huimin.token", %q); localStorage.setItem("huimin.user", %q); true`, admin, login.User), nil)
+	b.eval(t, login.Script(), nil)
 	waitFor := func(what, cond string) {
 		t.Helper()
 		var ok bool

@@ -2,9 +2,6 @@ package cli_test
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 	"time"
@@ -25,13 +22,7 @@ import (
 func TestBrowser_ReachStats(t *testing.T) {
 	clitest.ChromiumPath(t)
 	s := clitest.MustRunServe(t, "")
-	var login struct {
-		Token string          `json:"token"`
-		User  json.RawMessage `json:"user"`
-	}
-	if code := s.CallJSON(t, "POST", "/api/v1/auth/login", "", map[string]string{"username": "admin", "password": s.Password}, &login); code != http.StatusOK {
-		t.Fatalf("login: %d", code)
-	}
+	login := s.LoginSession(t, "admin", s.Password)
 	var list struct {
 		Items []struct{ Slug, Title string } `json:"items"`
 	}
@@ -62,7 +53,7 @@ func TestBrowser_ReachStats(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 	b.open(t, "/admin/")
-	b.eval(t, fmt.Sprintf(`localStorage.setItem("huimin.token", %q); localStorage.setItem("huimin.user", %q); true`, login.Token, login.User), nil)
+	b.eval(t, login.Script(), nil)
 	b.open(t, "/admin/stats")
 	var screen struct {
 		Views, Visitors string

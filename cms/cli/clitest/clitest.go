@@ -271,6 +271,28 @@ func (s *Server) Login(tb testing.TB, user, password string) string {
 	return out["token"].(string)
 }
 
+// Session is a signed-in user as the admin UI keeps it.
+type Session struct {
+	Token string          `json:"token"`
+	User  json.RawMessage `json:"user"`
+}
+
+// LoginSession signs user in and returns the session the admin UI stores.
+func (s *Server) LoginSession(tb testing.TB, user, password string) Session {
+	tb.Helper()
+	var ses Session
+	if code := s.CallJSON(tb, "POST", "/api/v1/auth/login", "", map[string]string{"username": user, "password": password}, &ses); code != http.StatusOK || ses.Token == "" {
+		tb.Fatalf("login %s: %d", user, code)
+	}
+	return ses
+}
+
+// Script is the JavaScript that signs the admin UI in with ses (run it on
+// a page of the server's origin, then open /admin/).
+func (ses Session) Script() string {
+	return fmt.Sprintf(`localStorage.setItem("huimin.token", %q); localStorage.setItem("huimin.user", %q); true`, ses.Token, ses.User)
+}
+
 // WaitBuild polls a build record until it is done and returns it.
 func (s *Server) WaitBuild(tb testing.TB, token string, id any) map[string]any {
 	tb.Helper()
