@@ -199,10 +199,9 @@ const allSitesKey ctxKey = 2
 
 // NewContextAllSites returns a copy of ctx whose store queries are not
 // scoped to one site: for what is platform-wide by nature (the builder's
-// queue across sites, the city overview, the platform admin's lists,
-// whether another site still uses a shared media file). A request of one
-// site uses it only to learn such platform-wide facts, never to read or
-// change another site's data for its answer.
+// queue across sites, the city overview, the platform admin's lists). A
+// request of one site uses it only to learn such platform-wide facts,
+// never to read or change another site's data for its answer.
 func NewContextAllSites(ctx context.Context) context.Context {
 	return context.WithValue(ctx, allSitesKey, true)
 }

@@ -19,8 +19,8 @@ import (
 type app struct {
 	log   *slog.Logger
 	db    *store.DB
-	site  *site.Platform // every site's builder and public handler
-	files media.Storage
+	site  *site.Platform     // every site's builder and public handler
+	files *media.SiteStorage // every site's media files, each in its own place
 }
 
 // openApp opens the data directory and the database (migrating it) and
@@ -48,7 +48,12 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open database: %w", err)
 	}
-	files := media.Storage(media.NewDirStorage(filepath.Join(data, "media")))
+	// Media files are each site's own, where its published site is: the
+	// default site's as before sites existed, site N's below sites/<slug>/.
+	root := media.Storage(media.NewDirStorage(filepath.Join(data, "media")))
+	forSite := func(slug string) media.Storage {
+		return media.NewDirStorage(filepath.Join(data, "sites", slug, "media"))
+	}
 	var bucket site.Bucket
 	if c.storage != "" {
 		st, err := objstore.Open(ctx, c.storage, c.getenv)
@@ -56,9 +61,17 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 			db.Close()
 			return nil, fmt.Errorf("open storage: %w", err)
 		}
-		files, bucket = media.NewBucketStorage(st), st
+		root, bucket = media.NewBucketStorage(st), st
+		forSite = func(slug string) media.Storage { return media.NewBucketStorage(st.Sub("sites/" + slug)) }
 		log.Info("media and the published site go to object storage", "storage", st.String())
 	}
+	files := media.NewSiteStorage(root, forSite, func(ctx context.Context, id int64) (string, error) {
+		s, err := db.FindSiteByID(ctx, id)
+		if err != nil {
+			return "", err
+		}
+		return s.Slug, nil
+	})
 	var replica *site.Replica
 	if c.replica != "" {
 		if db.Dialect() != "mysql" || bucket == nil {

@@ -38,7 +38,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		"允许网页跨域读取内容接口的来源，逗号分隔；* 表示任意来源，留空表示不允许")
 	contentRate := fs.Float64("content-rate", 50, "未使用接口密钥时，内容接口对每个客户端地址每秒允许的请求数（可短时突发4倍）；0 表示不限")
 	trustedProxies := fs.String("trusted-proxies", getenv("HUIMIN_TRUSTED_PROXIES"),
-		"前置反向代理的地址或网段，逗号分隔；按其 X-Forwarded-For 中的读者地址限流")
+		"前置反向代理的地址或网段，逗号分隔；按其 X-Forwarded-For 中的读者地址限流，按其 X-Forwarded-Host 确定站点")
 	fetchHosts := fs.String("fetch-image-hosts", envOr(getenv, "HUIMIN_FETCH_IMAGE_HOSTS", strings.Join(web.DefaultRemoteImageHosts, ",")),
 		"粘贴进正文的图片来自这些网站时，保存时自动存入媒体库（逗号分隔；默认为微信图片服务器）")
 	bodyTimeout := fs.Duration("body-timeout", time.Minute, "读取一个请求正文的最长时间（上传除外）")
@@ -73,6 +73,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	if err := firstStart(ctx, a, *withDemo, stdout); err != nil {
 		return err
 	}
+	if err := moveSharedMedia(ctx, a, c.data); err != nil {
+		return err
+	}
 
 	previewKey, err := a.db.Secret(ctx, "preview")
 	if err != nil {
@@ -87,6 +90,11 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	// command, and not by web.New).
 	gin.SetMode(gin.ReleaseMode)
 	proxies := strings.FieldsFunc(*trustedProxies, func(r rune) bool { return r == ',' || r == ' ' })
+	for _, p := range proxies {
+		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
+			return fmt.Errorf("--trusted-proxies：%q 不是地址或网段（如 10.0.0.5 或 10.0.0.0/8）", p)
+		}
+	}
 	ingest := media.NewIngest(media.NewProcessor(media.Options{}), a.files, a.db)
 	// 公众号 drafts (issue 19) read the variants through the pipeline.
 	drafts := wechat.New(wechat.Config{BaseURL: *wechatAPI, Store: a.db, Stories: a.db, Media: a.db,

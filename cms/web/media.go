@@ -168,9 +168,9 @@ func (s *Server) handleMediaDelete(c *gin.Context) error {
 	if err := s.cfg.Media.DeleteMedia(ctx, id); err != nil {
 		return err
 	}
-	// Files are stored by content hash and shared between sites: they go
-	// only with the last site's item.
-	_, err = s.cfg.Media.FindMediaByHash(cms.NewContextAllSites(ctx), m.Hash)
+	// Each site keeps its own files (media.SiteStorage); they go unless
+	// an item of this site holds the same picture again by now.
+	_, err = s.cfg.Media.FindMediaByHash(ctx, m.Hash)
 	if s.cfg.Ingest != nil && cms.ErrorCode(err) == cms.ENOTFOUND {
 		_ = s.cfg.Ingest.DeleteMediaFiles(ctx, m)
 	}
@@ -178,7 +178,8 @@ func (s *Server) handleMediaDelete(c *gin.Context) error {
 	return nil
 }
 
-// handleMediaFile serves a public variant. Only allow-listed variant names
+// handleMediaFile serves a public variant of the Host's site, never of
+// another site (each keeps its own files). Only allow-listed variant names
 // resolve, so the private original can never be fetched.
 func (s *Server) handleMediaFile(c *gin.Context) error {
 	key := c.Param("hash") + "/" + c.Param("file")
