@@ -6,6 +6,7 @@ package web
 import (
 	"context"
 	"log/slog"
+	"net"
 	"net/http"
 	"sync"
 	"sync/atomic"
@@ -143,7 +144,8 @@ type Server struct {
 
 	interact interactState // the public's ratings and messages: form key, post limits (interact.go)
 
-	sites *siteDirectory // the platform's sites by host (sitescope.go)
+	sites   *siteDirectory // the platform's sites by host (sitescope.go)
+	proxies []*net.IPNet   // cfg.TrustedProxies: whose X-Forwarded-Host is believed (sitescope.go)
 }
 
 // New returns a server with every route registered. Gin's mode is a
@@ -169,7 +171,13 @@ func New(cfg Config) *Server {
 	e := gin.New()
 	e.HandleMethodNotAllowed = true
 	e.RedirectTrailingSlash = false
-	_ = e.SetTrustedProxies(cfg.TrustedProxies)
+	if err := e.SetTrustedProxies(cfg.TrustedProxies); err != nil {
+		// Gin would keep its default, trusting every client: trust none.
+		s.log.Error("trusted proxies: trusting none", "err", err)
+		_ = e.SetTrustedProxies(nil)
+	} else {
+		s.proxies = proxyNets(cfg.TrustedProxies)
+	}
 	e.Use(s.recoverer(), s.requestLog(), s.securityHeaders, s.siteScope)
 	s.engine = e
 	s.registerRoutes()

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"net"
+	"net/http"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -18,7 +20,8 @@ import (
 //
 //   - the public site, the content API, preview links, the interaction
 //     pages and beacons answer for the site their Host names (the default
-//     site for a host no site names, 127.0.0.1 among them);
+//     site for a host no site names, 127.0.0.1 among them), or their
+//     X-Forwarded-Host when a trusted proxy sent them (forwardedHost);
 //   - management API calls act in the site their Huimin-Site header names
 //     (an id or a slug), else in the Host's site. The header never changes
 //     what a public route serves.
@@ -101,6 +104,11 @@ func (d *siteDirectory) invalidate() {
 func (s *Server) siteScope(c *gin.Context) {
 	arrived := time.Now().UnixNano()
 	ctx := c.Request.Context()
+	if h := s.forwardedHost(c); h != "" {
+		// The host the reader asked for, for everything after this that
+		// looks at it (the site, beacons' referrers, absolute links).
+		c.Request.Host = h
+	}
 	r := s.sites.resolver(ctx)
 	id := r.ByHost(c.Request.Host)
 	if ref := strings.TrimSpace(c.GetHeader(cms.SiteHeader)); ref != "" && managementPath(c.Request.URL.Path) {
@@ -145,3 +153,68 @@ func (s *Server) requireSiteRole(c *gin.Context) {
 
 // siteID is the site a request acts in.
 func siteID(c *gin.Context) int64 { return cms.SiteIDFromContext(c.Request.Context()) }
+
+// forwardedHost returns the first X-Forwarded-Host of a request from a
+// trusted proxy, "" for any other request or a value that is not a host.
+// Trust is Gin's decision for X-Forwarded-For (--trusted-proxies): the
+// peer's address is in one of the networks, or the server listens on a
+// Unix socket. A reader's own X-Forwarded-Host is ignored, so nobody picks
+// another site's pages from outside.
+func (s *Server) forwardedHost(c *gin.Context) string {
+	v := c.Request.Header.Values("X-Forwarded-Host")
+	if len(v) == 0 || !s.trustedPeer(c.Request) {
+		return ""
+	}
+	h, _, _ := strings.Cut(v[0], ",")
+	h = strings.TrimSpace(h)
+	if h == "" || len(h) > 261 {
+		return ""
+	}
+	for _, r := range h {
+		if !('a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' || strings.ContainsRune(".-:[]", r)) {
+			return ""
+		}
+	}
+	return h
+}
+
+// trustedPeer reports whether r came from a trusted proxy.
+func (s *Server) trustedPeer(r *http.Request) bool {
+	if a, ok := r.Context().Value(http.LocalAddrContextKey).(net.Addr); ok && strings.HasPrefix(a.Network(), "unix") {
+		return true
+	}
+	host, _, err := net.SplitHostPort(strings.TrimSpace(r.RemoteAddr))
+	ip := net.ParseIP(host)
+	if err != nil || ip == nil {
+		return false
+	}
+	for _, n := range s.proxies {
+		if n.Contains(ip) {
+			return true
+		}
+	}
+	return false
+}
+
+// proxyNets parses trusted proxies as Gin's SetTrustedProxies does (an
+// address is a network of one); the list was already accepted by Gin.
+func proxyNets(list []string) []*net.IPNet {
+	var out []*net.IPNet
+	for _, p := range list {
+		if !strings.Contains(p, "/") {
+			ip := net.ParseIP(p)
+			if ip == nil {
+				continue
+			}
+			if ip.To4() != nil {
+				p += "/32"
+			} else {
+				p += "/128"
+			}
+		}
+		if _, n, err := net.ParseCIDR(p); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
