@@ -242,11 +242,15 @@ func (s *StatsDB) flush(ctx context.Context, rollNow bool) (err error) {
 	for {
 		s.mu.Lock()
 		batch := s.queue
-		if len(batch) > s.opts.BatchSize {
+		switch {
+		case len(batch) == 0:
+		case len(batch) > s.opts.BatchSize:
 			batch = batch[:s.opts.BatchSize:s.opts.BatchSize]
 			s.queue = s.queue[s.opts.BatchSize:]
-		} else {
-			s.queue = nil
+		default:
+			// Room for a batch at once: growing the queue a row at a time
+			// copied it over and over inside Record's lock.
+			s.queue = make([]cms.PageView, 0, s.opts.BatchSize)
 		}
 		s.mu.Unlock()
 		if len(batch) == 0 {
