@@ -208,6 +208,11 @@ func (s *Server) requestLog() gin.HandlerFunc {
 		if status >= 500 {
 			level = slog.LevelWarn
 		}
+		// Checked first: the attributes cost more to build than a beacon
+		// costs to count, and debug lines are rarely wanted.
+		if !s.log.Enabled(c.Request.Context(), level) {
+			return
+		}
 		s.log.Log(c.Request.Context(), level, "http",
 			"method", c.Request.Method, "path", c.Request.URL.Path, "status", status,
 			"bytes", c.Writer.Size(), "duration", time.Since(start))
