@@ -270,14 +270,14 @@ func (db *DB) findHighlights(ctx context.Context, dir map[int64]siteEntry) ([]*c
 // AddHighlight appends story storyID of site siteID to the highlights.
 func (db *DB) AddHighlight(ctx context.Context, siteID, storyID int64) (h *cms.Highlight, err error) {
 	defer cms.Wrap(&err, "AddHighlight(%d, %d)", siteID, storyID)
-	if siteID == siteCtx(ctx) {
-		return nil, cms.Invalid(map[string]string{"site_id": "全市服务品牌只能选用其他站点（各区县）的稿件"})
-	}
 	a := actorOf(ctx)
 	var row highlightRow
 	err = db.tx(ctx, func(tx *gorm.DB) error {
 		if err := requireOverview(ctx, tx); err != nil {
 			return err
+		}
+		if siteID == siteCtx(ctx) {
+			return cms.Invalid(map[string]string{"site_id": "全市服务品牌只能选用其他站点（各区县）的稿件"})
 		}
 		var live int64
 		if err := tx.WithContext(cms.NewContextAllSites(ctx)).Table("story_live").
