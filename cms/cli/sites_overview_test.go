@@ -101,7 +101,8 @@ func TestSites_CityOverview(t *testing.T) {
 				t.Errorf("city home lacks %q", want)
 			}
 		}
-		// The districts are as before.
+		// The districts are as before (once the district's site is live).
+		waitFor("district live", "jy.example.test", "/stories/"+story["slug"].(string)+"/", func(code int, _ []byte) bool { return code == 200 })
 		_, jyHome := get("jy.example.test", "/")
 		if bytes.Contains(jyHome, []byte("各区（县）民政局")) {
 			t.Error("a district's home lists the sites")
