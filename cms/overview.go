@@ -48,7 +48,7 @@ type OverviewSite struct {
 	ID        int64  `json:"id"`
 	Name      string `json:"name"`
 	Organizer string `json:"organizer"` // 主办单位
-	URL       string `json:"url"`       // its home: SiteBase + "/"
+	URL       string `json:"url"`       // its home: SiteBase + "/"; "" when it has no address
 }
 
 // Overview is what the overview site's pages show: the other sites, and

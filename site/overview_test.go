@@ -44,6 +44,7 @@ func cityOverview() *cms.Overview {
 		Sites: []*cms.OverviewSite{
 			{ID: 2, Name: "江阴市民政局", Organizer: "江阴市民政局办公室", URL: "https://jy.example.gov.cn/"},
 			{ID: 3, Name: "宜兴市民政局", URL: "//yx.example.gov.cn/"},
+			{ID: 4, Name: "某县民政局"}, // no base URL, no host name: nothing to link to
 		},
 		Highlights: []*cms.SiteStory{
 			{SiteID: 3, SiteName: "宜兴市民政局", ID: 31, Title: "宜兴殡葬一米亲情服务", Summary: "一米之内，温情相送",
@@ -72,7 +73,8 @@ func TestSite_Overview(t *testing.T) {
 
 	home := page(t, s, "/")
 	contains(t, "home", home, "各区（县）民政局", `href="https://jy.example.gov.cn/"`, "江阴市民政局",
-		"主办单位：江阴市民政局办公室", `href="//yx.example.gov.cn/"`, "全市服务品牌（3篇）", `href="/highlights/"`)
+		"主办单位：江阴市民政局办公室", `href="//yx.example.gov.cn/"`, "全市服务品牌（3篇）", `href="/highlights/"`,
+		`<span class="card-link">某县民政局</span>`)
 	hl := page(t, s, "/highlights/")
 	contains(t, "highlights", hl, "<h1>全市服务品牌</h1>", `href="//yx.example.gov.cn/stories/yimi/"`, "一米之内，温情相送",
 		`href="https://jy.example.gov.cn/stories/jiedui/"`, `src="https://jy.example.gov.cn/media/ab/thumb.jpg"`, "银龄互助",

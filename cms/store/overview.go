@@ -168,7 +168,11 @@ func (db *DB) FindOverview(ctx context.Context) (o *cms.Overview, err error) {
 			continue
 		}
 		e := dir[id]
-		o.Sites = append(o.Sites, &cms.OverviewSite{ID: id, Name: e.name, Organizer: e.organizer, URL: e.base + "/"})
+		s := &cms.OverviewSite{ID: id, Name: e.name, Organizer: e.organizer}
+		if e.base != "" { // a site with neither base URL nor host name has no address to link to
+			s.URL = e.base + "/"
+		}
+		o.Sites = append(o.Sites, s)
 	}
 	hs, err := db.findHighlights(ctx, dir)
 	if err != nil {
