@@ -80,6 +80,10 @@ type OverviewService interface {
 	// AddHighlight appends a published story of another site; ECONFLICT,
 	// EINVALID (not published, the site's own story, already chosen).
 	AddHighlight(ctx context.Context, siteID, storyID int64) (*Highlight, error)
+	// FindHighlightingSites returns the overview sites whose highlights
+	// include story storyID of the site ctx acts in: their pages change
+	// when it is published again or withdrawn.
+	FindHighlightingSites(ctx context.Context, storyID int64) ([]int64, error)
 	// RemoveHighlight returns ENOTFOUND.
 	RemoveHighlight(ctx context.Context, id int64) error
 	// ReorderHighlights puts the highlights in the order of ids, which must

@@ -34,6 +34,9 @@ func (d *overviewData) FindHighlights(context.Context) ([]*cms.Highlight, error)
 func (d *overviewData) AddHighlight(context.Context, int64, int64) (*cms.Highlight, error) {
 	return nil, errUnused
 }
+func (d *overviewData) FindHighlightingSites(context.Context, int64) ([]int64, error) {
+	return nil, errUnused
+}
 func (d *overviewData) RemoveHighlight(context.Context, int64) error { return errUnused }
 func (d *overviewData) ReorderHighlights(context.Context, []int64) ([]*cms.Highlight, error) {
 	return nil, errUnused

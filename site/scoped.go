@@ -127,6 +127,9 @@ func (o scopedOverview) FindHighlights(ctx context.Context) ([]*cms.Highlight, e
 func (o scopedOverview) AddHighlight(ctx context.Context, siteID, storyID int64) (*cms.Highlight, error) {
 	return o.next.AddHighlight(cms.NewContextWithSite(ctx, o.id), siteID, storyID)
 }
+func (o scopedOverview) FindHighlightingSites(ctx context.Context, storyID int64) ([]int64, error) {
+	return o.next.FindHighlightingSites(cms.NewContextWithSite(ctx, o.id), storyID)
+}
 func (o scopedOverview) RemoveHighlight(ctx context.Context, id int64) error {
 	return o.next.RemoveHighlight(cms.NewContextWithSite(ctx, o.id), id)
 }

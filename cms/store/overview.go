@@ -37,7 +37,8 @@ func (r *highlightRow) toCMS() *cms.Highlight {
 }
 
 // crossRead is the one handle that reads across sites: for the sites'
-// directory and their live stories.
+// directory, their live stories, and which overview sites highlight a
+// story.
 func (db *DB) crossRead(ctx context.Context) *gorm.DB {
 	return db.read(cms.NewContextAllSites(ctx))
 }
@@ -325,6 +326,16 @@ func (db *DB) AddHighlight(ctx context.Context, siteID, storyID int64) (h *cms.H
 		}
 	}
 	return row.toCMS(), nil
+}
+
+// FindHighlightingSites returns the overview sites highlighting story
+// storyID of the site ctx acts in.
+func (db *DB) FindHighlightingSites(ctx context.Context, storyID int64) (ids []int64, err error) {
+	defer cms.Wrap(&err, "FindHighlightingSites(%d)", storyID)
+	ids = []int64{}
+	err = db.crossRead(ctx).Model(&highlightRow{}).Where("story_site_id = ? AND story_id = ?", siteCtx(ctx), storyID).
+		Distinct().Order("site_id").Pluck("site_id", &ids).Error
+	return ids, err
 }
 
 // RemoveHighlight takes highlight id off the page.

@@ -129,6 +129,13 @@ func TestOverview(t *testing.T) {
 			t.Errorf("overview highlights = %+v", o.Highlights)
 		}
 
+		if ids, err := db.FindHighlightingSites(inJY, s2.ID); err != nil || len(ids) != 1 || ids[0] != city.ID {
+			t.Errorf("sites highlighting 江阴's story = %v, %v; want the city", ids, err)
+		}
+		if ids, _ := db.FindHighlightingSites(inJY, s1.ID); len(ids) != 0 {
+			t.Errorf("sites highlighting a story id of another site = %v", ids)
+		}
+
 		// The district cannot see or remove the city's highlight.
 		if err := db.RemoveHighlight(inJY, h2.ID); cms.ErrorCode(err) != cms.ENOTFOUND {
 			t.Errorf("RemoveHighlight from a district: %v, want not found", err)

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -141,6 +143,28 @@ func (s *Server) handleHighlightReorder(c *gin.Context) error {
 	s.rebuildOverview(c, "highlight.reorder")
 	c.JSON(http.StatusOK, newList(hs, len(hs), cms.Page{}))
 	return nil
+}
+
+// rebuildHighlighting queues a build of each overview site that highlights
+// story id of the request's site, whose 全市服务品牌 page must show the
+// story as now published, or drop it. Only the build is queued there;
+// nothing of that site is read or changed for the answer. Failures are
+// logged: the overview site's next build catches up.
+func (s *Server) rebuildHighlighting(ctx context.Context, id int64) {
+	if s.cfg.Overview == nil || s.cfg.Publisher == nil {
+		return
+	}
+	sites, err := s.cfg.Overview.FindHighlightingSites(ctx, id)
+	if err != nil {
+		s.log.Warn("finding the overview sites of a story", "story", id, "err", err)
+		return
+	}
+	reason := fmt.Sprintf("highlighted story %d of site %d", id, cms.SiteIDFromContext(ctx))
+	for _, site := range sites {
+		if _, err := s.cfg.Publisher.Enqueue(cms.NewContextWithSite(context.WithoutCancel(ctx), site), cms.Change{Reason: reason}); err != nil {
+			s.log.Warn("enqueue build of an overview site", "site", site, "err", err)
+		}
+	}
 }
 
 // rebuildOverview queues a build of the overview site, whose home and
