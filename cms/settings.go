@@ -174,7 +174,8 @@ func (p *StandingPage) Validate() error {
 var reservedPageSlugs = map[string]bool{
 	// Site sections and their lists (site/model.go, config.toml taxonomies).
 	"stories": true, "projects": true, "tags": true, "archive": true, "page": true,
-	"s": true, // short links /s/<id>/
+	"s":          true, // short links /s/<id>/
+	"highlights": true, // the overview site's 全市服务品牌 (cms.HighlightsURL)
 	// Home page outputs: /index.html, /index.xml (RSS), /search/ and its
 	// index /search/i/, the sitemap, robots.txt, the 404 page.
 	// /ranking/ (排行) is another home output.

@@ -23,6 +23,7 @@ import (
 //	tags/<key>/_index.html           a tag's term page with its newest stories
 //	archive/<list>/<n>.html          older stories of a list, ten to a page (see model.go)
 //	<slug>.html                      a standing page at /<slug>/
+//	highlights/_index.html           the overview site's 全市服务品牌 page (overview.go)
 //
 // Content files are .html with TOML front matter: bodies are HTML sanitised
 // by the CMS on the way in, and Hugo emits .html content as is, whereas
@@ -117,6 +118,11 @@ func (s *Site) exportContent(ctx context.Context, hint *hints) (ch *changes, err
 	}
 	if next.pages, err = s.cfg.Pages.FindPages(ctx); err != nil {
 		return nil, err
+	}
+	if s.cfg.Overview != nil {
+		if next.overview, err = s.cfg.Overview.FindOverview(ctx); err != nil {
+			return nil, err
+		}
 	}
 	sort.SliceStable(next.pages, func(i, j int) bool {
 		if next.pages[i].Position != next.pages[j].Position {

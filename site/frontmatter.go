@@ -25,6 +25,8 @@ type homeParams struct {
 	// as the feed shows (the home page shows the first few).
 	Count  int    `toml:"count"`
 	Latest []card `toml:"latest"`
+	// Overview is on the overview site only (overview.go).
+	Overview *homeOverview `toml:"overview,omitempty"`
 }
 
 type brandParams struct {

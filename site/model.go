@@ -44,6 +44,7 @@ type model struct {
 	projects []*cms.Project
 	pages    []*cms.StandingPage
 	stories  map[int64]*cms.LiveStory
+	overview *cms.Overview // the other sites and the highlights; nil but on the overview site
 }
 
 // derived is everything the export writes for a model.
@@ -160,6 +161,7 @@ func (x *deriver) run() {
 	x.projects(sl)
 	pagesLastmod := x.pages()
 	x.stories(byID, aliases, sl)
+	x.overview()
 
 	home := x.listLastmod(sl.newest, pagesLastmod)
 	x.d.urls = append([]sitemapURL{
@@ -284,6 +286,7 @@ func (x *deriver) homeAndSections(sl *storyLists) {
 	x.add("_index.html", nil, func() (any, string) {
 		return homeFront{Title: siteTitle(m.settings), Params: homeParams{
 			Brand: brand, Count: len(newest), Latest: x.cardsOf(newest[:min(latestCount, len(newest))]),
+			Overview: homeOverviewOf(m.overview),
 		}}, intro
 	})
 	x.list(all, "stories/_index.html", true, "", func(p listParams) any { return sectionFront{Title: all.title, Params: &p} })

@@ -108,6 +108,35 @@ func (b scopedBuilds) FindBuilds(ctx context.Context, p cms.Page) ([]*cms.Build,
 	return b.next.FindBuilds(cms.NewContextWithSite(ctx, b.id), p)
 }
 
+// scopedOverview passes the Site's site on; the store reads the other
+// sites' published stories from there on purpose (cms.OverviewService).
+type scopedOverview struct {
+	id   int64
+	next cms.OverviewService
+}
+
+func (o scopedOverview) FindOverview(ctx context.Context) (*cms.Overview, error) {
+	return o.next.FindOverview(cms.NewContextWithSite(ctx, o.id))
+}
+func (o scopedOverview) FindHighlightCandidates(ctx context.Context, f cms.HighlightFilter) ([]*cms.SiteStory, int, error) {
+	return o.next.FindHighlightCandidates(cms.NewContextWithSite(ctx, o.id), f)
+}
+func (o scopedOverview) FindHighlights(ctx context.Context) ([]*cms.Highlight, error) {
+	return o.next.FindHighlights(cms.NewContextWithSite(ctx, o.id))
+}
+func (o scopedOverview) AddHighlight(ctx context.Context, siteID, storyID int64) (*cms.Highlight, error) {
+	return o.next.AddHighlight(cms.NewContextWithSite(ctx, o.id), siteID, storyID)
+}
+func (o scopedOverview) FindHighlightingSites(ctx context.Context, storyID int64) ([]int64, error) {
+	return o.next.FindHighlightingSites(cms.NewContextWithSite(ctx, o.id), storyID)
+}
+func (o scopedOverview) RemoveHighlight(ctx context.Context, id int64) error {
+	return o.next.RemoveHighlight(cms.NewContextWithSite(ctx, o.id), id)
+}
+func (o scopedOverview) ReorderHighlights(ctx context.Context, ids []int64) ([]*cms.Highlight, error) {
+	return o.next.ReorderHighlights(cms.NewContextWithSite(ctx, o.id), ids)
+}
+
 // scopeServices wraps cfg's services for site id. The wrappers implement
 // each interface in full rather than embed it, so a method added to one
 // does not compile until it is scoped here too.
@@ -117,4 +146,7 @@ func scopeServices(cfg *Config, id int64) {
 	cfg.Pages = scopedPages{id, cfg.Pages}
 	cfg.Settings = scopedSettings{id, cfg.Settings}
 	cfg.Builds = scopedBuilds{id, cfg.Builds}
+	if cfg.Overview != nil {
+		cfg.Overview = scopedOverview{id, cfg.Overview}
+	}
 }

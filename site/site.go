@@ -75,6 +75,10 @@ type Config struct {
 	Pages    cms.PageService
 	Settings cms.SettingsService
 	Builds   cms.BuildService
+	// Overview, when set, gives the site with overview on (the city
+	// bureau's) what its home and 全市服务品牌 page show of the other
+	// sites; other sites get nil from it and export as before.
+	Overview cms.OverviewService
 	Logger   *slog.Logger
 
 	// Bucket, when set, receives a copy of every build that goes live

@@ -94,6 +94,7 @@ func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
 		Pages:     db,
 		Settings:  db,
 		Builds:    db,
+		Overview:  db,
 		Logger:    log,
 		Bucket:    bucket,
 		Replica:   replica,

@@ -107,7 +107,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 		RemoteImageHosts: strings.FieldsFunc(*fetchHosts, func(r rune) bool { return r == ',' || r == ' ' }),
 		Ingest:           ingest,
 		Site:             a.site.Handler(), Admin: admin.Handler(),
-		Stats: stats, SitePages: a.db, Wechat: drafts, Interact: a.db, Sites: a.db,
+		Stats: stats, SitePages: a.db, Wechat: drafts, Interact: a.db, Sites: a.db, Overview: a.db,
 		Revisions: a.db, Review: a.db, Dictionary: a.db, Checks: a.db, Previewer: a.site, PreviewKey: previewKey,
 		Inspection: &web.Inspection{Inspector: a.inspector(), Restore: a.site.RestoreTampered, Visits: stats},
 		Ready: func(ctx context.Context) error {

@@ -164,7 +164,7 @@ func TestSites_Isolation(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
 		s := clitest.MustRunServe(t, dsn, "--demo=false")
-		runCLI(t, s, "", "site", "create", "--name", "乙区民政局", "--slug", "yiqu", "--host", "yiqu.example.test")
+		runCLI(t, s, "", "site", "create", "--name", "乙区民政局", "--slug", "yiqu", "--host", "yiqu.example.test", "--overview")
 		runCLI(t, s, "password-aadmin\n", "user", "create", "--name", "aadmin", "--role", "admin", "--password-stdin")
 		runCLI(t, s, "password-badmin\n", "user", "create", "--name", "badmin", "--role", "admin", "--in-site", "yiqu", "--password-stdin")
 
@@ -194,6 +194,18 @@ func TestSites_Isolation(t *testing.T) {
 		build := b.obj(202, "POST", "/api/v1/builds", nil)
 		me := b.obj(200, "GET", "/api/v1/auth/me", nil)
 		preview := b.obj(201, "POST", fmt.Sprintf("/api/v1/stories/%d/preview", sid), map[string]any{})
+
+		// Site B has overview on: its highlight is a story site A published.
+		setA := a.obj(200, "GET", "/api/v1/settings", nil)
+		a.obj(200, "PATCH", "/api/v1/settings", map[string]any{"version": setA["version"], "review_stages": 1})
+		projA := a.obj(201, "POST", "/api/v1/projects", map[string]any{"name": "甲区项目", "slug": "jiaqu",
+			"kind": "window", "area": "marriage", "summary": "甲区"})
+		storyA := a.obj(201, "POST", "/api/v1/stories", map[string]any{"title": "甲区颁证", "summary": "甲区",
+			"body": "<p>甲区正文</p>", "project_id": projA["id"]})
+		for _, act := range []string{"submit", "approve", "publish"} {
+			a.obj(200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/%s", clitest.Num(storyA["id"]), act), map[string]any{})
+		}
+		highlight := b.obj(201, "POST", "/api/v1/highlights", map[string]any{"site_id": 1, "story_id": storyA["id"]})
 
 		// A message from the public on B's host.
 		pubForm := siteClient{t: t, s: s, host: "yiqu.example.test"}
@@ -226,6 +238,7 @@ func TestSites_Isolation(t *testing.T) {
 			"interact/messages": message["id"], "sites": siteB["id"],
 			"stories": story["id"], "projects": project["id"], "media": media["id"], "pages": page["id"], "brands": brand["id"],
 			"dictionary": term["id"], "apikeys": key["id"], "builds": build["id"], "users": me["id"],
+			"highlights": highlight["id"],
 		}
 		// Valid bodies for the updates, at the versions B's objects have.
 		v := func(o map[string]any) any { return o["version"] }
@@ -345,6 +358,9 @@ func TestSites_Isolation(t *testing.T) {
 			if after["version"] != before["version"] {
 				t.Errorf("site B's %s changed: version %v → %v", kind, before["version"], after["version"])
 			}
+		}
+		if got := b.obj(200, "GET", "/api/v1/highlights", nil); !strings.Contains(fmt.Sprint(got["items"]), fmt.Sprintf("id:%v ", highlight["id"])) {
+			t.Errorf("site B's highlight %v is gone: %v", highlight["id"], got["items"])
 		}
 		if got := b.obj(200, "GET", "/api/v1/settings", nil); got["site_name"] != marker+"站" {
 			t.Errorf("site B settings = %v", got["site_name"])

@@ -33,6 +33,7 @@ func migrations() []*gormigrate.Migration {
 		{ID: "202612200001_inspection", Migrate: migrateInspection},
 		{ID: "202612210001_reply_review", Migrate: migrateReplyReview},
 		{ID: "202612220001_sites", Migrate: migrateSites},
+		{ID: "202612230001_overview", Migrate: migrateOverview},
 	}
 }
 

@@ -34,6 +34,7 @@ var siteTables = map[string]bool{
 	"sign_offs": true, "builds": true, "audit_events": true, "pages": true,
 	"dictionary_terms": true, "content_version": true, "api_keys": true, "wechat_drafts": true,
 	"interact_settings": true, "messages": true, "ratings": true, "inspection_settings": true,
+	"highlights": true,
 }
 
 // siteOf returns the site a statement acts in.

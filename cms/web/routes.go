@@ -39,6 +39,7 @@ func (s *Server) registerRoutes() {
 	s.registerBuildRoutes(staff)
 	s.registerAdminRoutes(staff)
 	s.registerSiteRoutes(staff)
+	s.registerOverviewRoutes(staff)
 	s.registerReviewRoutes(staff)
 	s.registerStatsRoutes(staff)
 	s.registerInspectionRoutes(staff)
@@ -180,6 +181,17 @@ func (s *Server) registerSiteRoutes(g *gin.RouterGroup) {
 	g.GET("/sites", s.handle(s.handleSiteList))
 	g.POST("/sites", s.requirePlatformAdmin, s.handle(s.handleSiteCreate))
 	g.PUT("/sites/:id", s.requirePlatformAdmin, s.handle(s.handleSiteUpdate))
+}
+
+// registerOverviewRoutes is the city overview's 全市服务品牌 (issue 15):
+// highlights chosen from the other sites, on the site with overview on.
+func (s *Server) registerOverviewRoutes(g *gin.RouterGroup) {
+	editors := s.requireRole(cms.RoleAdmin, cms.RoleEditor)
+	g.GET("/highlights", s.handle(s.handleHighlightList))
+	g.POST("/highlights", editors, s.handle(s.handleHighlightAdd))
+	g.GET("/highlights/candidates", editors, s.handle(s.handleHighlightCandidates))
+	g.PUT("/highlights/order", editors, s.handle(s.handleHighlightReorder))
+	g.DELETE("/highlights/:id", editors, s.handle(s.handleHighlightRemove))
 }
 
 func (s *Server) registerAdminRoutes(g *gin.RouterGroup) {

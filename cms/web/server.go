@@ -113,6 +113,10 @@ type Config struct {
 	// Inspection runs the 网站体检 (check.go); nil leaves its routes out.
 	Inspection *Inspection
 
+	// Overview keeps the city overview's highlights (overview.go); nil
+	// answers those routes with 503.
+	Overview cms.OverviewService
+
 	// Interact keeps the public's ratings and messages (interact.go); nil
 	// answers those routes with 404. InteractRate limits posts per client address
 	// (0: one every 20 s with bursts of 5; negative: no limit).

@@ -240,6 +240,7 @@ func (s *Server) handleStoryAction(c *gin.Context) error {
 			return err
 		}
 		st.BuildID = b.ID
+		s.rebuildHighlighting(ctx, id)
 	}
 	c.JSON(http.StatusOK, resp)
 	return nil

@@ -2,7 +2,8 @@ import { createRouter, createWebHistory } from 'vue-router'
 import { session, signedIn } from './session.js'
 import { t } from './i18n.js'
 
-// meta.title is an i18n key; meta.admin limits a screen to admins (of the
+// meta.title is an i18n key; meta.editor limits a screen to editors and
+// admins, meta.admin to admins (of the
 // site the UI works in), meta.platformAdmin to platform admins (the server
 // enforces the same on its endpoints).
 const routes = [
@@ -19,6 +20,7 @@ const routes = [
       { path: 'interact', name: 'interact', component: () => import('./views/InteractView.vue'), meta: { title: 'menu.interact' } },
       { path: 'interact/report', name: 'interact-report', component: () => import('./views/InteractReportView.vue'), meta: { title: 'menu.interactReport' } },
       { path: 'stats', name: 'stats', component: () => import('./views/StatsView.vue'), meta: { title: 'menu.stats' } },
+      { path: 'highlights', name: 'highlights', component: () => import('./views/HighlightsView.vue'), meta: { title: 'menu.highlights', editor: true } },
       { path: 'builds', name: 'builds', component: () => import('./views/BuildsView.vue'), meta: { title: 'menu.builds' } },
       { path: 'inspection', name: 'inspection', component: () => import('./views/InspectionView.vue'), meta: { title: 'menu.inspection', admin: true } },
       { path: 'projects', name: 'projects', component: () => import('./views/ProjectsView.vue'), meta: { title: 'menu.projects', admin: true } },
@@ -48,6 +50,7 @@ router.beforeEach((to) => {
   }
   if (!signedIn()) return { name: 'login', query: to.fullPath !== '/' ? { next: to.fullPath } : {} }
   if (to.meta.admin && session.user.role !== 'admin') return { name: 'dashboard' }
+  if (to.meta.editor && !['admin', 'editor'].includes(session.user.role)) return { name: 'dashboard' }
   if (to.meta.platformAdmin && !session.user.platform_admin) return { name: 'dashboard' }
   return true
 })

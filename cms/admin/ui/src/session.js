@@ -25,6 +25,9 @@ export const session = reactive({
   // siteEpoch counts switches: the shell re-creates the current screen
   // when it changes, so every screen reloads its data for the new site.
   siteEpoch: 0,
+  // overview says the site is the platform's overview site (the city
+  // bureau's), which has the 全市服务品牌 screen.
+  overview: false,
 })
 
 export const isAdmin = computed(() => session.user?.role === 'admin')
@@ -67,6 +70,7 @@ export async function refresh() {
   keepUser(u)
   loadSettings()
   loadSites()
+  loadOverview()
   return u
 }
 
@@ -115,7 +119,19 @@ export async function switchSite(id) {
     throw err
   }
   await loadSettings()
+  await loadOverview()
   session.siteEpoch++
+}
+
+// loadOverview learns whether the site the calls act in has overview on:
+// GET /sites lists every site one may work in, with its flag.
+export async function loadOverview() {
+  try {
+    const list = (await sitesApi.list()).items || []
+    session.overview = list.some((s) => s.id === session.siteId && s.overview)
+  } catch {
+    session.overview = false
+  }
 }
 
 export async function loadSettings() {
@@ -134,6 +150,7 @@ export function clearSession() {
   session.user = null
   session.sites = []
   session.siteId = 0
+  session.overview = false
 }
 
 export async function logout() {

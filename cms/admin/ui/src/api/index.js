@@ -100,3 +100,13 @@ export const sites = {
   create: (body) => post('/sites', body),
   update: (id, body) => put(`/sites/${id}`, body),
 }
+
+// 全市服务品牌: on the site with overview on, stories of the other sites
+// chosen for its /highlights/ page
+export const highlights = {
+  list: () => get('/highlights'),
+  candidates: (query) => get('/highlights/candidates', query),
+  add: (siteId, storyId) => post('/highlights', { site_id: siteId, story_id: storyId }),
+  reorder: (ids) => put('/highlights/order', { ids }),
+  remove: (id) => del(`/highlights/${id}`),
+}

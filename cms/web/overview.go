@@ -1,0 +1,177 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/gin-gonic/gin"
+
+	"github.com/huimin/huimin/cms"
+)
+
+// The city overview's 全市服务品牌 (issue 15): on the site with overview on,
+// its editors and admins choose published stories of the other sites as
+// highlights; the site's build shows them on cms.HighlightsURL. On any
+// other site these routes answer 409 saying why.
+
+// highlightRequest is the body of POST /highlights.
+type highlightRequest struct {
+	SiteID  int64 `json:"site_id"`
+	StoryID int64 `json:"story_id"`
+}
+
+func (r *highlightRequest) Valid() map[string]string {
+	f := map[string]string{}
+	if r.SiteID <= 0 {
+		f["site_id"] = "请选择稿件所在的站点（site_id）"
+	}
+	if r.StoryID <= 0 {
+		f["story_id"] = "请选择稿件（story_id）"
+	}
+	return f
+}
+
+// highlightOrderRequest is the body of PUT /highlights/order.
+type highlightOrderRequest struct {
+	IDs []int64 `json:"ids"`
+}
+
+func (r *highlightOrderRequest) Valid() map[string]string {
+	if r.IDs == nil {
+		return map[string]string{"ids": "请给出全市服务品牌各条的新顺序（ids）"}
+	}
+	return nil
+}
+
+func (s *Server) overviewService() (cms.OverviewService, error) {
+	if s.cfg.Overview == nil {
+		return nil, cms.Errorf(cms.EUNAVAILABLE, "全市概览服务未启用")
+	}
+	return s.cfg.Overview, nil
+}
+
+func (s *Server) handleHighlightList(c *gin.Context) error {
+	svc, err := s.overviewService()
+	if err != nil {
+		return err
+	}
+	hs, err := svc.FindHighlights(c.Request.Context())
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, newList(hs, len(hs), cms.Page{}))
+	return nil
+}
+
+// handleHighlightCandidates lists the other sites' published stories, for
+// choosing: q searches titles, site_id narrows to one site.
+func (s *Server) handleHighlightCandidates(c *gin.Context) error {
+	svc, err := s.overviewService()
+	if err != nil {
+		return err
+	}
+	p, err := pageQuery(c)
+	if err != nil {
+		return err
+	}
+	f := cms.HighlightFilter{Q: strings.TrimSpace(c.Query("q")), Page: p}
+	if v := c.Query("site_id"); v != "" {
+		if f.SiteID, err = strconv.ParseInt(v, 10, 64); err != nil || f.SiteID <= 0 {
+			return cms.Invalid(map[string]string{"site_id": "站点编号（site_id）必须是正整数"})
+		}
+	}
+	stories, total, err := svc.FindHighlightCandidates(c.Request.Context(), f)
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, newList(stories, total, p.Normalize()))
+	return nil
+}
+
+func (s *Server) handleHighlightAdd(c *gin.Context) error {
+	svc, err := s.overviewService()
+	if err != nil {
+		return err
+	}
+	var req highlightRequest
+	if err := s.decode(c, &req); err != nil {
+		return err
+	}
+	ctx := c.Request.Context()
+	h, err := svc.AddHighlight(ctx, req.SiteID, req.StoryID)
+	if err != nil {
+		return err
+	}
+	s.rebuildOverview(c, "highlight.add")
+	c.JSON(http.StatusCreated, h)
+	return nil
+}
+
+func (s *Server) handleHighlightRemove(c *gin.Context) error {
+	svc, err := s.overviewService()
+	if err != nil {
+		return err
+	}
+	id, err := idParam(c, "id")
+	if err != nil {
+		return err
+	}
+	if err := svc.RemoveHighlight(c.Request.Context(), id); err != nil {
+		return err
+	}
+	s.rebuildOverview(c, "highlight.remove")
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) handleHighlightReorder(c *gin.Context) error {
+	svc, err := s.overviewService()
+	if err != nil {
+		return err
+	}
+	var req highlightOrderRequest
+	if err := s.decode(c, &req); err != nil {
+		return err
+	}
+	hs, err := svc.ReorderHighlights(c.Request.Context(), req.IDs)
+	if err != nil {
+		return err
+	}
+	s.rebuildOverview(c, "highlight.reorder")
+	c.JSON(http.StatusOK, newList(hs, len(hs), cms.Page{}))
+	return nil
+}
+
+// rebuildHighlighting queues a build of each overview site that highlights
+// story id of the request's site, whose 全市服务品牌 page must show the
+// story as now published, or drop it. Only the build is queued there;
+// nothing of that site is read or changed for the answer. Failures are
+// logged: the overview site's next build catches up.
+func (s *Server) rebuildHighlighting(ctx context.Context, id int64) {
+	if s.cfg.Overview == nil || s.cfg.Publisher == nil {
+		return
+	}
+	sites, err := s.cfg.Overview.FindHighlightingSites(ctx, id)
+	if err != nil {
+		s.log.Warn("finding the overview sites of a story", "story", id, "err", err)
+		return
+	}
+	reason := fmt.Sprintf("highlighted story %d of site %d", id, cms.SiteIDFromContext(ctx))
+	for _, site := range sites {
+		if _, err := s.cfg.Publisher.Enqueue(cms.NewContextWithSite(context.WithoutCancel(ctx), site), cms.Change{Reason: reason}); err != nil {
+			s.log.Warn("enqueue build of an overview site", "site", site, "err", err)
+		}
+	}
+}
+
+// rebuildOverview queues a build of the overview site, whose home and
+// 全市服务品牌 page show the highlights. The change is made already; a
+// failure to queue is logged, and the next build shows it.
+func (s *Server) rebuildOverview(c *gin.Context, reason string) {
+	if _, err := s.enqueue(c.Request.Context(), reason); err != nil {
+		s.log.Warn("enqueue build", "err", err)
+	}
+}
