@@ -224,6 +224,7 @@ func (s *Site) hugo(proj, outDir string, ch *changes) (int, *manifest, error) {
 		resourceDir: s.path("resources"),
 		cacheDir:    s.path("cache"),
 		log:         s.log,
+		yield:       s.slot.yield,
 	}, func(h *hugolib.HugoSites, rec *outputRecorder) error {
 		m = newManifest(h, rec, ch, nil)
 		stray = m.check(rec)
@@ -248,6 +249,7 @@ type hugoRun struct {
 	cacheDir    string
 	log         *slog.Logger
 	noStatic    bool // do not copy static files
+	yield       func() // called before each page is written (platform.go)
 }
 
 func runHugo(r hugoRun) (pages int, err error) { return runHugoWith(r, nil) }
@@ -290,6 +292,7 @@ func runHugoWith(r hugoRun, after func(*hugolib.HugoSites, *outputRecorder) erro
 	}
 	fs := hugofs.NewFrom(hugofs.Os, configs.LoadingInfo.BaseConfig)
 	rec := newOutputRecorder(fs.PublishDir, "/")
+	rec.yield = r.yield
 	fs.PublishDir = rec // pages and assets; static files go to PublishDirStatic
 	h, err := hugolib.NewHugoSites(deps.DepsCfg{
 		Configs:  configs,

@@ -159,7 +159,7 @@ func (s *Site) exportContent(ctx context.Context, hint *hints) (ch *changes, err
 	st.x.begin()
 	d, infos := next.derive(s.log, st.infos)
 	st.infos = infos
-	if err := st.x.emitAll(d); err != nil {
+	if err := st.x.emitAll(d, s.slot.yield); err != nil {
 		return nil, err
 	}
 	ch.written, ch.removed = st.x.end()
@@ -250,6 +250,7 @@ func (st *exportState) writeExtras(sitemap map[string][]byte, published map[int6
 func (s *Site) readAll(ctx context.Context, old map[int64]*cms.LiveStory) (map[int64]*cms.LiveStory, error) {
 	stories := make(map[int64]*cms.LiveStory, len(old))
 	err := s.cfg.Content.EachLiveStory(ctx, func(ls *cms.LiveStory) error {
+		s.slot.yield()
 		if prev := old[ls.ID]; prev != nil && reflect.DeepEqual(prev, ls) {
 			ls = prev
 		}

@@ -206,9 +206,10 @@ func (w *fileWriter) begin() {
 	w.written = nil
 }
 
-// emitAll writes every derived content file.
-func (w *fileWriter) emitAll(d *derived) error {
+// emitAll writes every derived content file, calling yield before each.
+func (w *fileWriter) emitAll(d *derived, yield func()) error {
 	for _, f := range d.files {
+		yield()
 		if err := w.emit(f); err != nil {
 			return err
 		}

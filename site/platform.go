@@ -47,6 +47,14 @@ import (
 // two builds run at a time: memory stays within one full and one
 // incremental build whatever the number of sites.
 //
+// On a small machine the two builds still share the cores. So that a
+// publish waits for no more than itself, a full build yields: while an
+// incremental build runs, the full one pauses at its next file (exported
+// content, a rendered page) until no incremental build runs. Its pauses
+// add up to at most yieldGrace plus the time it has run, so a stream of
+// publishes slows a full build to at most about twice its time, never
+// stops it.
+//
 // # Idle sites
 //
 // What makes a site's next publish incremental (the exported model and
@@ -498,7 +506,17 @@ type scheduler struct {
 	waiters []*waiter
 	// granted counts the slots given, by kind, for tests.
 	granted [2]int
+	// incr counts the incremental builds holding a slot; incrDone is
+	// closed when the last of them ends (full builds pause on it).
+	incr     int
+	incrDone chan struct{}
+	// now is the clock of yield's budget; nil is time.Now.
+	now func() time.Time
 }
+
+// yieldGrace is what a full build may pause for before it has run at all:
+// the publish that starts with it, as it reads and exports every story.
+const yieldGrace = 2 * time.Second
 
 type slotKind int
 
@@ -517,6 +535,27 @@ type slot struct {
 	q    *scheduler
 	kind slotKind
 	held bool
+	full bool // asked for as a full build (and so yields)
+	// since is when the slot was given. paused and pausing, under q.mu,
+	// are the time the build has yielded and its current pause, which
+	// all of its goroutines share.
+	since   time.Time
+	paused  time.Duration
+	pausing *pause
+}
+
+// pause is one pause of a full build: it ends when over is closed (no
+// incremental build runs) or at until, whichever comes first.
+type pause struct {
+	start, until time.Time
+	over         chan struct{}
+}
+
+func (q *scheduler) clock() time.Time {
+	if q.now != nil {
+		return q.now()
+	}
+	return time.Now()
 }
 
 // acquire waits for a slot: the full one if full, else the incremental one
@@ -532,7 +571,7 @@ func (q *scheduler) acquire(ctx context.Context, full bool) (*slot, error) {
 	q.mu.Unlock()
 	select {
 	case k := <-w.grant:
-		return &slot{q: q, kind: k, held: true}, nil
+		return &slot{q: q, kind: k, held: true, full: full, since: q.clock()}, nil
 	case <-ctx.Done():
 	}
 	q.mu.Lock()
@@ -542,7 +581,7 @@ func (q *scheduler) acquire(ctx context.Context, full bool) (*slot, error) {
 		return nil, ctx.Err()
 	}
 	q.mu.Unlock()
-	(&slot{q: q, kind: <-w.grant, held: true}).release() // granted meanwhile
+	(&slot{q: q, kind: <-w.grant, held: true, full: full}).release() // granted meanwhile
 	return nil, ctx.Err()
 }
 
@@ -567,6 +606,9 @@ func (q *scheduler) dispatch() {
 		}
 		q.busy[k] = true
 		q.granted[k]++
+		if !w.full {
+			q.started()
+		}
 		q.waiters = slices.Delete(q.waiters, i, i+1)
 		w.grant <- k
 	}
@@ -581,7 +623,64 @@ func (sl *slot) release() {
 	q := sl.q
 	q.mu.Lock()
 	q.busy[sl.kind] = false
+	if !sl.full {
+		q.ended()
+	}
 	q.dispatch()
+	q.mu.Unlock()
+}
+
+// started and ended count the incremental builds running. Callers hold
+// q.mu.
+func (q *scheduler) started() {
+	if q.incr++; q.incr == 1 {
+		q.incrDone = make(chan struct{})
+	}
+}
+
+func (q *scheduler) ended() {
+	if q.incr--; q.incr == 0 {
+		close(q.incrDone)
+	}
+}
+
+// yield pauses a full build while an incremental build runs, within the
+// budget the Platform comment describes; anything else returns at once.
+// The goroutines of one build may call it at the same time: they share
+// one pause.
+func (sl *slot) yield() {
+	if sl == nil || !sl.full {
+		return
+	}
+	q := sl.q
+	q.mu.Lock()
+	if q.incr == 0 || !sl.held {
+		q.mu.Unlock()
+		return
+	}
+	p := sl.pausing
+	if p == nil {
+		now := q.clock()
+		budget := yieldGrace + now.Sub(sl.since) - 2*sl.paused
+		if budget <= 0 {
+			q.mu.Unlock()
+			return
+		}
+		p = &pause{start: now, until: now.Add(budget), over: q.incrDone}
+		sl.pausing = p
+	}
+	q.mu.Unlock()
+	t := time.NewTimer(p.until.Sub(q.clock()))
+	select {
+	case <-p.over:
+	case <-t.C:
+	}
+	t.Stop()
+	q.mu.Lock()
+	if sl.pausing == p {
+		sl.pausing = nil
+		sl.paused += q.clock().Sub(p.start)
+	}
 	q.mu.Unlock()
 }
 

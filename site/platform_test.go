@@ -526,6 +526,63 @@ func TestScheduler(t *testing.T) {
 	}
 }
 
+// TestScheduler_FullYields checks that a full build pauses while an
+// incremental build runs, until it ends, that its goroutines share one
+// pause, and that its pauses stay within the budget.
+func TestScheduler_FullYields(t *testing.T) {
+	ctx := context.Background()
+	now := time.Unix(1_800_000_000, 0)
+	var clockMu sync.Mutex
+	q := &scheduler{now: func() time.Time { clockMu.Lock(); defer clockMu.Unlock(); return now }}
+	advance := func(d time.Duration) { clockMu.Lock(); now = now.Add(d); clockMu.Unlock() }
+
+	full, _ := q.acquire(ctx, true)
+	returned := make(chan struct{})
+	go func() { full.yield(); close(returned) }()
+	<-returned // nothing incremental runs: no pause
+
+	incr, _ := q.acquire(ctx, false)
+	yielded := make(chan struct{}, 3)
+	for range 3 { // three render goroutines of the full build
+		go func() { full.yield(); yielded <- struct{}{} }()
+	}
+	waitFor(t, func() bool { q.mu.Lock(); defer q.mu.Unlock(); return full.pausing != nil })
+	time.Sleep(20 * time.Millisecond) // they must still be paused
+	if len(yielded) != 0 {
+		t.Fatal("the full build went on while an incremental build ran")
+	}
+	advance(time.Second)
+	incr.release()
+	for range 3 {
+		<-yielded
+	}
+	q.mu.Lock()
+	paused := full.paused
+	q.mu.Unlock()
+	if paused != time.Second {
+		t.Fatalf("one shared pause of 1s was counted as %s", paused)
+	}
+
+	// The budget: yieldGrace plus the time run, so after pausing that
+	// much the full build goes on even while incremental builds run.
+	incr, _ = q.acquire(ctx, false)
+	defer incr.release()
+	q.mu.Lock()
+	full.paused = yieldGrace + 5*time.Second // and it has run 1s
+	q.mu.Unlock()
+	returned = make(chan struct{})
+	go func() { full.yield(); close(returned) }()
+	select {
+	case <-returned:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a full build over its pause budget still paused")
+	}
+	// An incremental build does not yield, nor does a released slot.
+	incr.yield()
+	full.release()
+	full.yield()
+}
+
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
 	for deadline := time.Now().Add(10 * time.Second); !cond(); {

@@ -21,6 +21,10 @@ type outputRecorder struct {
 	afero.Fs
 	basePath string // path of the site's base URL, "/" usually
 
+	// yield, if set, is called before each file is opened for writing:
+	// the build's slot yielding to incremental builds (platform.go).
+	yield func()
+
 	mu      sync.Mutex
 	written map[string]bool     // slash paths below the publish directory
 	refs    map[string][]string // HTML page → site paths of assets it refers to
@@ -31,6 +35,7 @@ func newOutputRecorder(fs afero.Fs, basePath string) *outputRecorder {
 }
 
 func (r *outputRecorder) Create(name string) (afero.File, error) {
+	r.pause()
 	f, err := r.Fs.Create(name)
 	if err != nil {
 		return nil, err
@@ -39,11 +44,20 @@ func (r *outputRecorder) Create(name string) (afero.File, error) {
 }
 
 func (r *outputRecorder) OpenFile(name string, flag int, perm os.FileMode) (afero.File, error) {
+	if flag&(os.O_WRONLY|os.O_RDWR) != 0 {
+		r.pause()
+	}
 	f, err := r.Fs.OpenFile(name, flag, perm)
 	if err != nil || flag&(os.O_WRONLY|os.O_RDWR) == 0 {
 		return f, err
 	}
 	return r.wrap(name, f), nil
+}
+
+func (r *outputRecorder) pause() {
+	if r.yield != nil {
+		r.yield()
+	}
 }
 
 func (r *outputRecorder) wrap(name string, f afero.File) afero.File {
