@@ -248,7 +248,7 @@ type hugoRun struct {
 	resourceDir string
 	cacheDir    string
 	log         *slog.Logger
-	noStatic    bool // do not copy static files
+	noStatic    bool   // do not copy static files
 	yield       func() // called before each page is written (platform.go)
 }
 
