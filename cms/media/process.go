@@ -125,7 +125,8 @@ func (p *Processor) weight(h header) int64 {
 
 // footprint estimates the peak bytes of rendering h: the decoder's output,
 // a full-size NRGBA copy unless the decode is YCbCr (shrunk straight from
-// its planes) or already RGBA, and the working copies at intermediate size.
+// its planes) or already RGBA, the pyramid's levels, and for each of the
+// variants rendered at once imaging's two passes over the largest.
 func footprint(h header) int64 {
 	var convert int64
 	switch h.model {
@@ -137,8 +138,12 @@ func footprint(h header) int64 {
 	if h.orientation >= 5 {
 		w, ht = ht, w
 	}
-	iw, ih := intermediateSize(w, ht)
-	return h.decodeBytes + convert + 3*4*int64(iw)*int64(ih) + fixedFootprint
+	var largest int64
+	for _, sp := range specs {
+		ow, oh := variantSize(w, ht, sp)
+		largest = max(largest, 4*int64(ow)*int64(oh))
+	}
+	return h.decodeBytes + convert + pyramidBytes(w, ht, h.orientation) + 3*largest + fixedFootprint
 }
 
 func decodeError(err error) error {
@@ -175,15 +180,16 @@ func render(ctx context.Context, h header, data []byte, focus *Point, known stri
 	if img.Bounds().Empty() {
 		return nil, errCorrupt()
 	}
-	base, w, hh := prepare(img, h.orientation)
+	pyr := buildPyramid(img, h.orientation)
+	img = nil // the decode is garbage once the pyramid is built
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	vs, f, err := renderVariants(ctx, base, w, hh, focus)
+	vs, f, err := renderVariants(ctx, pyr, focus)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Format: h.format, Width: w, Height: hh, Hash: <-hash, Focus: f, Variants: vs}, nil
+	return &Result{Format: h.format, Width: pyr.w, Height: pyr.h, Hash: <-hash, Focus: f, Variants: vs}, nil
 }
 
 func formatMiB(n int64) string {
