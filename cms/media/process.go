@@ -31,14 +31,16 @@ const fixedFootprint = 16 << 20
 // outside 0..1; EUNAVAILABLE when no slot frees up or the work outlasts
 // Timeout or ctx's deadline; context.Canceled if the caller cancels.
 func (p *Processor) Process(ctx context.Context, data []byte, focus *Point) (res *Result, err error) {
-	return p.process(ctx, data, focus, "", nil)
+	return p.process(ctx, data, focus, "", nil, nil)
 }
 
 // process is Process for callers that hashed data already (hash, or "" to
 // hash it here) and want to start work of their own, such as writing the
 // original, once the upload has passed validation and holds a slot (accepted
-// is called then, when not nil).
-func (p *Processor) process(ctx context.Context, data []byte, focus *Point, hash string, accepted func()) (res *Result, err error) {
+// is called then, when not nil), and to store each variant as soon as it is
+// encoded (rendered is called with it then, from the rendering goroutine,
+// when not nil; possibly after process has returned an error).
+func (p *Processor) process(ctx context.Context, data []byte, focus *Point, hash string, accepted func(), rendered func(Variant)) (res *Result, err error) {
 	if int64(len(data)) > p.opts.MaxBytes {
 		return nil, errTooLarge(p.opts.MaxBytes)
 	}
@@ -87,7 +89,7 @@ func (p *Processor) process(ctx context.Context, data []byte, focus *Point, hash
 			}
 			done <- o
 		}()
-		o.res, o.err = render(ctx, h, data, focus, hash)
+		o.res, o.err = render(ctx, h, data, focus, hash, rendered)
 	}()
 	select {
 	case o := <-done:
@@ -158,7 +160,7 @@ func decodeError(err error) error {
 }
 
 // render does the pixel work for one upload.
-func render(ctx context.Context, h header, data []byte, focus *Point, known string) (*Result, error) {
+func render(ctx context.Context, h header, data []byte, focus *Point, known string, rendered func(Variant)) (*Result, error) {
 	hash := make(chan string, 1)
 	if known != "" {
 		hash <- known
@@ -185,7 +187,7 @@ func render(ctx context.Context, h header, data []byte, focus *Point, known stri
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	vs, f, err := renderVariants(ctx, pyr, focus)
+	vs, f, err := renderVariants(ctx, pyr, focus, rendered)
 	if err != nil {
 		return nil, err
 	}

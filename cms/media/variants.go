@@ -27,8 +27,9 @@ var filter = imaging.CatmullRom
 
 // renderVariants resizes, crops and encodes every spec from the pyramid of
 // an upright w×h original. Variants are rendered and encoded concurrently,
-// largest first, while the focal point is still being found.
-func renderVariants(ctx context.Context, p *pyramid, focus *Point) ([]Variant, Point, error) {
+// largest first, while the focal point is still being found; rendered, when
+// not nil, is called with each as soon as it is encoded.
+func renderVariants(ctx context.Context, p *pyramid, focus *Point, rendered func(Variant)) ([]Variant, Point, error) {
 	out := make([]Variant, len(specs))
 	errs := make([]error, len(specs))
 	var wg sync.WaitGroup
@@ -53,6 +54,9 @@ func renderVariants(ctx context.Context, p *pyramid, focus *Point) ([]Variant, P
 			img := p.render(sp, f)
 			data, err := encodeJPEG(img)
 			out[i], errs[i] = Variant{Name: sp.Name, Width: ow, Height: oh, Data: data, ContentType: "image/jpeg"}, err
+			if err == nil && rendered != nil {
+				rendered(out[i])
+			}
 		}()
 	}
 	order := largestFirst()
