@@ -7,6 +7,7 @@ import (
 	"runtime"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/disintegration/imaging"
 )
@@ -294,28 +295,39 @@ func shrink420(src *image.YCbCr, dst *image.NRGBA) {
 	})
 }
 
-// parallelRows splits [0,h) into one band per CPU. A panic in a band is
+// parallelRows runs fn over [0,h) in bands: one goroutine per CPU, each
+// taking the next band when done with one. With eight bands per CPU all
+// CPUs stay busy to the end on a shared machine, where two even halves would
+// wait for whichever CPU the scheduler gave less time. A panic in a band is
 // re-raised in the caller, where Process recovers it; in the band's own
 // goroutine it would kill the server.
 func parallelRows(h int, fn func(y0, y1 int)) {
-	n := min(runtime.GOMAXPROCS(0), h)
-	if n <= 1 {
+	procs := runtime.GOMAXPROCS(0)
+	bands := min(8*procs, h)
+	if procs <= 1 || bands <= 1 {
 		fn(0, h)
 		return
 	}
+	var next atomic.Int64
 	var wg sync.WaitGroup
-	panics := make(chan any, n)
-	for i := 0; i < n; i++ {
+	panics := make(chan any, procs)
+	for range procs {
 		wg.Add(1)
-		go func(y0, y1 int) {
+		go func() {
 			defer wg.Done()
 			defer func() {
 				if r := recover(); r != nil {
 					panics <- r
 				}
 			}()
-			fn(y0, y1)
-		}(h*i/n, h*(i+1)/n)
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= bands {
+					return
+				}
+				fn(h*i/bands, h*(i+1)/bands)
+			}
+		}()
 	}
 	wg.Wait()
 	select {
