@@ -13,14 +13,17 @@ import (
 )
 
 // A pyramid is the decoded picture box-shrunk by powers of two, the levels
-// the variants are resampled from. This is shrink-on-load, as libjpeg's
-// scaled decoding offers and vipsthumbnail uses (it decodes a JPEG at 1/2,
-// 1/4 or 1/8 scale when the output is that much smaller): image/jpeg cannot
-// decode at reduced scale, so the blocks are averaged from the decoded
-// YCbCr planes instead, which costs one read of the decode. Each variant is
-// then resampled by imaging from the coarsest level still at least its own
-// size, so imaging's filter only spans the last factor, between 1 and 2,
-// over a picture a quarter to a sixty-fourth of the original's pixels.
+// the variants are resampled from. This is shrink-on-load, which
+// vipsthumbnail does too (libjpeg decodes the JPEG for it at 1/2, 1/4 or 1/8
+// scale before the final resize): image/jpeg cannot decode at reduced
+// scale, so blocks are averaged from the decoded YCbCr planes instead, which
+// costs one read of the decode. Each variant is then resampled by imaging
+// from the coarsest level still at least its own size, so imaging's filter
+// only spans the last factor, between 1 and 2; for a 12 MP photo the levels
+// are 1/2 (for w1600), 1/4 and 1/8, a quarter to a sixty-fourth of the
+// original's pixels. That leaves the filter less to do than libvips, which
+// keeps more of the shrink for its own filter; TestQuality checks that the
+// variants still match a Lanczos resize of the full decode.
 type pyramid struct {
 	w, h        int // the upright original
 	orientation int // EXIF, 1..8; the levels are in stored orientation
@@ -42,7 +45,8 @@ func (l *level) upright(orientation int) *image.NRGBA {
 	return l.up
 }
 
-// size is the level's upright size for an upright w×h original.
+// levelSize is the upright size of the level shrunk by k from an upright
+// w×h original.
 func levelSize(w, h, k int) (int, int) { return w / k, h / k }
 
 // shrinkFor is the shrink factor of the level sp is made from, for an
