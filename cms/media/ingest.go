@@ -5,8 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/huimin/huimin/cms"
 )
@@ -30,10 +32,11 @@ func NewIngest(p *Processor, files Storage, library cms.MediaService) *Ingest {
 // IngestMedia implements cms.MediaIngester.
 //
 // The bytes are hashed once, here; the original is written while it is
-// decoded (the write is I/O, the decode CPU), and the variants are written
-// together once rendered, so an upload waits for about one file's write
-// rather than seven in a row. The original is durable before any variant is
-// stored, so a crash leaves at worst an original without variants.
+// decoded (the write is I/O, the decode CPU), and each variant as soon as it
+// is encoded, while the others are still being rendered, so an upload waits
+// for about one file's write rather than seven in a row. No variant is
+// stored before the original is durable, so a crash leaves at worst an
+// original without variants.
 func (in *Ingest) IngestMedia(ctx context.Context, data []byte, filename string) (*cms.Media, bool, error) {
 	// The same bytes again: answer with the existing item before any
 	// decoding, so its crops (possibly around an editor's focal point) stay.
@@ -44,39 +47,75 @@ func (in *Ingest) IngestMedia(ctx context.Context, data []byte, filename string)
 	} else if cms.ErrorCode(err) != cms.ENOTFOUND {
 		return nil, false, err
 	}
-	var original func() error
+	var (
+		original func() error
+		mu       sync.Mutex // guards the fields below
+		closed   bool       // process returned: later variants are not wanted
+		writes   sync.WaitGroup
+		written  []string
+		werrs    []error
+	)
 	res, err := in.proc.process(ctx, data, nil, hash, func() {
 		// Called once the upload passed validation: only pictures we will
 		// keep are written.
 		original = background(func() error { return in.files.Put(ctx, OriginalKey(hash), data) })
+	}, func(v Variant) {
+		mu.Lock()
+		defer mu.Unlock()
+		if closed {
+			return
+		}
+		key := VariantKey(hash, v.Name)
+		written = append(written, key)
+		writes.Add(1)
+		go func() {
+			defer writes.Done()
+			err := original()
+			if err == nil {
+				err = in.files.Put(ctx, key, v.Data)
+			}
+			if err != nil {
+				mu.Lock()
+				werrs = append(werrs, err)
+				mu.Unlock()
+			}
+		}()
 	})
+	mu.Lock()
+	closed = true
+	mu.Unlock()
+	writes.Wait()
 	if original != nil {
 		werr := original()
-		if err != nil && werr == nil {
-			// Undecodable after all: keep nothing of it.
-			_ = in.files.Delete(context.WithoutCancel(ctx), OriginalKey(hash))
+		if err != nil {
+			// Undecodable or abandoned after all: keep nothing of it.
+			cleanup := context.WithoutCancel(ctx)
+			for _, key := range written {
+				_ = in.files.Delete(cleanup, key)
+			}
+			if werr == nil {
+				_ = in.files.Delete(cleanup, OriginalKey(hash))
+			}
 		}
 		err = cmp.Or(err, werr)
 	}
-	if err != nil {
+	if err = cmp.Or(err, errors.Join(werrs...)); err != nil {
 		return nil, false, err
 	}
 	m := &cms.Media{
 		Hash: res.Hash, Filename: filename, Format: res.Format, Width: res.Width, Height: res.Height,
 		Size: int64(len(data)), FocusX: res.Focus.X, FocusY: res.Focus.Y, Version: 1,
 	}
-	if err := res.saveVariants(ctx, in.files); err != nil {
-		return nil, false, err
-	}
 	m.Variants = variantsOf(m, res.Variants)
 	return in.library.CreateMedia(ctx, m)
 }
 
-// background runs fn in its own goroutine; the returned func waits for it.
+// background runs fn in its own goroutine; the returned func waits for it
+// and may be called any number of times.
 func background(fn func() error) (wait func() error) {
 	done := make(chan error, 1)
 	go func() { done <- fn() }()
-	return func() error { return <-done }
+	return sync.OnceValue(func() error { return <-done })
 }
 
 // RerenderMedia implements cms.MediaIngester.

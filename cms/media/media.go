@@ -139,7 +139,7 @@ func NewProcessor(opts Options) *Processor {
 }
 
 // typicalFootprint is the estimate for the typical upload, a 12 MP 4:2:0
-// phone photo: about 57 MB.
+// phone photo: about 73 MB.
 func typicalFootprint() int64 {
 	return footprint(header{width: 4000, height: 3000, orientation: 1, model: color.YCbCrModel, decodeBytes: 18_000_000})
 }

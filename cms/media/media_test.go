@@ -122,6 +122,34 @@ func TestProcess_Orientation(t *testing.T) {
 	}
 }
 
+// TestProcess_OrientationPyramid: in a photo large enough that most
+// variants come from shrunk pyramid levels (1/2 for w480 and cover11, 1/4
+// for thumb), turned by its EXIF orientation, every variant, crops included,
+// must show the quadrants where the upright picture has them.
+func TestProcess_OrientationPyramid(t *testing.T) {
+	data := withMetadata(encodeTestJPEG(t, quadrants(2400, 1800), 92), binary.LittleEndian, 6)
+	want := [4]int{2, 0, 3, 1} // orientation 6, as in TestProcess_Orientation
+	res := process(t, data, &Point{0.5, 0.5})
+	if res.Width != 1800 || res.Height != 2400 {
+		t.Fatalf("size %dx%d, want 1800x2400", res.Width, res.Height)
+	}
+	checkVariants(t, res)
+	for _, name := range []string{"w480", "w1600", "cover11", "thumb"} {
+		v := variant(t, res, name)
+		img := decodeJPEG(t, v.Data)
+		w, h := v.Width, v.Height
+		corners := []image.Rectangle{
+			image.Rect(w/10, h/10, w/4, h/4), image.Rect(w*3/4, h/10, w*9/10, h/4),
+			image.Rect(w/10, h*3/4, w/4, h*9/10), image.Rect(w*3/4, h*3/4, w*9/10, h*9/10),
+		}
+		for i, c := range corners {
+			if got := nearestQuad(meanColor(img, c)); got != want[i] {
+				t.Errorf("%s: corner %d shows quadrant %d, want %d", name, i, got, want[i])
+			}
+		}
+	}
+}
+
 // TestProcess_StripsMetadata checks with exiftool, independently of our own
 // segment scan, that what a phone records is in the input and in no output.
 func TestProcess_StripsMetadata(t *testing.T) {

@@ -31,14 +31,16 @@ const fixedFootprint = 16 << 20
 // outside 0..1; EUNAVAILABLE when no slot frees up or the work outlasts
 // Timeout or ctx's deadline; context.Canceled if the caller cancels.
 func (p *Processor) Process(ctx context.Context, data []byte, focus *Point) (res *Result, err error) {
-	return p.process(ctx, data, focus, "", nil)
+	return p.process(ctx, data, focus, "", nil, nil)
 }
 
 // process is Process for callers that hashed data already (hash, or "" to
 // hash it here) and want to start work of their own, such as writing the
 // original, once the upload has passed validation and holds a slot (accepted
-// is called then, when not nil).
-func (p *Processor) process(ctx context.Context, data []byte, focus *Point, hash string, accepted func()) (res *Result, err error) {
+// is called then, when not nil), and to store each variant as soon as it is
+// encoded (rendered is called with it then, from the rendering goroutine,
+// when not nil; possibly after process has returned an error).
+func (p *Processor) process(ctx context.Context, data []byte, focus *Point, hash string, accepted func(), rendered func(Variant)) (res *Result, err error) {
 	if int64(len(data)) > p.opts.MaxBytes {
 		return nil, errTooLarge(p.opts.MaxBytes)
 	}
@@ -87,7 +89,7 @@ func (p *Processor) process(ctx context.Context, data []byte, focus *Point, hash
 			}
 			done <- o
 		}()
-		o.res, o.err = render(ctx, h, data, focus, hash)
+		o.res, o.err = render(ctx, h, data, focus, hash, rendered)
 	}()
 	select {
 	case o := <-done:
@@ -125,7 +127,8 @@ func (p *Processor) weight(h header) int64 {
 
 // footprint estimates the peak bytes of rendering h: the decoder's output,
 // a full-size NRGBA copy unless the decode is YCbCr (shrunk straight from
-// its planes) or already RGBA, and the working copies at intermediate size.
+// its planes) or already RGBA, the pyramid's levels, and for each of the
+// variants rendered at once imaging's two passes over the largest.
 func footprint(h header) int64 {
 	var convert int64
 	switch h.model {
@@ -137,8 +140,12 @@ func footprint(h header) int64 {
 	if h.orientation >= 5 {
 		w, ht = ht, w
 	}
-	iw, ih := intermediateSize(w, ht)
-	return h.decodeBytes + convert + 3*4*int64(iw)*int64(ih) + fixedFootprint
+	var largest int64
+	for _, sp := range specs {
+		ow, oh := variantSize(w, ht, sp)
+		largest = max(largest, 4*int64(ow)*int64(oh))
+	}
+	return h.decodeBytes + convert + pyramidBytes(w, ht, h.orientation) + 3*largest + fixedFootprint
 }
 
 func decodeError(err error) error {
@@ -153,7 +160,7 @@ func decodeError(err error) error {
 }
 
 // render does the pixel work for one upload.
-func render(ctx context.Context, h header, data []byte, focus *Point, known string) (*Result, error) {
+func render(ctx context.Context, h header, data []byte, focus *Point, known string, rendered func(Variant)) (*Result, error) {
 	hash := make(chan string, 1)
 	if known != "" {
 		hash <- known
@@ -175,15 +182,16 @@ func render(ctx context.Context, h header, data []byte, focus *Point, known stri
 	if img.Bounds().Empty() {
 		return nil, errCorrupt()
 	}
-	base, w, hh := prepare(img, h.orientation)
+	pyr := buildPyramid(img, h.orientation)
+	img = nil // the decode is garbage once the pyramid is built
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	vs, f, err := renderVariants(ctx, base, w, hh, focus)
+	vs, f, err := renderVariants(ctx, pyr, focus, rendered)
 	if err != nil {
 		return nil, err
 	}
-	return &Result{Format: h.format, Width: w, Height: hh, Hash: <-hash, Focus: f, Variants: vs}, nil
+	return &Result{Format: h.format, Width: pyr.w, Height: pyr.h, Hash: <-hash, Focus: f, Variants: vs}, nil
 }
 
 func formatMiB(n int64) string {
