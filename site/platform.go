@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/huimin/huimin/cms"
@@ -384,6 +385,11 @@ func (p *Platform) Status(ctx context.Context) (cms.ReplicaStatus, error) {
 	return s.Status(ctx)
 }
 
+// Building reports whether any site of the platform is building now (a
+// build holding a slot of the scheduler). It is cheap: the beacon asks it
+// for every page view (web.Config.Building).
+func (p *Platform) Building() bool { return p.sched.held.Load() > 0 }
+
 // Ready reports whether the default site is being served: the health
 // check's answer, as on a single-site installation. (A site created a
 // moment ago has no build yet; that must not take the platform out of a
@@ -512,6 +518,8 @@ type scheduler struct {
 	incrDone chan struct{}
 	// now is the clock of yield's budget; nil is time.Now.
 	now func() time.Time
+	// held counts the slots held, for Building without the lock.
+	held atomic.Int32
 }
 
 // yieldGrace is what a full build may pause for before it has run at all:
@@ -606,6 +614,7 @@ func (q *scheduler) dispatch() {
 		}
 		q.busy[k] = true
 		q.granted[k]++
+		q.held.Add(1)
 		if !w.full {
 			q.started()
 		}
@@ -623,6 +632,7 @@ func (sl *slot) release() {
 	q := sl.q
 	q.mu.Lock()
 	q.busy[sl.kind] = false
+	q.held.Add(-1)
 	if !sl.full {
 		q.ended()
 	}

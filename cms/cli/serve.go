@@ -116,8 +116,9 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			return a.db.Ping(ctx)
 		},
-		Replica: a.site.Status,
-		Logger:  a.log,
+		Replica:  a.site.Status,
+		Building: a.site.Building,
+		Logger:   a.log,
 	})
 	httpSrv := &http.Server{
 		Handler:           bodyDeadline(srv, *bodyTimeout, *uploadTimeout),

@@ -255,6 +255,7 @@ func (s *Server) handleBeacon(c *gin.Context) error {
 		c.Status(http.StatusNoContent)
 		return nil
 	}
+	s.yieldToBuild(c)
 	buf := beaconBodies.Get().(*[maxBeaconBody + 1]byte)
 	defer beaconBodies.Put(buf)
 	n, err := io.ReadFull(c.Request.Body, buf[:])
@@ -274,6 +275,24 @@ func (s *Server) handleBeacon(c *gin.Context) error {
 	return s.countBeacon(c, &req)
 }
 
+// defaultBeaconsWhileBuilding is how many beacons a second pass in all
+// while a build runs: far above what a bureau's site gets (a few a
+// second), far below a flood.
+const defaultBeaconsWhileBuilding = 1000
+
+// yieldToBuild holds a beacon back, before any work on it, while this
+// process builds a site and more than Config.BeaconsWhileBuilding arrive a
+// second. A flood of beacons would otherwise take most of the CPU from the
+// build that puts a publish live. Held back, not refused: each beacon is
+// counted on its turn (or at once if its reader hangs up), and a client
+// that sends one beacon after another sends fewer while it waits.
+func (s *Server) yieldToBuild(c *gin.Context) {
+	if s.cfg.Building == nil || !s.cfg.Building() {
+		return
+	}
+	_ = s.duringBuild.Wait(c.Request.Context()) // an error: the reader left; count it anyway
+}
+
 // beaconBodies are the buffers beacons are read into, one byte longer
 // than a beacon may be.
 var beaconBodies = sync.Pool{New: func() any { return new([maxBeaconBody + 1]byte) }}
@@ -283,6 +302,7 @@ var beaconBodies = sync.Pool{New: func() any { return new([maxBeaconBody + 1]byt
 func (s *Server) handleBeaconImage(c *gin.Context) error {
 	req := beaconRequest{Path: c.Query("path"), Referrer: c.Query("ref"), From: c.Query("from"), Src: c.Query(cms.StatsSourceParam)}
 	if s.cfg.Stats != nil {
+		s.yieldToBuild(c)
 		if err := s.countBeacon(c, &req); err != nil {
 			return err
 		}

@@ -105,6 +105,13 @@ type Config struct {
 	SitePages   cms.SitePageService
 	BeaconRate  float64
 	BeaconBurst int
+	// Building reports whether this process is building a site now. While
+	// it is, beacons are let through at most BeaconsWhileBuilding a second
+	// in all (0: 1,000; bursts of a tenth of that), the others held back
+	// until their turn, so a flood of page views leaves a publish the CPU
+	// (beacon.go). Nil: beacons are never held back.
+	Building             func() bool
+	BeaconsWhileBuilding float64
 
 	// Wechat sends stories to the 公众号 as drafts (wechat_draft.go); nil
 	// turns those routes off.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gin-gonic/gin"
+	xrate "golang.org/x/time/rate"
 
 	"github.com/huimin/huimin/cms"
 )
@@ -34,6 +35,8 @@ const (
 // statsState is what the statistics keep in memory, per site.
 type statsState struct {
 	beaconLimit *ipLimiter
+	// duringBuild paces all beacons while a build runs (beacon.go).
+	duringBuild *xrate.Limiter
 
 	mu       sync.Mutex
 	answers  map[statsKey]statsAnswer
@@ -63,8 +66,13 @@ func newStatsState(cfg Config) statsState {
 	if rate == 0 {
 		rate, burst = defaultBeaconRate, defaultBeaconBurst
 	}
+	during := cfg.BeaconsWhileBuilding
+	if during <= 0 {
+		during = defaultBeaconsWhileBuilding
+	}
 	return statsState{beaconLimit: newIPLimiter(rate, burst),
-		answers: map[statsKey]statsAnswer{}, settings: map[int64]siteStatsSettings{}}
+		duringBuild: xrate.NewLimiter(xrate.Limit(during), max(1, int(during/10))),
+		answers:     map[statsKey]statsAnswer{}, settings: map[int64]siteStatsSettings{}}
 }
 
 // statsSettings returns the statistics settings of the context's site,

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -233,6 +234,37 @@ func TestBeacon_Filters(t *testing.T) {
 	r := s.do("GET", "/api/v1/beacon.gif?path="+s.story, "", nil, map[string]string{"User-Agent": "Mozilla/5.0 (iPhone) Mobile"})
 	if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/gif" {
 		t.Errorf("beacon.gif: %d %s", r.status, r.header.Get("Content-Type"))
+	}
+}
+
+// TestBeacon_HeldWhileBuilding: while a build runs, beacons pass at the
+// pace set for builds (here 2 a second) and are all counted; without a
+// build they are not held back.
+func TestBeacon_HeldWhileBuilding(t *testing.T) {
+	var building atomic.Bool
+	s := newStatsServer(t, func(c *web.Config) {
+		c.Building, c.BeaconsWhileBuilding = building.Load, 2
+	})
+	ok := map[string]any{"path": s.story}
+	building.Store(true)
+	start := time.Now()
+	for range 3 { // the first passes at once, the next two wait ½ s each
+		s.beacon(ok, nil).want(http.StatusNoContent)
+	}
+	if d := time.Since(start); d < 900*time.Millisecond {
+		t.Errorf("3 beacons during a build took %v, want about 1s at 2 a second", d)
+	}
+	building.Store(false)
+	start = time.Now()
+	for range 5 { // held back, they would take 2s or more
+		s.beacon(ok, nil).want(http.StatusNoContent)
+	}
+	if d := time.Since(start); d >= 2*time.Second {
+		t.Errorf("5 beacons with no build running took %v: held back", d)
+	}
+	s.flush()
+	if n, _ := s.stats.CountHits(context.Background()); n != 8 {
+		t.Errorf("%d views counted, want all 8", n)
 	}
 }
 
