@@ -47,7 +47,7 @@ func TestUpgrade_PreviousRelease(t *testing.T) {
 		t.Skip("builds the previous release from git: not in -short")
 	}
 	old := buildPreviousRelease(t)
-	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
+	storetest.ForEachEmptyBackend(t, func(t *testing.T, dsn, _ string) {
 		data := filepath.Join(t.TempDir(), "data")
 		args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data}
 		if dsn != "" {

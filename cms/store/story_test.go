@@ -13,6 +13,7 @@ import (
 )
 
 func TestStoryService_Create(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		f.newStory("已有稿件", func(s *cms.Story) { s.Slug = "taken" })
@@ -111,6 +112,7 @@ func TestStoryService_Create(t *testing.T) {
 }
 
 func TestStoryService_Update(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 
@@ -243,6 +245,7 @@ func TestStoryService_Update(t *testing.T) {
 }
 
 func TestStoryService_Delete(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		draft := f.newStory("草稿")
@@ -264,6 +267,7 @@ func TestStoryService_Delete(t *testing.T) {
 }
 
 func TestStoryService_Find(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		other := f.newProject("银龄互助", "yinling", cms.KindVolunteer, "elderly")
