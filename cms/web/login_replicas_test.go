@@ -70,6 +70,7 @@ func (c *countingLogins) ClearLoginFailures(ctx context.Context, client, name st
 // wherever they land, the account is throttled by failures spread over
 // both, and an admin's unlock on one lifts the throttle on the other.
 func TestLogin_LimitsAcrossReplicas(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		audit := &recordingAudit{AuditService: db}
 		logins := &countingLogins{LoginThrottleService: db, calls: map[string]int{}}

@@ -41,6 +41,7 @@ func (a *recordingAudit) actions() []string {
 // TestLogin_Limits is issue 12 item 3: spellings of one username share
 // its limits, and wrong passwords sent by others cannot lock its owner out.
 func TestLogin_Limits(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		audit := &recordingAudit{AuditService: db}
 		s := newAPIServer(t, db, func(c *web.Config) {
