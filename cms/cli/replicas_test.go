@@ -85,9 +85,9 @@ func TestReplicas(t *testing.T) {
 	if !ok {
 		t.Fatal("publish on a failed")
 	}
-	waitServed(t, b, url, "副本甲发布的重阳故事", 2*time.Minute)
+	b.WaitPage(t, url, "副本甲发布的重阳故事", 2*time.Minute)
 	t.Logf("publish on replica a → served by replica b after %v", time.Since(t0).Round(time.Millisecond))
-	waitServed(t, c, url, "副本甲发布的重阳故事", time.Minute)
+	c.WaitPage(t, url, "副本甲发布的重阳故事", time.Minute)
 	if page, err := bucket.ReadAll(ctx, "site"+url+"index.html"); err != nil || !strings.Contains(string(page), "副本甲发布的重阳故事") {
 		t.Errorf("the story is not in the bucket: %v", err)
 	}
@@ -199,7 +199,7 @@ func TestReplicas(t *testing.T) {
 		t.Fatalf("publish with publish_at ahead: %v", out)
 	}
 	schURL := sch["url"].(string)
-	waitServed(t, c, schURL, "三个副本定时发布的故事", time.Minute)
+	c.WaitPage(t, schURL, "三个副本定时发布的故事", time.Minute)
 	time.Sleep(3 * time.Second) // give every replica's scheduler a few more turns
 	var audit struct {
 		Items []struct {
@@ -301,7 +301,7 @@ func TestReplicas(t *testing.T) {
 	for _, pt := range published {
 		url, title, _ := strings.Cut(pt, "\x00")
 		for _, s := range others {
-			waitServed(t, s, url, title, 3*time.Minute)
+			s.WaitPage(t, url, title, 3*time.Minute)
 		}
 		if page, err := bucket.ReadAll(ctx, "site"+url+"index.html"); err != nil || !strings.Contains(string(page), title) {
 			t.Errorf("%s not in the bucket: %v", url, err)
@@ -352,26 +352,6 @@ func mysqlOnly(tb testing.TB) string {
 	}
 	tb.Skip("replicas need MySQL: set " + storetest.EnvMySQL)
 	return ""
-}
-
-// waitServed waits until s serves path with want in it.
-func waitServed(t *testing.T, s *clitest.Server, path, want string, limit time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		resp, err := http.Get(s.URL + path)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), want) {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s does not serve %s with %q after %v\n%.2000s", s.URL, path, want, limit, s.Stderr())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func getBytes(t *testing.T, s *clitest.Server, path string) []byte {

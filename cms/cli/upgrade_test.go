@@ -247,22 +247,15 @@ func (u *upgradeClient) call(method, p string, body any, want int) map[string]an
 // waitBuilds waits until no build is queued or running.
 func (u *upgradeClient) waitBuilds() {
 	u.t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
+	clitest.Poll(u.t, 5*time.Minute, func() (bool, string) {
 		busy := ""
 		for _, b := range items(u.call("GET", "/api/v1/builds?per_page=100", nil, http.StatusOK)) {
 			if st := b["status"]; st == "queued" || st == "running" {
 				busy = fmt.Sprintf("build %v is %v", b["id"], st)
 			}
 		}
-		if busy == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			u.t.Fatalf("builds never finished: %s", busy)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return busy == "", "builds never finished: " + busy
+	})
 }
 
 func items(l map[string]any) []map[string]any {

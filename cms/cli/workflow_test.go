@@ -403,7 +403,7 @@ func TestWorkflow_Schedule(t *testing.T) {
 		if wentLive := time.Now(); wentLive.Before(atA) {
 			t.Errorf("story A went live at %v, before %v", wentLive, atA)
 		}
-		waitPage(t, s, a["url"].(string), "清明节文明祭扫服务")
+		s.WaitPage(t, a["url"].(string), "清明节文明祭扫服务", time.Minute)
 
 		// Across a stop: scheduled, server stopped, time passes, restarted.
 		atB := time.Now().Add(3 * time.Second)
@@ -426,20 +426,4 @@ func TestWorkflow_Schedule(t *testing.T) {
 			t.Errorf("publish events of story B: %+v", au)
 		}
 	})
-}
-
-// waitPage polls the public site until path shows text.
-func waitPage(t *testing.T, s *clitest.Server, path, text string) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		code, page := s.Get(t, path)
-		if code == 200 && strings.Contains(page, text) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never showed %q (last status %d)", path, text, code)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

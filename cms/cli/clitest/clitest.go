@@ -293,23 +293,47 @@ func (ses Session) Script() string {
 	return fmt.Sprintf(`localStorage.setItem("huimin.token", %q); localStorage.setItem("huimin.user", %q); true`, ses.Token, ses.User)
 }
 
-// WaitBuild polls a build record until it is done and returns it.
-func (s *Server) WaitBuild(tb testing.TB, token string, id any) map[string]any {
+// Poll calls done every 50 ms until it reports true; when limit passes
+// first it fails tb with what done said last.
+func Poll(tb testing.TB, limit time.Duration, done func() (ok bool, last string)) {
 	tb.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		code, b := s.Call(tb, "GET", fmt.Sprintf("/api/v1/builds/%v", id), token, nil)
-		if code != http.StatusOK {
-			tb.Fatalf("build %v: %d %v", id, code, b)
-		}
-		if b["status"] == "succeeded" || b["status"] == "failed" {
-			return b
+	for deadline := time.Now().Add(limit); ; time.Sleep(50 * time.Millisecond) {
+		ok, last := done()
+		if ok {
+			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("build %v not done: %v", id, b)
+			tb.Fatalf("still not done after %v: %s", limit, last)
 		}
-		time.Sleep(50 * time.Millisecond)
 	}
+}
+
+// WaitPage polls path until it answers 200 with text in it.
+func (s *Server) WaitPage(tb testing.TB, path, text string, limit time.Duration) {
+	tb.Helper()
+	Poll(tb, limit, func() (bool, string) {
+		resp, err := http.Get(s.URL + path)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), text),
+			fmt.Sprintf("%s%s answers %d without %q\n%.2000s", s.URL, path, resp.StatusCode, text, s.Stderr())
+	})
+}
+
+// WaitBuild polls a build record until it is done and returns it.
+func (s *Server) WaitBuild(tb testing.TB, token string, id any) (b map[string]any) {
+	tb.Helper()
+	Poll(tb, 2*time.Minute, func() (bool, string) {
+		var code int
+		if code, b = s.Call(tb, "GET", fmt.Sprintf("/api/v1/builds/%v", id), token, nil); code != http.StatusOK {
+			tb.Fatalf("build %v: %d %v", id, code, b)
+		}
+		return b["status"] == "succeeded" || b["status"] == "failed", fmt.Sprintf("build %v not done: %v", id, b)
+	})
+	return b
 }
 
 // Upload posts data as multipart field "file" and decodes the JSON answer.
