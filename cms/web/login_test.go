@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/huimin/huimin/cms"
 	"github.com/huimin/huimin/cms/store"
@@ -44,9 +45,11 @@ func TestLogin_Limits(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		audit := &recordingAudit{AuditService: db}
+		now := time.Now()
 		s := newAPIServer(t, db, func(c *web.Config) {
 			c.TrustedProxies = []string{"127.0.0.1", "::1"}
 			c.Audit = audit
+			c.LoginClock = func() time.Time { return now }
 		})
 		ctx := context.Background()
 		ed := &cms.User{Username: "ed", Name: "小编", Role: cms.RoleEditor}
