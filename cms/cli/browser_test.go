@@ -9,7 +9,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -226,23 +225,9 @@ func prepareSite(t *testing.T, s *clitest.Server) []sitePage {
 	if err := jpeg.Encode(&img, m, &jpeg.Options{Quality: 85}); err != nil {
 		t.Fatal(err)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "cover.jpg")
-	fw.Write(img.Bytes())
-	mw.Close()
-	req, _ := http.NewRequest("POST", s.URL+"/api/v1/media", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var media map[string]any
-	json.NewDecoder(resp.Body).Decode(&media)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("upload cover: %d %v", resp.StatusCode, media)
+	code, media, _ := s.Upload(t, token, "cover.jpg", img.Bytes())
+	if code != http.StatusCreated {
+		t.Fatalf("upload cover: %d %v", code, media)
 	}
 	mid := clitest.Num(media["id"])
 	if code, out := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%d", mid), token, map[string]any{

@@ -185,34 +185,7 @@ func (s *Server) Call(tb testing.TB, method, path, token string, body any) (int,
 // []byte, and as JSON otherwise.
 func (s *Server) CallJSON(tb testing.TB, method, path, token string, body, out any) int {
 	tb.Helper()
-	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		r = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, s.URL+path, r)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := Send(tb, nil, Request(tb, method, s.URL+path, token, body))
 	AssertNoLeak(tb, method+" "+path, raw)
 	if len(raw) > 0 && out != nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, out); err != nil {
@@ -220,6 +193,68 @@ func (s *Server) CallJSON(tb testing.TB, method, path, token string, body, out a
 		}
 	}
 	return resp.StatusCode
+}
+
+// Request is a request to url with Content-Type application/json, and
+// token, when set, as its bearer token. body is sent as is when it is a
+// string or []byte, and as JSON otherwise.
+func Request(tb testing.TB, method, url, token string, body any) *http.Request {
+	tb.Helper()
+	var r io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		r = strings.NewReader(b)
+	case []byte:
+		r = bytes.NewReader(b)
+	case *bytes.Buffer:
+		r = b
+	default:
+		j, err := json.Marshal(b)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		r = bytes.NewReader(j)
+	}
+	req, err := http.NewRequest(method, url, r)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	return req
+}
+
+// Send does req with client (http.DefaultClient when nil) and returns the
+// answer with its body read; it fails tb when there is no answer.
+func Send(tb testing.TB, client *http.Client, req *http.Request) (*http.Response, []byte) {
+	tb.Helper()
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, raw
+}
+
+// UploadRequest is a request posting data to /api/v1/media as multipart
+// field "file" named name.
+func UploadRequest(tb testing.TB, base, token, name string, data []byte) *http.Request {
+	tb.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(data)
+	w.Close()
+	req := Request(tb, "POST", base+"/api/v1/media", token, &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return req
 }
 
 // List is the JSON shape of every list answer, with typed items.
@@ -339,21 +374,9 @@ func (s *Server) WaitBuild(tb testing.TB, token string, id any) (b map[string]an
 // Upload posts data as multipart field "file" and decodes the JSON answer.
 func (s *Server) Upload(tb testing.TB, token, name string, data []byte) (int, map[string]any, time.Duration) {
 	tb.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	fw, _ := w.CreateFormFile("file", name)
-	fw.Write(data)
-	w.Close()
-	req, _ := http.NewRequest("POST", s.URL+"/api/v1/media", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
+	req := UploadRequest(tb, s.URL, token, name, data)
 	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := Send(tb, nil, req)
 	AssertNoLeak(tb, "upload "+name, raw)
 	out := map[string]any{}
 	_ = json.Unmarshal(raw, &out)
