@@ -310,18 +310,6 @@ func TestInteract_EndToEnd(t *testing.T) {
 	})
 }
 
-// userID finds a user's id by name through the admin API.
-func (s *interactServer) userID(username string) int64 {
-	s.t.Helper()
-	for _, u := range s.do("GET", "/api/v1/users", s.admin, nil, nil).want(http.StatusOK).items() {
-		if u["username"] == username {
-			return num(u, "id")
-		}
-	}
-	s.t.Fatalf("no user %s", username)
-	return 0
-}
-
 // TestInteract_SpamBurst: one client posts 1,000 messages as fast as it
 // can while 50 people post one each from their own addresses; the spam
 // gets 429s, every legitimate message is kept. A bot filling the honeypot

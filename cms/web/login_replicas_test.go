@@ -132,14 +132,7 @@ func TestLogin_LimitsAcrossReplicas(t *testing.T) {
 				t.Errorf("audit events %v, want one user.login_throttle", got)
 			}
 
-			users := a.do("GET", "/api/v1/users", a.admin, nil, nil).want(http.StatusOK).items()
-			var adminID int64
-			for _, u := range users {
-				if u["username"] == "admin" {
-					adminID = num(u, "id")
-				}
-			}
-			a.do("DELETE", fmt.Sprintf("/api/v1/users/%d/lockout", adminID), a.admin, nil, nil).want(http.StatusNoContent)
+			a.do("DELETE", fmt.Sprintf("/api/v1/users/%d/lockout", a.userID("admin")), a.admin, nil, nil).want(http.StatusNoContent)
 			login(b, "203.0.113.1", "admin", "admin-password").want(http.StatusOK)
 			login(b, "203.0.113.2", "admin", "admin-password").want(http.StatusOK)
 			if got := audit.actions(); len(got) != 2 || got[1] != "user.login_unlock" {
@@ -154,14 +147,7 @@ func TestLogin_LimitsAcrossReplicas(t *testing.T) {
 				login(a, fmt.Sprintf("203.0.113.%d", 101+i), "ed", "guess").want(http.StatusUnauthorized)
 			}
 			login(a, "203.0.113.101", "ed", "ed-password").want(http.StatusTooManyRequests)
-			users := b.do("GET", "/api/v1/users", b.admin, nil, nil).want(http.StatusOK).items()
-			var edID int64
-			for _, u := range users {
-				if u["username"] == "ed" {
-					edID = num(u, "id")
-				}
-			}
-			b.do("DELETE", fmt.Sprintf("/api/v1/users/%d/lockout", edID), b.admin, nil, nil).want(http.StatusNoContent)
+			b.do("DELETE", fmt.Sprintf("/api/v1/users/%d/lockout", b.userID("ed")), b.admin, nil, nil).want(http.StatusNoContent)
 			login(a, "203.0.113.101", "ed", "ed-password").want(http.StatusOK)
 			if got := audit.actions(); len(got) == 0 || got[len(got)-1] != "user.login_unlock" {
 				t.Errorf("audit events %v, want user.login_unlock last", got)

@@ -91,13 +91,7 @@ func TestLogin_Limits(t *testing.T) {
 			}
 
 			// An admin lifts the limits; the refused client may try again.
-			users := s.do("GET", "/api/v1/users", s.admin, nil, nil).want(http.StatusOK).items()
-			var adminID int64
-			for _, u := range users {
-				if u["username"] == "admin" {
-					adminID = num(u, "id")
-				}
-			}
+			adminID := s.userID("admin")
 			editor := s.login("ed", "ed-password")
 			path := fmt.Sprintf("/api/v1/users/%d/lockout", adminID)
 			s.do("DELETE", path, editor, nil, nil).want(http.StatusForbidden)
