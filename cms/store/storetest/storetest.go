@@ -196,7 +196,7 @@ func freshMySQL(tb testing.TB, server string, migrated bool) string {
 	})
 	cfg.DBName = name
 	if migrated {
-		if err := copyTemplate(cfg.FormatDSN(), server); err != nil {
+		if err := copyTemplate(cfg, server); err != nil {
 			tb.Fatalf("copy the schema into %s: %v", name, err)
 		}
 	}

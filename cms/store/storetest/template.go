@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
 	"sync"
 	"time"
 
@@ -23,53 +22,38 @@ import (
 // once, whatever its tests.
 var template struct {
 	once sync.Once
-	name string
-	// tables are the CREATE TABLE statements, filled holds the tables
-	// the migrations wrote rows into.
-	tables []string
-	filled []string
-	err    error
+	// copy creates the tables and copies the rows the migrations wrote.
+	copy []string
+	err  error
 	// hold keeps the template's lock, named after it, for as long as the
-	// process lives: a template whose lock is free belongs to a test
-	// process that is gone, and the next one drops it. Neither it nor its
-	// pool is ever closed.
-	pool *sql.DB
+	// process lives (it is never closed): a template whose lock is free
+	// belongs to a test process that is gone, and the next one drops it.
 	hold *sql.Conn
 }
 
 // templatePrefix starts the name of every template database.
 const templatePrefix = "huimin_tpl_"
 
-// copyTemplate gives the empty database of dsn the template's tables and
-// rows, making the template on first use.
-func copyTemplate(dsn, server string) error {
+// copyTemplate gives the empty database cfg names the template's tables
+// and rows, making the template on first use.
+func copyTemplate(cfg *gomysql.Config, server string) error {
 	template.once.Do(func() { template.err = makeTemplate(server) })
 	if template.err != nil {
 		return fmt.Errorf("template database: %w", template.err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	db, err := sql.Open("mysql", dsn)
+	cfg = cfg.Clone()
+	cfg.Params = map[string]string{"foreign_key_checks": "0"} // tables come in name order
+	db, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		return err
 	}
 	defer db.Close()
-	conn, err := db.Conn(ctx) // FOREIGN_KEY_CHECKS holds per connection
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	if _, err := conn.ExecContext(ctx, "SET FOREIGN_KEY_CHECKS = 0"); err != nil {
-		return err
-	}
-	for _, stmt := range template.tables {
-		if _, err := conn.ExecContext(ctx, stmt); err != nil {
-			return err
-		}
-	}
-	for _, t := range template.filled {
-		if _, err := conn.ExecContext(ctx, "INSERT INTO `"+t+"` SELECT * FROM `"+template.name+"`.`"+t+"`"); err != nil {
-			return fmt.Errorf("rows of %s: %w", t, err)
+	db.SetMaxOpenConns(1)
+	for _, stmt := range template.copy {
+		if _, err := db.ExecContext(ctx, stmt); err != nil {
+			return fmt.Errorf("%.80s: %w", stmt, err)
 		}
 	}
 	return nil
@@ -84,105 +68,83 @@ func makeTemplate(server string) error {
 	if err != nil {
 		return err
 	}
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
+	admin, err := sql.Open("mysql", cfg.FormatDSN()) // never closed: hold lives in it
 	if err != nil {
 		return err
 	}
-	template.pool = admin
+	if template.hold, err = admin.Conn(ctx); err != nil {
+		return err
+	}
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	name := templatePrefix + hex.EncodeToString(b)
-	hold, err := admin.Conn(ctx)
+	var got sql.NullInt64
+	if err := template.hold.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", name).Scan(&got); err != nil || got.Int64 != 1 {
+		return fmt.Errorf("lock %s: %v", name, err)
+	}
+	ended, err := column(ctx, admin, "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE 'huimin\\_tpl\\_%' AND IS_FREE_LOCK(schema_name) = 1")
 	if err != nil {
 		return err
 	}
-	template.hold = hold
-	var got sql.NullInt64
-	if err := hold.QueryRowContext(ctx, "SELECT GET_LOCK(?, 0)", name).Scan(&got); err != nil || got.Int64 != 1 {
-		return fmt.Errorf("lock %s: %v", name, err)
-	}
-	if err := dropEndedTemplates(ctx, admin); err != nil {
-		return err
+	for _, n := range ended {
+		if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+n+"`"); err != nil {
+			return err
+		}
 	}
 	if _, err := admin.ExecContext(ctx, "CREATE DATABASE `"+name+"` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"); err != nil {
 		return err
 	}
-	template.name = name
-	cfg.DBName = name
 	data, err := os.MkdirTemp("", "huimin-template-")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(data)
+	cfg.DBName = name
 	db, err := store.Open(ctx, "mysql://"+cfg.FormatDSN(), data, slog.New(slog.DiscardHandler))
 	if err != nil {
 		return err
 	}
 	db.Close()
-	rows, err := hold.QueryContext(ctx, "SELECT table_name, table_type FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name", name)
+	if views, err := column(ctx, admin, "SELECT table_name FROM information_schema.tables WHERE table_schema = ? AND table_type <> 'BASE TABLE'", name); err != nil || len(views) > 0 {
+		return fmt.Errorf("only tables can be copied, not %v (%v)", views, err)
+	}
+	tables, err := column(ctx, admin, "SELECT table_name FROM information_schema.tables WHERE table_schema = ? ORDER BY table_name", name)
 	if err != nil {
 		return err
 	}
-	type table struct{ name, kind string }
-	var tables []table
-	for rows.Next() {
-		var t table
-		if err := rows.Scan(&t.name, &t.kind); err != nil {
-			rows.Close()
-			return err
-		}
-		tables = append(tables, t)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
+	var fill []string
 	for _, t := range tables {
-		if t.kind != "BASE TABLE" {
-			return fmt.Errorf("%s is a %s: only tables can be copied", t.name, t.kind)
-		}
-		var tname, create string
-		if err := hold.QueryRowContext(ctx, "SHOW CREATE TABLE `"+name+"`.`"+t.name+"`").Scan(&tname, &create); err != nil {
+		var create string
+		var rows int
+		if err := admin.QueryRowContext(ctx, "SHOW CREATE TABLE `"+name+"`.`"+t+"`").Scan(&t, &create); err != nil {
 			return err
 		}
-		template.tables = append(template.tables, create)
-		var n int64
-		if err := hold.QueryRowContext(ctx, "SELECT COUNT(*) FROM `"+name+"`.`"+t.name+"`").Scan(&n); err != nil {
+		if err := admin.QueryRowContext(ctx, "SELECT COUNT(*) FROM `"+name+"`.`"+t+"`").Scan(&rows); err != nil {
 			return err
 		}
-		if n > 0 {
-			template.filled = append(template.filled, t.name)
+		template.copy = append(template.copy, create)
+		if rows > 0 {
+			fill = append(fill, "INSERT INTO `"+t+"` SELECT * FROM `"+name+"`.`"+t+"`")
 		}
 	}
+	template.copy = append(template.copy, fill...)
 	return nil
 }
 
-// dropEndedTemplates drops every template whose lock nobody holds.
-func dropEndedTemplates(ctx context.Context, admin *sql.DB) error {
-	rows, err := admin.QueryContext(ctx, "SELECT schema_name FROM information_schema.schemata WHERE schema_name LIKE ?", strings.ReplaceAll(templatePrefix, "_", `\_`)+"%")
+// column runs a query of one string column and returns its values.
+func column(ctx context.Context, db *sql.DB, query string, args ...any) ([]string, error) {
+	rows, err := db.QueryContext(ctx, query, args...)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	var names []string
+	defer rows.Close()
+	var out []string
 	for rows.Next() {
-		var n string
-		if err := rows.Scan(&n); err != nil {
-			rows.Close()
-			return err
+		var s string
+		if err := rows.Scan(&s); err != nil {
+			return nil, err
 		}
-		names = append(names, n)
+		out = append(out, s)
 	}
-	rows.Close()
-	for _, n := range names {
-		var free sql.NullInt64
-		if err := admin.QueryRowContext(ctx, "SELECT IS_FREE_LOCK(?)", n).Scan(&free); err != nil {
-			return err
-		}
-		if free.Int64 == 1 {
-			if _, err := admin.ExecContext(ctx, "DROP DATABASE IF EXISTS `"+n+"`"); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return out, rows.Err()
 }
