@@ -129,7 +129,7 @@ func TestContentService_FindLiveStories(t *testing.T) {
 				for _, s := range got {
 					ids = append(ids, s.ID)
 				}
-				if !equalIDs(ids, tc.want) {
+				if !slices.Equal(ids, tc.want) {
 					t.Errorf("ids = %v, want %v", ids, tc.want)
 				}
 				if tc.filter.Page.Page == 0 && total != len(tc.want) {

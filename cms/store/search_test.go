@@ -75,7 +75,7 @@ func TestContentService_Search(t *testing.T) {
 				for _, s := range got {
 					ids = append(ids, s.ID)
 				}
-				if !equalIDs(ids, tc.want) || total != len(tc.want) {
+				if !slices.Equal(ids, tc.want) || total != len(tc.want) {
 					t.Errorf("q=%q: ids %v (total %d), want %v", tc.q, ids, total, tc.want)
 				}
 			})
@@ -94,7 +94,7 @@ func TestContentService_Search(t *testing.T) {
 			for _, s := range got {
 				ids = append(ids, s.ID)
 			}
-			if !equalIDs(ids, want) {
+			if !slices.Equal(ids, want) {
 				t.Errorf("after republish, q=%q: %v, want %v", q, ids, want)
 			}
 		}

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -299,7 +300,7 @@ func TestStoryService_Find(t *testing.T) {
 				for _, s := range got {
 					ids = append(ids, s.ID)
 				}
-				if !equalIDs(ids, tc.want) {
+				if !slices.Equal(ids, tc.want) {
 					t.Errorf("ids = %v, want %v", ids, tc.want)
 				}
 				if tc.filter.Page.Page == 0 && total != len(tc.want) {
@@ -308,18 +309,6 @@ func TestStoryService_Find(t *testing.T) {
 			})
 		}
 	})
-}
-
-func equalIDs(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
