@@ -277,16 +277,10 @@ func TestBrowser(t *testing.T) {
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	setModes := func(t *testing.T, large, contrast bool) {
-		js := `localStorage.clear();`
-		if large {
-			js += `localStorage.setItem("hm-large","1");`
-		}
-		if contrast {
-			js += `localStorage.setItem("hm-contrast","1");`
-		}
-		b.eval(t, js+"true", nil)
-	}
+	// The reading modes, each with what it keeps in localStorage.
+	modes := []struct{ name, js string }{
+		{"normal", ""}, {"large", `localStorage.setItem("hm-large","1");`}, {"contrast", `localStorage.setItem("hm-contrast","1");`}}
+	setMode := func(t *testing.T, js string) { b.eval(t, "localStorage.clear();"+js+"true", nil) }
 	b.open(t, "/")
 
 	t.Run("every page type renders", func(t *testing.T) {
@@ -306,11 +300,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("axe-core finds no WCAG 2.1 A/AA violations", func(t *testing.T) {
-		for _, mode := range []struct {
-			name            string
-			large, contrast bool
-		}{{"normal", false, false}, {"large", true, false}, {"contrast", false, true}} {
-			setModes(t, mode.large, mode.contrast)
+		for _, mode := range modes {
+			setMode(t, mode.js)
 			for _, p := range pages {
 				b.open(t, p.path)
 				if p.name == "search" {
@@ -325,11 +316,11 @@ func TestBrowser(t *testing.T) {
 				}
 			}
 		}
-		setModes(t, false, false)
+		setMode(t, "")
 	})
 
 	t.Run("large text and high contrast apply and persist", func(t *testing.T) {
-		setModes(t, false, false)
+		setMode(t, "")
 		b.open(t, "/")
 		type style struct {
 			Class      string
@@ -386,7 +377,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("read-aloud on stories", func(t *testing.T) {
-		setModes(t, false, false)
+		setMode(t, "")
 		b.open(t, pages[2].path)
 		var r struct {
 			Visible bool
@@ -422,7 +413,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("keyboard", func(t *testing.T) {
-		setModes(t, false, false)
+		setMode(t, "")
 		for _, p := range []sitePage{pages[0], pages[2]} {
 			b.open(t, p.path)
 			var f struct {
@@ -460,7 +451,7 @@ func TestBrowser(t *testing.T) {
 		if !strings.Contains(cls, "large") {
 			t.Errorf("Space on the large-text button: class %q", cls)
 		}
-		setModes(t, false, false)
+		setMode(t, "")
 	})
 
 	t.Run("search finds two-character words", func(t *testing.T) {
@@ -484,11 +475,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("screenshots", func(t *testing.T) {
-		for _, mode := range []struct {
-			name            string
-			large, contrast bool
-		}{{"normal", false, false}, {"large", true, false}, {"contrast", false, true}} {
-			setModes(t, mode.large, mode.contrast)
+		for _, mode := range modes {
+			setMode(t, mode.js)
 			for _, p := range pages {
 				b.open(t, p.path)
 				if p.name == "search" {
@@ -519,7 +507,7 @@ func TestBrowser(t *testing.T) {
 				}
 			}
 		}
-		setModes(t, false, false)
+		setMode(t, "")
 		t.Logf("screenshots in %s", shots)
 	})
 
