@@ -241,10 +241,7 @@ func prepareSite(t *testing.T, s *clitest.Server) []sitePage {
 	}); code != 200 {
 		t.Fatalf("set cover: %d %v", code, out)
 	}
-	code, pub := s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", id), token, nil)
-	if code != 200 {
-		t.Fatalf("publish: %d %v", code, pub)
-	}
+	pub := s.Must(t, 200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", id), token, nil)
 	if b := s.WaitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
 		t.Fatalf("build: %v", b)
 	}

@@ -58,12 +58,9 @@ func TestReplicas(t *testing.T) {
 	replicas["b"], replicas["c"] = start("b"), start("c")
 	b, c := replicas["b"], replicas["c"]
 
-	code, p := a.Call(t, "POST", "/api/v1/projects", token, map[string]any{
+	p := a.Must(t, http.StatusCreated, "POST", "/api/v1/projects", token, map[string]any{
 		"name": "银龄互助", "slug": "yinling", "kind": "volunteer", "area": "elderly", "summary": "低龄老人帮高龄老人",
 	})
-	if code != http.StatusCreated {
-		t.Fatalf("create project: %d %v", code, p)
-	}
 
 	// 1. Published through a, served by b and c and from the bucket.
 	publish := func(s *clitest.Server, title string) (url string, ok bool) {
@@ -99,11 +96,8 @@ func TestReplicas(t *testing.T) {
 	}
 	hash := m["hash"].(string)
 	before := getBytes(t, c, "/media/"+hash+"/cover11.jpg")
-	code, upd := b.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token,
+	b.Must(t, http.StatusOK, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token,
 		map[string]any{"version": m["version"], "focus_x": 0.9, "focus_y": 0.1})
-	if code != http.StatusOK {
-		t.Fatalf("focal point on b: %d %v", code, upd)
-	}
 	rendered, err := bucket.ReadAll(ctx, "media/"+hash+"/cover11.jpg")
 	if err != nil {
 		t.Fatal(err)
@@ -169,12 +163,9 @@ func TestReplicas(t *testing.T) {
 	}
 	for i := range rebuilds {
 		s := []*clitest.Server{a, b, c}[i%3]
-		code, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+		st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", token, map[string]any{
 			"title": fmt.Sprintf("第%d次重建的故事", i+1), "summary": "读者不受影响", "body": "<p>重建。</p>", "project_id": p["id"],
 		})
-		if code != http.StatusCreated {
-			t.Fatalf("create: %d %v", code, st)
-		}
 		pub := s.Act(t, token, clitest.Num(st["id"]), "publish", nil, http.StatusOK)
 		if bl := s.WaitBuild(t, token, pub["build_id"]); bl["status"] != "succeeded" {
 			t.Fatalf("build %d: %v", i+1, bl)
@@ -189,11 +180,8 @@ func TestReplicas(t *testing.T) {
 
 	// The scheduler publishes exactly once although every replica runs one.
 	at := time.Now().Add(3 * time.Second)
-	code, sch := b.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+	sch := b.Must(t, http.StatusCreated, "POST", "/api/v1/stories", token, map[string]any{
 		"title": "三个副本定时发布的故事", "body": "<p>定时。</p>", "project_id": p["id"], "publish_at": at.Format(time.RFC3339Nano)})
-	if code != http.StatusCreated {
-		t.Fatalf("create scheduled: %d %v", code, sch)
-	}
 	schID := clitest.Num(sch["id"])
 	if out := b.Act(t, token, schID, "publish", nil, http.StatusOK); out["status"] != "scheduled" {
 		t.Fatalf("publish with publish_at ahead: %v", out)

@@ -81,10 +81,7 @@ func TestUpgrade_PreviousRelease(t *testing.T) {
 		compareUpgrade(t, before, after)
 
 		// The old admin runs the platform; the old editor still works in site 1.
-		code, me := ns.Call(t, "GET", "/api/v1/auth/me", nu.token, nil)
-		if code != http.StatusOK {
-			t.Fatalf("/auth/me: %d %v", code, me)
-		}
+		me := ns.Must(t, http.StatusOK, "GET", "/api/v1/auth/me", nu.token, nil)
 		if !platformAdmin(me) {
 			t.Errorf("the old admin is not a platform admin after the upgrade: %v", me)
 		}

@@ -81,22 +81,14 @@ func TestWorkflow_Acceptance(t *testing.T) {
 		if code, set := s.Call(t, "GET", "/api/v1/settings", tk["admin"], nil); code != 200 || clitest.Num(set["review_stages"]) != 3 {
 			t.Errorf("settings: %d review_stages %v, want 3", code, set["review_stages"])
 		}
-		code, p := s.Call(t, "POST", "/api/v1/projects", tk["admin"], map[string]any{
+		p := s.Must(t, http.StatusCreated, "POST", "/api/v1/projects", tk["admin"], map[string]any{
 			"name": "幸福起航", "slug": "xingfu", "kind": "window", "area": "marriage", "summary": "颁证服务"})
-
-		if code != http.StatusCreated {
-			t.Fatalf("create project: %d %v", code, p)
-		}
 
 		// 1. Editor writes and submits; only the right stage may approve;
 		// 初审 → 复审 → 终审; the 终审 reviewer publishes; the page goes live.
-		code, st := s.Call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{
+		st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", tk["editor"], map[string]any{
 			"title": "婚姻登记处举办集体颁证仪式", "summary": "七夕集体颁证",
 			"body": "<p>七夕当天，区婚姻登记处为30对新人举办集体颁证仪式。</p>", "project_id": p["id"]})
-
-		if code != http.StatusCreated {
-			t.Fatalf("create story: %d %v", code, st)
-		}
 		id := clitest.Num(st["id"])
 		sub := s.Act(t, tk["editor"], id, "submit", nil, 200)
 		if sub["status"] != "in_review" || clitest.Num(sub["review_stage"]) != 1 {
@@ -370,12 +362,8 @@ func TestWorkflow_Schedule(t *testing.T) {
 		_, p := s.Call(t, "POST", "/api/v1/projects", admin, map[string]any{"name": "殡葬一米亲情", "slug": "yimi", "kind": "window", "area": "funeral"})
 		schedule := func(title string, at time.Time) map[string]any {
 			t.Helper()
-			code, st := s.Call(t, "POST", "/api/v1/stories", admin, map[string]any{
+			st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", admin, map[string]any{
 				"title": title, "body": "<p>" + title + "。</p>", "project_id": p["id"], "publish_at": at.Format(time.RFC3339Nano)})
-
-			if code != http.StatusCreated {
-				t.Fatalf("create: %d %v", code, st)
-			}
 			out := s.Act(t, admin, clitest.Num(st["id"]), "publish", nil, 200)
 			if out["status"] != "scheduled" || clitest.Num(out["live_version"]) != 0 {
 				t.Fatalf("publish with publish_at ahead: %v", out)

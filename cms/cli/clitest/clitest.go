@@ -180,6 +180,16 @@ func (s *Server) Call(tb testing.TB, method, path, token string, body any) (int,
 	return code, out
 }
 
+// Must makes a JSON request that must answer want and returns the answer.
+func (s *Server) Must(tb testing.TB, want int, method, path, token string, body any) map[string]any {
+	tb.Helper()
+	code, out := s.Call(tb, method, path, token, body)
+	if code != want {
+		tb.Fatalf("%s %s: %d %v, want %d", method, path, code, out, want)
+	}
+	return out
+}
+
 // CallJSON makes a JSON request and decodes a JSON answer into out, which
 // may be a typed response. body is sent as is when it is a string or
 // []byte, and as JSON otherwise.
