@@ -313,13 +313,8 @@ func checkPreview(t *testing.T, s *clitest.Server, prev map[string]any, title st
 	if !strings.HasPrefix(link, "/preview/") {
 		t.Fatalf("preview link: %v", prev)
 	}
-	resp, err := http.Get(s.URL + link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body strings.Builder
-	_, _ = fmt.Fprint(&body, readAll(resp))
-	page := body.String()
+	resp, raw := clitest.Send(t, nil, clitest.Request(t, "GET", s.URL+link, "", nil))
+	page := string(raw)
 	if resp.StatusCode != 200 || !strings.Contains(page, title) {
 		t.Fatalf("preview: %d %.300s", resp.StatusCode, page)
 	}
@@ -332,19 +327,6 @@ func checkPreview(t *testing.T, s *clitest.Server, prev map[string]any, title st
 	for _, bad := range []string{link[:len(link)-2] + "xx", "/preview/1.1.99999999999.AAAA", "/preview/"} {
 		if code, _ := s.Get(t, bad); code != http.StatusNotFound {
 			t.Errorf("preview %s: %d, want 404", bad, code)
-		}
-	}
-}
-
-func readAll(resp *http.Response) string {
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			return b.String()
 		}
 	}
 }
