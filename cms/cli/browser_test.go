@@ -242,9 +242,7 @@ func prepareSite(t *testing.T, s *clitest.Server) []sitePage {
 		t.Fatalf("set cover: %d %v", code, out)
 	}
 	pub := s.Must(t, 200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", id), token, nil)
-	if b := s.WaitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
-		t.Fatalf("build: %v", b)
-	}
+	s.WaitBuilt(t, token, pub["build_id"])
 	project := st["project"].(map[string]any)
 	tag := st["tags"].([]any)[0].(string)
 	return []sitePage{

@@ -94,9 +94,7 @@ func TestServe_Storage(t *testing.T) {
 		"title": "对象存储里的重阳故事", "summary": "九九重阳", "body": "<p>志愿者上门陪伴独居老人。</p>", "project_id": p["id"],
 	})
 	pub := s.Act(t, token, clitest.Num(st["id"]), "publish", nil, http.StatusOK)
-	if b := s.WaitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
-		t.Fatalf("build after publish: %v", b)
-	}
+	s.WaitBuilt(t, token, pub["build_id"])
 	key := "site" + pub["url"].(string) + "index.html"
 	page, err := bucket.ReadAll(ctx, key)
 	if err != nil {

@@ -41,9 +41,7 @@ func TestServe_Unprivileged(t *testing.T) {
 		"body": "<p>婚姻登记处为新人举办颁证仪式。</p>",
 	})
 	pub := s.Act(t, token, clitest.Num(st["id"]), "publish", nil, http.StatusOK)
-	if b := s.WaitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
-		t.Fatalf("build after publish: %v", b)
-	}
+	s.WaitBuilt(t, token, pub["build_id"])
 	if code, page := s.Get(t, pub["url"].(string)); code != http.StatusOK || !strings.Contains(page, "七夕颁证仪式见证幸福") {
 		t.Fatalf("published page: %d %.300s", code, page)
 	}

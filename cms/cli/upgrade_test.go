@@ -289,9 +289,7 @@ func (u *upgradeClient) staffWork() {
 		"body": "<p>社区食堂在老小区开业，七十岁以上老人就餐享受优惠。</p>", "author": "宣传科",
 	}, http.StatusCreated)
 	pub := u.s.Act(u.t, u.token, clitest.Num(st["id"]), "publish", nil, http.StatusOK)
-	if b := u.s.WaitBuild(u.t, u.token, pub["build_id"]); b["status"] != "succeeded" {
-		u.t.Fatalf("build after publishing: %v", b)
-	}
+	u.s.WaitBuilt(u.t, u.token, pub["build_id"])
 	newSlug := path.Base(strings.TrimSuffix(pub["url"].(string), "/"))
 
 	demo := items(u.call("GET", "/api/v1/content/stories?per_page=3", nil, http.StatusOK))
@@ -305,9 +303,7 @@ func (u *upgradeClient) staffWork() {
 		"version": cur["version"], "title": edited["title"].(string) + "（升级前修订）",
 	}, http.StatusOK)
 	pub = u.s.Act(u.t, u.token, id, "publish", nil, http.StatusOK)
-	if b := u.s.WaitBuild(u.t, u.token, pub["build_id"]); b["status"] != "succeeded" {
-		u.t.Fatalf("build after publishing the edit: %v", b)
-	}
+	u.s.WaitBuilt(u.t, u.token, pub["build_id"])
 
 	editor := u.s.Login(u.t, "bianji", upgradeEditorPassword)
 	if code, out := u.s.Call(u.t, "POST", "/api/v1/stories", editor, map[string]any{

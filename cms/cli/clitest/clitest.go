@@ -381,6 +381,14 @@ func (s *Server) WaitBuild(tb testing.TB, token string, id any) (b map[string]an
 	return b
 }
 
+// WaitBuilt is WaitBuild for a build that must succeed.
+func (s *Server) WaitBuilt(tb testing.TB, token string, id any) {
+	tb.Helper()
+	if b := s.WaitBuild(tb, token, id); b["status"] != "succeeded" {
+		tb.Fatalf("build %v: %v", id, b)
+	}
+}
+
 // Upload posts data as multipart field "file" and decodes the JSON answer.
 func (s *Server) Upload(tb testing.TB, token, name string, data []byte) (int, map[string]any, time.Duration) {
 	tb.Helper()
