@@ -673,6 +673,7 @@ func pageWeight(t *testing.T, s *clitest.Server, path string) (int, string) {
 // `huimin build` and measures what one search transfers in the browser.
 // Skipped with -short: the import and the full build take minutes.
 func TestBrowser_SearchBudget(t *testing.T) {
+	t.Parallel()
 	clitest.ChromiumPath(t)
 	if testing.Short() {
 		t.Skip("10,000-story import and build: skipped with -short")

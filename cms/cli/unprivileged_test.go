@@ -18,6 +18,7 @@ import (
 // its site, a story must go live, an upload must work, the files Huimin
 // creates must carry the modes it means, and SIGTERM must stop it.
 func TestServe_Unprivileged(t *testing.T) {
+	t.Parallel()
 	as := clitest.Unprivileged(t)
 	bin := clitest.BuildBinary(t, clitest.ServiceDir(t, nil))
 	data := filepath.Join(clitest.ServiceDir(t, as), "data")

@@ -43,6 +43,7 @@ const previousRelease = "45c8110"
 // audit event must be equal as JSON; the fields users gain (platform_admin,
 // sites) are checked for what the upgrade must make of them.
 func TestUpgrade_PreviousRelease(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the previous release from git: not in -short")
 	}

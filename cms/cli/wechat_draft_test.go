@@ -99,6 +99,7 @@ func wantCalls(t *testing.T, wx *wechattest.Server, want map[string]int) {
 // again, a resend updates the same draft and uploads nothing. The secret is
 // in no answer, log line or audit row.
 func TestWechatDraft_SendAndResend(t *testing.T) {
+	t.Parallel()
 	s, wx, c, st := wxStory(t)
 	path := fmt.Sprintf("/api/v1/stories/%v/wechat-draft", st["id"])
 	if got := c.must("GET", path, nil); got["status"] != cms.WechatDraftNone {
@@ -168,6 +169,7 @@ func TestWechatDraft_SendAndResend(t *testing.T) {
 // the field; failures are the story's state and in the audit trail; the
 // secret is in no answer, log line or audit row.
 func TestWechatDraft_Errors(t *testing.T) {
+	t.Parallel()
 	s, wx, c, st := wxStory(t)
 	path := fmt.Sprintf("/api/v1/stories/%v/wechat-draft", st["id"])
 	d := c.must("POST", path, nil)
