@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -437,20 +436,11 @@ func TestSite_BucketAtomicPublish(t *testing.T) {
 	s := newSite(t, f, func(c *Config) { c.Bucket = st })
 	buildNow(t, s)
 	ctx := runner(t, s)
-	css := regexp.MustCompile(`href="(/css/main\.min\.[0-9a-f]+\.css)"`).FindStringSubmatch(page(t, s, "/"))
-	if css == nil {
-		t.Fatal("no stylesheet")
-	}
-	paths := []string{"/", "/stories/", "/stories/story-110/", "/s/110/", "/projects/xingfu/", "/tags/", "/tags/志愿服务/",
-		"/stories/archive/1/", "/index.xml", "/sitemap.xml", "/sitemap-stories-0.xml", "/search/i/meta.json", css[1]}
-	key := func(p string) string {
+	fetch := func(p string) (int, string) {
 		if strings.HasSuffix(p, "/") {
 			p += "index.html"
 		}
-		return bucketSite + strings.TrimPrefix(p, "/")
-	}
-	fetch := func(p string) (int, string) {
-		resp, err := http.Get(bucketURL(st, key(p)))
+		resp, err := http.Get(bucketURL(st, bucketSite+strings.TrimPrefix(p, "/")))
 		if err != nil {
 			return 0, err.Error()
 		}
@@ -458,96 +448,22 @@ func TestSite_BucketAtomicPublish(t *testing.T) {
 		b, _ := io.ReadAll(resp.Body)
 		return resp.StatusCode, string(b)
 	}
-	complete := func(path, body string) bool {
-		body = strings.TrimSpace(body)
-		switch {
-		case strings.HasSuffix(path, ".css"):
-			return len(body) > 1000
-		case strings.HasSuffix(path, ".json"):
-			return strings.HasSuffix(body, "}")
-		case strings.HasSuffix(path, ".xml"):
-			return strings.HasSuffix(body, "</rss>") || strings.HasSuffix(body, "</urlset>") || strings.HasSuffix(body, "</sitemapindex>")
-		}
-		return strings.HasSuffix(body, "</html>")
-	}
 	storyLink := regexp.MustCompile(`href="(/stories/[a-z0-9-]+/)"`)
-
-	stop := make(chan struct{})
-	fails := make(chan string, 100)
-	report := func(msg string) {
-		select {
-		case fails <- msg:
-		default:
-		}
-	}
-	var fetched atomic.Int64
-	var wg sync.WaitGroup
-	for r := range 2 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := r; ; i++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
-				p := paths[i%len(paths)]
-				code, body := fetch(p)
-				fetched.Add(1)
-				if code != http.StatusOK {
-					report(fmt.Sprintf("GET %s: status %d", p, code))
-					continue
-				}
-				if !complete(p, body) {
-					report(fmt.Sprintf("GET %s: partial: %s", p, body[max(0, len(body)-80):]))
-					continue
-				}
-				if p != "/" {
-					continue
-				}
-				for _, m := range storyLink.FindAllStringSubmatch(body, -1) {
-					if code, _ := fetch(m[1]); code != http.StatusOK {
-						report(fmt.Sprintf("home links to %s, which answers %d", m[1], code))
-					}
-				}
-			}
-		}()
-	}
-
 	const builds = 40
-	for i := range builds {
-		if i == builds/2 {
-			b, err := s.Rebuild(ctx, "a full build among the publishes")
-			if err != nil {
-				t.Fatal(err)
-			}
-			if b, _ = s.Wait(ctx, b.ID); b.Status != cms.BuildSucceeded {
-				t.Fatalf("rebuild: %+v", b)
-			}
-			continue
+	_, fetched, bad := publishWhileReading(t, ctx, s, f, builds, 2, func(p string) string {
+		code, body := fetch(p)
+		if msg := pageProblem(p, code, body); msg != "" || p != "/" {
+			return msg
 		}
-		story := f.story(110)
-		story.Title = fmt.Sprintf("第110篇服务故事（第%d次修改）", i)
-		f.add(story)
-		reason := "publish story:110"
-		if i%10 == 0 {
-			id := int64(5000 + i)
-			f.add(&cms.LiveStory{ID: id, Slug: fmt.Sprintf("atomic-%d", i), Title: fmt.Sprintf("原子发布%d", i), Body: "<p>x</p>",
-				Project: ref(f.projects[0]), Tags: []string{"志愿服务"}, PublishedAt: day0.Add(time.Duration(1000+i) * time.Hour), UpdatedAt: day0})
-			reason += fmt.Sprintf(" story:%d", id)
+		var broken []string
+		for _, m := range storyLink.FindAllStringSubmatch(body, -1) {
+			if code, _ := fetch(m[1]); code != http.StatusOK {
+				broken = append(broken, fmt.Sprintf("home links to %s, which answers %d", m[1], code))
+			}
 		}
-		enqueue(t, ctx, s, reason)
-	}
-	close(stop)
-	wg.Wait()
-	close(fails)
-	n := 0
-	for msg := range fails {
-		t.Error(msg)
-		n++
-	}
-	t.Logf("%d fetches from the bucket during %d builds, %d bad", fetched.Load(), builds, n)
+		return strings.Join(broken, "\n")
+	})
+	t.Logf("%d fetches from the bucket during %d builds, %d bad", fetched, builds, bad)
 	sameAsBucket(t, "after the builds", s, st)
 	if _, body := fetch("/stories/story-110/"); !strings.Contains(body, fmt.Sprintf("第%d次修改", builds-1)) {
 		t.Error("the bucket does not have the last edit")

@@ -332,62 +332,87 @@ func TestSite_AtomicPublish(t *testing.T) {
 	s := newSite(t, f)
 	buildNow(t, s)
 	ctx := runner(t, s)
+	const builds = 100
+	full, fetched, bad := publishWhileReading(t, ctx, s, f, builds, 3, func(p string) string {
+		time.Sleep(200 * time.Microsecond) // leave the builder some CPU
+		rec := httptest.NewRecorder()
+		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
+		return pageProblem(p, rec.Code, rec.Body.String())
+	})
+	t.Logf("%d fetches during %d builds (%d full), %d bad", fetched, builds, full, bad)
+	if full > 1 {
+		t.Errorf("%d of the builds were full; want only the rebuild", full)
+	}
+	contains(t, "story page", page(t, s, "/stories/story-110/"), fmt.Sprintf("第%d次修改", builds-1))
+}
+
+// atomicPaths are pages of bigFixture(30) that exist before and after every
+// build of publishWhileReading, the stylesheet among them.
+func atomicPaths(t *testing.T, s *Site) []string {
+	t.Helper()
 	css := regexp.MustCompile(`href="(/css/main\.min\.[0-9a-f]+\.css)"`).FindStringSubmatch(page(t, s, "/"))
 	if css == nil {
 		t.Fatal("no stylesheet")
 	}
-	paths := []string{"/", "/stories/", "/stories/story-110/", "/s/110/", "/projects/xingfu/", "/tags/", "/tags/志愿服务/",
+	return []string{"/", "/stories/", "/stories/story-110/", "/s/110/", "/projects/xingfu/", "/tags/", "/tags/志愿服务/",
 		"/stories/archive/1/", "/index.xml", "/sitemap.xml", "/sitemap-stories-0.xml", "/search/i/meta.json", css[1]}
-	complete := func(path, body string) bool {
-		body = strings.TrimSpace(body)
-		switch {
-		case strings.HasSuffix(path, ".css"):
-			return len(body) > 1000
-		case strings.HasSuffix(path, ".json"):
-			return strings.HasSuffix(body, "}")
-		case strings.HasSuffix(path, ".xml"):
-			return strings.HasSuffix(body, "</rss>") || strings.HasSuffix(body, "</urlset>") || strings.HasSuffix(body, "</sitemapindex>")
-		}
-		return strings.HasSuffix(body, "</html>")
-	}
+}
 
+// pageProblem says what is wrong with an answer for path: not 200, or not
+// all of the page; "" when nothing is.
+func pageProblem(path string, code int, body string) string {
+	if code != http.StatusOK {
+		return fmt.Sprintf("GET %s: status %d", path, code)
+	}
+	b := strings.TrimSpace(body)
+	var whole bool
+	switch {
+	case strings.HasSuffix(path, ".css"):
+		whole = len(b) > 1000
+	case strings.HasSuffix(path, ".json"):
+		whole = strings.HasSuffix(b, "}")
+	case strings.HasSuffix(path, ".xml"):
+		whole = strings.HasSuffix(b, "</rss>") || strings.HasSuffix(b, "</urlset>") || strings.HasSuffix(b, "</sitemapindex>")
+	default:
+		whole = strings.HasSuffix(b, "</html>")
+	}
+	if !whole {
+		return fmt.Sprintf("GET %s: partial: %s", path, body[max(0, len(body)-80):])
+	}
+	return ""
+}
+
+// publishWhileReading runs builds publishes on s (story 110 edited each
+// time, a new story every tenth, a full rebuild halfway) while readers
+// goroutines call read on the atomicPaths in turn; every problem read
+// returns fails the test. It returns how many builds were full, how many
+// reads ran and how many were bad.
+func publishWhileReading(t *testing.T, ctx context.Context, s *Site, f *fixture, builds, readers int, read func(path string) string) (full int, fetched int64, bad int) {
+	t.Helper()
+	paths := atomicPaths(t, s)
 	stop := make(chan struct{})
-	type failure struct{ path, why string }
-	fails := make(chan failure, 100)
-	var fetched atomic.Int64
+	fails := make(chan string, 100)
+	var reads atomic.Int64
 	var wg sync.WaitGroup
-	for r := range 3 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+	for r := range readers {
+		wg.Go(func() {
 			for i := r; ; i++ {
 				select {
 				case <-stop:
 					return
 				default:
 				}
-				p := paths[i%len(paths)]
-				time.Sleep(200 * time.Microsecond) // leave the builder some CPU
-				rec := httptest.NewRecorder()
-				s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
-				fetched.Add(1)
-				if rec.Code != http.StatusOK {
+				msg := read(paths[i%len(paths)])
+				reads.Add(1)
+				if msg != "" {
 					select {
-					case fails <- failure{p, fmt.Sprintf("status %d", rec.Code)}:
-					default:
-					}
-				} else if !complete(p, rec.Body.String()) {
-					select {
-					case fails <- failure{p, "partial: " + rec.Body.String()[max(0, rec.Body.Len()-80):]}:
+					case fails <- msg:
 					default:
 					}
 				}
 			}
-		}()
+		})
 	}
-
-	const builds = 100
-	full := 0
 	for i := range builds {
 		if i == builds/2 {
 			b, err := s.Rebuild(ctx, "a full build among the publishes")
@@ -418,16 +443,11 @@ func TestSite_AtomicPublish(t *testing.T) {
 	close(stop)
 	wg.Wait()
 	close(fails)
-	n := 0
-	for f := range fails {
-		t.Errorf("GET %s: %s", f.path, f.why)
-		n++
+	for msg := range fails {
+		t.Error(msg)
+		bad++
 	}
-	t.Logf("%d fetches during %d builds (%d full), %d bad", fetched.Load(), builds, full, n)
-	if full > 1 {
-		t.Errorf("%d of the builds were full; want only the rebuild", full)
-	}
-	contains(t, "story page", page(t, s, "/stories/story-110/"), fmt.Sprintf("第%d次修改", builds-1))
+	return full, reads.Load(), bad
 }
 
 // A template change makes the next build a full one. A page that fails to

@@ -208,27 +208,9 @@ func (pb *publishBench) callCode(method, path string, body, out any) int {
 	if pb.host == "" {
 		return pb.srv.CallJSON(pb.tb, method, path, pb.token, body, out)
 	}
-	var r io.Reader
-	if body != nil {
-		j, err := json.Marshal(body)
-		if err != nil {
-			pb.tb.Fatal(err)
-		}
-		r = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, pb.srv.URL+path, r)
-	if err != nil {
-		pb.tb.Fatal(err)
-	}
+	req := clitest.Request(pb.tb, method, pb.srv.URL+path, pb.token, body)
 	req.Host = pb.host
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+pb.token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		pb.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := clitest.Send(pb.tb, nil, req)
 	if len(raw) > 0 && out != nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
 		if err := json.Unmarshal(raw, out); err != nil {
 			pb.tb.Fatalf("%s %s (host %s): invalid JSON %q: %v", method, path, pb.host, raw, err)

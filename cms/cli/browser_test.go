@@ -9,7 +9,6 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
-	"mime/multipart"
 	"net"
 	"net/http"
 	"net/url"
@@ -226,23 +225,9 @@ func prepareSite(t *testing.T, s *clitest.Server) []sitePage {
 	if err := jpeg.Encode(&img, m, &jpeg.Options{Quality: 85}); err != nil {
 		t.Fatal(err)
 	}
-	var body bytes.Buffer
-	mw := multipart.NewWriter(&body)
-	fw, _ := mw.CreateFormFile("file", "cover.jpg")
-	fw.Write(img.Bytes())
-	mw.Close()
-	req, _ := http.NewRequest("POST", s.URL+"/api/v1/media", &body)
-	req.Header.Set("Content-Type", mw.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var media map[string]any
-	json.NewDecoder(resp.Body).Decode(&media)
-	resp.Body.Close()
-	if resp.StatusCode != http.StatusCreated {
-		t.Fatalf("upload cover: %d %v", resp.StatusCode, media)
+	code, media, _ := s.Upload(t, token, "cover.jpg", img.Bytes())
+	if code != http.StatusCreated {
+		t.Fatalf("upload cover: %d %v", code, media)
 	}
 	mid := clitest.Num(media["id"])
 	if code, out := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%d", mid), token, map[string]any{
@@ -256,13 +241,8 @@ func prepareSite(t *testing.T, s *clitest.Server) []sitePage {
 	}); code != 200 {
 		t.Fatalf("set cover: %d %v", code, out)
 	}
-	code, pub := s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", id), token, nil)
-	if code != 200 {
-		t.Fatalf("publish: %d %v", code, pub)
-	}
-	if b := s.WaitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
-		t.Fatalf("build: %v", b)
-	}
+	pub := s.Must(t, 200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/publish", id), token, nil)
+	s.WaitBuilt(t, token, pub["build_id"])
 	project := st["project"].(map[string]any)
 	tag := st["tags"].([]any)[0].(string)
 	return []sitePage{
@@ -292,16 +272,10 @@ func TestBrowser(t *testing.T) {
 	} else if err := os.MkdirAll(shots, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	setModes := func(t *testing.T, large, contrast bool) {
-		js := `localStorage.clear();`
-		if large {
-			js += `localStorage.setItem("hm-large","1");`
-		}
-		if contrast {
-			js += `localStorage.setItem("hm-contrast","1");`
-		}
-		b.eval(t, js+"true", nil)
-	}
+	// The reading modes, each with what it keeps in localStorage.
+	modes := []struct{ name, js string }{
+		{"normal", ""}, {"large", `localStorage.setItem("hm-large","1");`}, {"contrast", `localStorage.setItem("hm-contrast","1");`}}
+	setMode := func(t *testing.T, js string) { b.eval(t, "localStorage.clear();"+js+"true", nil) }
 	b.open(t, "/")
 
 	t.Run("every page type renders", func(t *testing.T) {
@@ -321,11 +295,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("axe-core finds no WCAG 2.1 A/AA violations", func(t *testing.T) {
-		for _, mode := range []struct {
-			name            string
-			large, contrast bool
-		}{{"normal", false, false}, {"large", true, false}, {"contrast", false, true}} {
-			setModes(t, mode.large, mode.contrast)
+		for _, mode := range modes {
+			setMode(t, mode.js)
 			for _, p := range pages {
 				b.open(t, p.path)
 				if p.name == "search" {
@@ -340,11 +311,11 @@ func TestBrowser(t *testing.T) {
 				}
 			}
 		}
-		setModes(t, false, false)
+		setMode(t, "")
 	})
 
 	t.Run("large text and high contrast apply and persist", func(t *testing.T) {
-		setModes(t, false, false)
+		setMode(t, "")
 		b.open(t, "/")
 		type style struct {
 			Class      string
@@ -401,7 +372,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("read-aloud on stories", func(t *testing.T) {
-		setModes(t, false, false)
+		setMode(t, "")
 		b.open(t, pages[2].path)
 		var r struct {
 			Visible bool
@@ -437,7 +408,7 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("keyboard", func(t *testing.T) {
-		setModes(t, false, false)
+		setMode(t, "")
 		for _, p := range []sitePage{pages[0], pages[2]} {
 			b.open(t, p.path)
 			var f struct {
@@ -475,7 +446,7 @@ func TestBrowser(t *testing.T) {
 		if !strings.Contains(cls, "large") {
 			t.Errorf("Space on the large-text button: class %q", cls)
 		}
-		setModes(t, false, false)
+		setMode(t, "")
 	})
 
 	t.Run("search finds two-character words", func(t *testing.T) {
@@ -499,11 +470,8 @@ func TestBrowser(t *testing.T) {
 	})
 
 	t.Run("screenshots", func(t *testing.T) {
-		for _, mode := range []struct {
-			name            string
-			large, contrast bool
-		}{{"normal", false, false}, {"large", true, false}, {"contrast", false, true}} {
-			setModes(t, mode.large, mode.contrast)
+		for _, mode := range modes {
+			setMode(t, mode.js)
 			for _, p := range pages {
 				b.open(t, p.path)
 				if p.name == "search" {
@@ -534,7 +502,7 @@ func TestBrowser(t *testing.T) {
 				}
 			}
 		}
-		setModes(t, false, false)
+		setMode(t, "")
 		t.Logf("screenshots in %s", shots)
 	})
 
@@ -705,6 +673,7 @@ func pageWeight(t *testing.T, s *clitest.Server, path string) (int, string) {
 // `huimin build` and measures what one search transfers in the browser.
 // Skipped with -short: the import and the full build take minutes.
 func TestBrowser_SearchBudget(t *testing.T) {
+	t.Parallel()
 	clitest.ChromiumPath(t)
 	if testing.Short() {
 		t.Skip("10,000-story import and build: skipped with -short")

@@ -21,11 +21,8 @@ func TestBrowser_Inspection(t *testing.T) {
 	s := clitest.MustRunServe(t, "")
 	login := s.LoginSession(t, "admin", s.Password)
 	_, p := s.Call(t, "POST", "/api/v1/projects", login.Token, map[string]any{"name": "体检测试", "kind": "volunteer", "area": "elderly"})
-	code, st := s.Call(t, "POST", "/api/v1/stories", login.Token, map[string]any{"title": "繁体稿件", "project_id": p["id"],
+	st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", login.Token, map[string]any{"title": "繁体稿件", "project_id": p["id"],
 		"body": "<p>我们要堅(jiān)持为群众服务。</p>"})
-	if code != http.StatusCreated {
-		t.Fatalf("create: %d %v", code, st)
-	}
 	id := clitest.Num(st["id"])
 	s.WaitBuild(t, login.Token, s.Act(t, login.Token, id, "publish", nil, http.StatusOK)["build_id"])
 

@@ -161,10 +161,7 @@ func TestServe_Media(t *testing.T) {
 	// The upright photo is portrait: a 2.35:1 crop spans its full width, so
 	// the focal point moves it vertically.
 	for _, fy := range []float64{0.1, 0.9} {
-		code, upd := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, map[string]any{"version": version, "focus_x": 0.5, "focus_y": fy})
-		if code != http.StatusOK {
-			t.Fatalf("set focal point: %d %v", code, upd)
-		}
+		upd := s.Must(t, http.StatusOK, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token, map[string]any{"version": version, "focus_x": 0.5, "focus_y": fy})
 		version = upd["version"]
 		if fy == 0.1 {
 			left := cover()

@@ -56,10 +56,7 @@ func TestServe_PastedImages(t *testing.T) {
 		`<p><img src="https://example.invalid/photo.jpg" alt="外部网站的图片"></p>` +
 		`<p><img src="` + wechat.URL + `/elsewhere" alt="跳转到别处的图片"></p>` +
 		`<p><img src="` + wechat.URL + `/mmbiz_png/gone/640" alt="已被删除的图片"></p>`
-	code, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{"title": "银龄理发日", "project_id": p["id"], "body": body})
-	if code != http.StatusCreated {
-		t.Fatalf("create: %d %v", code, st)
-	}
+	st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", token, map[string]any{"title": "银龄理发日", "project_id": p["id"], "body": body})
 	saved := st["body"].(string)
 	if strings.Contains(saved, "mmbiz_jpg") || strings.Contains(saved, "data:image") {
 		t.Errorf("pasted pictures not copied into the library:\n%s", saved)
@@ -112,10 +109,7 @@ func TestServe_PastedImages(t *testing.T) {
 
 	// Remove them; the story publishes and its page loads only its own pictures.
 	kept := saved[:strings.Index(saved, `<p><img src="https://example.invalid`)]
-	code, upd := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"], "body": kept})
-	if code != http.StatusOK {
-		t.Fatalf("edit: %d %v", code, upd)
-	}
+	s.Must(t, http.StatusOK, "PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), token, map[string]any{"version": st["version"], "body": kept})
 	code, out = s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), token, nil)
 	if code != http.StatusOK {
 		t.Fatalf("publish: %d %v", code, out)

@@ -58,12 +58,9 @@ func TestReplicas(t *testing.T) {
 	replicas["b"], replicas["c"] = start("b"), start("c")
 	b, c := replicas["b"], replicas["c"]
 
-	code, p := a.Call(t, "POST", "/api/v1/projects", token, map[string]any{
+	p := a.Must(t, http.StatusCreated, "POST", "/api/v1/projects", token, map[string]any{
 		"name": "银龄互助", "slug": "yinling", "kind": "volunteer", "area": "elderly", "summary": "低龄老人帮高龄老人",
 	})
-	if code != http.StatusCreated {
-		t.Fatalf("create project: %d %v", code, p)
-	}
 
 	// 1. Published through a, served by b and c and from the bucket.
 	publish := func(s *clitest.Server, title string) (url string, ok bool) {
@@ -85,9 +82,9 @@ func TestReplicas(t *testing.T) {
 	if !ok {
 		t.Fatal("publish on a failed")
 	}
-	waitServed(t, b, url, "副本甲发布的重阳故事", 2*time.Minute)
+	b.WaitPage(t, url, "副本甲发布的重阳故事", 2*time.Minute)
 	t.Logf("publish on replica a → served by replica b after %v", time.Since(t0).Round(time.Millisecond))
-	waitServed(t, c, url, "副本甲发布的重阳故事", time.Minute)
+	c.WaitPage(t, url, "副本甲发布的重阳故事", time.Minute)
 	if page, err := bucket.ReadAll(ctx, "site"+url+"index.html"); err != nil || !strings.Contains(string(page), "副本甲发布的重阳故事") {
 		t.Errorf("the story is not in the bucket: %v", err)
 	}
@@ -99,11 +96,8 @@ func TestReplicas(t *testing.T) {
 	}
 	hash := m["hash"].(string)
 	before := getBytes(t, c, "/media/"+hash+"/cover11.jpg")
-	code, upd := b.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token,
+	b.Must(t, http.StatusOK, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token,
 		map[string]any{"version": m["version"], "focus_x": 0.9, "focus_y": 0.1})
-	if code != http.StatusOK {
-		t.Fatalf("focal point on b: %d %v", code, upd)
-	}
 	rendered, err := bucket.ReadAll(ctx, "media/"+hash+"/cover11.jpg")
 	if err != nil {
 		t.Fatal(err)
@@ -169,16 +163,11 @@ func TestReplicas(t *testing.T) {
 	}
 	for i := range rebuilds {
 		s := []*clitest.Server{a, b, c}[i%3]
-		code, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+		st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", token, map[string]any{
 			"title": fmt.Sprintf("第%d次重建的故事", i+1), "summary": "读者不受影响", "body": "<p>重建。</p>", "project_id": p["id"],
 		})
-		if code != http.StatusCreated {
-			t.Fatalf("create: %d %v", code, st)
-		}
 		pub := s.Act(t, token, clitest.Num(st["id"]), "publish", nil, http.StatusOK)
-		if bl := s.WaitBuild(t, token, pub["build_id"]); bl["status"] != "succeeded" {
-			t.Fatalf("build %d: %v", i+1, bl)
-		}
+		s.WaitBuilt(t, token, pub["build_id"])
 	}
 	close(stopReading)
 	readers.Wait()
@@ -189,17 +178,14 @@ func TestReplicas(t *testing.T) {
 
 	// The scheduler publishes exactly once although every replica runs one.
 	at := time.Now().Add(3 * time.Second)
-	code, sch := b.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+	sch := b.Must(t, http.StatusCreated, "POST", "/api/v1/stories", token, map[string]any{
 		"title": "三个副本定时发布的故事", "body": "<p>定时。</p>", "project_id": p["id"], "publish_at": at.Format(time.RFC3339Nano)})
-	if code != http.StatusCreated {
-		t.Fatalf("create scheduled: %d %v", code, sch)
-	}
 	schID := clitest.Num(sch["id"])
 	if out := b.Act(t, token, schID, "publish", nil, http.StatusOK); out["status"] != "scheduled" {
 		t.Fatalf("publish with publish_at ahead: %v", out)
 	}
 	schURL := sch["url"].(string)
-	waitServed(t, c, schURL, "三个副本定时发布的故事", time.Minute)
+	c.WaitPage(t, schURL, "三个副本定时发布的故事", time.Minute)
 	time.Sleep(3 * time.Second) // give every replica's scheduler a few more turns
 	var audit struct {
 		Items []struct {
@@ -301,7 +287,7 @@ func TestReplicas(t *testing.T) {
 	for _, pt := range published {
 		url, title, _ := strings.Cut(pt, "\x00")
 		for _, s := range others {
-			waitServed(t, s, url, title, 3*time.Minute)
+			s.WaitPage(t, url, title, 3*time.Minute)
 		}
 		if page, err := bucket.ReadAll(ctx, "site"+url+"index.html"); err != nil || !strings.Contains(string(page), title) {
 			t.Errorf("%s not in the bucket: %v", url, err)
@@ -352,26 +338,6 @@ func mysqlOnly(tb testing.TB) string {
 	}
 	tb.Skip("replicas need MySQL: set " + storetest.EnvMySQL)
 	return ""
-}
-
-// waitServed waits until s serves path with want in it.
-func waitServed(t *testing.T, s *clitest.Server, path, want string, limit time.Duration) {
-	t.Helper()
-	deadline := time.Now().Add(limit)
-	for {
-		resp, err := http.Get(s.URL + path)
-		if err == nil {
-			body, _ := io.ReadAll(resp.Body)
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK && strings.Contains(string(body), want) {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s does not serve %s with %q after %v\n%.2000s", s.URL, path, want, limit, s.Stderr())
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
 }
 
 func getBytes(t *testing.T, s *clitest.Server, path string) []byte {

@@ -1,10 +1,8 @@
 package cli_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -31,30 +29,14 @@ func newAPIClient(tb testing.TB, s *clitest.Server) *apiClient {
 
 func (a *apiClient) do(method, path, token string, body any, header ...string) (int, http.Header, map[string]any) {
 	a.tb.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, err := http.NewRequest(method, a.base+path, rd)
-	if err != nil {
-		a.tb.Fatal(err)
-	}
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
+	req := clitest.Request(a.tb, method, a.base+path, token, body)
+	if body == nil {
+		req.Header.Del("Content-Type")
 	}
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
-	resp, err := a.client.Do(req)
-	if err != nil {
-		a.tb.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := clitest.Send(a.tb, a.client, req)
 	clitest.AssertNoLeak(a.tb, method+" "+path, raw)
 	out := map[string]any{}
 	if len(raw) > 0 {

@@ -56,22 +56,14 @@ func TestServe_PublishFlow(t *testing.T) {
 		s := clitest.MustRunServe(t, dsn, "--demo=false")
 		token := s.Login(t, "admin", s.Password)
 
-		code, p := s.Call(t, "POST", "/api/v1/projects", token, map[string]any{
+		p := s.Must(t, http.StatusCreated, "POST", "/api/v1/projects", token, map[string]any{
 			"name": "银龄互助", "slug": "yinling", "kind": "volunteer", "area": "elderly", "summary": "低龄老人帮高龄老人",
 		})
-
-		if code != http.StatusCreated {
-			t.Fatalf("create project: %d %v", code, p)
-		}
 		body := `<p>社区志愿者上门陪伴独居老人。</p><script>alert('x')</script>` +
 			`<img src="/x.jpg" alt="合影" onerror="alert(1)"><a href="javascript:alert(2)">链接</a>`
-		code, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+		st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", token, map[string]any{
 			"title": "重阳节银龄志愿者走访独居老人", "summary": "九九重阳，温情相伴", "body": body, "project_id": p["id"],
 		})
-
-		if code != http.StatusCreated {
-			t.Fatalf("create story: %d %v", code, st)
-		}
 		for _, k := range []string{"id", "slug", "status", "version", "url"} {
 			if _, ok := st[k]; !ok {
 				t.Errorf("story JSON lacks %q: %v", k, st)
@@ -117,9 +109,7 @@ func TestServe_PublishFlow(t *testing.T) {
 		if code != http.StatusOK || pub["status"] != "published" || pub["build_id"] == nil {
 			t.Fatalf("publish: %d %v", code, pub)
 		}
-		if b := s.WaitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
-			t.Fatalf("build after publish: %v", b)
-		}
+		s.WaitBuilt(t, token, pub["build_id"])
 		url := pub["url"].(string)
 		code, page := s.Get(t, url)
 		if code != http.StatusOK || !strings.Contains(page, "重阳节银龄志愿者走访独居老人") {
@@ -141,10 +131,7 @@ func TestServe_PublishFlow(t *testing.T) {
 			t.Fatalf("content API by slug: %d %v", code, c)
 		}
 
-		code, un := s.Call(t, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/unpublish", id), token, nil)
-		if code != http.StatusOK {
-			t.Fatalf("unpublish: %d %v", code, un)
-		}
+		un := s.Must(t, http.StatusOK, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/unpublish", id), token, nil)
 		s.WaitBuild(t, token, un["build_id"])
 		if code, _ := s.Get(t, url); code != http.StatusNotFound {
 			t.Errorf("unpublished page %s: %d, want 404", url, code)
@@ -244,9 +231,7 @@ func TestServe_TemplateError(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, b = s.Call(t, "POST", "/api/v1/builds", token, nil)
-	if fixed := s.WaitBuild(t, token, b["id"]); fixed["status"] != "succeeded" {
-		t.Fatalf("fixed template: build %v", fixed)
-	}
+	s.WaitBuilt(t, token, b["id"])
 }
 
 // TestImport is acceptance 8 at test size: progress and rows/s are printed,
@@ -330,10 +315,7 @@ func TestServe_Reslug(t *testing.T) {
 	s.WaitBuild(t, token, pub["build_id"])
 	oldURL := pub["url"].(string)
 
-	code, upd := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/stories/%d", id), token, map[string]any{"version": pub["version"], "slug": "qingming-2026"})
-	if code != http.StatusOK {
-		t.Fatalf("re-slug: %d %v", code, upd)
-	}
+	s.Must(t, http.StatusOK, "PATCH", fmt.Sprintf("/api/v1/stories/%d", id), token, map[string]any{"version": pub["version"], "slug": "qingming-2026"})
 	if code, _ := s.Get(t, oldURL); code != http.StatusOK {
 		t.Errorf("live page changed before the edit was published: %d", code)
 	}

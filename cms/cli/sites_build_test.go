@@ -42,18 +42,13 @@ func liveFiles(t *testing.T, siteDir string) (string, map[string][]byte) {
 }
 
 // waitSiteBuild polls a build of c's site until it is done.
-func waitSiteBuild(c siteClient, id any) map[string]any {
+func waitSiteBuild(c siteClient, id any) (b map[string]any) {
 	c.t.Helper()
-	for deadline := time.Now().Add(2 * time.Minute); ; {
-		b := c.obj(200, "GET", fmt.Sprintf("/api/v1/builds/%v", id), nil)
-		if b["status"] == "succeeded" || b["status"] == "failed" {
-			return b
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("build %v not done: %v", id, b)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+	clitest.Poll(c.t, 2*time.Minute, func() (bool, string) {
+		b = c.obj(200, "GET", fmt.Sprintf("/api/v1/builds/%v", id), nil)
+		return b["status"] == "succeeded" || b["status"] == "failed", fmt.Sprintf("build %v not done: %v", id, b)
+	})
+	return b
 }
 
 // TestSites_BuildPerSite: a site created while the server runs is built

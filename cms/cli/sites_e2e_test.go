@@ -56,17 +56,10 @@ func TestSites_ThreeSites(t *testing.T) {
 		}
 		// Each site's story goes live on its own host.
 		for _, st := range sites {
-			deadline := time.Now().Add(90 * time.Second)
-			for {
+			clitest.Poll(t, 90*time.Second, func() (bool, string) {
 				code, _ := get(st.host, "/stories/"+st.slug+"/")
-				if code == http.StatusOK {
-					break
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s: /stories/%s/ still %d", st.ref, st.slug, code)
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
+				return code == http.StatusOK, fmt.Sprintf("%s: /stories/%s/ still %d", st.ref, st.slug, code)
+			})
 		}
 		for _, st := range sites {
 			pages := map[string]string{

@@ -8,8 +8,6 @@ import (
 	"image"
 	"image/color"
 	"image/png"
-	"io"
-	"mime/multipart"
 	"net/http"
 	"net/url"
 	"os"
@@ -38,41 +36,19 @@ type siteClient struct {
 
 func (c siteClient) do(method, path string, body any) (int, []byte) {
 	c.t.Helper()
-	var r io.Reader
-	ctype := "application/json"
-	switch b := body.(type) {
-	case nil:
-	case *multipart.Writer:
-		c.t.Fatal("use upload")
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		r = bytes.NewReader(j)
-	}
-	req, err := http.NewRequest(method, c.s.URL+path, r)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	req.Header.Set("Content-Type", ctype)
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
+	return c.send(clitest.Request(c.t, method, c.s.URL+path, c.token, body))
+}
+
+// send does req in c's site, on c's host.
+func (c siteClient) send(req *http.Request) (int, []byte) {
+	c.t.Helper()
 	if c.site != "" {
 		req.Header.Set("Huimin-Site", c.site)
 	}
 	if c.host != "" {
 		req.Host = c.host
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := clitest.Send(c.t, nil, req)
 	return resp.StatusCode, raw
 }
 
@@ -92,37 +68,20 @@ func (c siteClient) obj(want int, method, path string, body any) map[string]any 
 
 func (c siteClient) postForm(path string, form url.Values) (int, []byte) {
 	c.t.Helper()
-	req, _ := http.NewRequest("POST", c.s.URL+path, strings.NewReader(form.Encode()))
+	req := clitest.Request(c.t, "POST", c.s.URL+path, "", form.Encode())
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	if c.host != "" {
 		req.Host = c.host
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := clitest.Send(c.t, nil, req)
 	return resp.StatusCode, raw
 }
 
 func (c siteClient) upload(name string, data []byte) map[string]any {
 	c.t.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	fw, _ := w.CreateFormFile("file", name)
-	fw.Write(data)
-	w.Close()
-	req, _ := http.NewRequest("POST", c.s.URL+"/api/v1/media", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+c.token)
+	req := clitest.UploadRequest(c.t, c.s.URL, c.token, name, data)
 	req.Header.Set("Huimin-Site", c.site)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := clitest.Send(c.t, nil, req)
 	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
 		c.t.Fatalf("upload: %d %s", resp.StatusCode, raw)
 	}

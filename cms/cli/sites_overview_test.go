@@ -72,19 +72,14 @@ func TestSites_CityOverview(t *testing.T) {
 		get := func(host, path string) (int, []byte) {
 			return siteClient{t: t, s: s, host: host}.do("GET", path, nil)
 		}
-		waitFor := func(what, host, path string, ok func(int, []byte) bool) []byte {
+		waitFor := func(what, host, path string, ok func(int, []byte) bool) (body []byte) {
 			t.Helper()
-			deadline := time.Now().Add(90 * time.Second)
-			for {
-				code, body := get(host, path)
-				if ok(code, body) {
-					return body
-				}
-				if time.Now().After(deadline) {
-					t.Fatalf("%s: %s%s still %d: %.300s", what, host, path, code, body)
-				}
-				time.Sleep(200 * time.Millisecond)
-			}
+			clitest.Poll(t, 90*time.Second, func() (bool, string) {
+				var code int
+				code, body = get(host, path)
+				return ok(code, body), fmt.Sprintf("%s: %s%s still %d: %.300s", what, host, path, code, body)
+			})
+			return body
 		}
 		hl := waitFor("highlight live", "city.example.test", "/highlights/", func(code int, b []byte) bool {
 			return code == 200 && bytes.Contains(b, []byte("江阴银龄结对帮扶暖人心"))

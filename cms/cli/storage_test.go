@@ -74,11 +74,8 @@ func TestServe_Storage(t *testing.T) {
 	}
 
 	crop := serve("cover11")
-	code, upd := s.Call(t, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token,
+	s.Must(t, http.StatusOK, "PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), token,
 		map[string]any{"version": m["version"], "focus_x": 0.9, "focus_y": 0.1})
-	if code != http.StatusOK {
-		t.Fatalf("focal point: %d %v", code, upd)
-	}
 	stored, err := bucket.ReadAll(ctx, "media/"+hash+"/cover11.jpg")
 	if err != nil {
 		t.Fatal(err)
@@ -90,22 +87,14 @@ func TestServe_Storage(t *testing.T) {
 		t.Error("the server answers another crop than the bucket holds")
 	}
 
-	code, p := s.Call(t, "POST", "/api/v1/projects", token, map[string]any{
+	p := s.Must(t, http.StatusCreated, "POST", "/api/v1/projects", token, map[string]any{
 		"name": "银龄互助", "slug": "yinling", "kind": "volunteer", "area": "elderly", "summary": "低龄老人帮高龄老人",
 	})
-	if code != http.StatusCreated {
-		t.Fatalf("create project: %d %v", code, p)
-	}
-	code, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+	st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", token, map[string]any{
 		"title": "对象存储里的重阳故事", "summary": "九九重阳", "body": "<p>志愿者上门陪伴独居老人。</p>", "project_id": p["id"],
 	})
-	if code != http.StatusCreated {
-		t.Fatalf("create story: %d %v", code, st)
-	}
 	pub := s.Act(t, token, clitest.Num(st["id"]), "publish", nil, http.StatusOK)
-	if b := s.WaitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
-		t.Fatalf("build after publish: %v", b)
-	}
+	s.WaitBuilt(t, token, pub["build_id"])
 	key := "site" + pub["url"].(string) + "index.html"
 	page, err := bucket.ReadAll(ctx, key)
 	if err != nil {

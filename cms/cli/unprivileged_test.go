@@ -18,6 +18,7 @@ import (
 // its site, a story must go live, an upload must work, the files Huimin
 // creates must carry the modes it means, and SIGTERM must stop it.
 func TestServe_Unprivileged(t *testing.T) {
+	t.Parallel()
 	as := clitest.Unprivileged(t)
 	bin := clitest.BuildBinary(t, clitest.ServiceDir(t, nil))
 	data := filepath.Join(clitest.ServiceDir(t, as), "data")
@@ -29,27 +30,19 @@ func TestServe_Unprivileged(t *testing.T) {
 		t.Fatalf("public home: %d %.200s", code, home)
 	}
 	token := s.Login(t, "admin", s.Password)
-	code, p := s.Call(t, "POST", "/api/v1/projects", token, map[string]any{
+	p := s.Must(t, http.StatusCreated, "POST", "/api/v1/projects", token, map[string]any{
 		"name": "婚姻登记颁证", "slug": "banzheng", "kind": "window", "area": "marriage", "summary": "颁证仪式",
 	})
-	if code != http.StatusCreated {
-		t.Fatalf("create project: %d %v", code, p)
-	}
 	code, up, _ := s.Upload(t, token, "photo.jpg", clitest.TestPhoto(t, 120))
 	if code != http.StatusCreated {
 		t.Fatalf("upload: %d %v", code, up)
 	}
-	code, st := s.Call(t, "POST", "/api/v1/stories", token, map[string]any{
+	st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", token, map[string]any{
 		"title": "七夕颁证仪式见证幸福", "summary": "新人在颁证厅宣读誓言", "project_id": p["id"],
 		"body": "<p>婚姻登记处为新人举办颁证仪式。</p>",
 	})
-	if code != http.StatusCreated {
-		t.Fatalf("create story: %d %v", code, st)
-	}
 	pub := s.Act(t, token, clitest.Num(st["id"]), "publish", nil, http.StatusOK)
-	if b := s.WaitBuild(t, token, pub["build_id"]); b["status"] != "succeeded" {
-		t.Fatalf("build after publish: %v", b)
-	}
+	s.WaitBuilt(t, token, pub["build_id"])
 	if code, page := s.Get(t, pub["url"].(string)); code != http.StatusOK || !strings.Contains(page, "七夕颁证仪式见证幸福") {
 		t.Fatalf("published page: %d %.300s", code, page)
 	}

@@ -43,11 +43,12 @@ const previousRelease = "45c8110"
 // audit event must be equal as JSON; the fields users gain (platform_admin,
 // sites) are checked for what the upgrade must make of them.
 func TestUpgrade_PreviousRelease(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("builds the previous release from git: not in -short")
 	}
 	old := buildPreviousRelease(t)
-	storetest.ForEachBackend(t, func(t *testing.T, dsn, _ string) {
+	storetest.ForEachEmptyBackend(t, func(t *testing.T, dsn, _ string) {
 		data := filepath.Join(t.TempDir(), "data")
 		args := []string{"serve", "--addr", "127.0.0.1:0", "--data", data}
 		if dsn != "" {
@@ -81,10 +82,7 @@ func TestUpgrade_PreviousRelease(t *testing.T) {
 		compareUpgrade(t, before, after)
 
 		// The old admin runs the platform; the old editor still works in site 1.
-		code, me := ns.Call(t, "GET", "/api/v1/auth/me", nu.token, nil)
-		if code != http.StatusOK {
-			t.Fatalf("/auth/me: %d %v", code, me)
-		}
+		me := ns.Must(t, http.StatusOK, "GET", "/api/v1/auth/me", nu.token, nil)
 		if !platformAdmin(me) {
 			t.Errorf("the old admin is not a platform admin after the upgrade: %v", me)
 		}
@@ -247,22 +245,15 @@ func (u *upgradeClient) call(method, p string, body any, want int) map[string]an
 // waitBuilds waits until no build is queued or running.
 func (u *upgradeClient) waitBuilds() {
 	u.t.Helper()
-	deadline := time.Now().Add(5 * time.Minute)
-	for {
+	clitest.Poll(u.t, 5*time.Minute, func() (bool, string) {
 		busy := ""
 		for _, b := range items(u.call("GET", "/api/v1/builds?per_page=100", nil, http.StatusOK)) {
 			if st := b["status"]; st == "queued" || st == "running" {
 				busy = fmt.Sprintf("build %v is %v", b["id"], st)
 			}
 		}
-		if busy == "" {
-			return
-		}
-		if time.Now().After(deadline) {
-			u.t.Fatalf("builds never finished: %s", busy)
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
+		return busy == "", "builds never finished: " + busy
+	})
 }
 
 func items(l map[string]any) []map[string]any {
@@ -299,9 +290,7 @@ func (u *upgradeClient) staffWork() {
 		"body": "<p>社区食堂在老小区开业，七十岁以上老人就餐享受优惠。</p>", "author": "宣传科",
 	}, http.StatusCreated)
 	pub := u.s.Act(u.t, u.token, clitest.Num(st["id"]), "publish", nil, http.StatusOK)
-	if b := u.s.WaitBuild(u.t, u.token, pub["build_id"]); b["status"] != "succeeded" {
-		u.t.Fatalf("build after publishing: %v", b)
-	}
+	u.s.WaitBuilt(u.t, u.token, pub["build_id"])
 	newSlug := path.Base(strings.TrimSuffix(pub["url"].(string), "/"))
 
 	demo := items(u.call("GET", "/api/v1/content/stories?per_page=3", nil, http.StatusOK))
@@ -315,9 +304,7 @@ func (u *upgradeClient) staffWork() {
 		"version": cur["version"], "title": edited["title"].(string) + "（升级前修订）",
 	}, http.StatusOK)
 	pub = u.s.Act(u.t, u.token, id, "publish", nil, http.StatusOK)
-	if b := u.s.WaitBuild(u.t, u.token, pub["build_id"]); b["status"] != "succeeded" {
-		u.t.Fatalf("build after publishing the edit: %v", b)
-	}
+	u.s.WaitBuilt(u.t, u.token, pub["build_id"])
 
 	editor := u.s.Login(u.t, "bianji", upgradeEditorPassword)
 	if code, out := u.s.Call(u.t, "POST", "/api/v1/stories", editor, map[string]any{

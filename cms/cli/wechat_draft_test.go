@@ -1,10 +1,8 @@
 package cli_test
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -36,20 +34,7 @@ type wxClient struct {
 
 func (c *wxClient) call(method, path string, body any) (int, map[string]any) {
 	c.t.Helper()
-	var rd io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		rd = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, c.a.base+path, rd)
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("Authorization", "Bearer "+c.token)
-	resp, err := c.a.client.Do(req)
-	if err != nil {
-		c.t.Fatalf("%s %s: %v", method, path, err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := clitest.Send(c.t, c.a.client, clitest.Request(c.t, method, c.a.base+path, c.token, body))
 	c.bodies = append(c.bodies, string(raw))
 	clitest.AssertNoLeak(c.t, method+" "+path, raw)
 	out := map[string]any{}
@@ -114,6 +99,7 @@ func wantCalls(t *testing.T, wx *wechattest.Server, want map[string]int) {
 // again, a resend updates the same draft and uploads nothing. The secret is
 // in no answer, log line or audit row.
 func TestWechatDraft_SendAndResend(t *testing.T) {
+	t.Parallel()
 	s, wx, c, st := wxStory(t)
 	path := fmt.Sprintf("/api/v1/stories/%v/wechat-draft", st["id"])
 	if got := c.must("GET", path, nil); got["status"] != cms.WechatDraftNone {
@@ -183,6 +169,7 @@ func TestWechatDraft_SendAndResend(t *testing.T) {
 // the field; failures are the story's state and in the audit trail; the
 // secret is in no answer, log line or audit row.
 func TestWechatDraft_Errors(t *testing.T) {
+	t.Parallel()
 	s, wx, c, st := wxStory(t)
 	path := fmt.Sprintf("/api/v1/stories/%v/wechat-draft", st["id"])
 	d := c.must("POST", path, nil)

@@ -81,22 +81,14 @@ func TestWorkflow_Acceptance(t *testing.T) {
 		if code, set := s.Call(t, "GET", "/api/v1/settings", tk["admin"], nil); code != 200 || clitest.Num(set["review_stages"]) != 3 {
 			t.Errorf("settings: %d review_stages %v, want 3", code, set["review_stages"])
 		}
-		code, p := s.Call(t, "POST", "/api/v1/projects", tk["admin"], map[string]any{
+		p := s.Must(t, http.StatusCreated, "POST", "/api/v1/projects", tk["admin"], map[string]any{
 			"name": "幸福起航", "slug": "xingfu", "kind": "window", "area": "marriage", "summary": "颁证服务"})
-
-		if code != http.StatusCreated {
-			t.Fatalf("create project: %d %v", code, p)
-		}
 
 		// 1. Editor writes and submits; only the right stage may approve;
 		// 初审 → 复审 → 终审; the 终审 reviewer publishes; the page goes live.
-		code, st := s.Call(t, "POST", "/api/v1/stories", tk["editor"], map[string]any{
+		st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", tk["editor"], map[string]any{
 			"title": "婚姻登记处举办集体颁证仪式", "summary": "七夕集体颁证",
 			"body": "<p>七夕当天，区婚姻登记处为30对新人举办集体颁证仪式。</p>", "project_id": p["id"]})
-
-		if code != http.StatusCreated {
-			t.Fatalf("create story: %d %v", code, st)
-		}
 		id := clitest.Num(st["id"])
 		sub := s.Act(t, tk["editor"], id, "submit", nil, 200)
 		if sub["status"] != "in_review" || clitest.Num(sub["review_stage"]) != 1 {
@@ -321,13 +313,8 @@ func checkPreview(t *testing.T, s *clitest.Server, prev map[string]any, title st
 	if !strings.HasPrefix(link, "/preview/") {
 		t.Fatalf("preview link: %v", prev)
 	}
-	resp, err := http.Get(s.URL + link)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var body strings.Builder
-	_, _ = fmt.Fprint(&body, readAll(resp))
-	page := body.String()
+	resp, raw := clitest.Send(t, nil, clitest.Request(t, "GET", s.URL+link, "", nil))
+	page := string(raw)
 	if resp.StatusCode != 200 || !strings.Contains(page, title) {
 		t.Fatalf("preview: %d %.300s", resp.StatusCode, page)
 	}
@@ -340,19 +327,6 @@ func checkPreview(t *testing.T, s *clitest.Server, prev map[string]any, title st
 	for _, bad := range []string{link[:len(link)-2] + "xx", "/preview/1.1.99999999999.AAAA", "/preview/"} {
 		if code, _ := s.Get(t, bad); code != http.StatusNotFound {
 			t.Errorf("preview %s: %d, want 404", bad, code)
-		}
-	}
-}
-
-func readAll(resp *http.Response) string {
-	defer resp.Body.Close()
-	var b strings.Builder
-	buf := make([]byte, 32<<10)
-	for {
-		n, err := resp.Body.Read(buf)
-		b.Write(buf[:n])
-		if err != nil {
-			return b.String()
 		}
 	}
 }
@@ -370,12 +344,8 @@ func TestWorkflow_Schedule(t *testing.T) {
 		_, p := s.Call(t, "POST", "/api/v1/projects", admin, map[string]any{"name": "殡葬一米亲情", "slug": "yimi", "kind": "window", "area": "funeral"})
 		schedule := func(title string, at time.Time) map[string]any {
 			t.Helper()
-			code, st := s.Call(t, "POST", "/api/v1/stories", admin, map[string]any{
+			st := s.Must(t, http.StatusCreated, "POST", "/api/v1/stories", admin, map[string]any{
 				"title": title, "body": "<p>" + title + "。</p>", "project_id": p["id"], "publish_at": at.Format(time.RFC3339Nano)})
-
-			if code != http.StatusCreated {
-				t.Fatalf("create: %d %v", code, st)
-			}
 			out := s.Act(t, admin, clitest.Num(st["id"]), "publish", nil, 200)
 			if out["status"] != "scheduled" || clitest.Num(out["live_version"]) != 0 {
 				t.Fatalf("publish with publish_at ahead: %v", out)
@@ -403,7 +373,7 @@ func TestWorkflow_Schedule(t *testing.T) {
 		if wentLive := time.Now(); wentLive.Before(atA) {
 			t.Errorf("story A went live at %v, before %v", wentLive, atA)
 		}
-		waitPage(t, s, a["url"].(string), "清明节文明祭扫服务")
+		s.WaitPage(t, a["url"].(string), "清明节文明祭扫服务", time.Minute)
 
 		// Across a stop: scheduled, server stopped, time passes, restarted.
 		atB := time.Now().Add(3 * time.Second)
@@ -426,20 +396,4 @@ func TestWorkflow_Schedule(t *testing.T) {
 			t.Errorf("publish events of story B: %+v", au)
 		}
 	})
-}
-
-// waitPage polls the public site until path shows text.
-func waitPage(t *testing.T, s *clitest.Server, path, text string) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
-		code, page := s.Get(t, path)
-		if code == 200 && strings.Contains(page, text) {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s never showed %q (last status %d)", path, text, code)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
 }

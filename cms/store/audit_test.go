@@ -14,6 +14,7 @@ import (
 // trail, in order, with its actors, and that the digests chain: each
 // event's "before" is the previous event's "after".
 func TestAuditService_Trail(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()

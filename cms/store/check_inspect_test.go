@@ -16,6 +16,7 @@ import (
 // who last published a story, and the story check's warning for a broken
 // external link.
 func TestInspectionStore(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := f.as(f.admin)

@@ -15,6 +15,7 @@ import (
 // two transactions that lock neighbouring index ranges as a deadlock
 // victim; the store runs the victim again instead of answering 409.
 func TestStore_IndependentWritesAtOnce(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		const workers, rounds = 8, 6

@@ -14,6 +14,7 @@ import (
 // TestContentService_OnlyLive puts a story in every state and checks that
 // the content API sees exactly the live versions.
 func TestContentService_OnlyLive(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -77,6 +78,7 @@ func TestContentService_OnlyLive(t *testing.T) {
 }
 
 func TestContentService_FindLiveStories(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -127,7 +129,7 @@ func TestContentService_FindLiveStories(t *testing.T) {
 				for _, s := range got {
 					ids = append(ids, s.ID)
 				}
-				if !equalIDs(ids, tc.want) {
+				if !slices.Equal(ids, tc.want) {
 					t.Errorf("ids = %v, want %v", ids, tc.want)
 				}
 				if tc.filter.Page.Page == 0 && total != len(tc.want) {
@@ -160,6 +162,7 @@ func TestContentService_FindLiveStories(t *testing.T) {
 }
 
 func TestContentService_EachLiveStory_Batches(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		items := make([]*cms.ImportStory, 1203)
 		for i := range items {

@@ -12,6 +12,7 @@ import (
 // TestContentVersion: the version changes with every change to what the
 // content API serves, and only then.
 func TestContentVersion(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -76,6 +77,7 @@ func TestContentVersion(t *testing.T) {
 }
 
 func TestAPIKeyService(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()

@@ -12,6 +12,7 @@ import (
 )
 
 func TestDictionary_StarterAndCRUD(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := f.as(f.admin)
@@ -61,6 +62,7 @@ func TestDictionary_StarterAndCRUD(t *testing.T) {
 }
 
 func TestCheckStory(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		other := f.newStory("已发布的稿件", func(s *cms.Story) { s.Slug = "live-one" })
@@ -113,6 +115,7 @@ func TestCheckStory(t *testing.T) {
 }
 
 func TestWordingGate(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		s := f.newStory("婚烟登记处开展颁证仪式")
@@ -165,6 +168,7 @@ func TestWordingGate(t *testing.T) {
 }
 
 func TestRestoreRevision(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		s := f.newStory("第一版标题")
@@ -197,6 +201,7 @@ func TestRestoreRevision(t *testing.T) {
 }
 
 func TestFindInbox(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		a := f.newStory("待初审")
@@ -252,6 +257,7 @@ func TestFindInbox(t *testing.T) {
 }
 
 func TestSecret(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		a, err := db.Secret(context.Background(), "preview")
 		if err != nil || len(a) != 32 {

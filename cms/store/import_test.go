@@ -13,6 +13,7 @@ import (
 )
 
 func TestImportService_Import(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()

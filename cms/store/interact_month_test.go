@@ -15,6 +15,7 @@ import (
 // minutes after its end (China time) count in the new month and leave the
 // old month's figures as they were at month end.
 func TestInteractStore_ClosedMonth(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		// 2026-11-30 23:50 in China.
 		clock := &movableClock{now: time.Date(2026, 11, 30, 15, 50, 0, 0, time.UTC)}

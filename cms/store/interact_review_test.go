@@ -21,6 +21,7 @@ import (
 // reply on 公开答复, and every step is in the audit trail. A reply the
 // writer did not agree to publish closes the message without review.
 func TestInteractStore_ReplyReview(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		db := openStore(t, dsn, dataDir)
 		f := newFixture(t, db)
@@ -209,6 +210,7 @@ func TestInteractStore_ReplyReview(t *testing.T) {
 // TestMigrateReplyReview: on a database from before the staged review, a
 // reply that was waiting for its one approval waits at 初审.
 func TestMigrateReplyReview(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		db, err := store.Open(context.Background(), dsn, dataDir, nil)
 		if err != nil {

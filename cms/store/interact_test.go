@@ -31,6 +31,7 @@ func (c *movableClock) Add(d time.Duration) {
 // counted; a 差评 with a phone opens a follow-up; the report's figures and
 // the monthly satisfaction are right; personal data goes after retention.
 func TestInteractStore(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		// Monday 2026-12-07 10:00 China time.
 		clock := &movableClock{now: time.Date(2026, 12, 7, 2, 0, 0, 0, time.UTC)}

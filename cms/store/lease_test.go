@@ -15,6 +15,7 @@ import (
 // lease goes to the next replica with a higher token, and the old holder's
 // claims are refused from then on (fencing).
 func TestLease(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		a, err := db.AcquireLease(ctx, "builder", "replica-a", 2*time.Second)

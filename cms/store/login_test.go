@@ -20,6 +20,7 @@ var testLoginLimits = cms.LoginLimits{FreeFailures: 3, FirstDelay: time.Second, 
 // from every client throttle it once its bucket is empty, until the bucket
 // refills or an unlock; pruning deletes what limits nothing.
 func TestLoginThrottle(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		l := testLoginLimits
@@ -129,6 +130,7 @@ func TestLoginThrottle(t *testing.T) {
 // TestLoginThrottle_Concurrent: failures recorded at once, as by several
 // replicas, all count, and exactly one of them throttles the name.
 func TestLoginThrottle_Concurrent(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		t0 := time.Date(2026, 12, 5, 10, 0, 0, 0, time.UTC)

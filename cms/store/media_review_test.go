@@ -15,6 +15,7 @@ import (
 // whoever may publish changes them; pictures no such story shows stay
 // open to editors.
 func TestMediaService_Update_PublisherDecides(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		mk := func(hash string) *cms.Media {
@@ -105,6 +106,7 @@ func TestMediaService_Update_PublisherDecides(t *testing.T) {
 // cannot be deleted (its files would go, and with them the picture on the
 // public page), as a live cover already could not.
 func TestMediaService_Delete_LiveBody(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		m, _, err := db.CreateMedia(f.as(f.editor), &cms.Media{Hash: "b1", Filename: "b1.jpg", Format: "jpeg", Width: 800, Height: 600})

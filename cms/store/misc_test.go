@@ -14,6 +14,7 @@ import (
 )
 
 func TestSettingsService(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -47,6 +48,7 @@ func TestSettingsService(t *testing.T) {
 }
 
 func TestMediaService(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := f.as(f.editor)
@@ -95,6 +97,7 @@ func TestMediaService(t *testing.T) {
 }
 
 func TestProjectService(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := f.as(f.admin)
@@ -173,6 +176,7 @@ func TestProjectService(t *testing.T) {
 }
 
 func TestPageService(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := f.as(f.admin)
@@ -203,6 +207,7 @@ func TestPageService(t *testing.T) {
 }
 
 func TestBuildService(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		b := &cms.Build{Reason: "publish story 1"}

@@ -14,6 +14,7 @@ import (
 // the editors' order, and drop out when their district unpublishes them.
 // A district's site has no highlights, and cannot reach the city's.
 func TestOverview(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db) // site 1, the first district, with users and a project
 		sys := context.Background()

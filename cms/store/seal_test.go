@@ -103,6 +103,7 @@ func modeOf(t *testing.T, path string) fs.FileMode {
 // TestSecrets_SealedAtRest: what the database holds of the WeChat secret
 // and the server keys is sealed; the store's users see them as they were.
 func TestSecrets_SealedAtRest(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		db := openStore(t, dsn, dataDir)
 		setWechatSecret(t, db, wechatSecret)
@@ -138,6 +139,7 @@ func TestSecrets_SealedAtRest(t *testing.T) {
 // TestSecrets_PlainValuesSealedOnOpen: secrets an older version stored in
 // plain text are sealed the next time the store opens, and read the same.
 func TestSecrets_PlainValuesSealedOnOpen(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		db := openStore(t, dsn, dataDir)
 		setWechatSecret(t, db, "placeholder")
@@ -171,6 +173,7 @@ func TestSecrets_PlainValuesSealedOnOpen(t *testing.T) {
 // its secrets refuses to open, naming both keys, instead of reading garbage;
 // an altered value is reported as such.
 func TestSecrets_WrongKey(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		k1, k2 := store.NewKey(), store.NewKey()
 		db := openStore(t, dsn, dataDir, store.WithKeys(store.Keys{Source: "HUIMIN_SECRET_KEY", Current: k1}))
@@ -207,6 +210,7 @@ func TestSecrets_WrongKey(t *testing.T) {
 // key and keeps the old one for backups; rotating an environment key is
 // giving the new one with the old as previous.
 func TestSecrets_Rotate(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		ctx := context.Background()
 		db := openStore(t, dsn, dataDir)
@@ -275,6 +279,7 @@ func TestSecrets_Rotate(t *testing.T) {
 // TestParseKey: a key that is not 32 bytes of base64 is refused, naming
 // where it came from.
 func TestParseKey(t *testing.T) {
+	t.Parallel()
 	good := store.NewKey()
 	for _, s := range []string{base64.StdEncoding.EncodeToString(good), base64.RawURLEncoding.EncodeToString(good) + "\n"} {
 		if k, err := store.ParseKey("HUIMIN_SECRET_KEY", s); err != nil || !bytes.Equal(k, good) {

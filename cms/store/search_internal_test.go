@@ -6,6 +6,7 @@ import (
 )
 
 func TestQueryTerms(t *testing.T) {
+	t.Parallel()
 	tok := func(kind byte, s string) string { return token(kind, []rune(s)) }
 	for _, tc := range []struct {
 		q    string
@@ -33,6 +34,7 @@ func TestQueryTerms(t *testing.T) {
 }
 
 func TestDocTerms(t *testing.T) {
+	t.Parallel()
 	terms := " " + docTerms("", bodyText(`<p>社区<strong>养</strong>老</p><p>服务&amp;中心</p>`)) + " "
 	has := func(kind byte, s string) bool { return strings.Contains(terms, " "+token(kind, []rune(s))+" ") }
 	if !has(termBigram, "养老") || !has(termUnigram, "社") {

@@ -14,6 +14,7 @@ import (
 // TestContentService_Search is the shared search test: the same stories and
 // queries must give the same results on SQLite (FTS5) and MySQL (FULLTEXT).
 func TestContentService_Search(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()
@@ -74,7 +75,7 @@ func TestContentService_Search(t *testing.T) {
 				for _, s := range got {
 					ids = append(ids, s.ID)
 				}
-				if !equalIDs(ids, tc.want) || total != len(tc.want) {
+				if !slices.Equal(ids, tc.want) || total != len(tc.want) {
 					t.Errorf("q=%q: ids %v (total %d), want %v", tc.q, ids, total, tc.want)
 				}
 			})
@@ -93,7 +94,7 @@ func TestContentService_Search(t *testing.T) {
 			for _, s := range got {
 				ids = append(ids, s.ID)
 			}
-			if !equalIDs(ids, want) {
+			if !slices.Equal(ids, want) {
 				t.Errorf("after republish, q=%q: %v, want %v", q, ids, want)
 			}
 		}
@@ -133,6 +134,7 @@ func liveBySlugTitle(t *testing.T, db *store.DB, title string) int64 {
 // TestContentService_Cursor pages through stories that share publication
 // times by cursor and by page number and expects the same order.
 func TestContentService_Cursor(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		items := make([]*cms.ImportStory, 23)
@@ -204,6 +206,7 @@ func TestContentService_Cursor(t *testing.T) {
 // TestContentService_Images: stories list the images their bodies show,
 // with variants, besides the cover.
 func TestContentService_Images(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		mk := func(hash string) *cms.Media {

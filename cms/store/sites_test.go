@@ -14,6 +14,7 @@ import (
 // lives in both; a story, a user, the settings and the audit trail of one
 // are invisible to the other; a user has a different role in each.
 func TestSites(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		sys := context.Background()

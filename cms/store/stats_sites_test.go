@@ -16,6 +16,7 @@ import (
 // hits and settings are its own, and pruning keeps to each site's
 // retention.
 func TestStatsDB_Sites(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		at := time.Date(2026, 12, 1, 1, 30, 0, 0, time.UTC) // 09:30 in China
 		clock := newStatsClock(at)
@@ -162,6 +163,7 @@ func TestStatsDB_Sites(t *testing.T) {
 // the default site's — also when an earlier attempt at the upgrade stopped
 // half way — and goes on counting from there.
 func TestStatsDB_UpgradeToSites(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		ctx := context.Background()
 		at := time.Date(2026, 12, 1, 1, 30, 0, 0, time.UTC)

@@ -42,6 +42,7 @@ func openStats(t *testing.T, dsn, dataDir string, clock *statsClock) *store.Stat
 // TestStatsDB_Batching records a burst from many goroutines and closes the
 // store at once: every hit must be written (Close flushes), none lost.
 func TestStatsDB_Batching(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		ctx := context.Background()
 		s, err := store.OpenStats(ctx, dsn, dataDir, nil, store.StatsOptions{BatchSize: 300})
@@ -80,6 +81,7 @@ func TestStatsDB_Batching(t *testing.T) {
 // TestStatsDB_Rollup checks the hourly and daily rollups per page, project
 // and source, and the report built from them.
 func TestStatsDB_Rollup(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		ctx := context.Background()
 		// 09:30 in China on 2026-12-01.
@@ -181,6 +183,7 @@ func TestStatsDB_Rollup(t *testing.T) {
 
 // TestStatsDB_Prune keeps rollups and drops raw hits past the retention.
 func TestStatsDB_Prune(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		ctx := context.Background()
 		old := time.Date(2026, 8, 1, 4, 0, 0, 0, time.UTC)
@@ -215,6 +218,7 @@ func TestStatsDB_Prune(t *testing.T) {
 // TestStatsDB_Salt: one salt a day, shared by reopening; the previous
 // day's salt is deleted once a new day's is made.
 func TestStatsDB_Salt(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	s := openStats(t, "", dir, nil)
@@ -242,6 +246,7 @@ func TestStatsDB_Salt(t *testing.T) {
 
 // TestStatsDB_Settings validates and versions the statistics settings.
 func TestStatsDB_Settings(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	s := openStats(t, "", t.TempDir(), nil)
 	off, bad := false, 1

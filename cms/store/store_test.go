@@ -17,7 +17,8 @@ import (
 // from several goroutines at once (standing in for several processes
 // starting together): migrations must run once and leave data alone.
 func TestOpen_MigrateTwice(t *testing.T) {
-	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
+	t.Parallel()
+	storetest.ForEachEmptyBackend(t, func(t *testing.T, dsn, dataDir string) {
 		ctx := context.Background()
 		db, err := store.Open(ctx, dsn, dataDir, nil)
 		if err != nil {
@@ -51,6 +52,7 @@ func TestOpen_MigrateTwice(t *testing.T) {
 }
 
 func TestOpen_DSN(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "sub", "x.db")
 	db, err := store.Open(ctx, "sqlite://"+path, "", nil)
@@ -71,6 +73,7 @@ func TestOpen_DSN(t *testing.T) {
 // TestStore_ConcurrentWrites runs many writers and readers at once. On
 // SQLite no "database is locked" (or any other error) may reach callers.
 func TestStore_ConcurrentWrites(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		const writers, rounds = 8, 15
@@ -124,6 +127,7 @@ func TestStore_ConcurrentWrites(t *testing.T) {
 // as `huimin import` does beside a running `huimin serve`: busy_timeout with
 // BEGIN IMMEDIATE must make them wait for each other, never fail.
 func TestStore_TwoHandlesSQLite(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	open := func() *store.DB {

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +14,7 @@ import (
 )
 
 func TestStoryService_Create(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		f.newStory("已有稿件", func(s *cms.Story) { s.Slug = "taken" })
@@ -111,6 +113,7 @@ func TestStoryService_Create(t *testing.T) {
 }
 
 func TestStoryService_Update(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 
@@ -243,6 +246,7 @@ func TestStoryService_Update(t *testing.T) {
 }
 
 func TestStoryService_Delete(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		draft := f.newStory("草稿")
@@ -264,6 +268,7 @@ func TestStoryService_Delete(t *testing.T) {
 }
 
 func TestStoryService_Find(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		other := f.newProject("银龄互助", "yinling", cms.KindVolunteer, "elderly")
@@ -295,7 +300,7 @@ func TestStoryService_Find(t *testing.T) {
 				for _, s := range got {
 					ids = append(ids, s.ID)
 				}
-				if !equalIDs(ids, tc.want) {
+				if !slices.Equal(ids, tc.want) {
 					t.Errorf("ids = %v, want %v", ids, tc.want)
 				}
 				if tc.filter.Page.Page == 0 && total != len(tc.want) {
@@ -304,18 +309,6 @@ func TestStoryService_Find(t *testing.T) {
 			})
 		}
 	})
-}
-
-func equalIDs(a, b []int64) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -13,6 +13,7 @@ import (
 )
 
 func TestUserService_Create(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		if n, err := db.CountUsers(ctx); err != nil || n != 0 {
@@ -52,6 +53,7 @@ func TestUserService_Create(t *testing.T) {
 }
 
 func TestUserService_Login(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
 		clock := time.Now().UTC()

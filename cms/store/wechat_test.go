@@ -14,6 +14,7 @@ import (
 // it is the cached one; uploads are remembered per picture and variant; a
 // failed send keeps the draft's media_id and both outcomes are audited.
 func TestWechatStore(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		db := openStore(t, dsn, dataDir)
 		ctx := context.Background()

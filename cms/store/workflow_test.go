@@ -16,6 +16,7 @@ import (
 // TestStoryService_ApplyAction walks one story through 三审 with a user of
 // each role, checking each refused step on the way and the sign-off record.
 func TestStoryService_ApplyAction(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		s := f.newStory("三审流程")
@@ -109,6 +110,7 @@ func TestStoryService_ApplyAction(t *testing.T) {
 }
 
 func TestStoryService_ApplyAction_TwoStages(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		set, _ := db.FindSettings(context.Background())
@@ -132,6 +134,7 @@ func TestStoryService_ApplyAction_TwoStages(t *testing.T) {
 // TestStoryService_ApplyAction_Concurrent: two first-stage reviewers
 // approving at once must not both sign the same stage off.
 func TestStoryService_ApplyAction_Concurrent(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		s := f.newStory("同时审核")
@@ -162,6 +165,7 @@ func TestStoryService_ApplyAction_Concurrent(t *testing.T) {
 }
 
 func TestStoryService_Schedule(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		clock := time.Now().UTC().Truncate(time.Millisecond)
@@ -228,6 +232,7 @@ func TestStoryService_Schedule(t *testing.T) {
 // publication) by setting its times; the final reviewer can, and the
 // scheduler's action names them.
 func TestStoryService_Schedule_PublisherDecides(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		f := newFixture(t, db)
 		ctx := context.Background()

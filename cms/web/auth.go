@@ -39,7 +39,7 @@ func (s *Server) handleLogin(c *gin.Context) error {
 	if err := s.decode(c, &req); err != nil {
 		return err
 	}
-	now := time.Now()
+	now := s.cfg.LoginClock()
 	// The limits are recorded whatever the client does meanwhile: hanging
 	// up must not spare it a failure.
 	ctx := context.WithoutCancel(c.Request.Context())

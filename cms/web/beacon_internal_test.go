@@ -8,6 +8,7 @@ import (
 )
 
 func TestBeacon_SourceOf(t *testing.T) {
+	t.Parallel()
 	const host = "news.example.gov.cn"
 	const wx = "Mozilla/5.0 (iPhone) MicroMessenger/8.0.47"
 	for _, c := range []struct {
@@ -33,6 +34,7 @@ func TestBeacon_SourceOf(t *testing.T) {
 }
 
 func TestBeacon_Ignored(t *testing.T) {
+	t.Parallel()
 	for _, c := range []struct {
 		header map[string]string
 		want   string
@@ -58,6 +60,7 @@ func TestBeacon_Ignored(t *testing.T) {
 }
 
 func TestBeacon_NormalisePath(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"/stories/a/":               "/stories/a/",
 		"/stories/a":                "/stories/a/",
@@ -76,6 +79,7 @@ func TestBeacon_NormalisePath(t *testing.T) {
 // salt, so yesterday's visitors cannot be linked to today's, and with the
 // site, so a reader of two sites cannot be linked across them.
 func TestBeacon_VisitorHash(t *testing.T) {
+	t.Parallel()
 	a := visitorHash([]byte("salt-1"), "203.0.113.77", "UA", 1)
 	b := visitorHash([]byte("salt-2"), "203.0.113.77", "UA", 1)
 	c := visitorHash([]byte("salt-1"), "203.0.113.78", "UA", 1)
@@ -89,6 +93,7 @@ func TestBeacon_VisitorHash(t *testing.T) {
 }
 
 func TestBeacon_DeviceOf(t *testing.T) {
+	t.Parallel()
 	for ua, want := range map[string]string{
 		"Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148": "phone",
 		"Mozilla/5.0 (iPad; CPU OS 17_0 like Mac OS X)":                        "tablet",

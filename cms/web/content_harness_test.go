@@ -74,6 +74,18 @@ func newAPIServer(t *testing.T, db *store.DB, mod func(*web.Config)) *apiServer 
 	return s
 }
 
+// userID finds a user's id by name through the admin API.
+func (s *apiServer) userID(username string) int64 {
+	s.t.Helper()
+	for _, u := range s.do("GET", "/api/v1/users", s.admin, nil, nil).want(http.StatusOK).items() {
+		if u["username"] == username {
+			return num(u, "id")
+		}
+	}
+	s.t.Fatalf("no user %s", username)
+	return 0
+}
+
 func (s *apiServer) login(user, password string) string {
 	s.t.Helper()
 	r := s.do("POST", "/api/v1/auth/login", "", map[string]string{"username": user, "password": password}, nil)

@@ -21,6 +21,7 @@ import (
 // approved and scheduled ones, unpublished ones and pending revisions of
 // live ones never appear in any content API answer.
 func TestContentAPI_OnlyPublished(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := newAPIServer(t, db, nil)
 		pid := s.project("婚姻登记颁证", "banzheng", cms.KindWindow, "marriage")
@@ -113,6 +114,7 @@ func TestContentAPI_OnlyPublished(t *testing.T) {
 
 // TestContentAPI_Stories covers filters, ordering, paging, fields and images.
 func TestContentAPI_Stories(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := newAPIServer(t, db, nil)
 		marriage := s.project("婚姻登记颁证", "banzheng", cms.KindWindow, "marriage")
@@ -238,6 +240,7 @@ func TestContentAPI_Stories(t *testing.T) {
 // repeated read costs no query, If-None-Match gives 304, and a publish
 // changes both the ETag and the content version.
 func TestContentAPI_Caching(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := newAPIServer(t, db, nil)
 		pid := s.project("银龄互助", "yinling", cms.KindVolunteer, "elderly")
@@ -316,6 +319,7 @@ func TestContentAPI_Caching(t *testing.T) {
 // TestContentAPI_Search is acceptance 2 through HTTP (the store test runs
 // the same queries on both databases).
 func TestContentAPI_Search(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := newAPIServer(t, db, nil)
 		pid := s.project("综合", "zonghe", cms.KindBenefit, "community")
@@ -334,6 +338,7 @@ func TestContentAPI_Search(t *testing.T) {
 // TestContentAPI_Keys is acceptance 5: a key over its limit gets 429 with
 // Retry-After, a revoked key 401; anonymous reads are limited per address.
 func TestContentAPI_Keys(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := newAPIServer(t, db, func(c *web.Config) {
 			c.ContentRate, c.ContentBurst = 1, 3
@@ -395,6 +400,7 @@ func TestContentAPI_Keys(t *testing.T) {
 // TestContentAPI_CORS: any origin by default, a list when configured, and
 // no CORS at all on the management API.
 func TestContentAPI_CORS(t *testing.T) {
+	t.Parallel()
 	db := storetest.MustOpen(t)
 	s := newAPIServer(t, db, nil)
 	origin := map[string]string{"Origin": "https://mp.example.cn"}
@@ -425,6 +431,7 @@ func TestContentAPI_CORS(t *testing.T) {
 // TestOpenAPIDocument: the served document is OpenAPI 3.1 and describes
 // every management and content route (the other tests validate answers).
 func TestOpenAPIDocument(t *testing.T) {
+	t.Parallel()
 	db := storetest.MustOpen(t)
 	s := newAPIServer(t, db, nil)
 	r := s.get("/api/v1/openapi.json").want(http.StatusOK)

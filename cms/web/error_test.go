@@ -21,6 +21,7 @@ func testServer() *Server {
 }
 
 func TestWriteError(t *testing.T) {
+	t.Parallel()
 	s := testServer()
 	tests := []struct {
 		name   string
@@ -64,6 +65,7 @@ func TestWriteError(t *testing.T) {
 }
 
 func TestDecode(t *testing.T) {
+	t.Parallel()
 	s := testServer()
 	type req struct {
 		Title string `json:"title"`
@@ -101,6 +103,7 @@ func TestDecode(t *testing.T) {
 }
 
 func TestLoginLimiter(t *testing.T) {
+	t.Parallel()
 	l := newLoginLimiter(nil) // the per-address bucket needs no store
 	now := testNow
 	allowed := 0

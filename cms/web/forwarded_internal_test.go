@@ -12,6 +12,7 @@ import (
 // TestTrustedPeer_AgreesWithGin checks that X-Forwarded-Host is believed
 // from exactly the peers Gin believes X-Forwarded-For from.
 func TestTrustedPeer_AgreesWithGin(t *testing.T) {
+	t.Parallel()
 	configs := [][]string{
 		nil,
 		{"127.0.0.1"},
@@ -40,6 +41,7 @@ func TestTrustedPeer_AgreesWithGin(t *testing.T) {
 // TestNew_BadTrustedProxies trusts nobody when a proxy is not an address,
 // where Gin alone would keep trusting everybody.
 func TestNew_BadTrustedProxies(t *testing.T) {
+	t.Parallel()
 	s := New(Config{TrustedProxies: []string{"10.0.0.1", "proxy.example"}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	req := httptest.NewRequest("GET", "/", nil)
 	req.RemoteAddr = "10.0.0.1:80"
@@ -52,6 +54,7 @@ func TestNew_BadTrustedProxies(t *testing.T) {
 }
 
 func TestForwardedHost(t *testing.T) {
+	t.Parallel()
 	s := New(Config{TrustedProxies: []string{"10.0.0.0/8"}, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for _, tc := range []struct {
 		peer   string

@@ -15,6 +15,7 @@ import (
 // TestSites_ForwardedHost picks the site from X-Forwarded-Host when a
 // trusted proxy sends the request, and from Host otherwise.
 func TestSites_ForwardedHost(t *testing.T) {
+	t.Parallel()
 	sites := &memSites{sites: []*cms.Site{
 		{ID: 1, Slug: "default", Name: "惠民", Version: 1},
 		{ID: 2, Slug: "jiangyin", Name: "江阴", Hosts: []string{"jy.example.test"}, Version: 1},

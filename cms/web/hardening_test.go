@@ -25,6 +25,7 @@ func errFields(r reply) map[string]any {
 // TestLimits_PageNumbers is issue 12 item 7: a page number too large for
 // an offset is a 422 naming page on every paged list, never a wrap-around.
 func TestLimits_PageNumbers(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := editorialServer(t, db)
 		for _, path := range []string{
@@ -49,6 +50,7 @@ func TestLimits_PageNumbers(t *testing.T) {
 // TestLimits_SearchQuery is issue 12 item 8: an overlong search is a 422
 // naming q, on the management list and the content API alike.
 func TestLimits_SearchQuery(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := newAPIServer(t, db, nil)
 		long := url.QueryEscape(strings.Repeat("养老", 25_000)) // 50,000 runes
@@ -65,6 +67,7 @@ func TestLimits_SearchQuery(t *testing.T) {
 // TestLimits_PreviewExpiry is issue 12 item 14: an expires_in that would
 // overflow a duration is refused, naming the field.
 func TestLimits_PreviewExpiry(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := editorialServer(t, db)
 		pid := s.project("银龄互助", "yinling", "volunteer", "elderly")
@@ -85,6 +88,7 @@ func TestLimits_PreviewExpiry(t *testing.T) {
 // other origins out without breaking WeChat; the built admin UI has no
 // inline script for its policy to block.
 func TestSecurityHeaders(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		page := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")

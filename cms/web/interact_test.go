@@ -125,6 +125,7 @@ var codeField = regexp.MustCompile(`id="code">([A-Z0-9]{10})<`)
 // it; an overdue message is counted and in the report and its Excel
 // export, read back; on SQLite and MySQL.
 func TestInteract_EndToEnd(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		s := newInteractServer(t, dsn, dataDir, nil)
 		const phone, name = "13912345678", "<b>王大爷</b>"
@@ -309,23 +310,12 @@ func TestInteract_EndToEnd(t *testing.T) {
 	})
 }
 
-// userID finds a user's id by name through the admin API.
-func (s *interactServer) userID(username string) int64 {
-	s.t.Helper()
-	for _, u := range s.do("GET", "/api/v1/users", s.admin, nil, nil).want(http.StatusOK).items() {
-		if u["username"] == username {
-			return num(u, "id")
-		}
-	}
-	s.t.Fatalf("no user %s", username)
-	return 0
-}
-
 // TestInteract_SpamBurst: one client posts 1,000 messages as fast as it
 // can while 50 people post one each from their own addresses; the spam
 // gets 429s, every legitimate message is kept. A bot filling the honeypot
 // is thanked and nothing is stored. Scripts post JSON with a token.
 func TestInteract_SpamBurst(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
 		s := newInteractServer(t, dsn, dataDir, nil)
 		const spammer = "203.0.113.66"

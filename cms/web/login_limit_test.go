@@ -9,6 +9,7 @@ import (
 )
 
 func TestLoginLimiter_GrowingDelays(t *testing.T) {
+	t.Parallel()
 	l := newLoginLimiter(storetest.MustOpen(t))
 	ctx := context.Background()
 	check := func(client, name string, now time.Time) (bool, time.Duration) {

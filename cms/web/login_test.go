@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/huimin/huimin/cms"
 	"github.com/huimin/huimin/cms/store"
@@ -41,11 +42,14 @@ func (a *recordingAudit) actions() []string {
 // TestLogin_Limits is issue 12 item 3: spellings of one username share
 // its limits, and wrong passwords sent by others cannot lock its owner out.
 func TestLogin_Limits(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		audit := &recordingAudit{AuditService: db}
+		now := time.Now()
 		s := newAPIServer(t, db, func(c *web.Config) {
 			c.TrustedProxies = []string{"127.0.0.1", "::1"}
 			c.Audit = audit
+			c.LoginClock = func() time.Time { return now }
 		})
 		ctx := context.Background()
 		ed := &cms.User{Username: "ed", Name: "小编", Role: cms.RoleEditor}
@@ -87,13 +91,7 @@ func TestLogin_Limits(t *testing.T) {
 			}
 
 			// An admin lifts the limits; the refused client may try again.
-			users := s.do("GET", "/api/v1/users", s.admin, nil, nil).want(http.StatusOK).items()
-			var adminID int64
-			for _, u := range users {
-				if u["username"] == "admin" {
-					adminID = num(u, "id")
-				}
-			}
+			adminID := s.userID("admin")
 			editor := s.login("ed", "ed-password")
 			path := fmt.Sprintf("/api/v1/users/%d/lockout", adminID)
 			s.do("DELETE", path, editor, nil, nil).want(http.StatusForbidden)

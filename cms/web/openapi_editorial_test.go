@@ -64,6 +64,7 @@ func errCode(r reply) any { return r.json()["error"].(map[string]any)["code"] }
 // and error, and the client validates every answer against openapi.json
 // (webtest.Transport, strict: an undocumented route fails too).
 func TestOpenAPI_Editorial(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := editorialServer(t, db)
 		editor := s.user("editor", cms.RoleEditor, 0)
@@ -240,6 +241,7 @@ func TestOpenAPI_Editorial(t *testing.T) {
 
 // TestOpenAPI_PreviewUnavailable: without a preview key the link request is a 503.
 func TestOpenAPI_PreviewUnavailable(t *testing.T) {
+	t.Parallel()
 	db := storetest.MustOpen(t)
 	s := newAPIServer(t, db, func(c *web.Config) { c.Revisions = db })
 	pid := s.project("银龄互助", "yinling", cms.KindVolunteer, "elderly")
@@ -261,6 +263,7 @@ func (f *failures) Errorf(format string, a ...any) {
 // TestOpenAPI_EditorialSchemas makes sure the new schemas have teeth:
 // answers of the wrong shape are reported.
 func TestOpenAPI_EditorialSchemas(t *testing.T) {
+	t.Parallel()
 	v := webtest.NewValidator(t)
 	hdr := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 	sig := `{"app_id":"wx1","timestamp":1,"nonce_str":"n","signature":"s","url":"https://a/"}`

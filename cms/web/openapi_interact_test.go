@@ -13,6 +13,7 @@ import (
 // stage, and answers without it or with a stage the site cannot have are
 // reported.
 func TestOpenAPI_ReplyReviewSchema(t *testing.T) {
+	t.Parallel()
 	v := webtest.NewValidator(t)
 	hdr := http.Header{"Content-Type": {"application/json; charset=utf-8"}}
 	msg := `{"id":1,"code":"ABCDEFGH23","state":"done","publish_state":"review","review_stage":2,"version":4,"flags":[]}`

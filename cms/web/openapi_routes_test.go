@@ -14,6 +14,7 @@ import (
 // /media/) must be described, and every operation the document describes
 // must be served.
 func TestOpenAPI_CoversRoutes(t *testing.T) {
+	t.Parallel()
 	var doc struct {
 		Paths map[string]map[string]json.RawMessage `json:"paths"`
 	}

@@ -7,6 +7,7 @@ import (
 )
 
 func TestPreviewToken(t *testing.T) {
+	t.Parallel()
 	key := []byte("0123456789abcdef0123456789abcdef")
 	now := time.Unix(1_800_000_000, 0)
 	tok := signPreview(key, previewToken{StoryID: 42, Version: 7, Expires: now.Add(time.Hour)})

@@ -13,6 +13,7 @@ import (
 )
 
 func TestInternalAddr(t *testing.T) {
+	t.Parallel()
 	for _, a := range []string{
 		"127.0.0.1", "::1", "10.1.2.3", "172.16.0.1", "192.168.1.1", "169.254.169.254", "100.100.100.200",
 		"0.0.0.0", "::", "224.0.0.1", "ff02::1", "fd00:ec2::254", "fe80::1", "::ffff:127.0.0.1", "::ffff:10.0.0.1",
@@ -33,6 +34,7 @@ func TestInternalAddr(t *testing.T) {
 // an internal address is refused at dial time unless the configuration
 // allows it, and http:// pictures are fetched over https.
 func TestFetchImage_Guard(t *testing.T) {
+	t.Parallel()
 	var plain, secure int
 	handler := func(n *int) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {

@@ -32,8 +32,11 @@ type Config struct {
 	Publisher cms.Publisher
 
 	// Logins keeps the login limits replicas share (login_limit.go); login
-	// fails without it.
-	Logins cms.LoginThrottleService
+	// fails without it. LoginClock is the limits' clock, time.Now when nil:
+	// tests hold it still so a wait of a second never runs out between
+	// two requests of a slow machine.
+	Logins     cms.LoginThrottleService
+	LoginClock func() time.Time
 
 	// The editorial workflow: revisions, review inbox, wording dictionary
 	// and checks, and previews signed with PreviewKey (kept server-side).
@@ -174,6 +177,9 @@ func New(cfg Config) *Server {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
+	}
+	if cfg.LoginClock == nil {
+		cfg.LoginClock = time.Now
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, limiter: newLoginLimiter(cfg.Logins), sites: &siteDirectory{src: cfg.Sites}}
 	s.contentState = newContentState(cfg)

@@ -131,6 +131,7 @@ func (u *tokenUsers) CreateUser(_ context.Context, x *cms.User, _ string) error 
 }
 
 func TestSites_API(t *testing.T) {
+	t.Parallel()
 	sites := &memSites{sites: []*cms.Site{{ID: 1, Slug: "default", Name: "惠民", Hosts: []string{}, Version: 1}}}
 	users := &tokenUsers{users: map[string]*cms.User{
 		"platform":  {ID: 1, Version: 1, Username: "admin", Role: cms.RoleAdmin, PlatformAdmin: true, Sites: []cms.SiteRole{{SiteID: 1, Role: cms.RoleAdmin}}},
@@ -231,6 +232,7 @@ func TestSites_API(t *testing.T) {
 // says and which sites one lists, and only platform admins manage sites
 // and give roles per site.
 func TestSites_Store(t *testing.T) {
+	t.Parallel()
 	storetest.ForEachDB(t, func(t *testing.T, db *store.DB) {
 		s := newAPIServer(t, db, func(c *web.Config) { c.Sites = db })
 		ctx := context.Background()

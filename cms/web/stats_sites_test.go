@@ -18,6 +18,7 @@ import (
 // report, export and settings are its own, also while the other's answers
 // are in the server's memory.
 func TestStats_TwoSites(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
 	db, err := store.Open(ctx, "", dir, nil)

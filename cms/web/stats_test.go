@@ -84,6 +84,7 @@ func (s *statsServer) flush() {
 // through a link shared to 朋友圈, make 3 views, 1 visitor and the source
 // 微信/朋友圈; no cookie is set, and no table holds the reader's address.
 func TestBeacon_WechatReader(t *testing.T) {
+	t.Parallel()
 	s := newStatsServer(t, nil)
 	const ip = "203.0.113.77"
 	xff := map[string]string{"X-Forwarded-For": ip}
@@ -179,6 +180,7 @@ func grepDB(t *testing.T, path, needle string) string {
 // TestBeacon_Filters: bots, prefetches and previews are not counted; bad
 // input is a 422 naming the field; a client posting too fast is limited.
 func TestBeacon_Filters(t *testing.T) {
+	t.Parallel()
 	s := newStatsServer(t, func(c *web.Config) { c.BeaconRate, c.BeaconBurst = 1, 5 })
 	ok := map[string]any{"path": s.story}
 	for name, h := range map[string]map[string]string{
@@ -271,6 +273,7 @@ func TestBeacon_HeldWhileBuilding(t *testing.T) {
 // TestStats_Settings: the switches hide the public numbers at once, and a
 // bad retention is a 422 naming retention_days.
 func TestStats_Settings(t *testing.T) {
+	t.Parallel()
 	s := newStatsServer(t, nil)
 	s.beacon(map[string]any{"path": s.story}, nil).want(http.StatusNoContent)
 	s.flush()
@@ -296,6 +299,7 @@ func TestStats_Settings(t *testing.T) {
 // TestStats_ExportExcel reads the exported workbook back: its numbers are
 // the report's.
 func TestStats_ExportExcel(t *testing.T) {
+	t.Parallel()
 	s := newStatsServer(t, nil)
 	for i, from := range []string{"timeline", "groupmessage", "", ""} {
 		s.beacon(map[string]any{"path": s.story, "from": from}, map[string]string{"X-Forwarded-For": "192.0.2." + strconv.Itoa(i+1)}).

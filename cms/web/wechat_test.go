@@ -22,6 +22,7 @@ import (
 // TestWechatSignature is WeChat's documented worked example (JS-SDK
 // documentation, appendix 1: signature algorithm).
 func TestWechatSignature(t *testing.T) {
+	t.Parallel()
 	got := wechatSignature("sM4AOVdWfPE4DxkXGEs8VMCPGGVi4C3VM0P37wVUCFvkVAy_90u5h9nbSlYy3-Sl-HhTdfl2fzFy1AOcHKP7qg",
 		"Wm3WZYTPz0wzccnW", 1414587457, "http://mp.weixin.qq.com?params=value")
 	if want := "0f9de62fce790f9a083d5c99e95740ceb90c27ed"; got != want {
@@ -77,6 +78,7 @@ func (f *fakeWechat) Do(r *http.Request) (*http.Response, error) {
 }
 
 func TestWechatSignatureEndpoint(t *testing.T) {
+	t.Parallel()
 	settings := &fakeSettings{s: cms.Settings{BaseURL: "https://mz.example.gov.cn/", WechatAppID: "wx1234567890", WechatSecret: "s3cret-value"}}
 	fake := &fakeWechat{}
 	j := newJSSDK(settings, fake)

@@ -180,10 +180,35 @@ func (s *Server) Call(tb testing.TB, method, path, token string, body any) (int,
 	return code, out
 }
 
+// Must makes a JSON request that must answer want and returns the answer.
+func (s *Server) Must(tb testing.TB, want int, method, path, token string, body any) map[string]any {
+	tb.Helper()
+	code, out := s.Call(tb, method, path, token, body)
+	if code != want {
+		tb.Fatalf("%s %s: %d %v, want %d", method, path, code, out, want)
+	}
+	return out
+}
+
 // CallJSON makes a JSON request and decodes a JSON answer into out, which
 // may be a typed response. body is sent as is when it is a string or
 // []byte, and as JSON otherwise.
 func (s *Server) CallJSON(tb testing.TB, method, path, token string, body, out any) int {
+	tb.Helper()
+	resp, raw := Send(tb, nil, Request(tb, method, s.URL+path, token, body))
+	AssertNoLeak(tb, method+" "+path, raw)
+	if len(raw) > 0 && out != nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
+		if err := json.Unmarshal(raw, out); err != nil {
+			tb.Fatalf("%s %s: invalid JSON %q: %v", method, path, raw, err)
+		}
+	}
+	return resp.StatusCode
+}
+
+// Request is a request to url with Content-Type application/json, and
+// token, when set, as its bearer token. body is sent as is when it is a
+// string or []byte, and as JSON otherwise.
+func Request(tb testing.TB, method, url, token string, body any) *http.Request {
 	tb.Helper()
 	var r io.Reader
 	switch b := body.(type) {
@@ -192,6 +217,8 @@ func (s *Server) CallJSON(tb testing.TB, method, path, token string, body, out a
 		r = strings.NewReader(b)
 	case []byte:
 		r = bytes.NewReader(b)
+	case *bytes.Buffer:
+		r = b
 	default:
 		j, err := json.Marshal(b)
 		if err != nil {
@@ -199,7 +226,7 @@ func (s *Server) CallJSON(tb testing.TB, method, path, token string, body, out a
 		}
 		r = bytes.NewReader(j)
 	}
-	req, err := http.NewRequest(method, s.URL+path, r)
+	req, err := http.NewRequest(method, url, r)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -207,19 +234,37 @@ func (s *Server) CallJSON(tb testing.TB, method, path, token string, body, out a
 	if token != "" {
 		req.Header.Set("Authorization", "Bearer "+token)
 	}
-	resp, err := http.DefaultClient.Do(req)
+	return req
+}
+
+// Send does req with client (http.DefaultClient when nil) and returns the
+// answer with its body read; it fails tb when there is no answer.
+func Send(tb testing.TB, client *http.Client, req *http.Request) (*http.Response, []byte) {
+	tb.Helper()
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
 	if err != nil {
-		tb.Fatalf("%s %s: %v", method, path, err)
+		tb.Fatalf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(resp.Body)
-	AssertNoLeak(tb, method+" "+path, raw)
-	if len(raw) > 0 && out != nil && strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") {
-		if err := json.Unmarshal(raw, out); err != nil {
-			tb.Fatalf("%s %s: invalid JSON %q: %v", method, path, raw, err)
-		}
-	}
-	return resp.StatusCode
+	return resp, raw
+}
+
+// UploadRequest is a request posting data to /api/v1/media as multipart
+// field "file" named name.
+func UploadRequest(tb testing.TB, base, token, name string, data []byte) *http.Request {
+	tb.Helper()
+	var body bytes.Buffer
+	w := multipart.NewWriter(&body)
+	fw, _ := w.CreateFormFile("file", name)
+	fw.Write(data)
+	w.Close()
+	req := Request(tb, "POST", base+"/api/v1/media", token, &body)
+	req.Header.Set("Content-Type", w.FormDataContentType())
+	return req
 }
 
 // List is the JSON shape of every list answer, with typed items.
@@ -293,43 +338,63 @@ func (ses Session) Script() string {
 	return fmt.Sprintf(`localStorage.setItem("huimin.token", %q); localStorage.setItem("huimin.user", %q); true`, ses.Token, ses.User)
 }
 
-// WaitBuild polls a build record until it is done and returns it.
-func (s *Server) WaitBuild(tb testing.TB, token string, id any) map[string]any {
+// Poll calls done every 50 ms until it reports true; when limit passes
+// first it fails tb with what done said last.
+func Poll(tb testing.TB, limit time.Duration, done func() (ok bool, last string)) {
 	tb.Helper()
-	deadline := time.Now().Add(2 * time.Minute)
-	for {
-		code, b := s.Call(tb, "GET", fmt.Sprintf("/api/v1/builds/%v", id), token, nil)
-		if code != http.StatusOK {
-			tb.Fatalf("build %v: %d %v", id, code, b)
-		}
-		if b["status"] == "succeeded" || b["status"] == "failed" {
-			return b
+	for deadline := time.Now().Add(limit); ; time.Sleep(50 * time.Millisecond) {
+		ok, last := done()
+		if ok {
+			return
 		}
 		if time.Now().After(deadline) {
-			tb.Fatalf("build %v not done: %v", id, b)
+			tb.Fatalf("still not done after %v: %s", limit, last)
 		}
-		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// WaitPage polls path until it answers 200 with text in it.
+func (s *Server) WaitPage(tb testing.TB, path, text string, limit time.Duration) {
+	tb.Helper()
+	Poll(tb, limit, func() (bool, string) {
+		resp, err := http.Get(s.URL + path)
+		if err != nil {
+			return false, err.Error()
+		}
+		defer resp.Body.Close()
+		body, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode == http.StatusOK && strings.Contains(string(body), text),
+			fmt.Sprintf("%s%s answers %d without %q\n%.2000s", s.URL, path, resp.StatusCode, text, s.Stderr())
+	})
+}
+
+// WaitBuild polls a build record until it is done and returns it.
+func (s *Server) WaitBuild(tb testing.TB, token string, id any) (b map[string]any) {
+	tb.Helper()
+	Poll(tb, 2*time.Minute, func() (bool, string) {
+		var code int
+		if code, b = s.Call(tb, "GET", fmt.Sprintf("/api/v1/builds/%v", id), token, nil); code != http.StatusOK {
+			tb.Fatalf("build %v: %d %v", id, code, b)
+		}
+		return b["status"] == "succeeded" || b["status"] == "failed", fmt.Sprintf("build %v not done: %v", id, b)
+	})
+	return b
+}
+
+// WaitBuilt is WaitBuild for a build that must succeed.
+func (s *Server) WaitBuilt(tb testing.TB, token string, id any) {
+	tb.Helper()
+	if b := s.WaitBuild(tb, token, id); b["status"] != "succeeded" {
+		tb.Fatalf("build %v: %v", id, b)
 	}
 }
 
 // Upload posts data as multipart field "file" and decodes the JSON answer.
 func (s *Server) Upload(tb testing.TB, token, name string, data []byte) (int, map[string]any, time.Duration) {
 	tb.Helper()
-	var body bytes.Buffer
-	w := multipart.NewWriter(&body)
-	fw, _ := w.CreateFormFile("file", name)
-	fw.Write(data)
-	w.Close()
-	req, _ := http.NewRequest("POST", s.URL+"/api/v1/media", &body)
-	req.Header.Set("Content-Type", w.FormDataContentType())
-	req.Header.Set("Authorization", "Bearer "+token)
+	req := UploadRequest(tb, s.URL, token, name, data)
 	start := time.Now()
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, _ := io.ReadAll(resp.Body)
+	resp, raw := Send(tb, nil, req)
 	AssertNoLeak(tb, "upload "+name, raw)
 	out := map[string]any{}
 	_ = json.Unmarshal(raw, &out)
