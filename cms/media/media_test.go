@@ -105,17 +105,7 @@ func TestProcess_Orientation(t *testing.T) {
 					if v.Width != wantW || v.Height != wantH {
 						t.Errorf("%s: %dx%d, want %dx%d (never upscaled)", name, v.Width, v.Height, wantW, wantH)
 					}
-					img := decodeJPEG(t, v.Data)
-					w, h := v.Width, v.Height
-					corners := []image.Rectangle{
-						image.Rect(w/10, h/10, w/4, h/4), image.Rect(w*3/4, h/10, w*9/10, h/4),
-						image.Rect(w/10, h*3/4, w/4, h*9/10), image.Rect(w*3/4, h*3/4, w*9/10, h*9/10),
-					}
-					for i, c := range corners {
-						if got := nearestQuad(meanColor(img, c)); got != tt.want[i] {
-							t.Errorf("%s: corner %d shows quadrant %d, want %d", name, i, got, tt.want[i])
-						}
-					}
+					checkCorners(t, name, v, tt.want)
 				}
 			})
 		}
@@ -135,17 +125,24 @@ func TestProcess_OrientationPyramid(t *testing.T) {
 	}
 	checkVariants(t, res)
 	for _, name := range []string{"w480", "w1600", "cover11", "thumb"} {
-		v := variant(t, res, name)
-		img := decodeJPEG(t, v.Data)
-		w, h := v.Width, v.Height
-		corners := []image.Rectangle{
-			image.Rect(w/10, h/10, w/4, h/4), image.Rect(w*3/4, h/10, w*9/10, h/4),
-			image.Rect(w/10, h*3/4, w/4, h*9/10), image.Rect(w*3/4, h*3/4, w*9/10, h*9/10),
-		}
-		for i, c := range corners {
-			if got := nearestQuad(meanColor(img, c)); got != want[i] {
-				t.Errorf("%s: corner %d shows quadrant %d, want %d", name, i, got, want[i])
-			}
+		checkCorners(t, name, variant(t, res, name), want)
+	}
+}
+
+// checkCorners checks that each corner of variant v (named name) shows the
+// quadrant of the test picture want says: 0 top left, 1 top right, 2
+// bottom left, 3 bottom right of the upright original.
+func checkCorners(t *testing.T, name string, v Variant, want [4]int) {
+	t.Helper()
+	img := decodeJPEG(t, v.Data)
+	w, h := v.Width, v.Height
+	corners := []image.Rectangle{
+		image.Rect(w/10, h/10, w/4, h/4), image.Rect(w*3/4, h/10, w*9/10, h/4),
+		image.Rect(w/10, h*3/4, w/4, h*9/10), image.Rect(w*3/4, h*3/4, w*9/10, h*9/10),
+	}
+	for i, c := range corners {
+		if got := nearestQuad(meanColor(img, c)); got != want[i] {
+			t.Errorf("%s: corner %d shows quadrant %d, want %d", name, i, got, want[i])
 		}
 	}
 }
