@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"slices"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/huimin/huimin/cms"
@@ -386,9 +385,9 @@ func (p *Platform) Status(ctx context.Context) (cms.ReplicaStatus, error) {
 }
 
 // Building reports whether any site of the platform is building now (a
-// build holding a slot of the scheduler). It is cheap: the beacon asks it
-// for every page view (web.Config.Building).
-func (p *Platform) Building() bool { return p.sched.held.Load() > 0 }
+// build holding a slot of the scheduler). The beacon asks it for every
+// page view (web.Config.Building).
+func (p *Platform) Building() bool { return p.sched.building() }
 
 // Ready reports whether the default site is being served: the health
 // check's answer, as on a single-site installation. (A site created a
@@ -518,8 +517,6 @@ type scheduler struct {
 	incrDone chan struct{}
 	// now is the clock of yield's budget; nil is time.Now.
 	now func() time.Time
-	// held counts the slots held, for Building without the lock.
-	held atomic.Int32
 }
 
 // yieldGrace is what a full build may pause for before it has run at all:
@@ -614,7 +611,6 @@ func (q *scheduler) dispatch() {
 		}
 		q.busy[k] = true
 		q.granted[k]++
-		q.held.Add(1)
 		if !w.full {
 			q.started()
 		}
@@ -632,12 +628,18 @@ func (sl *slot) release() {
 	q := sl.q
 	q.mu.Lock()
 	q.busy[sl.kind] = false
-	q.held.Add(-1)
 	if !sl.full {
 		q.ended()
 	}
 	q.dispatch()
 	q.mu.Unlock()
+}
+
+// building reports whether a build holds a slot.
+func (q *scheduler) building() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.busy[fullSlot] || q.busy[incrSlot]
 }
 
 // started and ended count the incremental builds running. Callers hold

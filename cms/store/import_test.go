@@ -100,8 +100,8 @@ func TestImportService_Import(t *testing.T) {
 // second. 1,000 always run; 10,000 (the design target: well under 30 s on
 // SQLite) unless -short. The time is logged, not asserted: on a shared
 // 2-core machine a wall-clock bound failed for load alone, and timings
-// belong in benchmarks (BenchmarkReplicas prints the time `huimin import`
-// takes for 10,000 stories on MySQL: 6.2 s in session 8).
+// belong in benchmarks (BenchmarkReplicas and BenchmarkSites_PublishUnderRebuild
+// print how long `huimin import` takes for 10,000 stories).
 func TestImportService_Speed(t *testing.T) {
 	sizes := []int{1000, 10000}
 	if testing.Short() {
