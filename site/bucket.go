@@ -117,9 +117,11 @@ type mirror struct {
 
 	// Hashes of the files of one build directory, reused while size and
 	// modification time are unchanged (incremental builds rename in only
-	// the files they change).
+	// the files they change, and name them: hashTree). stale says a build
+	// changed the directory without a sync: the next one walks it.
 	sumDir string
 	sums   map[string]fileSum
+	stale  bool
 
 	last mirrorStats // of the last copy, for tests and logs
 }
@@ -152,15 +154,19 @@ func (e *mirrorError) Unwrap() error { return e.err }
 
 // toBucket copies the live build o (made by build b) to the bucket, if the
 // site has one. Callers hold the build lock.
-func (s *Site) toBucket(ctx context.Context, buildID int64, o *output) error {
+func (s *Site) toBucket(ctx context.Context, buildID int64, o *output, full bool, touched []string) error {
 	if s.mirror == nil || o == nil {
 		return nil
 	}
+	if full {
+		touched = nil
+	}
 	if err := s.fenced(); err != nil {
+		s.mirror.stale = true // the files touched are not counted: walk next time
 		return err // not retried: another replica builds now
 	}
 	t := time.Now()
-	if err := s.mirror.sync(ctx, buildID, o); err != nil {
+	if err := s.mirror.sync(ctx, buildID, o, touched); err != nil {
 		if errors.Is(err, errLeaseLost) {
 			return err
 		}
@@ -172,6 +178,13 @@ func (s *Site) toBucket(ctx context.Context, buildID int64, o *output) error {
 	return nil
 }
 
+// timedToBucket is toBucket, returning the time it took.
+func (s *Site) timedToBucket(ctx context.Context, buildID int64, o *output, full bool, touched []string) (time.Duration, error) {
+	t := time.Now()
+	err := s.toBucket(ctx, buildID, o, full, touched)
+	return time.Since(t), err
+}
+
 // mirrorAgain copies the live build to the bucket again after a failed copy.
 func (s *Site) mirrorAgain(ctx context.Context, buildID int64) error {
 	unlock, err := s.lock.Lock()
@@ -179,7 +192,7 @@ func (s *Site) mirrorAgain(ctx context.Context, buildID int64) error {
 		return fmt.Errorf("acquiring build lock: %w", err)
 	}
 	defer unlock()
-	return s.toBucket(ctx, buildID, s.live.Load())
+	return s.toBucket(ctx, buildID, s.live.Load(), true, nil)
 }
 
 func (m *mirror) fenced() error {
@@ -189,10 +202,11 @@ func (m *mirror) fenced() error {
 	return m.fence()
 }
 
-// sync makes the bucket's site/ hold exactly the files of o.
-func (m *mirror) sync(ctx context.Context, buildID int64, o *output) error {
+// sync makes the bucket's site/ hold exactly the files of o; touched, when
+// not nil, are the only files of o changed since the last sync (hashTree).
+func (m *mirror) sync(ctx context.Context, buildID int64, o *output, touched []string) error {
 	m.last = mirrorStats{}
-	local, sizes, err := m.hashTree(o.dir)
+	local, sizes, err := m.hashTree(o.dir, touched)
 	if err != nil {
 		return err
 	}
@@ -441,35 +455,77 @@ func (m *mirror) pruneManifests(ctx context.Context, keep ...string) {
 
 // hashTree returns the content hash and size of every file below dir, by
 // slash path; hidden files (temporary ones) are skipped, as the handler
-// never serves them.
-func (m *mirror) hashTree(dir string) (map[string]string, map[string]int64, error) {
+// never serves them. With touched not nil, and dir the directory of the
+// last call, only the files touched names are looked at again: an
+// incremental build says which files it wrote or removed, and walking a
+// large site for them would cost more than the build.
+func (m *mirror) hashTree(dir string, touched []string) (map[string]string, map[string]int64, error) {
+	if m.sumDir != dir || m.stale || touched == nil {
+		if err := m.walkSums(dir); err != nil {
+			return nil, nil, err
+		}
+	} else {
+		for _, rel := range touched {
+			name := filepath.Join(dir, filepath.FromSlash(rel))
+			fi, err := os.Lstat(name)
+			if errors.Is(err, fs.ErrNotExist) {
+				delete(m.sums, rel)
+				continue
+			} else if err != nil {
+				m.stale = true
+				return nil, nil, err
+			}
+			if err := m.sum(rel, name, fi); err != nil {
+				m.stale = true
+				return nil, nil, err
+			}
+		}
+	}
+	sums := make(map[string]string, len(m.sums))
+	sizes := make(map[string]int64, len(m.sums))
+	for rel, c := range m.sums {
+		sums[rel], sizes[rel] = c.sum, c.size
+	}
+	m.last.files = len(sums)
+	return sums, sizes, nil
+}
+
+// walkSums brings m.sums up to date with every file below dir, hashing
+// those whose size or time changed.
+func (m *mirror) walkSums(dir string) error {
 	if m.sumDir != dir {
 		m.sumDir, m.sums = dir, map[string]fileSum{}
 	}
-	sums := map[string]string{}
-	sizes := map[string]int64{}
 	seen := map[string]bool{}
 	err := walkFiles(dir, func(rel, name string, fi fs.FileInfo) error {
 		seen[rel] = true
-		c, ok := m.sums[rel]
-		if !ok || c.size != fi.Size() || !c.mod.Equal(fi.ModTime()) {
-			sum, err := hashFile(name)
-			if err != nil {
-				return err
-			}
-			c = fileSum{size: fi.Size(), mod: fi.ModTime(), sum: sum}
-			m.sums[rel] = c
-		}
-		sums[rel], sizes[rel] = c.sum, c.size
-		return nil
+		return m.sum(rel, name, fi)
 	})
+	if err != nil {
+		m.stale = true
+		return err
+	}
+	m.stale = false
 	for rel := range m.sums {
 		if !seen[rel] {
 			delete(m.sums, rel)
 		}
 	}
-	m.last.files = len(sums)
-	return sums, sizes, err
+	return nil
+}
+
+// sum hashes file name (rel below the directory) unless m.sums has it
+// with the same size and time.
+func (m *mirror) sum(rel, name string, fi fs.FileInfo) error {
+	if c, ok := m.sums[rel]; ok && c.size == fi.Size() && c.mod.Equal(fi.ModTime()) {
+		return nil
+	}
+	sum, err := hashFile(name)
+	if err != nil {
+		return err
+	}
+	m.sums[rel] = fileSum{size: fi.Size(), mod: fi.ModTime(), sum: sum}
+	return nil
 }
 
 func hashFile(name string) (string, error) {

@@ -44,6 +44,7 @@ type buildResult struct {
 	export, hugo time.Duration
 	links        time.Duration // the internal link check (linkcheck.go)
 	manifest     time.Duration // writing the tamper check's manifest (manifest.go)
+	bucket       time.Duration // copying the build to the bucket (bucket.go)
 }
 
 // fullEvery is how many in-place updates a build directory takes before the
@@ -63,7 +64,6 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 		return res, fmt.Errorf("acquiring build lock: %w", err)
 	}
 	defer unlock()
-	started := time.Now()
 
 	proj, err := s.project()
 	if err != nil {
@@ -105,10 +105,12 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 		if s.beforeRender != nil {
 			s.beforeRender(false)
 		}
-		res.pages, err = s.update(ctx, proj, base, ch)
+		var touched []string
+		res.pages, touched, err = s.update(ctx, proj, base, ch)
 		if err == nil {
-			res.links, res.manifest = s.afterBuild(s.live.Load(), b.ID, started, false)
-			return res, s.toBucket(ctx, b.ID, s.live.Load())
+			res.links, res.manifest = s.afterBuild(s.live.Load(), b.ID, false, touched)
+			res.bucket, err = s.timedToBucket(ctx, b.ID, s.live.Load(), false, touched)
+			return res, err
 		}
 		if !errors.Is(err, errNeedFull) {
 			s.base = nil // the live directory may be half updated: next time, a full build
@@ -145,11 +147,12 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 	}
 	s.base = &liveBase{name: out.name, dir: out.dir, proj: projHash, files: m}
 	s.pruneBuilds()
-	res.links, res.manifest = s.afterBuild(out, b.ID, started, true)
+	res.links, res.manifest = s.afterBuild(out, b.ID, true, nil)
 	// Hugo's pages are garbage now; give the memory back rather than hold
 	// it until the next full build.
 	debug.FreeOSMemory()
-	return res, s.toBucket(ctx, b.ID, out)
+	res.bucket, err = s.timedToBucket(ctx, b.ID, out, true, nil)
+	return res, err
 }
 
 // newOutput returns a fresh, not yet existing directory for build id. The

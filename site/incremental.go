@@ -222,43 +222,45 @@ func isPage(rel string) bool {
 }
 
 // update renders the pages of the content files ch changed and applies them
-// to the live build base. It returns the number of pages rendered, or
-// errNeedFull when only a full build can do.
-func (s *Site) update(ctx context.Context, proj string, base *liveBase, ch *changes) (int, error) {
+// to the live build base. It returns the number of pages rendered and the
+// files of the live build it wrote or removed (slash paths), or errNeedFull
+// when only a full build can do.
+func (s *Site) update(ctx context.Context, proj string, base *liveBase, ch *changes) (pages int, touched []string, err error) {
 	if base.files.unsafe {
-		return 0, fmt.Errorf("%w: the live build has pages no content file accounts for", errNeedFull)
+		return 0, nil, fmt.Errorf("%w: the live build has pages no content file accounts for", errNeedFull)
 	}
 	if len(ch.written)+len(ch.removed) > maxIncremental {
-		return 0, fmt.Errorf("%w: %d content files changed", errNeedFull, len(ch.written)+len(ch.removed))
+		return 0, nil, fmt.Errorf("%w: %d content files changed", errNeedFull, len(ch.written)+len(ch.removed))
 	}
 	dirty := map[string]bool{}
 	for _, rel := range ch.written {
 		dirty[rel] = true
 	}
-	pages := 0
 	fresh := newManifestOf()
 	scratch := s.path(scratchName)
 	if len(dirty) > 0 {
-		var err error
 		if pages, fresh, err = s.renderScratch(scratch, proj, ch, dirty); err != nil {
-			return 0, err
+			return 0, nil, err
 		}
-		if err := s.applyScratch(filepath.Join(scratch, "public"), base, fresh); err != nil {
-			return 0, err
+		if touched, err = s.applyScratch(filepath.Join(scratch, "public"), base, fresh); err != nil {
+			return 0, nil, err
 		}
 	}
-	if err := s.applyExtras(base, ch); err != nil {
-		return 0, err
+	extras, err := s.applyExtras(base, ch)
+	if err != nil {
+		return 0, nil, err
 	}
 	gone := updateManifest(base.files, fresh, ch)
-	if err := removeGone(base, gone); err != nil {
-		return 0, err
+	removed, err := removeGone(base, gone)
+	if err != nil {
+		return 0, nil, err
 	}
 	base.updates++
 	if err := os.RemoveAll(scratch); err != nil {
 		s.log.Warn("removing scratch build", "err", err)
 	}
-	return pages, nil
+	// Not nil when nothing was touched: nil would mean "not known".
+	return pages, append(slices.Concat(touched, extras, removed), []string{}...), nil
 }
 
 // renderScratch renders the dirty content files in a scratch site in
@@ -320,18 +322,18 @@ func (s *Site) scratchOverlay(scratch, content string, ch *changes) (string, err
 }
 
 // applyExtras copies the extra files ch wrote (sitemap, search index) into
-// the live build.
-func (s *Site) applyExtras(base *liveBase, ch *changes) error {
+// the live build and returns them.
+func (s *Site) applyExtras(base *liveBase, ch *changes) ([]string, error) {
 	for _, rel := range ch.extraWritten {
 		b, err := os.ReadFile(filepath.Join(s.path(extraName), filepath.FromSlash(rel)))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if err := replaceIfChanged(filepath.Join(base.dir, filepath.FromSlash(rel)), b); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	return nil
+	return ch.extraWritten, nil
 }
 
 // updateManifest brings the live build's manifest m up to date with the
@@ -370,8 +372,9 @@ func updateManifest(m, fresh *manifest, ch *changes) (gone []string) {
 }
 
 // removeGone deletes from the live build the files of gone that no page
-// made again and no page uses, and then the directories left empty.
-func removeGone(base *liveBase, gone []string) error {
+// made again and no page uses, and then the directories left empty. It
+// returns the files it deleted.
+func removeGone(base *liveBase, gone []string) (removed []string, err error) {
 	m := base.files
 	var dirs []string
 	for _, out := range gone {
@@ -383,14 +386,15 @@ func removeGone(base *liveBase, gone []string) error {
 		}
 		name := filepath.Join(base.dir, filepath.FromSlash(out))
 		if err := os.Remove(name); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return err
+			return removed, err
 		}
+		removed = append(removed, out)
 		for d := filepath.Dir(name); d != base.dir && strings.HasPrefix(d, base.dir); d = filepath.Dir(d) {
 			dirs = append(dirs, d)
 		}
 	}
 	removeEmptyDirs(dirs)
-	return nil
+	return removed, nil
 }
 
 // stageScratch writes the scratch content: the dirty files, and the pages
@@ -459,11 +463,12 @@ func linkOnlyFront(b []byte) ([]byte, error) {
 }
 
 // applyScratch moves what the scratch build rendered into the live build,
-// after checking that it holds only what fresh accounts for.
-func (s *Site) applyScratch(public string, base *liveBase, fresh *manifest) error {
-	type move struct{ from, to string }
+// after checking that it holds only what fresh accounts for, and returns
+// the files of the live build it replaced or added.
+func (s *Site) applyScratch(public string, base *liveBase, fresh *manifest) (moved []string, err error) {
+	type move struct{ from, to, rel string }
 	var moves []move
-	err := filepath.WalkDir(public, func(name string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(public, func(name string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -474,7 +479,7 @@ func (s *Site) applyScratch(public string, base *liveBase, fresh *manifest) erro
 		rel = filepath.ToSlash(rel)
 		live := filepath.Join(base.dir, filepath.FromSlash(rel))
 		if _, ok := fresh.owner[rel]; ok {
-			moves = append(moves, move{name, live})
+			moves = append(moves, move{name, live, rel})
 			return nil
 		}
 		if same, err := sameFile(name, live); err != nil {
@@ -483,28 +488,29 @@ func (s *Site) applyScratch(public string, base *liveBase, fresh *manifest) erro
 			return nil
 		}
 		if _, err := os.Stat(live); errors.Is(err, fs.ErrNotExist) && !isPage(rel) {
-			moves = append(moves, move{name, live}) // a new asset
+			moves = append(moves, move{name, live, rel}) // a new asset
 			return nil
 		}
 		return fmt.Errorf("%w: rendering the changed pages changed %s too", errNeedFull, rel)
 	})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	for _, mv := range moves {
 		if same, err := sameFile(mv.from, mv.to); err != nil {
-			return err
+			return moved, err
 		} else if same {
 			continue
 		}
 		if err := os.MkdirAll(filepath.Dir(mv.to), 0o755); err != nil {
-			return err
+			return moved, err
 		}
 		if err := os.Rename(mv.from, mv.to); err != nil {
-			return err
+			return moved, err
 		}
+		moved = append(moved, mv.rel)
 	}
-	return nil
+	return moved, nil
 }
 
 // sameFile reports whether the files a and b exist and hold the same bytes.

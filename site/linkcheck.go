@@ -93,8 +93,9 @@ type linkState struct {
 // Pages read again, and pages linking to a file the build added or
 // removed since the last walk, are resolved again; the others keep their
 // result. all resolves every page (a check on demand: a media file may
-// have left the library).
-func (s *Site) checkLinks(name, dir string, all bool) (*LinkReport, error) {
+// have left the library). touched, when not nil, are the only files of dir
+// changed since the last check: they are looked at instead of walking.
+func (s *Site) checkLinks(name, dir string, all bool, touched []string) (*LinkReport, error) {
 	start := time.Now()
 	s.links.mu.Lock()
 	defer s.links.mu.Unlock()
@@ -105,36 +106,9 @@ func (s *Site) checkLinks(name, dir string, all bool) (*LinkReport, error) {
 		all = true
 	}
 	host := s.linkHost()
-	files := make(map[string]bool, len(idx.files))
-	seen := map[string]bool{}
 	fresh := map[string]bool{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
-		files[rel] = true
-		if !strings.HasSuffix(rel, ".html") || rel == "404.html" {
-			return nil
-		}
-		seen[rel] = true
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
+	// read indexes the links of page rel, unless it is as last read.
+	read := func(p, rel string, fi fs.FileInfo) error {
 		if old, ok := idx.pages[rel]; ok && old.size == fi.Size() && old.mod.Equal(fi.ModTime()) {
 			return nil
 		}
@@ -145,29 +119,19 @@ func (s *Site) checkLinks(name, dir string, all bool) (*LinkReport, error) {
 		fresh[rel] = true
 		idx.pages[rel] = pageLinks{size: fi.Size(), mod: fi.ModTime(), links: extractLinks(b, pagePath(rel), host)}
 		return nil
-	})
+	}
+	var files map[string]bool
+	changed := map[string]bool{} // files added or removed since the last check
+	var err error
+	if touched != nil && !all {
+		files, err = idx.lookAgain(touched, changed, read)
+	} else {
+		files, err = idx.walk(changed, read)
+	}
 	if err != nil {
+		idx.files = nil
+		s.links.index = nil // walk next time
 		return nil, fmt.Errorf("checking links of %s: %w", name, err)
-	}
-	for rel := range idx.pages {
-		if !seen[rel] {
-			delete(idx.pages, rel)
-		}
-	}
-	// Files added or removed since the last walk may mend or break links
-	// of pages not read again.
-	changed := map[string]bool{}
-	if !all {
-		for rel := range files {
-			if !idx.files[rel] {
-				changed[rel] = true
-			}
-		}
-		for rel := range idx.files {
-			if !files[rel] {
-				changed[rel] = true
-			}
-		}
 	}
 	idx.files = files
 	rep := &LinkReport{Build: name, CheckedAt: time.Now().UTC(), Pages: len(idx.pages), Read: len(fresh), Broken: []BrokenLink{}}
@@ -203,6 +167,101 @@ func (s *Site) checkLinks(name, dir string, all bool) (*LinkReport, error) {
 		s.log.Warn("broken internal links in the build", "build", name, "broken", len(rep.Broken), "first", rep.Broken[0].Page+" → "+rep.Broken[0].Target)
 	}
 	return rep, nil
+}
+
+// walk lists every file of the index's directory, reads the pages new or
+// changed since, drops pages that are gone, and puts the files added or
+// removed since the last walk in changed.
+func (idx *linkIndex) walk(changed map[string]bool, read func(p, rel string, fi fs.FileInfo) error) (map[string]bool, error) {
+	dir := idx.dir
+	files := make(map[string]bool, len(idx.files))
+	seen := map[string]bool{}
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if p != dir && strings.HasPrefix(d.Name(), ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		files[rel] = true
+		if !isLinkPage(rel) {
+			return nil
+		}
+		seen[rel] = true
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
+		return read(p, rel, fi)
+	})
+	if err != nil {
+		return nil, err
+	}
+	for rel := range idx.pages {
+		if !seen[rel] {
+			delete(idx.pages, rel)
+		}
+	}
+	if idx.files != nil {
+		for rel := range files {
+			if !idx.files[rel] {
+				changed[rel] = true
+			}
+		}
+		for rel := range idx.files {
+			if !files[rel] {
+				changed[rel] = true
+			}
+		}
+	}
+	return files, nil
+}
+
+// lookAgain is walk for only the files touched: the rest of the directory
+// is as the last check found it.
+func (idx *linkIndex) lookAgain(touched []string, changed map[string]bool, read func(p, rel string, fi fs.FileInfo) error) (map[string]bool, error) {
+	files := idx.files
+	for _, rel := range touched {
+		p := filepath.Join(idx.dir, filepath.FromSlash(rel))
+		fi, err := os.Lstat(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			if files[rel] {
+				changed[rel] = true
+				delete(files, rel)
+			}
+			delete(idx.pages, rel)
+			continue
+		} else if err != nil {
+			return nil, err
+		}
+		if !files[rel] {
+			changed[rel] = true
+			files[rel] = true
+		}
+		if isLinkPage(rel) {
+			if err := read(p, rel, fi); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return files, nil
+}
+
+// isLinkPage says whether the links of file rel are checked: every HTML
+// page but the 404 page, whose links are relative to wherever it shows.
+func isLinkPage(rel string) bool {
+	return strings.HasSuffix(rel, ".html") && rel != "404.html"
 }
 
 // resolvePage returns the broken links of the page at site path page.
@@ -417,5 +476,5 @@ func (s *Site) CheckLinks(ctx context.Context) (*LinkReport, error) {
 	s.links.mu.Lock()
 	s.links.media = map[string]bool{}
 	s.links.mu.Unlock()
-	return s.checkLinks(o.name, o.dir, true)
+	return s.checkLinks(o.name, o.dir, true, nil)
 }

@@ -62,46 +62,32 @@ func (s *Site) manifestPath(name string) string {
 	return s.path(manifestsName, name+".json.gz")
 }
 
-// writeManifest records the files of the live build o after a build that
-// started at since; full says whether o is a fresh directory.
-func (s *Site) writeManifest(o *output, buildID int64, since time.Time, full bool) error {
+// writeManifest records the files of the live build o. full says whether
+// o is a fresh directory; otherwise touched are the files the build wrote
+// or removed in it, and the manifest this process wrote last for o is
+// brought up to date with them, without walking the directory.
+func (s *Site) writeManifest(o *output, buildID int64, full bool, touched []string) error {
 	if err := os.MkdirAll(s.path(manifestsName), 0o755); err != nil {
 		return err
 	}
 	var files map[string]string
-	var prev *bucketManifest
-	var err error
-	if c := s.lastManifest; c.name == o.name && c.files != nil {
-		prev = &bucketManifest{Files: c.files} // what this process wrote last: no need to read it back
-	} else {
-		prev, err = s.readManifest(o.name)
-	}
-	if full || err != nil {
-		if files, _, err = (&mirror{}).hashTree(o.dir); err != nil {
-			return err
-		}
-	} else {
-		files = prev.Files
-		seen := map[string]bool{}
-		err := walkFiles(o.dir, func(rel, name string, fi fs.FileInfo) error {
-			seen[rel] = true
-			if fi.ModTime().Before(since) {
-				return nil // not written by this build: as published, or not published
-			}
-			sum, err := hashFile(name)
-			if err != nil {
+	if c := s.lastManifest; !full && c.name == o.name && c.files != nil {
+		files = c.files
+		for _, rel := range touched {
+			sum, err := hashFile(filepath.Join(o.dir, filepath.FromSlash(rel)))
+			if errors.Is(err, fs.ErrNotExist) {
+				delete(files, rel)
+				continue
+			} else if err != nil {
+				s.lastManifest = manifestCache{}
 				return err
 			}
 			files[rel] = sum
-			return nil
-		})
-		if err != nil {
-			return err
 		}
-		for rel := range files {
-			if !seen[rel] { // removed by this build, or by hand: not told apart
-				delete(files, rel)
-			}
+	} else {
+		var err error
+		if files, _, err = (&mirror{}).hashTree(o.dir, nil); err != nil {
+			return err
 		}
 	}
 	s.lastManifest = manifestCache{}
@@ -188,7 +174,7 @@ func (s *Site) CheckTamper(ctx context.Context) (*TamperReport, error) {
 	}
 	rep := &TamperReport{Build: o.name, CheckedAt: time.Now().UTC(), Files: len(mf.Files), Findings: []TamperFinding{}}
 	// Hash every file afresh: a changed file may keep its size and time.
-	cur, _, err := (&mirror{}).hashTree(o.dir)
+	cur, _, err := (&mirror{}).hashTree(o.dir, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -304,17 +290,17 @@ func (s *Site) RestoreTampered(ctx context.Context, reason string) (*cms.Build, 
 // afterBuild checks the links of the build o that just went live and
 // writes its manifest; neither failing fails the build, which is live
 // already. It returns the time each took.
-func (s *Site) afterBuild(o *output, buildID int64, since time.Time, full bool) (links, manifest time.Duration) {
+func (s *Site) afterBuild(o *output, buildID int64, full bool, touched []string) (links, manifest time.Duration) {
 	if o == nil {
 		return 0, 0
 	}
-	if rep, err := s.checkLinks(o.name, o.dir, full); err != nil {
+	if rep, err := s.checkLinks(o.name, o.dir, full, touched); err != nil {
 		s.log.Error("link check", "build", buildID, "err", err)
 	} else {
 		links = rep.Duration
 	}
 	t := time.Now()
-	if err := s.writeManifest(o, buildID, since, full); err != nil {
+	if err := s.writeManifest(o, buildID, full, touched); err != nil {
 		s.log.Error("writing the build's manifest", "build", buildID, "err", err)
 	}
 	return links, time.Since(t)

@@ -282,6 +282,7 @@ func (s *Site) runBuildLocked(sl *slot, ctx context.Context, b *cms.Build, h *hi
 		b.Error, b.ErrorFile, b.ErrorLine = "", "", 0
 		s.log.Info("site built", "build", b.ID, "reason", b.Reason, "full", res.full, "pages", res.pages,
 			"duration_ms", b.DurationMS, "export_ms", res.export.Milliseconds(), "hugo_ms", res.hugo.Milliseconds(),
+			"links_ms", res.links.Milliseconds(), "manifest_ms", res.manifest.Milliseconds(), "bucket_ms", res.bucket.Milliseconds(),
 			"files_changed", res.changed)
 	}
 	// Save even when the caller's context is gone: the record must not stay "running".

@@ -86,6 +86,23 @@ func BenchmarkPublish(b *testing.B) {
 		}
 		pb.report(b, hugoErr)
 	}
+	saveServerLog(b, "publish", s)
+}
+
+// saveServerLog writes what server s logged to NAME.log in the directory
+// HUIMIN_BENCH_LOGS, when set: each build's stages (export, render, link
+// check, manifest, bucket) are in its "site built" lines.
+func saveServerLog(tb testing.TB, name string, s *clitest.Server) {
+	dir := os.Getenv("HUIMIN_BENCH_LOGS")
+	if dir == "" {
+		return
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, name+".log"), []byte(s.Stderr()), 0o644); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 type publishBench struct {

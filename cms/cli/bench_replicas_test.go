@@ -102,6 +102,8 @@ func BenchmarkReplicas(b *testing.B) {
 			pb.progress("在 a 发布 %d → b 上线：%s", i+1, d.Round(time.Millisecond))
 			pub = append(pub, d)
 		}
+		saveServerLog(b, "replica-a", a)
+		saveServerLog(b, "replica-b", rb)
 	}
 
 	w := os.Stdout
