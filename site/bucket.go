@@ -162,8 +162,10 @@ func (s *Site) toBucket(ctx context.Context, buildID int64, o *output, full bool
 		touched = nil
 	}
 	if err := s.fenced(); err != nil {
-		s.mirror.stale = true // the files touched are not counted: walk next time
-		return err // not retried: another replica builds now
+		// Not retried: another replica builds now. The files this build
+		// touched are not counted: the next copy walks the directory.
+		s.mirror.stale = true
+		return err
 	}
 	t := time.Now()
 	if err := s.mirror.sync(ctx, buildID, o, touched); err != nil {
