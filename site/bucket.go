@@ -58,8 +58,9 @@ const (
 	bucketCachePage = "no-cache"
 )
 
-// uploadConcurrency is how many objects are sent at once.
-const uploadConcurrency = 8
+// uploadConcurrency is how many objects are sent at once: most are small
+// pages, and each PUT waits mostly on the object store.
+const uploadConcurrency = 16
 
 // liveMarker is private/site/live.json: which build the bucket's site/ holds.
 type liveMarker struct {
@@ -69,7 +70,19 @@ type liveMarker struct {
 	Files       int       `json:"files"`
 	Bytes       int64     `json:"bytes"`
 	PublishedAt time.Time `json:"published_at"`
+
+	// Base, Changed and Gone let a replica that follows the manifest Base
+	// follow this one without reading it (follow.go): the files whose
+	// hash changed or that are new, and those removed. Left out when the
+	// build changed more than maxDelta files.
+	Base    string            `json:"base,omitempty"`
+	Changed map[string]string `json:"changed,omitempty"`
+	Gone    []string          `json:"gone,omitempty"`
 }
+
+// maxDelta is how many changed files live.json lists at most: a publish
+// changes a few dozen, a full build after a template change every page.
+const maxDelta = 2000
 
 // bucketManifest lists the files of a published build.
 type bucketManifest struct {
@@ -216,6 +229,7 @@ func (m *mirror) sync(ctx context.Context, buildID int64, o *output, touched []s
 	if err != nil {
 		return err
 	}
+	base := m.prevKey // the manifest prev is, before pending keys are marked unknown
 	pending, err := m.pending(ctx)
 	if err != nil {
 		return err
@@ -278,6 +292,15 @@ func (m *mirror) sync(ctx context.Context, buildID int64, o *output, touched []s
 		}
 	}
 	marker := liveMarker{Build: buildID, Output: o.name, Manifest: key, Files: len(local), Bytes: total, PublishedAt: m.now().UTC()}
+	// Every file whose hash differs from base's, unknown ones included,
+	// is in assets, newPages or changedPages; every file base had and
+	// the build has not is in gone.
+	if n := len(assets) + len(newPages) + len(changedPages) + len(gone); base != "" && key != base && n <= maxDelta {
+		marker.Base, marker.Changed, marker.Gone = base, map[string]string{}, gone
+		for _, rel := range slices.Concat(assets, newPages, changedPages) {
+			marker.Changed[rel] = local[rel]
+		}
+	}
 	if err := m.fenced(); err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package site
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -88,6 +89,19 @@ func liveBuildOf(t testing.TB, st *objstore.Store) int64 {
 	return id
 }
 
+func liveMarkerOf(t testing.TB, st *objstore.Store) liveMarker {
+	t.Helper()
+	b, err := st.ReadAll(context.Background(), bucketLive)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m liveMarker
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
 // TestSite_Bucket: every build that goes live is copied to the bucket;
 // a publish sends only the files that changed, an unpublished story's page
 // disappears, and objects carry the headers a CDN needs.
@@ -140,6 +154,7 @@ func TestSite_Bucket(t *testing.T) {
 	}
 
 	// A one-story edit, built incrementally, sends exactly the files that changed.
+	first := liveMarkerOf(t, st)
 	ctx := runner(t, s)
 	story := f.story(2)
 	story.Title = "银龄志愿者上门理发（更新）"
@@ -157,6 +172,27 @@ func TestSite_Bucket(t *testing.T) {
 	t.Logf("one-story publish: %d of %d files sent", len(put), len(after))
 	if got := liveBuildOf(t, st); got != b.ID {
 		t.Errorf("live.json names build %d, want %d", got, b.ID)
+	}
+	// live.json lists the change against the manifest before it, and a
+	// replica following that one makes the new manifest from it alone.
+	marker := liveMarkerOf(t, st)
+	if marker.Base != first.Manifest || len(marker.Changed) != len(changed) || len(marker.Gone) != len(gone) {
+		t.Errorf("live.json: base %q, %d changed, %d gone; want base %q, %d changed, %d gone",
+			marker.Base, len(marker.Changed), len(marker.Gone), first.Manifest, len(changed), len(gone))
+	}
+	prevMf, err := s.mirror.readManifest(context.Background(), first.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextMf, err := s.mirror.readManifest(context.Background(), marker.Manifest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mf := followDelta(marker, first.Manifest, prevMf.Files); mf == nil || !maps.Equal(mf.Files, nextMf.Files) {
+		t.Errorf("the manifest made from live.json's changes is not the manifest it names")
+	}
+	if followDelta(marker, "other", prevMf.Files) != nil {
+		t.Errorf("changes against another manifest were applied")
 	}
 
 	// Unpublishing removes the story's page from the bucket.

@@ -108,8 +108,10 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 		var touched []string
 		res.pages, touched, err = s.update(ctx, proj, base, ch)
 		if err == nil {
-			res.links, res.manifest = s.afterBuild(s.live.Load(), b.ID, false, touched)
+			// The bucket first: other replicas serve the build once it is
+			// there, and the checks after it are this replica's own.
 			res.bucket, err = s.timedToBucket(ctx, b.ID, s.live.Load(), false, touched)
+			res.links, res.manifest = s.afterBuild(s.live.Load(), b.ID, false, touched)
 			return res, err
 		}
 		if !errors.Is(err, errNeedFull) {
@@ -147,11 +149,11 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 	}
 	s.base = &liveBase{name: out.name, dir: out.dir, proj: projHash, files: m}
 	s.pruneBuilds()
-	res.links, res.manifest = s.afterBuild(out, b.ID, true, nil)
 	// Hugo's pages are garbage now; give the memory back rather than hold
 	// it until the next full build.
 	debug.FreeOSMemory()
 	res.bucket, err = s.timedToBucket(ctx, b.ID, out, true, nil)
+	res.links, res.manifest = s.afterBuild(out, b.ID, true, nil)
 	return res, err
 }
 

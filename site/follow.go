@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -61,9 +62,12 @@ func (s *Site) follow(ctx context.Context) error {
 	if marker.Manifest == s.followed {
 		return nil
 	}
-	mf, err := s.mirror.readManifest(ctx, marker.Manifest)
-	if err != nil {
-		return err
+	mf := followDelta(marker, s.followed, s.followSums)
+	listed := mf != nil // by live.json: the manifest is not read
+	if mf == nil {
+		if mf, err = s.mirror.readManifest(ctx, marker.Manifest); err != nil {
+			return err
+		}
 	}
 	t := time.Now()
 	if o := s.live.Load(); o != nil && o.name == s.followedName && s.followSums != nil {
@@ -78,7 +82,7 @@ func (s *Site) follow(ctx context.Context) error {
 			}
 			s.followed, s.followSums = marker.Manifest, mf.Files
 			s.log.Info("serving the site from the bucket", "build", marker.Build, "files", len(mf.Files),
-				"fetched", len(changed), "removed", len(gone), "duration_ms", time.Since(t).Milliseconds())
+				"fetched", len(changed), "removed", len(gone), "changes_listed", listed, "duration_ms", time.Since(t).Milliseconds())
 			return nil
 		}
 	}
@@ -113,6 +117,24 @@ func (s *Site) follow(ctx context.Context) error {
 	s.log.Info("serving the site from the bucket", "build", marker.Build, "files", len(mf.Files),
 		"fetched", fetched, "duration_ms", time.Since(t).Milliseconds())
 	return nil
+}
+
+// followDelta returns the manifest live.json names, made from the manifest
+// followed (its files: sums) and the changes marker lists, when marker
+// lists them against followed; nil when the manifest must be read.
+func followDelta(marker liveMarker, followed string, sums map[string]string) *bucketManifest {
+	if marker.Base == "" || marker.Base != followed || sums == nil {
+		return nil
+	}
+	files := maps.Clone(sums)
+	for _, rel := range marker.Gone {
+		delete(files, rel)
+	}
+	maps.Copy(files, marker.Changed)
+	if len(files) != marker.Files {
+		return nil // not the manifest it says: read that
+	}
+	return &bucketManifest{Build: marker.Build, Files: files}
 }
 
 // followDiff returns the files of next that differ from prev and those of
