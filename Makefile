@@ -20,11 +20,12 @@ cms/admin/dist/index.html: $(ADMIN_SRC)
 		cd cms/admin/ui && npm ci --no-audit --no-fund && npm run build; \
 	else echo "no admin UI sources yet"; fi
 
-## test: every test (SQLite always; MySQL when HUIMIN_TEST_MYSQL_DSN is set; browser tests when chromium is installed)
+## test: every test (SQLite always; MySQL when HUIMIN_TEST_MYSQL_DSN is set; browser tests when chromium is installed).
+## -parallel 4: most end-to-end and browser tests wait on a server, a browser or a poll; two at a time left a core idle.
 test: admin
 	@if [ -f cms/admin/ui/package.json ]; then cd cms/admin/ui && npm test; fi
 	$(GO) vet ./...
-	$(GO) test -count=1 -timeout 45m ./...
+	$(GO) test -count=1 -parallel 4 -timeout 45m ./...
 
 ## bench: every benchmark against its real peer (hugo CLI, vipsthumbnail, PocketBase, installed or built on first use), then one table of each target (bench/out/bench.json; README: Reading the benchmark table)
 bench: admin

@@ -28,6 +28,7 @@ var adminScreens = []struct{ menu, ready string }{
 // with screen magnifiers or readers. Screens are opened by keyboard-free
 // navigation; each must pass with no violation.
 func TestAdminBrowser_Accessibility(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 6*time.Minute)
 	axe := clitest.AxeSource(t)
 	// 公众号 drafts go to the local contract server (cms/wechat/wechattest).
@@ -147,6 +148,7 @@ func wechatStory(t *testing.T, s *clitest.Server, token string, wx *wechattest.S
 // (768 × 1024) and on its side (1024 × 768): nothing may be wider than the
 // screen, and the menu must still reach every screen.
 func TestAdminBrowser_Tablet(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 5*time.Minute)
 	shots := adminShots(t)
 	s := clitest.MustRunServe(t, "")

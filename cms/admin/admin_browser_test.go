@@ -382,6 +382,7 @@ func checkCleanBody(t *testing.T, where, body string) {
 }
 
 func TestAdminBrowser_EndToEnd(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 6*time.Minute)
 	shots := adminShots(t)
 	s := clitest.MustRunServe(t, "", "--demo=false")
@@ -605,6 +606,7 @@ func TestAdminBrowser_EndToEnd(t *testing.T) {
 // browsers; the second save shows the other version beside theirs, and
 // their own text survives taking the other version.
 func TestAdminBrowser_Conflict(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 4*time.Minute)
 	shots := adminShots(t)
 	s := clitest.MustRunServe(t, "", "--demo=false")
@@ -707,6 +709,7 @@ func TestAdminBrowser_Conflict(t *testing.T) {
 // demo site: Chinese text and menu labels, no console errors, nothing
 // wider than the laptop screen, and a screenshot of each to look at.
 func TestAdminBrowser_Screens(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 5*time.Minute)
 	shots := adminShots(t)
 	s := clitest.MustRunServe(t, "")
@@ -808,6 +811,7 @@ func TestAdminBrowser_Screens(t *testing.T) {
 // one who saves second is told, sees nothing overwritten, takes the other's
 // version and saves their change on top of it.
 func TestAdminBrowser_BrandConflict(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 3*time.Minute)
 	s := clitest.MustRunServe(t, "")
 	admin := s.Login(t, "admin", s.Password)

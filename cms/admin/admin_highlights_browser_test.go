@@ -16,6 +16,7 @@ import (
 // district's editor has no such menu item. axe-core finds no WCAG 2.1
 // A/AA violation on the screen.
 func TestAdminBrowser_Highlights(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 6*time.Minute)
 	axe := clitest.AxeSource(t)
 	shots := adminShots(t)

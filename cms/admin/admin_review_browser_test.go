@@ -29,6 +29,7 @@ const wordListHTML = `<html xmlns:o="urn:schemas-microsoft-com:office:office"><b
 <!--EndFragment--></body></html>`
 
 func TestAdminReview(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 3*time.Minute)
 	shots := adminShots(t)
 	s := clitest.MustRunServe(t, "", "--demo=false")
@@ -208,6 +209,7 @@ func TestAdminReview(t *testing.T) {
 // ends with a picture must not find it "unsaved" (the editor adds an empty
 // paragraph after a closing picture); autosave would send it back to draft.
 func TestAdminReviewOpenUnchanged(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 2*time.Minute)
 	shots := adminShots(t)
 	s := clitest.MustRunServe(t, "", "--demo=false")

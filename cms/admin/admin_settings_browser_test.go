@@ -25,6 +25,7 @@ import (
 // alt-text focus. Every screen is checked for console errors and
 // photographed.
 func TestAdminSettings_Browser(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 4*time.Minute)
 	shots := adminShots(t)
 	s := clitest.MustRunServe(t, "", "--demo=false")

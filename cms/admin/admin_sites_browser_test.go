@@ -22,6 +22,7 @@ import (
 // and their role there; axe-core finds no WCAG 2.1 A/AA violation on
 // 站点管理, its dialog, the roles per site and the switcher.
 func TestAdminBrowser_Sites(t *testing.T) {
+	t.Parallel()
 	browser := adminBrowser(t, 8*time.Minute)
 	axe := clitest.AxeSource(t)
 	shots := adminShots(t)

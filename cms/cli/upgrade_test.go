@@ -123,7 +123,8 @@ func platformAdmin(me map[string]any) bool {
 // buildPreviousRelease compiles the huimin command as of previousRelease,
 // from `git archive` of this repository, and returns its path. It skips
 // the test when git or that commit is not there (a shallow clone, a
-// source tarball).
+// source tarball). The release never changes, so the binary is kept in
+// the user's cache directory (~/.cache/huimin) and built once.
 func buildPreviousRelease(t *testing.T) string {
 	t.Helper()
 	gitBin, err := exec.LookPath("git")
@@ -133,6 +134,15 @@ func buildPreviousRelease(t *testing.T) string {
 	root := clitest.RepoRoot(t)
 	if out, err := exec.Command(gitBin, "-C", root, "cat-file", "-e", previousRelease+"^{commit}").CombinedOutput(); err != nil {
 		t.Skipf("commit %s (the previous release) is not in this repository: %v %s", previousRelease, err, out)
+	}
+	cache, err := os.UserCacheDir()
+	if err != nil {
+		cache = os.TempDir()
+	}
+	kept := filepath.Join(cache, "huimin", "huimin-"+previousRelease)
+	if fi, err := os.Stat(kept); err == nil && fi.Mode().IsRegular() {
+		t.Logf("the previous release %s, built before: %s", previousRelease, kept)
+		return kept
 	}
 	src := filepath.Join(t.TempDir(), "src")
 	cmd := exec.Command(gitBin, "-C", root, "archive", "--format=tar", previousRelease)
@@ -149,7 +159,12 @@ func buildPreviousRelease(t *testing.T) string {
 	if err := errors.Join(cmd.Wait(), untarErr); err != nil {
 		t.Fatalf("git archive %s: %v %s", previousRelease, err, stderr.String())
 	}
-	bin := filepath.Join(t.TempDir(), "huimin-"+previousRelease)
+	// Built next to where it is kept and renamed there: another test
+	// process never runs half a binary.
+	if err := os.MkdirAll(filepath.Dir(kept), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(filepath.Dir(kept), fmt.Sprintf(".huimin-%s-%d", previousRelease, os.Getpid()))
 	start := time.Now()
 	build := exec.Command("go", "build", "-o", bin, ".")
 	build.Dir = src
@@ -157,7 +172,10 @@ func buildPreviousRelease(t *testing.T) string {
 		t.Fatalf("go build of %s: %v\n%s", previousRelease, err, out)
 	}
 	t.Logf("built the previous release %s in %s", previousRelease, time.Since(start).Round(time.Second))
-	return bin
+	if err := os.Rename(bin, kept); err != nil {
+		t.Fatal(err)
+	}
+	return kept
 }
 
 // untar writes the files of a tar stream under dir.

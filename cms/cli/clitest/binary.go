@@ -3,11 +3,14 @@ package clitest
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"os/user"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -36,16 +39,65 @@ func Unprivileged(tb testing.TB) *ServiceUser {
 	return &ServiceUser{Name: u.Username, UID: uint32(uid), GID: uint32(gid)}
 }
 
-// BuildBinary compiles the huimin command into dir and returns its path.
+// BuildBinary puts the huimin command, compiled once per test process,
+// into dir and returns its path. Linking the command takes seconds of CPU
+// each time; a package's tests share one build (RemoveBuilt removes it).
 func BuildBinary(tb testing.TB, dir string) string {
 	tb.Helper()
+	built.once.Do(func() {
+		tmp, err := os.MkdirTemp("", "huimin-test-bin-")
+		if err != nil {
+			built.err = err
+			return
+		}
+		built.dir = tmp
+		cmd := exec.Command("go", "build", "-o", filepath.Join(tmp, "huimin"), ".")
+		cmd.Dir = RepoRoot(tb)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			built.err = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if built.err != nil {
+		tb.Fatal(built.err)
+	}
 	bin := filepath.Join(dir, "huimin")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	cmd.Dir = RepoRoot(tb)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
+	if err := copyExecutable(filepath.Join(built.dir, "huimin"), bin); err != nil {
+		tb.Fatal(err)
 	}
 	return bin
+}
+
+var built struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+// RemoveBuilt removes the command BuildBinary compiled, if it did; a test
+// package's TestMain calls it when its tests are done.
+func RemoveBuilt() {
+	if built.dir != "" {
+		os.RemoveAll(built.dir)
+	}
+}
+
+// copyExecutable copies the executable src to dst: a copy, not a link, so
+// a test that runs it as another user may own it.
+func copyExecutable(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o755)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
 }
 
 // ServiceDir makes a directory that as (when not nil) owns and can reach:

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -39,21 +40,49 @@ func AxeSource(tb testing.TB) string {
 	}
 	dir := filepath.Join(cache, "huimin-test", "axe")
 	file := filepath.Join(dir, "node_modules", "axe-core", "axe.min.js")
+	axeMu.Lock() // browser tests run in parallel: one installs
+	defer axeMu.Unlock()
 	if _, err := os.Stat(file); err != nil {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			tb.Fatal(err)
-		}
-		cmd := exec.Command("npm", "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", dir, "axe-core@4")
-		cmd.Dir = dir
-		if out, err := cmd.CombinedOutput(); err != nil {
-			tb.Fatalf("installing axe-core from npm: %v\n%s", err, out)
-		}
+		installAxe(tb, dir)
 	}
 	b, err := os.ReadFile(file)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return string(b)
+}
+
+var axeMu sync.Mutex
+
+// installAxe installs axe-core from npm into a new directory and renames
+// it to dir, so that another test process never reads half an install.
+func installAxe(tb testing.TB, dir string) {
+	tb.Helper()
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	tmp, err := os.MkdirTemp(filepath.Dir(dir), ".axe-")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	defer os.RemoveAll(tmp) // gone after the rename, or after a failure
+	cmd := exec.Command("npm", "install", "--no-save", "--no-package-lock", "--no-audit", "--no-fund", "--prefix", tmp, "axe-core@4")
+	cmd.Dir = tmp
+	if out, err := cmd.CombinedOutput(); err != nil {
+		tb.Fatalf("installing axe-core from npm: %v\n%s", err, out)
+	}
+	err = os.Rename(tmp, dir)
+	if err == nil {
+		return
+	}
+	if _, statErr := os.Stat(filepath.Join(dir, "node_modules", "axe-core", "axe.min.js")); statErr == nil {
+		return // another test process installed it meanwhile
+	}
+	// An unfinished install left by an older helper, which installed in place.
+	os.RemoveAll(dir)
+	if err := os.Rename(tmp, dir); err != nil {
+		tb.Fatal(err)
+	}
 }
 
 // NewDesktopBrowser starts headless chromium as a laptop at 1366 × 768 with
