@@ -694,11 +694,13 @@ func TestAdminBrowser_Conflict(t *testing.T) {
 	second.waitFor("my title back", fmt.Sprintf(`document.querySelector('[data-test="story-title"]').value === %s`, js(title2)))
 	second.waitFor("my body back", fmt.Sprintf(`document.querySelector('[data-test="editor-content"]').innerText.includes(%s)`, js(add2)))
 
-	// Saving now goes on top of the current version.
+	// Saving now goes on top of the current version. On a slow machine
+	// the autosave (every 20 s) may have saved the restored text first, so
+	// the version is 3 or more; the text is the second editor's either way.
 	second.click(dt("story-save"))
 	second.waitFor("the second save", `document.querySelector('[data-test="save-status"]').dataset.state === "ok"`)
 	_, st = s.Call(t, "GET", clitest.StoryPath(id, ""), admin, nil)
-	if st["title"] != title2 || !strings.Contains(st["body"].(string), add2) || clitest.Num(st["version"]) != 3 {
+	if st["title"] != title2 || !strings.Contains(st["body"].(string), add2) || clitest.Num(st["version"]) < 3 {
 		t.Errorf("after resolving: title %v version %v body %v", st["title"], st["version"], st["body"])
 	}
 	first.checkConsole("first editor")
