@@ -166,13 +166,11 @@ func (e *mirrorError) Error() string {
 func (e *mirrorError) Unwrap() error { return e.err }
 
 // toBucket copies the live build o (made by build b) to the bucket, if the
-// site has one. Callers hold the build lock.
-func (s *Site) toBucket(ctx context.Context, buildID int64, o *output, full bool, touched []string) error {
+// site has one; touched, when not nil, are the only files of o changed
+// since the last copy (hashTree). Callers hold the build lock.
+func (s *Site) toBucket(ctx context.Context, buildID int64, o *output, touched []string) error {
 	if s.mirror == nil || o == nil {
 		return nil
-	}
-	if full {
-		touched = nil
 	}
 	if err := s.fenced(); err != nil {
 		// Not retried: another replica builds now. The files this build
@@ -194,9 +192,9 @@ func (s *Site) toBucket(ctx context.Context, buildID int64, o *output, full bool
 }
 
 // timedToBucket is toBucket, returning the time it took.
-func (s *Site) timedToBucket(ctx context.Context, buildID int64, o *output, full bool, touched []string) (time.Duration, error) {
+func (s *Site) timedToBucket(ctx context.Context, buildID int64, o *output, touched []string) (time.Duration, error) {
 	t := time.Now()
-	err := s.toBucket(ctx, buildID, o, full, touched)
+	err := s.toBucket(ctx, buildID, o, touched)
 	return time.Since(t), err
 }
 
@@ -207,7 +205,7 @@ func (s *Site) mirrorAgain(ctx context.Context, buildID int64) error {
 		return fmt.Errorf("acquiring build lock: %w", err)
 	}
 	defer unlock()
-	return s.toBucket(ctx, buildID, s.live.Load(), true, nil)
+	return s.toBucket(ctx, buildID, s.live.Load(), nil)
 }
 
 func (m *mirror) fenced() error {

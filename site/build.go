@@ -110,8 +110,8 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 		if err == nil {
 			// The bucket first: other replicas serve the build once it is
 			// there, and the checks after it are this replica's own.
-			res.bucket, err = s.timedToBucket(ctx, b.ID, s.live.Load(), false, touched)
-			res.links, res.manifest = s.afterBuild(s.live.Load(), b.ID, false, touched)
+			res.bucket, err = s.timedToBucket(ctx, b.ID, s.live.Load(), touched)
+			res.links, res.manifest = s.afterBuild(s.live.Load(), b.ID, touched)
 			return res, err
 		}
 		if !errors.Is(err, errNeedFull) {
@@ -152,8 +152,8 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 	// Hugo's pages are garbage now; give the memory back rather than hold
 	// it until the next full build.
 	debug.FreeOSMemory()
-	res.bucket, err = s.timedToBucket(ctx, b.ID, out, true, nil)
-	res.links, res.manifest = s.afterBuild(out, b.ID, true, nil)
+	res.bucket, err = s.timedToBucket(ctx, b.ID, out, nil)
+	res.links, res.manifest = s.afterBuild(out, b.ID, nil)
 	return res, err
 }
 

@@ -259,8 +259,10 @@ func (s *Site) update(ctx context.Context, proj string, base *liveBase, ch *chan
 	if err := os.RemoveAll(scratch); err != nil {
 		s.log.Warn("removing scratch build", "err", err)
 	}
-	// Not nil when nothing was touched: nil would mean "not known".
-	return pages, append(slices.Concat(touched, extras, removed), []string{}...), nil
+	// Not nil when nothing was touched: nil means "not known, walk the
+	// directory" to the steps after the build.
+	all := make([]string, 0, len(touched)+len(extras)+len(removed))
+	return pages, append(append(append(all, touched...), extras...), removed...), nil
 }
 
 // renderScratch renders the dirty content files in a scratch site in

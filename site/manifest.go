@@ -62,16 +62,16 @@ func (s *Site) manifestPath(name string) string {
 	return s.path(manifestsName, name+".json.gz")
 }
 
-// writeManifest records the files of the live build o. full says whether
-// o is a fresh directory; otherwise touched are the files the build wrote
-// or removed in it, and the manifest this process wrote last for o is
-// brought up to date with them, without walking the directory.
-func (s *Site) writeManifest(o *output, buildID int64, full bool, touched []string) error {
+// writeManifest records the files of the live build o. When touched is not
+// nil (an incremental build: the files it wrote or removed in o), the
+// manifest this process wrote last for o is brought up to date with them,
+// without walking the directory.
+func (s *Site) writeManifest(o *output, buildID int64, touched []string) error {
 	if err := os.MkdirAll(s.path(manifestsName), 0o755); err != nil {
 		return err
 	}
 	var files map[string]string
-	if c := s.lastManifest; !full && c.name == o.name && c.files != nil {
+	if c := s.lastManifest; touched != nil && c.name == o.name && c.files != nil {
 		files = c.files
 		for _, rel := range touched {
 			sum, err := hashFile(filepath.Join(o.dir, filepath.FromSlash(rel)))
@@ -289,18 +289,20 @@ func (s *Site) RestoreTampered(ctx context.Context, reason string) (*cms.Build, 
 
 // afterBuild checks the links of the build o that just went live and
 // writes its manifest; neither failing fails the build, which is live
-// already. It returns the time each took.
-func (s *Site) afterBuild(o *output, buildID int64, full bool, touched []string) (links, manifest time.Duration) {
+// already. touched, when not nil, are the only files the build changed
+// in o (an incremental build); nil walks o. It returns the time each took.
+func (s *Site) afterBuild(o *output, buildID int64, touched []string) (links, manifest time.Duration) {
 	if o == nil {
 		return 0, 0
 	}
-	if rep, err := s.checkLinks(o.name, o.dir, full, touched); err != nil {
+	// A full build is a new directory: the check reads every page of it.
+	if rep, err := s.checkLinks(o.name, o.dir, false, touched); err != nil {
 		s.log.Error("link check", "build", buildID, "err", err)
 	} else {
 		links = rep.Duration
 	}
 	t := time.Now()
-	if err := s.writeManifest(o, buildID, full, touched); err != nil {
+	if err := s.writeManifest(o, buildID, touched); err != nil {
 		s.log.Error("writing the build's manifest", "build", buildID, "err", err)
 	}
 	return links, time.Since(t)
