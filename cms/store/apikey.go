@@ -85,11 +85,7 @@ func (db *DB) FindAPIKeys(ctx context.Context) (keys []*cms.APIKey, err error) {
 	if err := db.read(ctx).Order("id DESC").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	keys = make([]*cms.APIKey, len(rows))
-	for i := range rows {
-		keys[i] = rows[i].toCMS()
-	}
-	return keys, nil
+	return convert(rows, (*apiKeyRow).toCMS), nil
 }
 
 // RevokeAPIKey marks a key revoked; the row stays for the audit trail.

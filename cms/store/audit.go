@@ -104,22 +104,14 @@ func (db *DB) FindAuditEvents(ctx context.Context, f cms.AuditFilter) (events []
 	if f.Until != nil {
 		q = q.Where("created_at < ?", utc(*f.Until))
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, 0, err
-	}
-	p := f.Page.Normalize()
-	var rows []auditRow
 	order := "id"
 	if f.NewestFirst {
 		order = "id DESC"
 	}
-	if err := q.Order(order).Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+	var rows []auditRow
+	n, err := findPage(q, f.Page, order, &rows)
+	if err != nil {
 		return nil, 0, err
 	}
-	events = make([]*cms.AuditEvent, len(rows))
-	for i := range rows {
-		events[i] = rows[i].toCMS()
-	}
-	return events, int(n), nil
+	return convert(rows, (*auditRow).toCMS), n, nil
 }

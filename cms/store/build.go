@@ -79,18 +79,10 @@ func (db *DB) FindBuildByID(ctx context.Context, id int64) (b *cms.Build, err er
 func (db *DB) FindBuilds(ctx context.Context, p cms.Page) (builds []*cms.Build, total int, err error) {
 	defer cms.Wrap(&err, "FindBuilds")
 	q := db.read(ctx).Model(&buildRow{})
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, 0, err
-	}
-	p = p.Normalize()
 	var rows []buildRow
-	if err := q.Order("id DESC").Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+	n, err := findPage(q, p, "id DESC", &rows)
+	if err != nil {
 		return nil, 0, err
 	}
-	builds = make([]*cms.Build, len(rows))
-	for i := range rows {
-		builds[i] = rows[i].toCMS()
-	}
-	return builds, int(n), nil
+	return convert(rows, (*buildRow).toCMS), n, nil
 }

@@ -96,11 +96,7 @@ func findTerms(tx *gorm.DB) ([]*cms.DictionaryTerm, error) {
 	if err := terms(tx).Order("term, id").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	terms := make([]*cms.DictionaryTerm, len(rows))
-	for i := range rows {
-		terms[i] = rows[i].toCMS()
-	}
-	return terms, nil
+	return convert(rows, (*dictionaryRow).toCMS), nil
 }
 
 // CreateTerm adds t to the dictionary and fills in its id and timestamps.

@@ -84,6 +84,11 @@ type ratingRow struct {
 
 func (ratingRow) TableName() string { return "ratings" }
 
+func (r *ratingRow) toCMS() *cms.Rating {
+	return &cms.Rating{ID: r.ID, ProjectID: r.ProjectID, StoryID: r.StoryID, Level: r.Level, Comment: r.Comment,
+		Service: r.Service, FollowUpID: r.FollowUpID, CreatedAt: r.CreatedAt}
+}
+
 type formNonceRow struct {
 	Nonce     string
 	CreatedAt time.Time
@@ -260,8 +265,7 @@ func (db *DB) CreateRating(ctx context.Context, in cms.RatingInput) (out *cms.Ra
 	if err != nil {
 		return nil, err
 	}
-	return &cms.Rating{ID: row.ID, ProjectID: row.ProjectID, StoryID: row.StoryID, Level: row.Level,
-		Comment: row.Comment, Service: row.Service, FollowUpID: row.FollowUpID, CreatedAt: row.CreatedAt}, nil
+	return row.toCMS(), nil
 }
 
 // CreateMessage stores a message and returns it with its 查询码.
@@ -347,7 +351,6 @@ func (db *DB) FindMessageByID(ctx context.Context, id int64) (out *cms.Message, 
 // oldest deadline first).
 func (db *DB) FindMessages(ctx context.Context, f cms.MessageFilter) (out []*cms.Message, total int, err error) {
 	defer cms.Wrap(&err, "FindMessages")
-	p := f.Page.Normalize()
 	q := db.read(ctx).Model(&messageRow{})
 	open := []string{cms.StatePending, cms.StateAccepted}
 	now := db.now()
@@ -372,16 +375,12 @@ func (db *DB) FindMessages(ctx context.Context, f cms.MessageFilter) (out []*cms
 	if f.ProjectID != 0 {
 		q = q.Where("project_id = ?", f.ProjectID)
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, 0, err
-	}
 	var rows []messageRow
-	if err := q.Order(order).Limit(p.PerPage).Offset((p.Page - 1) * p.PerPage).Find(&rows).Error; err != nil {
+	if total, err = findPage(q, f.Page, order, &rows); err != nil {
 		return nil, 0, err
 	}
 	out, err = db.messages(ctx, rows)
-	return out, int(n), err
+	return out, total, err
 }
 
 // ActOnMessage takes a step of the handling as the user in ctx.
@@ -585,29 +584,23 @@ func checkRunes(f map[string]string, field, name, v string, limit int) {
 // FindRatings lists ratings, newest first; projectID 0 for all.
 func (db *DB) FindRatings(ctx context.Context, projectID int64, p cms.Page) (out []*cms.Rating, total int, err error) {
 	defer cms.Wrap(&err, "FindRatings")
-	p = p.Normalize()
 	q := db.read(ctx).Model(&ratingRow{})
 	if projectID != 0 {
 		q = q.Where("project_id = ?", projectID)
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, 0, err
-	}
 	var rows []ratingRow
-	if err := q.Order("created_at DESC, id DESC").Limit(p.PerPage).Offset((p.Page - 1) * p.PerPage).Find(&rows).Error; err != nil {
+	if total, err = findPage(q, p, "created_at DESC, id DESC", &rows); err != nil {
 		return nil, 0, err
 	}
 	names, err := db.projectNames(ctx)
 	if err != nil {
 		return nil, 0, err
 	}
-	out = make([]*cms.Rating, len(rows))
-	for i, r := range rows {
-		out[i] = &cms.Rating{ID: r.ID, ProjectID: r.ProjectID, ProjectName: names[r.ProjectID].Name, StoryID: r.StoryID,
-			Level: r.Level, Comment: r.Comment, Service: r.Service, FollowUpID: r.FollowUpID, CreatedAt: r.CreatedAt}
+	out = convert(rows, (*ratingRow).toCMS)
+	for _, r := range out {
+		r.ProjectName = names[r.ProjectID].Name
 	}
-	return out, int(n), nil
+	return out, total, nil
 }
 
 func (db *DB) projectNames(ctx context.Context) (map[int64]cms.ProjectRef, error) {

@@ -86,20 +86,12 @@ func (db *DB) FindMediaByHash(ctx context.Context, hash string) (m *cms.Media, e
 func (db *DB) FindMedia(ctx context.Context, p cms.Page) (items []*cms.Media, total int, err error) {
 	defer cms.Wrap(&err, "FindMedia")
 	q := db.read(ctx).Model(&mediaRow{})
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, 0, err
-	}
-	p = p.Normalize()
 	var rows []mediaRow
-	if err := q.Order("created_at DESC, id DESC").Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+	n, err := findPage(q, p, "created_at DESC, id DESC", &rows)
+	if err != nil {
 		return nil, 0, err
 	}
-	items = make([]*cms.Media, len(rows))
-	for i := range rows {
-		items[i] = rows[i].toCMS()
-	}
-	return items, int(n), nil
+	return convert(rows, (*mediaRow).toCMS), n, nil
 }
 
 // UpdateMedia changes the descriptive fields when u.Version is current.

@@ -56,20 +56,12 @@ func (db *DB) FindProjects(ctx context.Context, f cms.ProjectFilter) (projects [
 			q = q.Where("parent_id = ?", *f.ParentID)
 		}
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, 0, err
-	}
-	p := f.Page.Normalize()
 	var rows []projectRow
-	if err := q.Order("position, id").Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+	n, err := findPage(q, f.Page, "position, id", &rows)
+	if err != nil {
 		return nil, 0, err
 	}
-	projects = make([]*cms.Project, len(rows))
-	for i := range rows {
-		projects[i] = rows[i].toCMS()
-	}
-	return projects, int(n), nil
+	return convert(rows, (*projectRow).toCMS), n, nil
 }
 
 func normalizeProject(p *cms.Project) {
@@ -291,11 +283,7 @@ func (db *DB) FindBrands(ctx context.Context) (brands []*cms.Brand, err error) {
 	if err := db.read(ctx).Order("id").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	brands = make([]*cms.Brand, len(rows))
-	for i := range rows {
-		brands[i] = rows[i].toCMS()
-	}
-	return brands, nil
+	return convert(rows, (*brandRow).toCMS), nil
 }
 
 func normalizeBrand(b *cms.Brand) {

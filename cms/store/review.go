@@ -3,8 +3,6 @@ package store
 import (
 	"context"
 
-	"gorm.io/gorm"
-
 	"github.com/huimin/huimin/cms"
 )
 
@@ -23,7 +21,7 @@ func (db *DB) FindInbox(ctx context.Context, p cms.Page) (in *cms.Inbox, err err
 	if err != nil {
 		return nil, err
 	}
-	in = &cms.Inbox{Items: []*cms.Story{}, ReviewStages: stages, Level: u.Level,
+	in = &cms.Inbox{ReviewStages: stages, Level: u.Level,
 		FinalStage: u.Role == cms.RoleAdmin || (u.Role == cms.RoleReviewer && u.Level == stages)}
 
 	var counts []struct {
@@ -73,18 +71,10 @@ func (db *DB) FindInbox(ctx context.Context, p cms.Page) (in *cms.Inbox, err err
 			Where("(SELECT action FROM sign_offs WHERE sign_offs.story_id = stories.id ORDER BY sign_offs.id DESC LIMIT 1) = ?",
 				string(cms.ActionReject))
 	}
-	var n int64
-	if err := items.Session(&gorm.Session{}).Count(&n).Error; err != nil {
-		return nil, err
-	}
-	p = p.Normalize()
 	var rows []storyRow
-	if err := items.Order("updated_at, id").Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+	if in.Total, err = findPage(items, p, "updated_at, id", &rows); err != nil {
 		return nil, err
 	}
-	for i := range rows {
-		in.Items = append(in.Items, rows[i].toCMS())
-	}
-	in.Total = int(n)
+	in.Items = convert(rows, (*storyRow).toCMS)
 	return in, nil
 }

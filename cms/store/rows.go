@@ -272,6 +272,16 @@ func (pageRow) TableName() string { return "pages" }
 
 // Conversions.
 
+// convert turns rows into records with toCMS, a method expression such as
+// (*storyRow).toCMS.
+func convert[R, C any](rows []R, toCMS func(*R) C) []C {
+	out := make([]C, len(rows))
+	for i := range rows {
+		out[i] = toCMS(&rows[i])
+	}
+	return out
+}
+
 func (r *settingsRow) toCMS() *cms.Settings {
 	return &cms.Settings{
 		SiteName: r.SiteName, Organizer: r.Organizer, Contact: r.Contact, ICP: r.ICP,

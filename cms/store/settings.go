@@ -139,11 +139,7 @@ func (db *DB) FindPages(ctx context.Context) (pages []*cms.StandingPage, err err
 	if err := db.read(ctx).Order("position, id").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	pages = make([]*cms.StandingPage, len(rows))
-	for i := range rows {
-		pages[i] = rows[i].toCMS()
-	}
-	return pages, nil
+	return convert(rows, (*pageRow).toCMS), nil
 }
 
 // SavePage creates p, or updates it when p.ID is set and p.Version is current.

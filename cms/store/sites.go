@@ -133,11 +133,7 @@ func (db *DB) FindSites(ctx context.Context) (sites []*cms.Site, err error) {
 	if err := db.read(ctx).Order("id").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	sites = make([]*cms.Site, len(rows))
-	for i := range rows {
-		sites[i] = rows[i].toCMS()
-	}
-	return sites, nil
+	return convert(rows, (*siteRow).toCMS), nil
 }
 
 // FindSiteByID returns ENOTFOUND.

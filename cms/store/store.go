@@ -353,6 +353,17 @@ func (db *DB) Dialect() string { return db.dialect }
 // read returns the handle for queries outside a transaction.
 func (db *DB) read(ctx context.Context) *gorm.DB { return db.r.WithContext(ctx) }
 
+// findPage counts the rows q matches and reads page p of them, in order,
+// into rows (a pointer to a slice).
+func findPage(q *gorm.DB, p cms.Page, order string, rows any) (total int, err error) {
+	var n int64
+	if err := q.Session(&gorm.Session{}).Count(&n).Error; err != nil {
+		return 0, err
+	}
+	p = p.Normalize()
+	return int(n), q.Order(order).Offset(p.Offset()).Limit(p.PerPage).Find(rows).Error
+}
+
 // tx runs fn in a write transaction and translates what comes out of it.
 //
 // On MySQL, InnoDB rolls one of two transactions that wait for each other's

@@ -55,20 +55,12 @@ func (db *DB) FindStories(ctx context.Context, f cms.StoryFilter) (stories []*cm
 	if f.Until != nil {
 		q = q.Where("updated_at < ?", utc(*f.Until))
 	}
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, 0, err
-	}
-	p := f.Page.Normalize()
 	var rows []storyRow
-	if err := q.Order("updated_at DESC, id DESC").Offset(p.Offset()).Limit(p.PerPage).Find(&rows).Error; err != nil {
+	n, err := findPage(q, f.Page, "updated_at DESC, id DESC", &rows)
+	if err != nil {
 		return nil, 0, err
 	}
-	stories = make([]*cms.Story, len(rows))
-	for i := range rows {
-		stories[i] = rows[i].toCMS()
-	}
-	return stories, int(n), nil
+	return convert(rows, (*storyRow).toCMS), n, nil
 }
 
 // likeEscape escapes LIKE wildcards with '!', the ESCAPE character our
@@ -395,11 +387,7 @@ func (db *DB) FindRevisions(ctx context.Context, storyID int64) (revs []*cms.Rev
 	if err := q.Where("story_id = ?", storyID).Order("version DESC").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	revs = make([]*cms.Revision, len(rows))
-	for i := range rows {
-		revs[i] = rows[i].toCMS()
-	}
-	return revs, nil
+	return convert(rows, (*revisionRow).toCMS), nil
 }
 
 // FindSignOffs returns the workflow record of a story, oldest first.
@@ -413,9 +401,5 @@ func (db *DB) FindSignOffs(ctx context.Context, storyID int64) (so []*cms.SignOf
 	if err := q.Where("story_id = ?", storyID).Order("id").Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	so = make([]*cms.SignOff, len(rows))
-	for i := range rows {
-		so[i] = rows[i].toCMS()
-	}
-	return so, nil
+	return convert(rows, (*signOffRow).toCMS), nil
 }

@@ -120,10 +120,7 @@ func (db *DB) FindUsers(ctx context.Context) (users []*cms.User, err error) {
 	if err := q.Find(&rows).Error; err != nil {
 		return nil, err
 	}
-	users = make([]*cms.User, len(rows))
-	for i := range rows {
-		users[i] = rows[i].toCMS()
-	}
+	users = convert(rows, (*userRow).toCMS)
 	return users, withRoles(ctx, r, users...)
 }
 
