@@ -126,6 +126,24 @@ func indexColumn(index string) string {
 	return index
 }
 
+// collect merges the fields of an EINVALID error into fields.
+func collect(fields map[string]string, err error) {
+	var ce *cms.Error
+	if errors.As(err, &ce) {
+		for k, v := range ce.Fields {
+			fields[k] = v
+		}
+	}
+}
+
+// invalid is EINVALID naming fields, or nil when there are none.
+func invalid(fields map[string]string) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	return cms.Invalid(fields)
+}
+
 // notFound turns gorm.ErrRecordNotFound into ENOTFOUND with msg.
 func notFound(err error, msg string) error {
 	if errors.Is(err, gorm.ErrRecordNotFound) {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strings"
 
 	"gorm.io/gorm"
@@ -78,45 +77,21 @@ func normalizeProject(p *cms.Project) {
 
 func validateProject(p *cms.Project) error {
 	fields := map[string]string{}
-	var ce *cms.Error
-	if err := p.Validate(); errors.As(err, &ce) {
-		fields = ce.Fields
-	} else if err != nil {
-		return err
-	}
+	collect(fields, p.Validate())
 	checkSlugLen(p.Slug, fields)
 	if p.ParentID != nil && p.ID != 0 && *p.ParentID == p.ID {
 		fields["parent_id"] = "项目不能以自己为上级项目"
 	}
-	if len(fields) > 0 {
-		return cms.Invalid(fields)
-	}
-	return nil
+	return invalid(fields)
 }
 
 // checkProjectRefs checks the brand, parent and cover a project names.
 func checkProjectRefs(tx *gorm.DB, p *cms.Project) error {
-	fields := map[string]string{}
-	for _, ref := range []struct {
-		id           *int64
-		table, field string
-		msg          string
-	}{
-		{p.BrandID, "brands", "brand_id", "所属品牌不存在"},
-		{p.ParentID, "projects", "parent_id", "上级项目不存在"},
-		{p.CoverMediaID, "media", "cover_media_id", "封面图片不存在"},
-	} {
-		if ref.id == nil {
-			continue
-		}
-		if ok, err := exists(tx, ref.table, *ref.id); err != nil {
-			return err
-		} else if !ok {
-			fields[ref.field] = ref.msg
-		}
-	}
-	if len(fields) > 0 {
-		return cms.Invalid(fields)
+	err := checkRefs(tx, ref{p.BrandID, "brands", "brand_id", "所属品牌不存在"},
+		ref{p.ParentID, "projects", "parent_id", "上级项目不存在"},
+		ref{p.CoverMediaID, "media", "cover_media_id", "封面图片不存在"})
+	if err != nil {
+		return err
 	}
 	if p.ParentID != nil && p.ID != 0 {
 		// Walk up from the new parent: meeting p means a cycle.
@@ -296,15 +271,7 @@ func normalizeBrand(b *cms.Brand) {
 }
 
 func checkBrandLogo(tx *gorm.DB, b *cms.Brand) error {
-	if b.LogoMediaID == nil {
-		return nil
-	}
-	if ok, err := exists(tx, "media", *b.LogoMediaID); err != nil {
-		return err
-	} else if !ok {
-		return cms.Invalid(map[string]string{"logo_media_id": "标志图片不存在"})
-	}
-	return nil
+	return checkRefs(tx, ref{b.LogoMediaID, "media", "logo_media_id", "标志图片不存在"})
 }
 
 // CreateBrand saves b.

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"time"
 
@@ -102,38 +101,39 @@ func normalizeTags(tags []string) []string {
 // validateStory runs cms validation plus the limits the schema imposes.
 func validateStory(s *cms.Story) error {
 	fields := map[string]string{}
-	var ce *cms.Error
-	if err := s.Validate(); errors.As(err, &ce) {
-		fields = ce.Fields
-	} else if err != nil {
-		return err
-	}
+	collect(fields, s.Validate())
 	checkSlugLen(s.Slug, fields)
-	if len(fields) > 0 {
-		return cms.Invalid(fields)
-	}
-	return nil
+	return invalid(fields)
 }
 
 // checkStoryRefs checks that the project and cover a story names exist.
 func checkStoryRefs(tx *gorm.DB, s *cms.Story) error {
+	return checkRefs(tx, ref{&s.ProjectID, "projects", "project_id", "所属项目不存在"},
+		ref{s.CoverMediaID, "media", "cover_media_id", "封面图片不存在"})
+}
+
+// ref is the id of a row in table that a record names (nil for none), and
+// the complaint under field when there is no such row.
+type ref struct {
+	id           *int64
+	table, field string
+	msg          string
+}
+
+// checkRefs returns EINVALID naming each ref whose row does not exist.
+func checkRefs(tx *gorm.DB, refs ...ref) error {
 	fields := map[string]string{}
-	if ok, err := exists(tx, "projects", s.ProjectID); err != nil {
-		return err
-	} else if !ok {
-		fields["project_id"] = "所属项目不存在"
-	}
-	if s.CoverMediaID != nil {
-		if ok, err := exists(tx, "media", *s.CoverMediaID); err != nil {
+	for _, r := range refs {
+		if r.id == nil {
+			continue
+		}
+		if ok, err := exists(tx, r.table, *r.id); err != nil {
 			return err
 		} else if !ok {
-			fields["cover_media_id"] = "封面图片不存在"
+			fields[r.field] = r.msg
 		}
 	}
-	if len(fields) > 0 {
-		return cms.Invalid(fields)
-	}
-	return nil
+	return invalid(fields)
 }
 
 // exists reports whether table has a row with that id.

@@ -78,16 +78,6 @@ func (db *DB) CreateUser(ctx context.Context, u *cms.User, password string) (err
 	return nil
 }
 
-// collect merges the fields of an EINVALID error into fields.
-func collect(fields map[string]string, err error) {
-	var ce *cms.Error
-	if errors.As(err, &ce) {
-		for k, v := range ce.Fields {
-			fields[k] = v
-		}
-	}
-}
-
 // FindUserByID returns ENOTFOUND if there is no such user.
 func (db *DB) FindUserByID(ctx context.Context, id int64) (u *cms.User, err error) {
 	defer cms.Wrap(&err, "FindUserByID(%d)", id)
