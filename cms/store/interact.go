@@ -638,15 +638,10 @@ func (db *DB) FindMessageStatus(ctx context.Context, code string) (out *cms.Mess
 // FindPublicReplies lists the published exchanges, newest first.
 func (db *DB) FindPublicReplies(ctx context.Context, p cms.Page) (out []*cms.PublicReply, total int, err error) {
 	defer cms.Wrap(&err, "FindPublicReplies")
-	p = p.Normalize()
-	q := db.read(ctx).Model(&messageRow{}).Where("publish_state = ? AND public = ?", cms.PublishLive, true)
-	var n int64
-	if err := q.Count(&n).Error; err != nil {
-		return nil, 0, err
-	}
+	q := db.read(ctx).Model(&messageRow{}).Where("publish_state = ? AND public = ?", cms.PublishLive, true).
+		Select("id", "category", "project_id", "text", "reply", "created_at", "closed_at")
 	var rows []messageRow
-	if err := q.Select("id", "category", "project_id", "text", "reply", "created_at", "closed_at").
-		Order("published_at DESC, id DESC").Limit(p.PerPage).Offset((p.Page - 1) * p.PerPage).Find(&rows).Error; err != nil {
+	if total, err = findPage(q, p, "published_at DESC, id DESC", &rows); err != nil {
 		return nil, 0, err
 	}
 	names, err := db.projectNames(ctx)
@@ -661,7 +656,7 @@ func (db *DB) FindPublicReplies(ctx context.Context, p cms.Page) (out []*cms.Pub
 			out[i].RepliedAt = *r.ClosedAt
 		}
 	}
-	return out, int(n), nil
+	return out, total, nil
 }
 
 // satisfactionCount is one group of ratings.

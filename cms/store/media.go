@@ -75,11 +75,7 @@ func (db *DB) FindMediaByID(ctx context.Context, id int64) (m *cms.Media, err er
 // FindMediaByHash returns ENOTFOUND if no item has that original.
 func (db *DB) FindMediaByHash(ctx context.Context, hash string) (m *cms.Media, err error) {
 	defer cms.Wrap(&err, "FindMediaByHash(%s)", hash)
-	var row mediaRow
-	if err := db.read(ctx).Where("hash = ?", hash).Take(&row).Error; err != nil {
-		return nil, notFound(err, "图片不存在")
-	}
-	return row.toCMS(), nil
+	return db.findMediaByHash(db.read(ctx), hash)
 }
 
 // FindMedia returns a page of media, newest first.

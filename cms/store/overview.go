@@ -230,6 +230,11 @@ func (db *DB) FindHighlights(ctx context.Context) (hs []*cms.Highlight, err erro
 	if err := requireOverview(ctx, db.read(ctx)); err != nil {
 		return nil, err
 	}
+	return db.highlights(ctx)
+}
+
+// highlights is findHighlights with the site directory read first.
+func (db *DB) highlights(ctx context.Context) ([]*cms.Highlight, error) {
 	_, dir, err := db.siteDirectory(ctx)
 	if err != nil {
 		return nil, err
@@ -312,11 +317,7 @@ func (db *DB) AddHighlight(ctx context.Context, siteID, storyID int64) (h *cms.H
 	if err != nil {
 		return nil, err
 	}
-	_, dir, err := db.siteDirectory(ctx)
-	if err != nil {
-		return nil, err
-	}
-	hs, err := db.findHighlights(ctx, dir)
+	hs, err := db.highlights(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -398,9 +399,5 @@ func (db *DB) ReorderHighlights(ctx context.Context, ids []int64) (hs []*cms.Hig
 	if err != nil {
 		return nil, err
 	}
-	_, dir, err := db.siteDirectory(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return db.findHighlights(ctx, dir)
+	return db.highlights(ctx)
 }

@@ -255,12 +255,8 @@ func setMembership(ctx context.Context, tx *gorm.DB, id int64, u *cms.User) erro
 			if err := check.Validate(); err != nil {
 				return siteRoleInvalid(err)
 			}
-			var n int64
-			if err := tx.Model(&siteRow{}).Where("id = ?", r.SiteID).Count(&n).Error; err != nil {
+			if err := checkRefs(tx, ref{&r.SiteID, "sites", "sites", "站点不存在"}); err != nil {
 				return err
-			}
-			if n == 0 {
-				return cms.Invalid(map[string]string{"sites": "站点不存在"})
 			}
 			if err := tx.Create(&siteMemberRow{UserID: id, SiteID: r.SiteID, Role: string(check.Role), Level: check.Level}).Error; err != nil {
 				return err
