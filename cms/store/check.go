@@ -102,18 +102,16 @@ func ownPathExists(tx *gorm.DB, p string, self *storyRow) (bool, error) {
 	if name == "" {
 		return section == "stories" || section == "projects", nil
 	}
-	var n int64
 	switch section {
 	case "stories":
 		if name == self.Slug {
 			return true, nil
 		}
-		if err := tx.Model(&liveRow{}).Where("slug = ?", name).Count(&n).Error; err != nil || n > 0 {
-			return n > 0, err
+		if ok, err := anyRow(tx.Model(&liveRow{}).Where("slug = ?", name)); err != nil || ok {
+			return ok, err
 		}
-		err := tx.Model(&slugRow{}).Joins("JOIN story_live ON story_live.story_id = story_slugs.story_id").
-			Where("story_slugs.slug = ?", name).Count(&n).Error
-		return n > 0, err
+		return anyRow(tx.Model(&slugRow{}).Joins("JOIN story_live ON story_live.story_id = story_slugs.story_id").
+			Where("story_slugs.slug = ?", name))
 	case "s":
 		id, err := strconv.ParseInt(name, 10, 64)
 		if err != nil {
@@ -122,11 +120,9 @@ func ownPathExists(tx *gorm.DB, p string, self *storyRow) (bool, error) {
 		if id == self.ID {
 			return true, nil
 		}
-		err = tx.Model(&liveRow{}).Where("story_id = ?", id).Count(&n).Error
-		return n > 0, err
+		return anyRow(tx.Model(&liveRow{}).Where("story_id = ?", id))
 	case "projects":
-		err := tx.Model(&projectRow{}).Where("slug = ?", name).Count(&n).Error
-		return n > 0, err
+		return anyRow(tx.Model(&projectRow{}).Where("slug = ?", name))
 	}
 	return true, nil
 }

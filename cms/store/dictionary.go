@@ -75,13 +75,11 @@ func termConflict() error {
 // termTaken reports whether another entry than self has term: in the
 // platform's dictionary or the site's, or for a platform term, anywhere.
 func termTaken(tx *gorm.DB, term string, self int64, platform bool) (bool, error) {
-	var n int64
 	q := terms(tx)
 	if platform {
 		q = tx.WithContext(cms.NewContextAllSites(tx.Statement.Context)).Model(&dictionaryRow{})
 	}
-	err := q.Where("term = ? AND id <> ?", term, self).Count(&n).Error
-	return n > 0, err
+	return anyRow(q.Where("term = ? AND id <> ?", term, self))
 }
 
 // FindTerms returns the whole dictionary, ordered by term.

@@ -223,11 +223,9 @@ func (db *DB) DeleteMedia(ctx context.Context, id int64) (err error) {
 			{tx.Model(&projectRow{}).Where("cover_media_id = ?", id), "该图片正被品牌项目用作封面，不能删除"},
 			{tx.Model(&brandRow{}).Where("logo_media_id = ?", id), "该图片正被服务品牌用作标志，不能删除"},
 		} {
-			var n int64
-			if err := use.q.Count(&n).Error; err != nil {
+			if used, err := anyRow(use.q); err != nil {
 				return err
-			}
-			if n > 0 {
+			} else if used {
 				return cms.Errorf(cms.ECONFLICT, "%s", use.msg)
 			}
 		}

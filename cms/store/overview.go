@@ -289,12 +289,10 @@ func (db *DB) AddHighlight(ctx context.Context, siteID, storyID int64) (h *cms.H
 		if siteID == siteCtx(ctx) {
 			return cms.Invalid(map[string]string{"site_id": "全市服务品牌只能选用其他站点（各区县）的稿件"})
 		}
-		var live int64
-		if err := tx.WithContext(cms.NewContextAllSites(ctx)).Table("story_live").
-			Where("site_id = ? AND story_id = ?", siteID, storyID).Count(&live).Error; err != nil {
+		if live, err := anyRow(tx.WithContext(cms.NewContextAllSites(ctx)).Table("story_live").
+			Where("site_id = ? AND story_id = ?", siteID, storyID)); err != nil {
 			return err
-		}
-		if live == 0 {
+		} else if !live {
 			return cms.Invalid(map[string]string{"story_id": "该稿件不存在或未在所选站点发布"})
 		}
 		var last struct{ N *int }

@@ -63,15 +63,13 @@ var (
 
 // taken reports whether s is used by a row other than self.
 func (t slugTable) taken(tx *gorm.DB, s string, self int64) (bool, error) {
-	var n int64
-	if err := tx.Table(t.table).Where("slug = ? AND id <> ?", s, self).Count(&n).Error; err != nil || n > 0 {
-		return n > 0, err
+	if ok, err := anyRow(tx.Table(t.table).Where("slug = ? AND id <> ?", s, self)); err != nil || ok {
+		return ok, err
 	}
 	if t.history == "" {
 		return false, nil
 	}
-	err := tx.Table(t.history).Where("slug = ? AND "+t.historyKey+" <> ?", s, self).Count(&n).Error
-	return n > 0, err
+	return anyRow(tx.Table(t.history).Where("slug = ? AND "+t.historyKey+" <> ?", s, self))
 }
 
 // used returns the slugs among base and base-N taken by rows other than self.

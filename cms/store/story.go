@@ -138,8 +138,13 @@ func checkRefs(tx *gorm.DB, refs ...ref) error {
 
 // exists reports whether table has a row with that id.
 func exists(tx *gorm.DB, table string, id int64) (bool, error) {
+	return anyRow(tx.Table(table).Where("id = ?", id).Limit(1))
+}
+
+// anyRow reports whether q matches a row.
+func anyRow(q *gorm.DB) (bool, error) {
 	var n int64
-	err := tx.Table(table).Where("id = ?", id).Limit(1).Count(&n).Error
+	err := q.Count(&n).Error
 	return n > 0, err
 }
 

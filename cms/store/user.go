@@ -173,14 +173,13 @@ func (db *DB) UpdateUser(ctx context.Context, u *cms.User, password string) (err
 			// The site (and the platform) must keep an admin who can log in.
 			wasAdmin := cur.Role == cms.RoleAdmin && !row.Disabled
 			if wasAdmin && (next.Role != cms.RoleAdmin || next.Disabled || (row.PlatformAdmin && !next.PlatformAdmin)) {
-				var n int64
-				if err := tx.Model(&userRow{}).Where("disabled = ? AND id <> ? AND (platform_admin = ? OR id IN (?))",
+				other, err := anyRow(tx.Model(&userRow{}).Where("disabled = ? AND id <> ? AND (platform_admin = ? OR id IN (?))",
 					false, row.ID, true, tx.Model(&siteMemberRow{}).Select("user_id").
-						Where("site_id = ? AND role = ?", siteCtx(ctx), string(cms.RoleAdmin))).
-					Count(&n).Error; err != nil {
+						Where("site_id = ? AND role = ?", siteCtx(ctx), string(cms.RoleAdmin))))
+				if err != nil {
 					return nil, err
 				}
-				if n == 0 {
+				if !other {
 					return nil, cms.Errorf(cms.ECONFLICT, "至少需要保留一名可用的管理员")
 				}
 			}

@@ -176,8 +176,7 @@ func (db *DB) setLive(tx *gorm.DB, id int64, version int, publishedAt, now time.
 
 // recordSlug adds slug to the story's published slugs unless already there.
 func recordSlug(tx *gorm.DB, id int64, slug string, now time.Time) error {
-	var n int64
-	if err := tx.Model(&slugRow{}).Where("story_id = ? AND slug = ?", id, slug).Count(&n).Error; err != nil || n > 0 {
+	if ok, err := anyRow(tx.Model(&slugRow{}).Where("story_id = ? AND slug = ?", id, slug)); err != nil || ok {
 		return err
 	}
 	return tx.Create(&slugRow{StoryID: id, Slug: slug, CreatedAt: now}).Error
