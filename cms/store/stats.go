@@ -118,6 +118,7 @@ func connectStats(dsn, dataDir string, log *slog.Logger, opts StatsOptions) (s *
 		done: make(chan struct{}), dirty: map[statDay]bool{}, salts: map[string][]byte{}}
 	cfg := &gorm.Config{Logger: newGormLogger(log, slowQuery), SkipDefaultTransaction: true,
 		NowFunc: func() time.Time { return opts.Now().UTC() }}
+	var dialector gorm.Dialector
 	switch {
 	case dsn == "" || strings.HasPrefix(dsn, "sqlite://"):
 		path := strings.TrimPrefix(dsn, "sqlite://")
@@ -134,37 +135,32 @@ func connectStats(dsn, dataDir string, log *slog.Logger, opts StatsOptions) (s *
 		q.Add("_pragma", "journal_mode(WAL)")
 		q.Add("_pragma", "synchronous(NORMAL)")
 		q.Add("_txlock", "immediate")
-		s.dialect = dialectSQLite
-		s.g, err = gorm.Open(sqlite.Open(path+"?"+q.Encode()), cfg)
+		s.dialect, dialector = dialectSQLite, sqlite.Open(path+"?"+q.Encode())
+	case strings.HasPrefix(dsn, "mysql://"):
+		mc, err := mysqlConfig(strings.TrimPrefix(dsn, "mysql://"))
 		if err != nil {
 			return nil, err
 		}
-		if s.pool, err = s.g.DB(); err != nil {
-			return nil, err
-		}
+		s.dialect, dialector = dialectMySQL, mysql.New(mysql.Config{DSNConfig: mc})
+	default:
+		return nil, cms.Errorf(cms.EINVALID, "不支持的数据库地址")
+	}
+	if s.g, err = gorm.Open(dialector, cfg); err != nil {
+		return nil, err
+	}
+	if s.pool, err = s.g.DB(); err != nil {
+		return nil, err
+	}
+	if s.dialect == dialectSQLite {
 		// One connection: the writer and the (cached) readers take turns,
 		// which SQLite would make them do anyway.
 		s.pool.SetMaxOpenConns(1)
-	case strings.HasPrefix(dsn, "mysql://"):
-		mc, perr := mysqlConfig(strings.TrimPrefix(dsn, "mysql://"))
-		if perr != nil {
-			return nil, perr
-		}
-		s.dialect = dialectMySQL
-		s.g, err = gorm.Open(mysql.New(mysql.Config{DSNConfig: mc}), cfg)
-		if err != nil {
-			return nil, err
-		}
-		if s.pool, err = s.g.DB(); err != nil {
-			return nil, err
-		}
+	} else {
 		// A few connections of its own: statistics never take one the
 		// editorial pool needs.
 		s.pool.SetMaxOpenConns(4)
 		s.pool.SetMaxIdleConns(4)
 		s.pool.SetConnMaxLifetime(30 * time.Minute)
-	default:
-		return nil, cms.Errorf(cms.EINVALID, "不支持的数据库地址")
 	}
 	return s, nil
 }
