@@ -29,11 +29,15 @@ func actorOf(ctx context.Context) actor {
 	if u == nil {
 		return systemActor
 	}
-	name := u.Name
-	if strings.TrimSpace(name) == "" {
-		name = u.Username
+	return actor{id: u.ID, name: orName(u.Name, u.Username)}
+}
+
+// orName is a user's name, or their username when the name is blank.
+func orName(name, username string) string {
+	if strings.TrimSpace(name) != "" {
+		return name
 	}
-	return actor{id: u.ID, name: name}
+	return username
 }
 
 // event is one audit entry about to be written.

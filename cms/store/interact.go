@@ -568,13 +568,6 @@ func replyReviewDetail(stage int, row *messageRow) string {
 	return fmt.Sprintf("%s通过，送%s", cms.StageName(stage), cms.StageName(row.ReviewStage))
 }
 
-func orName(a, b string) string {
-	if strings.TrimSpace(a) != "" {
-		return a
-	}
-	return b
-}
-
 func checkRunes(f map[string]string, field, name, v string, limit int) {
 	if n := len([]rune(v)); n > limit {
 		f[field] = fmt.Sprintf("%s不能超过%d字（现有%d字）", name, limit, n)

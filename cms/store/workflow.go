@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"errors"
-	"strings"
 	"time"
 
 	"gorm.io/gorm"
@@ -286,10 +285,7 @@ func userName(tx *gorm.DB, id int64) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if strings.TrimSpace(u.Name) != "" {
-		return u.Name, nil
-	}
-	return u.Username, nil
+	return orName(u.Name, u.Username), nil
 }
 
 func actionLabel(a cms.Action) string {
