@@ -54,18 +54,12 @@ func (db *DB) migrate(ctx context.Context) error {
 	// statement's table name leak into the next.
 	g = g.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci").
 		Session(&gorm.Session{})
-	release, err := db.mysqlLock(ctx, migrationLock, 2*time.Minute)
+	release, err := mysqlLock(ctx, db.w, migrationLock, 2*time.Minute)
 	if err != nil {
 		return err
 	}
 	defer release()
 	return gormigrate.New(g, &opts, migrations()).Migrate()
-}
-
-// mysqlLock takes a GET_LOCK advisory lock on a connection of its own and
-// returns the function that releases it.
-func (db *DB) mysqlLock(ctx context.Context, name string, wait time.Duration) (release func(), err error) {
-	return mysqlLockOn(ctx, db.w, name, wait)
 }
 
 func migrateInit(tx *gorm.DB) error {

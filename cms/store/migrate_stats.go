@@ -38,7 +38,7 @@ func (s *StatsDB) migrate(ctx context.Context, list []*gormigrate.Migration) err
 	}
 	g = g.Set("gorm:table_options", "ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci").
 		Session(&gorm.Session{})
-	release, err := mysqlLockOn(ctx, s.g, statsMigrationLock, 2*time.Minute)
+	release, err := mysqlLock(ctx, s.g, statsMigrationLock, 2*time.Minute)
 	if err != nil {
 		return err
 	}

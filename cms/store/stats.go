@@ -783,8 +783,9 @@ func (s *StatsDB) UpdateStatsSettings(ctx context.Context, u cms.StatsSettingsUp
 	return out, err
 }
 
-// mysqlLockOn takes a GET_LOCK advisory lock on a connection of g's pool.
-func mysqlLockOn(ctx context.Context, g *gorm.DB, name string, wait time.Duration) (release func(), err error) {
+// mysqlLock takes a GET_LOCK advisory lock on a connection of g's pool
+// and returns the function that releases it.
+func mysqlLock(ctx context.Context, g *gorm.DB, name string, wait time.Duration) (release func(), err error) {
 	pool, err := g.DB()
 	if err != nil {
 		return nil, err
