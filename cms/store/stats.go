@@ -759,9 +759,10 @@ func (s *StatsDB) UpdateStatsSettings(ctx context.Context, u cms.StatsSettingsUp
 		if err != nil {
 			return err
 		}
-		cur := row.toCMS()
+		stored, cur := row.toCMS(), row.toCMS()
+		conflict := &cms.Error{Code: cms.ECONFLICT, Message: "统计设置已被他人修改，请刷新后再改", Current: stored}
 		if u.Version != row.Version {
-			return &cms.Error{Code: cms.ECONFLICT, Message: "统计设置已被他人修改，请刷新后再改", Current: cur}
+			return conflict
 		}
 		u.Apply(cur)
 		if err := cur.Validate(); err != nil {
@@ -775,7 +776,7 @@ func (s *StatsDB) UpdateStatsSettings(ctx context.Context, u cms.StatsSettingsUp
 			return res.Error
 		}
 		if res.RowsAffected == 0 {
-			return &cms.Error{Code: cms.ECONFLICT, Message: "统计设置已被他人修改，请刷新后再改", Current: cur}
+			return conflict // the stored settings, not the edit
 		}
 		out = next.toCMS()
 		return nil
