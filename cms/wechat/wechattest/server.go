@@ -40,6 +40,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -90,7 +91,6 @@ type Server struct {
 	images   map[string][]byte // uploadimg URL path → bytes
 	material map[string]bool
 	drafts   map[string]Article
-	bodies   []string // every request body, for leak checks
 }
 
 type failure struct {
@@ -127,11 +127,7 @@ func (s *Server) Calls(op string) int {
 func (s *Server) AllCalls() map[string]int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	out := map[string]int{}
-	for k, v := range s.calls {
-		out[k] = v
-	}
-	return out
+	return maps.Clone(s.calls)
 }
 
 // Fail makes the next call to op answer errcode code with msg.
@@ -188,13 +184,6 @@ func (s *Server) Issued(url string) bool {
 	return path != url && s.images[path] != nil
 }
 
-// Bodies returns every request body received.
-func (s *Server) Bodies() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]string(nil), s.bodies...)
-}
-
 func reply(w http.ResponseWriter, v any) {
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_ = json.NewEncoder(w).Encode(v)
@@ -204,30 +193,38 @@ func errcode(w http.ResponseWriter, code int, msg string) {
 	reply(w, map[string]any{"errcode": code, "errmsg": msg + " rid: 0000-contract"})
 }
 
-// take counts a call of op and returns an injected failure, if any. It
-// runs with s.mu held.
-func (s *Server) take(op string) *failure {
-	s.calls[op]++
-	if q := s.failures[op]; len(q) > 0 {
-		f := q[0]
-		s.failures[op] = q[1:]
-		return &f
+// failed answers an injected failure of op, if one is queued, and reports
+// whether it did. It runs with s.mu held.
+func (s *Server) failed(w http.ResponseWriter, op string) bool {
+	q := s.failures[op]
+	if len(q) == 0 {
+		return false
 	}
-	return nil
+	s.failures[op] = q[1:]
+	errcode(w, q[0].code, q[0].msg)
+	return true
 }
 
-func (s *Server) record(r *http.Request) []byte {
+func readBody(r *http.Request) []byte {
 	b, _ := io.ReadAll(io.LimitReader(r.Body, 32<<20))
-	s.bodies = append(s.bodies, string(b))
 	return b
+}
+
+// decode reads a JSON request into v, answering 47001 when it is not JSON.
+func decode(w http.ResponseWriter, body []byte, v any) bool {
+	if err := json.Unmarshal(body, v); err != nil {
+		errcode(w, 47001, "data format error")
+		return false
+	}
+	return true
 }
 
 func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	body := s.record(r)
-	if f := s.take("stable_token"); f != nil {
-		errcode(w, f.code, f.msg)
+	body := readBody(r)
+	s.calls["stable_token"]++
+	if s.failed(w, "stable_token") {
 		return
 	}
 	var req struct {
@@ -236,8 +233,7 @@ func (s *Server) stableToken(w http.ResponseWriter, r *http.Request) {
 		Secret       string `json:"secret"`
 		ForceRefresh bool   `json:"force_refresh"`
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		errcode(w, 47001, "data format error")
+	if !decode(w, body, &req) {
 		return
 	}
 	switch {
@@ -264,27 +260,18 @@ func (s *Server) withToken(op string, h func(w http.ResponseWriter, body []byte,
 	return func(w http.ResponseWriter, r *http.Request) {
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		body := s.record(r)
-		tok := r.URL.Query().Get("access_token")
-		switch {
+		body := readBody(r)
+		s.calls[op]++
+		switch tok := r.URL.Query().Get("access_token"); {
 		case tok == "":
-			s.calls[op]++
 			errcode(w, 41001, "access_token missing")
-			return
 		case tok != s.token:
-			s.calls[op]++
 			errcode(w, 40001, "invalid credential, access_token is invalid or not latest")
-			return
 		case s.expired:
-			s.calls[op]++
 			errcode(w, 42001, "access_token expired")
-			return
+		case !s.failed(w, op):
+			h(w, body, r.Header.Get("Content-Type"), r)
 		}
-		if f := s.take(op); f != nil {
-			errcode(w, f.code, f.msg)
-			return
-		}
-		h(w, body, r.Header.Get("Content-Type"), r)
 	}
 }
 
@@ -379,8 +366,7 @@ func (s *Server) draftAdd(w http.ResponseWriter, body []byte, _ string, _ *http.
 	var req struct {
 		Articles []Article `json:"articles"`
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		errcode(w, 47001, "data format error")
+	if !decode(w, body, &req) {
 		return
 	}
 	if len(req.Articles) == 0 || len(req.Articles) > 8 {
@@ -405,8 +391,7 @@ func (s *Server) draftUpdate(w http.ResponseWriter, body []byte, _ string, _ *ht
 		Index    int     `json:"index"`
 		Articles Article `json:"articles"`
 	}
-	if err := json.Unmarshal(body, &req); err != nil {
-		errcode(w, 47001, "data format error")
+	if !decode(w, body, &req) {
 		return
 	}
 	if _, ok := s.drafts[req.MediaID]; !ok {
