@@ -137,48 +137,46 @@ func (c *Client) Token(ctx context.Context) (string, error) {
 	return out.AccessToken, nil
 }
 
-// call runs one API call with a token. A token WeChat refuses (40001,
-// 40014, 42001) is dropped, a fresh one fetched once and the call retried;
-// 45011 (too frequent) is retried twice after a back-off.
-func (c *Client) call(ctx context.Context, op, path string, body func() (io.Reader, string, error), out interface{ err(string) error }) error {
+// call runs one API call with a token and returns WeChat's answer, a
+// struct embedding status, decoded afresh on each try. A token WeChat
+// refuses (40001, 40014, 42001) is dropped, a fresh one fetched once and
+// the call retried; 45011 (too frequent) is retried twice after a back-off.
+func call[T interface{ err(string) error }](ctx context.Context, c *Client, op, path string, body func() (io.Reader, string, error)) (T, error) {
 	refreshed, waits := false, 0
 	for {
+		var out T
 		tok, err := c.Token(ctx)
 		if err != nil {
-			return err
+			return out, err
 		}
 		r, ctype, err := body()
 		if err != nil {
-			return err
+			return out, err
 		}
-		if err := c.post(ctx, op, path, tok, r, ctype, out); err != nil {
-			return err
+		if err := c.post(ctx, op, path, tok, r, ctype, &out); err != nil {
+			return out, err
 		}
 		err = out.err(op)
 		var ae *APIError
 		if !errors.As(err, &ae) {
-			return err
+			return out, err
 		}
 		switch {
 		case ae.tokenRefused() && !refreshed:
 			refreshed = true
 			c.Log.Info("wechat refused the access token; fetching a new one", "op", op, "errcode", ae.Code)
 			if err := c.Tokens.DropWechatToken(ctx, c.AppID, tok); err != nil {
-				return err
+				return out, err
 			}
 		case ae.Code == 45011 && waits < 2:
 			d := c.Backoff << waits
 			waits++
 			c.Log.Info("wechat rate limit; backing off", "op", op, "wait", d)
 			if err := c.Sleep(ctx, d); err != nil {
-				return err
+				return out, err
 			}
 		default:
-			return err
-		}
-		resetter, ok := out.(interface{ reset() })
-		if ok {
-			resetter.reset()
+			return out, err
 		}
 	}
 }
@@ -258,14 +256,12 @@ type uploadImgAnswer struct {
 	URL string `json:"url"`
 }
 
-func (a *uploadImgAnswer) reset() { *a = uploadImgAnswer{} }
-
 // UploadImage re-hosts a body picture (/cgi-bin/media/uploadimg: jpg or
 // png under 1 MB) and returns its WeChat URL, the only kind of picture URL
 // an article body may hold.
 func (c *Client) UploadImage(ctx context.Context, filename string, data []byte) (string, error) {
-	var out uploadImgAnswer
-	if err := c.call(ctx, "uploadimg", "/cgi-bin/media/uploadimg", multipartFunc(filename, data), &out); err != nil {
+	out, err := call[uploadImgAnswer](ctx, c, "uploadimg", "/cgi-bin/media/uploadimg", multipartFunc(filename, data))
+	if err != nil {
 		return "", err
 	}
 	if out.URL == "" {
@@ -280,14 +276,12 @@ type materialAnswer struct {
 	URL     string `json:"url"`
 }
 
-func (a *materialAnswer) reset() { *a = materialAnswer{} }
-
 // AddImageMaterial adds a permanent image (/cgi-bin/material/add_material?
 // type=image) and returns its media_id, which a draft's thumb_media_id
 // names.
 func (c *Client) AddImageMaterial(ctx context.Context, filename string, data []byte) (string, error) {
-	var out materialAnswer
-	if err := c.call(ctx, "add_material", "/cgi-bin/material/add_material?type=image", multipartFunc(filename, data), &out); err != nil {
+	out, err := call[materialAnswer](ctx, c, "add_material", "/cgi-bin/material/add_material?type=image", multipartFunc(filename, data))
+	if err != nil {
 		return "", err
 	}
 	if out.MediaID == "" {
@@ -314,12 +308,10 @@ type draftAnswer struct {
 	MediaID string `json:"media_id"`
 }
 
-func (a *draftAnswer) reset() { *a = draftAnswer{} }
-
 // AddDraft creates a draft of one article and returns its media_id.
 func (c *Client) AddDraft(ctx context.Context, a Article) (string, error) {
-	var out draftAnswer
-	if err := c.call(ctx, "draft/add", "/cgi-bin/draft/add", jsonFunc(map[string]any{"articles": []Article{a}}), &out); err != nil {
+	out, err := call[draftAnswer](ctx, c, "draft/add", "/cgi-bin/draft/add", jsonFunc(map[string]any{"articles": []Article{a}}))
+	if err != nil {
 		return "", err
 	}
 	if out.MediaID == "" {
@@ -330,7 +322,7 @@ func (c *Client) AddDraft(ctx context.Context, a Article) (string, error) {
 
 // UpdateDraft replaces the first article of the draft mediaID.
 func (c *Client) UpdateDraft(ctx context.Context, mediaID string, a Article) error {
-	var out draftAnswer
-	return c.call(ctx, "draft/update", "/cgi-bin/draft/update",
-		jsonFunc(map[string]any{"media_id": mediaID, "index": 0, "articles": a}), &out)
+	_, err := call[status](ctx, c, "draft/update", "/cgi-bin/draft/update",
+		jsonFunc(map[string]any{"media_id": mediaID, "index": 0, "articles": a}))
+	return err
 }
