@@ -242,7 +242,7 @@ func (d *Drafts) send(ctx context.Context, st *cms.Story, settings *cms.Settings
 		return existing, err
 	}
 	if len(local.Problems) > 0 {
-		return existing, &cms.Error{Code: cms.EINVALID, Message: "文章不符合公众号的要求，请修改后再同步", Fields: local.Problems}
+		return existing, unfit(local.Problems)
 	}
 	var missing []string
 	Convert(st.Body, settings.BaseURL, func(img Image) (string, error) {
@@ -252,8 +252,7 @@ func (d *Drafts) send(ctx context.Context, st *cms.Story, settings *cms.Settings
 		return "", nil
 	})
 	if len(missing) > 0 {
-		return existing, &cms.Error{Code: cms.EINVALID, Message: "文章不符合公众号的要求，请修改后再同步",
-			Fields: map[string]string{"body": "正文" + strings.Join(missing, "、") + "图片不在媒体库中，无法上传到公众号，请先上传到媒体库"}}
+		return existing, unfit(map[string]string{"body": "正文" + strings.Join(missing, "、") + "图片不在媒体库中，无法上传到公众号，请先上传到媒体库"})
 	}
 	cover, err := d.cfg.Media.FindMediaByID(ctx, *st.CoverMediaID)
 	if err != nil {
@@ -261,8 +260,7 @@ func (d *Drafts) send(ctx context.Context, st *cms.Story, settings *cms.Settings
 	}
 	thumbVariant := cover.Variant("cover235")
 	if thumbVariant == nil {
-		return existing, &cms.Error{Code: cms.EINVALID, Message: "文章不符合公众号的要求，请修改后再同步",
-			Fields: map[string]string{"cover_media_id": "封面图片没有 2.35:1 裁切，请在媒体库中重新生成"}}
+		return existing, unfit(map[string]string{"cover_media_id": "封面图片没有 2.35:1 裁切，请在媒体库中重新生成"})
 	}
 
 	c := NewClient(d.cfg.BaseURL, settings.WechatAppID, settings.WechatSecret, d.cfg.Store, d.cfg.HTTP, d.cfg.Log)
@@ -277,7 +275,7 @@ func (d *Drafts) send(ctx context.Context, st *cms.Story, settings *cms.Settings
 		return existing, err
 	}
 	if p := Check(local.Title, local.Author, local.Digest, content); p != nil {
-		return existing, &cms.Error{Code: cms.EINVALID, Message: "文章不符合公众号的要求，请修改后再同步", Fields: p}
+		return existing, unfit(p)
 	}
 	thumb, err := d.uploadThumb(ctx, c, cover, thumbVariant)
 	if err != nil {
@@ -312,6 +310,12 @@ func (d *Drafts) send(ctx context.Context, st *cms.Story, settings *cms.Settings
 		return existing, err
 	}
 	return c.AddDraft(ctx, art)
+}
+
+// unfit is the error of an article that breaks WeChat's limits, fields
+// saying which.
+func unfit(fields map[string]string) error {
+	return &cms.Error{Code: cms.EINVALID, Message: "文章不符合公众号的要求，请修改后再同步", Fields: fields}
 }
 
 // invalidMedia reports whether WeChat answered 40007 (invalid media_id).
