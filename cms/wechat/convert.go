@@ -215,15 +215,11 @@ func (c *converter) img(n *html.Node) {
 	src, _ := attr(n, "src")
 	alt, _ := attr(n, "alt")
 	img := Image{Index: c.images, Src: strings.TrimSpace(src), Alt: alt}
-	if v, ok := attr(n, "data-media-id"); ok {
-		img.MediaID, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-	}
-	if img.MediaID == 0 {
-		// A figure carries the id for the picture inside it.
-		for p := n.Parent; p != nil && img.MediaID == 0; p = p.Parent {
-			if v, ok := attr(p, "data-media-id"); ok {
-				img.MediaID, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
-			}
+	// The picture's own data-media-id, else the nearest ancestor's: a
+	// figure carries the id for the picture inside it.
+	for p := n; p != nil && img.MediaID == 0; p = p.Parent {
+		if v, ok := attr(p, "data-media-id"); ok {
+			img.MediaID, _ = strconv.ParseInt(strings.TrimSpace(v), 10, 64)
 		}
 	}
 	u, err := c.resolve(img)
