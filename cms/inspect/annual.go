@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 	"time"
 
@@ -47,10 +48,6 @@ func (in *Inspector) Annual(ctx context.Context, year int, visits Visits, msgs Y
 	if err != nil {
 		return nil, err
 	}
-	column := map[string]bool{}
-	for _, t := range set.ColumnTags {
-		column[t] = true
-	}
 	a := &AnnualReport{Year: year, Slug: fmt.Sprintf("nianbao-%d", year), Received: -1, Answered: -1, Views: -1, Visitors: -1,
 		Title: fmt.Sprintf("%s政府网站工作年度报表（%d年度）", settings.SiteName, year)}
 	cols := map[string]bool{}
@@ -63,7 +60,7 @@ func (in *Inspector) Annual(ctx context.Context, year int, visits Visits, msgs Y
 			cols["project:"+s.Project.Slug] = true
 		}
 		for _, t := range s.Tags {
-			if column[t] {
+			if slices.Contains(set.ColumnTags, t) {
 				cols["tag:"+t] = true
 			}
 		}

@@ -53,10 +53,6 @@ func (in *Inspector) Sections(ctx context.Context, stories []*cms.LiveStory, pag
 			a.last = s
 		}
 	}
-	columnTag := map[string]bool{}
-	for _, t := range set.ColumnTags {
-		columnTag[t] = true
-	}
 	// A story of a sub-project shows on its parent's page too.
 	byID := map[int64]*cms.Project{}
 	for _, p := range projects {
@@ -77,7 +73,7 @@ func (in *Inspector) Sections(ctx context.Context, stories []*cms.LiveStory, pag
 			note("project:"+s.Project.Slug, s)
 		}
 		for _, t := range s.Tags {
-			if columnTag[t] {
+			if slices.Contains(set.ColumnTags, t) {
 				note("tag:"+t, s)
 			}
 		}
