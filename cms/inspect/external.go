@@ -6,6 +6,7 @@
 package inspect
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,17 +54,24 @@ func (c *Checker) client() *http.Client {
 	}
 }
 
+// positive is n, or def when n is not positive: a Checker's zero fields
+// take the defaults.
+func positive[T int | time.Duration](n, def T) T {
+	if n <= 0 {
+		return def
+	}
+	return n
+}
+
 // Check checks every URL of urls once and returns the results in the same
-// order. It returns early only when ctx is done.
+// order. It returns early only when ctx is done. A nil Checker uses the
+// defaults.
 func (c *Checker) Check(ctx context.Context, urls []string) []cms.LinkCheckResult {
-	perHost := c.PerHost
-	if perHost <= 0 {
-		perHost = DefaultLinkPerHost
+	if c == nil {
+		c = &Checker{}
 	}
-	total := c.Concurrency
-	if total <= 0 {
-		total = DefaultLinkConcurrency
-	}
+	perHost := positive(c.PerHost, DefaultLinkPerHost)
+	total := positive(c.Concurrency, DefaultLinkConcurrency)
 	now := c.Now
 	if now == nil {
 		now = time.Now
@@ -136,21 +144,13 @@ func (c *Checker) one(ctx context.Context, client *http.Client, raw string) cms.
 }
 
 func (c *Checker) request(ctx context.Context, client *http.Client, method, raw string) (int, error) {
-	timeout := c.Timeout
-	if timeout <= 0 {
-		timeout = DefaultLinkTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, positive(c.Timeout, DefaultLinkTimeout))
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, method, raw, nil)
 	if err != nil {
 		return 0, err
 	}
-	ua := c.UserAgent
-	if ua == "" {
-		ua = "Huimin-LinkCheck/1.0 (网站体检)"
-	}
-	req.Header.Set("User-Agent", ua)
+	req.Header.Set("User-Agent", cmp.Or(c.UserAgent, "Huimin-LinkCheck/1.0 (网站体检)"))
 	resp, err := client.Do(req)
 	if err != nil {
 		return 0, err

@@ -130,20 +130,7 @@ func (in *Inspector) now() time.Time {
 // Run runs every check and returns the report.
 func (in *Inspector) Run(ctx context.Context, o Options) (*Report, error) {
 	r := &Report{CheckedAt: in.now().UTC(), Items: []Item{}, Notes: []string{}, Sections: []Section{}}
-	var stories []*cms.LiveStory
-	if err := in.Content.EachLiveStory(ctx, func(s *cms.LiveStory) error {
-		c := *s
-		c.Body = s.Body
-		stories = append(stories, &c)
-		return nil
-	}); err != nil {
-		return nil, err
-	}
-	pages, err := in.Pages.FindPages(ctx)
-	if err != nil {
-		return nil, err
-	}
-	settings, err := in.Settings.FindSettings(ctx)
+	stories, pages, settings, err := in.live(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -194,6 +181,28 @@ func (in *Inspector) Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 	return r, nil
+}
+
+// live reads what the checks look at: the live stories, the standing
+// pages and the settings.
+func (in *Inspector) live(ctx context.Context) ([]*cms.LiveStory, []*cms.StandingPage, *cms.Settings, error) {
+	var stories []*cms.LiveStory
+	if err := in.Content.EachLiveStory(ctx, func(s *cms.LiveStory) error {
+		c := *s
+		stories = append(stories, &c)
+		return nil
+	}); err != nil {
+		return nil, nil, nil, err
+	}
+	pages, err := in.Pages.FindPages(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	settings, err := in.Settings.FindSettings(ctx)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return stories, pages, settings, nil
 }
 
 func (in *Inspector) links(ctx context.Context, r *Report, bySlug map[string]*cms.LiveStory) error {
@@ -296,11 +305,7 @@ func siteHost(s *cms.Settings) string {
 func (in *Inspector) external(ctx context.Context, r *Report, o Options, stories []*cms.LiveStory, pages []*cms.StandingPage, settings *cms.Settings) error {
 	urls, where, story := externalLinks(stories, pages, siteHost(settings))
 	if o.External && len(urls) > 0 {
-		c := in.Checker
-		if c == nil {
-			c = &Checker{}
-		}
-		if err := in.Store.SaveLinkChecks(ctx, c.Check(ctx, urls)); err != nil {
+		if err := in.Store.SaveLinkChecks(ctx, in.Checker.Check(ctx, urls)); err != nil {
 			return err
 		}
 	}

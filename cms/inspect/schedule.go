@@ -4,25 +4,12 @@ import (
 	"context"
 	"log/slog"
 	"time"
-
-	"github.com/huimin/huimin/cms"
 )
 
 // CheckExternal checks every external link of the live stories and
 // standing pages now and stores the results; it returns how many failed.
 func (in *Inspector) CheckExternal(ctx context.Context) (checked, broken int, err error) {
-	var stories []*cms.LiveStory
-	if err := in.Content.EachLiveStory(ctx, func(s *cms.LiveStory) error {
-		stories = append(stories, &cms.LiveStory{ID: s.ID, Slug: s.Slug, Title: s.Title, Body: s.Body})
-		return nil
-	}); err != nil {
-		return 0, 0, err
-	}
-	pages, err := in.Pages.FindPages(ctx)
-	if err != nil {
-		return 0, 0, err
-	}
-	settings, err := in.Settings.FindSettings(ctx)
+	stories, pages, settings, err := in.live(ctx)
 	if err != nil {
 		return 0, 0, err
 	}
@@ -30,11 +17,7 @@ func (in *Inspector) CheckExternal(ctx context.Context) (checked, broken int, er
 	if len(urls) == 0 {
 		return 0, 0, nil
 	}
-	c := in.Checker
-	if c == nil {
-		c = &Checker{}
-	}
-	res := c.Check(ctx, urls)
+	res := in.Checker.Check(ctx, urls)
 	for _, r := range res {
 		if !r.OK {
 			broken++
