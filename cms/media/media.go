@@ -124,13 +124,7 @@ func NewProcessor(opts Options) *Processor {
 		opts.MemoryBudget = defaultMemoryBudget
 	}
 	if opts.Concurrency <= 0 {
-		opts.Concurrency = runtime.GOMAXPROCS(0)
-		if n := int(opts.MemoryBudget / typicalFootprint()); n < opts.Concurrency {
-			opts.Concurrency = n
-		}
-		if opts.Concurrency < 1 {
-			opts.Concurrency = 1
-		}
+		opts.Concurrency = max(1, min(runtime.GOMAXPROCS(0), int(opts.MemoryBudget/typicalFootprint())))
 	}
 	if opts.Timeout <= 0 {
 		opts.Timeout = defaultTimeout

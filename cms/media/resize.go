@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -72,18 +73,12 @@ func shrinkFor(w, h int, sp Spec) int {
 // shrinks lists the shrink factors the specs need for an upright w×h
 // original, ascending, without repeats.
 func shrinks(w, h int) []int {
-	var ks []int
+	ks := make([]int, 0, len(specs))
 	for _, sp := range specs {
-		k := shrinkFor(w, h, sp)
-		i := 0
-		for i < len(ks) && ks[i] < k {
-			i++
-		}
-		if i == len(ks) || ks[i] != k {
-			ks = append(ks[:i], append([]int{k}, ks[i:]...)...)
-		}
+		ks = append(ks, shrinkFor(w, h, sp))
 	}
-	return ks
+	slices.Sort(ks)
+	return slices.Compact(ks)
 }
 
 // buildPyramid makes every level the specs need from a decoded image, the

@@ -2,12 +2,14 @@ package media
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"image"
 	"image/jpeg"
 	"math"
 	"runtime"
+	"slices"
 	"sync"
 
 	"github.com/disintegration/imaging"
@@ -135,11 +137,7 @@ func largestFirst() []int {
 		}
 		return specs[i].Width * specs[i].Width * 3 / 4
 	}
-	for i := 1; i < len(idx); i++ {
-		for j := i; j > 0 && area(idx[j]) > area(idx[j-1]); j-- {
-			idx[j], idx[j-1] = idx[j-1], idx[j]
-		}
-	}
+	slices.SortStableFunc(idx, func(i, j int) int { return cmp.Compare(area(j), area(i)) })
 	return idx
 }
 
