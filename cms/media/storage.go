@@ -67,18 +67,14 @@ func (r *Result) Keys() []string {
 
 // Save stores the original and every variant of r. The original is written
 // first, so a crash leaves at worst an original without variants, which a
-// re-process repairs, rather than public files with no source.
+// re-process repairs, rather than public files with no source. The variants
+// are then written at once: the writes (and a directory's fsyncs, which the
+// file system commits together) overlap instead of queueing one behind
+// another.
 func (r *Result) Save(ctx context.Context, s Storage, original []byte) error {
 	if err := s.Put(ctx, OriginalKey(r.Hash), original); err != nil {
 		return err
 	}
-	return r.saveVariants(ctx, s)
-}
-
-// saveVariants stores every variant of r at once: the writes (and a
-// directory's fsyncs, which the file system commits together) overlap
-// instead of queueing one behind another.
-func (r *Result) saveVariants(ctx context.Context, s Storage) error {
 	errs := make([]error, len(r.Variants))
 	var wg sync.WaitGroup
 	for i, v := range r.Variants {
@@ -112,8 +108,12 @@ type DirStorage struct {
 // NewDirStorage returns a Storage rooted at dir, which is created on first Put.
 func NewDirStorage(dir string) *DirStorage { return &DirStorage{dir: dir} }
 
-// path maps a key to a file, refusing anything that could escape dir.
-func (d *DirStorage) path(key string) (string, error) {
+// path maps a key to a file, refusing anything that could escape dir, once
+// it has checked that ctx is not done.
+func (d *DirStorage) path(ctx context.Context, key string) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", err
+	}
 	if err := checkKey(key); err != nil {
 		return "", err
 	}
@@ -147,10 +147,7 @@ func errBadKey() error {
 // Put implements Storage, writing a temporary file and renaming it.
 func (d *DirStorage) Put(ctx context.Context, key string, data []byte) (err error) {
 	defer cms.Wrap(&err, "DirStorage.Put(%q)", key)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	p, err := d.path(key)
+	p, err := d.path(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -194,10 +191,7 @@ func (d *DirStorage) Put(ctx context.Context, key string, data []byte) (err erro
 // Open implements Storage.
 func (d *DirStorage) Open(ctx context.Context, key string) (_ io.ReadCloser, err error) {
 	defer cms.Wrap(&err, "DirStorage.Open(%q)", key)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	p, err := d.path(key)
+	p, err := d.path(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -211,10 +205,7 @@ func (d *DirStorage) Open(ctx context.Context, key string) (_ io.ReadCloser, err
 // Delete implements Storage; it also removes the media item's directory once empty.
 func (d *DirStorage) Delete(ctx context.Context, key string) (err error) {
 	defer cms.Wrap(&err, "DirStorage.Delete(%q)", key)
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	p, err := d.path(key)
+	p, err := d.path(ctx, key)
 	if err != nil {
 		return err
 	}
@@ -228,10 +219,7 @@ func (d *DirStorage) Delete(ctx context.Context, key string) (err error) {
 // Exists implements Storage.
 func (d *DirStorage) Exists(ctx context.Context, key string) (_ bool, err error) {
 	defer cms.Wrap(&err, "DirStorage.Exists(%q)", key)
-	if err := ctx.Err(); err != nil {
-		return false, err
-	}
-	p, err := d.path(key)
+	p, err := d.path(ctx, key)
 	if err != nil {
 		return false, err
 	}
