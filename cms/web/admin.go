@@ -16,19 +16,12 @@ type settingsUpdateRequest struct {
 }
 
 func (r *settingsUpdateRequest) Valid() map[string]string {
-	if r.Version < 1 {
-		return map[string]string{"version": "缺少版本号（version）"}
-	}
-	return nil
+	return needVersion(r.Version, "缺少版本号（version）")
 }
 
 func (s *Server) handleSettingsGet(c *gin.Context) error {
 	st, err := s.cfg.Settings.FindSettings(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, st)
-	return nil
+	return reply(c, st, err)
 }
 
 func (s *Server) handleSettingsUpdate(c *gin.Context) error {
@@ -74,7 +67,7 @@ func (s *Server) handleUserList(c *gin.Context) error {
 	for i, u := range users {
 		users[i] = userJSON(u)
 	}
-	c.JSON(http.StatusOK, newList(users, len(users), cms.Page{}))
+	c.JSON(http.StatusOK, listAll(users))
 	return nil
 }
 
@@ -212,11 +205,7 @@ type pageRequest struct {
 
 func (s *Server) handlePageList(c *gin.Context) error {
 	pages, err := s.cfg.Pages.FindPages(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(pages, len(pages), cms.Page{}))
-	return nil
+	return reply(c, listAll(pages), err)
 }
 
 // handlePageSave creates (POST) or replaces (PUT /pages/{id}) a standing page.
@@ -237,9 +226,7 @@ func (s *Server) handlePageSave(c *gin.Context) error {
 	if err := s.cfg.Pages.SavePage(ctx, p); err != nil {
 		return err
 	}
-	if _, err := s.enqueue(ctx, "page.save "+p.Slug); err != nil {
-		s.log.Warn("enqueue build", "err", err)
-	}
+	s.queueBuild(ctx, "page.save "+p.Slug)
 	status := http.StatusOK
 	if id == 0 {
 		status = http.StatusCreated
@@ -257,9 +244,7 @@ func (s *Server) handlePageDelete(c *gin.Context) error {
 	if err := s.cfg.Pages.DeletePage(ctx, id); err != nil {
 		return err
 	}
-	if _, err := s.enqueue(ctx, "page.delete"); err != nil {
-		s.log.Warn("enqueue build", "err", err)
-	}
+	s.queueBuild(ctx, "page.delete")
 	c.Status(http.StatusNoContent)
 	return nil
 }
@@ -288,11 +273,7 @@ func (s *Server) handleAuditList(c *gin.Context) error {
 		return cms.Invalid(fields)
 	}
 	items, total, err := s.cfg.Audit.FindAuditEvents(c.Request.Context(), f)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(items, total, p))
-	return nil
+	return reply(c, newList(items, total, p), err)
 }
 
 func (s *Server) handleBuildList(c *gin.Context) error {
@@ -301,11 +282,7 @@ func (s *Server) handleBuildList(c *gin.Context) error {
 		return err
 	}
 	items, total, err := s.cfg.Builds.FindBuilds(c.Request.Context(), p)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(items, total, p))
-	return nil
+	return reply(c, newList(items, total, p), err)
 }
 
 func (s *Server) handleBuildGet(c *gin.Context) error {
@@ -314,11 +291,7 @@ func (s *Server) handleBuildGet(c *gin.Context) error {
 		return err
 	}
 	b, err := s.cfg.Builds.FindBuildByID(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, b)
-	return nil
+	return reply(c, b, err)
 }
 
 // handleBuildCreate starts a full rebuild, e.g. after the theme changed.

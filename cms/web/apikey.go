@@ -28,11 +28,7 @@ func (s *Server) handleAPIKeyList(c *gin.Context) error {
 		return cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用")
 	}
 	keys, err := s.cfg.APIKeys.FindAPIKeys(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(keys, len(keys), cms.Page{}))
-	return nil
+	return reply(c, listAll(keys), err)
 }
 
 func (s *Server) handleAPIKeyCreate(c *gin.Context) error {

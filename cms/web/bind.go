@@ -92,3 +92,36 @@ func newList[T any](items []T, total int, p cms.Page) list[T] {
 	}
 	return list[T]{Items: items, Total: total, Page: p.Page, PerPage: p.PerPage}
 }
+
+// listAll is a list response holding every item, unpaged.
+func listAll[T any](items []T) list[T] {
+	return newList(items, len(items), cms.Page{})
+}
+
+// reply answers 200 with v, or returns err for handle to write.
+func reply(c *gin.Context, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	c.JSON(http.StatusOK, v)
+	return nil
+}
+
+// noContent answers 204, or returns err for handle to write.
+func noContent(c *gin.Context, err error) error {
+	if err != nil {
+		return err
+	}
+	c.Status(http.StatusNoContent)
+	return nil
+}
+
+// needVersion is the Valid of an update, which must name the version it
+// was based on so that two editors never silently overwrite each other;
+// msg says what is missing.
+func needVersion(version int, msg string) map[string]string {
+	if version < 1 {
+		return map[string]string{"version": msg}
+	}
+	return nil
+}

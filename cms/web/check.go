@@ -54,11 +54,7 @@ func (s *Server) registerInspectionRoutes(g *gin.RouterGroup) {
 // as the background check last found them.
 func (s *Server) handleInspection(c *gin.Context) error {
 	rep, err := s.cfg.Inspection.Inspector.Run(c.Request.Context(), inspect.Options{})
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, rep)
-	return nil
+	return reply(c, rep, err)
 }
 
 // handleInspectionExternal is POST /api/v1/inspection/external: check the
@@ -71,11 +67,7 @@ func (s *Server) handleInspectionExternal(c *gin.Context) error {
 	ctx, cancel := context.WithTimeout(c.Request.Context(), 5*time.Minute)
 	defer cancel()
 	rep, err := s.cfg.Inspection.Inspector.Run(ctx, inspect.Options{External: true})
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, rep)
-	return nil
+	return reply(c, rep, err)
 }
 
 // handleInspectionExport is GET /api/v1/inspection/export: the report as
@@ -127,11 +119,7 @@ func (s *Server) handleInspectionFreshness(c *gin.Context) error {
 
 func (s *Server) handleInspectionSettingsGet(c *gin.Context) error {
 	set, err := s.cfg.Inspection.Inspector.Store.FindInspectionSettings(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, set)
-	return nil
+	return reply(c, set, err)
 }
 
 func (s *Server) handleInspectionSettingsPut(c *gin.Context) error {
@@ -153,11 +141,7 @@ func (s *Server) handleInspectionRestore(c *gin.Context) error {
 		return cms.Errorf(cms.EUNAVAILABLE, "此服务器不能恢复网站")
 	}
 	b, err := s.cfg.Inspection.Restore(c.Request.Context(), "网站体检：恢复发布版本")
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, b)
-	return nil
+	return reply(c, b, err)
 }
 
 // handleInspectionAnnual is GET /api/v1/inspection/annual?year=: the
@@ -180,11 +164,7 @@ func (s *Server) handleInspectionAnnual(c *gin.Context) error {
 		msgs = s.cfg.Interact
 	}
 	a, err := s.cfg.Inspection.Inspector.Annual(c.Request.Context(), year, visits, msgs)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, a)
-	return nil
+	return reply(c, a, err)
 }
 
 // handleStorySimplify is POST /api/v1/stories/:id/simplify {version}: the
@@ -239,9 +219,5 @@ func (s *Server) handleStorySimplify(c *gin.Context) error {
 		return nil
 	}
 	out, err := s.cfg.Stories.UpdateStory(ctx, id, u)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, out)
-	return nil
+	return reply(c, out, err)
 }

@@ -23,19 +23,12 @@ type termUpdateRequest struct {
 }
 
 func (r *termUpdateRequest) Valid() map[string]string {
-	if r.Version < 1 {
-		return map[string]string{"version": "缺少版本号（version）"}
-	}
-	return nil
+	return needVersion(r.Version, "缺少版本号（version）")
 }
 
 func (s *Server) handleDictionaryList(c *gin.Context) error {
 	terms, err := s.cfg.Dictionary.FindTerms(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(terms, len(terms), cms.Page{}))
-	return nil
+	return reply(c, listAll(terms), err)
 }
 
 func (s *Server) handleDictionaryCreate(c *gin.Context) error {
@@ -63,11 +56,7 @@ func (s *Server) handleDictionaryUpdate(c *gin.Context) error {
 		return err
 	}
 	t, err := s.cfg.Dictionary.UpdateTerm(c.Request.Context(), id, req.DictionaryUpdate)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, t)
-	return nil
+	return reply(c, t, err)
 }
 
 func (s *Server) handleDictionaryDelete(c *gin.Context) error {
@@ -75,9 +64,5 @@ func (s *Server) handleDictionaryDelete(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Dictionary.DeleteTerm(c.Request.Context(), id); err != nil {
-		return err
-	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return noContent(c, s.cfg.Dictionary.DeleteTerm(c.Request.Context(), id))
 }

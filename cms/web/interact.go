@@ -495,10 +495,7 @@ type messageActionRequest struct {
 }
 
 func (r *messageActionRequest) Valid() map[string]string {
-	if r.Version < 1 {
-		return map[string]string{"version": "请提供留言的版本号"}
-	}
-	return nil
+	return needVersion(r.Version, "请提供留言的版本号")
 }
 
 func (s *Server) handleMessageAction(c *gin.Context) error {
@@ -543,11 +540,7 @@ func (s *Server) handleRatingList(c *gin.Context) error {
 		return err
 	}
 	list, total, err := svc.FindRatings(c.Request.Context(), project, page)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(list, total, page))
-	return nil
+	return reply(c, newList(list, total, page), err)
 }
 
 func (s *Server) handleInteractSummary(c *gin.Context) error {
@@ -556,11 +549,7 @@ func (s *Server) handleInteractSummary(c *gin.Context) error {
 		return err
 	}
 	sum, err := svc.InteractSummary(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, sum)
-	return nil
+	return reply(c, sum, err)
 }
 
 // interactReport reads from, to (YYYY-MM-DD, China time; default the last
@@ -600,11 +589,7 @@ func (s *Server) interactReport(c *gin.Context) (*cms.InteractReport, error) {
 
 func (s *Server) handleInteractReport(c *gin.Context) error {
 	rep, err := s.interactReport(c)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, rep)
-	return nil
+	return reply(c, rep, err)
 }
 
 // interactTables lays the report out as the sheets of its Excel export.
@@ -650,11 +635,7 @@ func (s *Server) handleInteractSettingsGet(c *gin.Context) error {
 		return err
 	}
 	set, err := svc.FindInteractSettings(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, set)
-	return nil
+	return reply(c, set, err)
 }
 
 func (s *Server) handleInteractSettingsUpdate(c *gin.Context) error {
@@ -667,11 +648,7 @@ func (s *Server) handleInteractSettingsUpdate(c *gin.Context) error {
 		return err
 	}
 	set, err := svc.UpdateInteractSettings(c.Request.Context(), req)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, set)
-	return nil
+	return reply(c, set, err)
 }
 
 func asCMSError(err error, e **cms.Error) bool { return errors.As(err, e) }

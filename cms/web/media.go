@@ -90,11 +90,7 @@ func (s *Server) handleMediaList(c *gin.Context) error {
 		return err
 	}
 	items, total, err := s.cfg.Media.FindMedia(c.Request.Context(), p)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(items, total, p))
-	return nil
+	return reply(c, newList(items, total, p), err)
 }
 
 func (s *Server) handleMediaGet(c *gin.Context) error {
@@ -103,11 +99,7 @@ func (s *Server) handleMediaGet(c *gin.Context) error {
 		return err
 	}
 	m, err := s.cfg.Media.FindMediaByID(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, m)
-	return nil
+	return reply(c, m, err)
 }
 
 type mediaUpdateRequest struct {
@@ -115,10 +107,7 @@ type mediaUpdateRequest struct {
 }
 
 func (r *mediaUpdateRequest) Valid() map[string]string {
-	if r.Version < 1 {
-		return map[string]string{"version": "缺少版本号（version）"}
-	}
-	return nil
+	return needVersion(r.Version, "缺少版本号（version）")
 }
 
 // handleMediaUpdate changes alt text, caption, credit or the focal point; a
@@ -148,9 +137,7 @@ func (s *Server) handleMediaUpdate(c *gin.Context) error {
 			return err
 		}
 	}
-	if _, err := s.enqueue(ctx, fmt.Sprintf("media.update media:%d", id)); err != nil {
-		s.log.Warn("enqueue build", "err", err)
-	}
+	s.queueBuild(ctx, fmt.Sprintf("media.update media:%d", id))
 	c.JSON(http.StatusOK, m)
 	return nil
 }

@@ -59,11 +59,7 @@ func (s *Server) handleHighlightList(c *gin.Context) error {
 		return err
 	}
 	hs, err := svc.FindHighlights(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(hs, len(hs), cms.Page{}))
-	return nil
+	return reply(c, listAll(hs), err)
 }
 
 // handleHighlightCandidates lists the other sites' published stories, for
@@ -84,11 +80,7 @@ func (s *Server) handleHighlightCandidates(c *gin.Context) error {
 		}
 	}
 	stories, total, err := svc.FindHighlightCandidates(c.Request.Context(), f)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(stories, total, p.Normalize()))
-	return nil
+	return reply(c, newList(stories, total, p.Normalize()), err)
 }
 
 func (s *Server) handleHighlightAdd(c *gin.Context) error {
@@ -105,7 +97,7 @@ func (s *Server) handleHighlightAdd(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	s.rebuildOverview(c, "highlight.add")
+	s.queueBuild(ctx, "highlight.add")
 	c.JSON(http.StatusCreated, h)
 	return nil
 }
@@ -119,10 +111,11 @@ func (s *Server) handleHighlightRemove(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := svc.RemoveHighlight(c.Request.Context(), id); err != nil {
+	ctx := c.Request.Context()
+	if err := svc.RemoveHighlight(ctx, id); err != nil {
 		return err
 	}
-	s.rebuildOverview(c, "highlight.remove")
+	s.queueBuild(ctx, "highlight.remove")
 	c.Status(http.StatusNoContent)
 	return nil
 }
@@ -136,12 +129,13 @@ func (s *Server) handleHighlightReorder(c *gin.Context) error {
 	if err := s.decode(c, &req); err != nil {
 		return err
 	}
-	hs, err := svc.ReorderHighlights(c.Request.Context(), req.IDs)
+	ctx := c.Request.Context()
+	hs, err := svc.ReorderHighlights(ctx, req.IDs)
 	if err != nil {
 		return err
 	}
-	s.rebuildOverview(c, "highlight.reorder")
-	c.JSON(http.StatusOK, newList(hs, len(hs), cms.Page{}))
+	s.queueBuild(ctx, "highlight.reorder")
+	c.JSON(http.StatusOK, listAll(hs))
 	return nil
 }
 
@@ -164,14 +158,5 @@ func (s *Server) rebuildHighlighting(ctx context.Context, id int64) {
 		if _, err := s.cfg.Publisher.Enqueue(cms.NewContextWithSite(context.WithoutCancel(ctx), site), cms.Change{Reason: reason}); err != nil {
 			s.log.Warn("enqueue build of an overview site", "site", site, "err", err)
 		}
-	}
-}
-
-// rebuildOverview queues a build of the overview site, whose home and
-// 全市服务品牌 page show the highlights. The change is made already; a
-// failure to queue is logged, and the next build shows it.
-func (s *Server) rebuildOverview(c *gin.Context, reason string) {
-	if _, err := s.enqueue(c.Request.Context(), reason); err != nil {
-		s.log.Warn("enqueue build", "err", err)
 	}
 }

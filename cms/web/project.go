@@ -28,10 +28,7 @@ type projectUpdateRequest struct {
 }
 
 func (r *projectUpdateRequest) Valid() map[string]string {
-	if r.Version < 1 {
-		return map[string]string{"version": "缺少版本号（version）"}
-	}
-	return nil
+	return needVersion(r.Version, "缺少版本号（version）")
 }
 
 func (s *Server) handleProjectList(c *gin.Context) error {
@@ -41,11 +38,7 @@ func (s *Server) handleProjectList(c *gin.Context) error {
 	}
 	f := cms.ProjectFilter{Page: p, Kind: cms.ProjectKind(c.Query("kind")), Area: cms.Area(c.Query("area"))}
 	items, total, err := s.cfg.Projects.FindProjects(c.Request.Context(), f)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(items, total, p))
-	return nil
+	return reply(c, newList(items, total, p), err)
 }
 
 func (s *Server) handleProjectCreate(c *gin.Context) error {
@@ -62,9 +55,7 @@ func (s *Server) handleProjectCreate(c *gin.Context) error {
 	if err := s.cfg.Projects.CreateProject(ctx, p); err != nil {
 		return err
 	}
-	if _, err := s.enqueue(ctx, "project.create "+p.Slug); err != nil {
-		s.log.Warn("enqueue build", "err", err)
-	}
+	s.queueBuild(ctx, "project.create "+p.Slug)
 	c.Header("Location", "/api/v1/projects/"+strconv.FormatInt(p.ID, 10))
 	c.JSON(http.StatusCreated, p)
 	return nil
@@ -76,11 +67,7 @@ func (s *Server) handleProjectGet(c *gin.Context) error {
 		return err
 	}
 	p, err := s.cfg.Projects.FindProjectByID(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, p)
-	return nil
+	return reply(c, p, err)
 }
 
 func (s *Server) handleProjectUpdate(c *gin.Context) error {
@@ -97,9 +84,7 @@ func (s *Server) handleProjectUpdate(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if _, err := s.enqueue(ctx, "project.update "+p.Slug); err != nil {
-		s.log.Warn("enqueue build", "err", err)
-	}
+	s.queueBuild(ctx, "project.update "+p.Slug)
 	c.JSON(http.StatusOK, p)
 	return nil
 }
@@ -113,20 +98,14 @@ func (s *Server) handleProjectDelete(c *gin.Context) error {
 	if err := s.cfg.Projects.DeleteProject(ctx, id); err != nil {
 		return err
 	}
-	if _, err := s.enqueue(ctx, "project.delete"); err != nil {
-		s.log.Warn("enqueue build", "err", err)
-	}
+	s.queueBuild(ctx, "project.delete")
 	c.Status(http.StatusNoContent)
 	return nil
 }
 
 func (s *Server) handleBrandList(c *gin.Context) error {
 	items, err := s.cfg.Projects.FindBrands(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(items, len(items), cms.Page{}))
-	return nil
+	return reply(c, listAll(items), err)
 }
 
 type brandRequest struct {
@@ -144,10 +123,7 @@ type brandUpdateRequest struct {
 }
 
 func (r *brandUpdateRequest) Valid() map[string]string {
-	if r.Version < 1 {
-		return map[string]string{"version": "缺少版本号（version），请先获取品牌的最新版本"}
-	}
-	return nil
+	return needVersion(r.Version, "缺少版本号（version），请先获取品牌的最新版本")
 }
 
 func (s *Server) handleBrandCreate(c *gin.Context) error {
@@ -177,9 +153,7 @@ func (s *Server) handleBrandUpdate(c *gin.Context) error {
 	if err := s.cfg.Projects.UpdateBrand(ctx, b); err != nil {
 		return err
 	}
-	if _, err := s.enqueue(ctx, "brand.update"); err != nil {
-		s.log.Warn("enqueue build", "err", err)
-	}
+	s.queueBuild(ctx, "brand.update")
 	c.JSON(http.StatusOK, b)
 	return nil
 }

@@ -19,11 +19,7 @@ func (s *Server) handleReviewInbox(c *gin.Context) error {
 		return err
 	}
 	in, err := s.cfg.Review.FindInbox(c.Request.Context(), p)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, in)
-	return nil
+	return reply(c, in, err)
 }
 
 // handleStoryDiff compares two saved versions: ?from=N&to=M. Without from,
@@ -78,10 +74,7 @@ type restoreRequest struct {
 }
 
 func (r *restoreRequest) Valid() map[string]string {
-	if r.Version < 1 {
-		return map[string]string{"version": "缺少版本号（version），请先获取稿件的最新版本"}
-	}
-	return nil
+	return needVersion(r.Version, "缺少版本号（version），请先获取稿件的最新版本")
 }
 
 // handleStoryRestore saves an old version's content as a new draft version.
@@ -99,11 +92,7 @@ func (s *Server) handleStoryRestore(c *gin.Context) error {
 		return err
 	}
 	st, err := s.cfg.Revisions.RestoreRevision(c.Request.Context(), id, version, req.Version)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, st)
-	return nil
+	return reply(c, st, err)
 }
 
 type checkResponse struct {
@@ -125,11 +114,7 @@ func (s *Server) handleStoryCheck(c *gin.Context) error {
 		return err
 	}
 	hits, err := s.cfg.Checks.CheckStory(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newCheckResponse(hits))
-	return nil
+	return reply(c, newCheckResponse(hits), err)
 }
 
 // actionResponse is a story after an action; a submit also carries the

@@ -67,7 +67,7 @@ func (s *Server) handleSiteList(c *gin.Context) error {
 	for _, st := range sites {
 		normalizeSite(st)
 	}
-	c.JSON(http.StatusOK, newList(sites, len(sites), cms.Page{}))
+	c.JSON(http.StatusOK, listAll(sites))
 	return nil
 }
 

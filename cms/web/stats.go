@@ -336,11 +336,7 @@ func dimLabel(key string) string {
 // handleStatsReport is GET /api/v1/stats/report?from&to&project.
 func (s *Server) handleStatsReport(c *gin.Context) error {
 	rep, err := s.report(c)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, rep)
-	return nil
+	return reply(c, rep, err)
 }
 
 // handleStatsFlush is POST /api/v1/stats/flush: write the queued views and
@@ -350,11 +346,7 @@ func (s *Server) handleStatsFlush(c *gin.Context) error {
 	if s.cfg.Stats == nil {
 		return cms.Errorf(cms.ENOTFOUND, "未开启访问统计")
 	}
-	if err := s.cfg.Stats.Flush(c.Request.Context()); err != nil {
-		return err
-	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return noContent(c, s.cfg.Stats.Flush(c.Request.Context()))
 }
 
 func (s *Server) handleStatsSettingsGet(c *gin.Context) error {
@@ -362,11 +354,7 @@ func (s *Server) handleStatsSettingsGet(c *gin.Context) error {
 		return cms.Errorf(cms.ENOTFOUND, "未开启访问统计")
 	}
 	set, err := s.cfg.Stats.FindStatsSettings(c.Request.Context())
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, set)
-	return nil
+	return reply(c, set, err)
 }
 
 type statsSettingsRequest struct{ cms.StatsSettingsUpdate }

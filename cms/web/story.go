@@ -45,10 +45,7 @@ type storyUpdateRequest struct {
 }
 
 func (r *storyUpdateRequest) Valid() map[string]string {
-	if r.Version < 1 {
-		return map[string]string{"version": "缺少版本号（version），请先获取稿件的最新版本"}
-	}
-	return nil
+	return needVersion(r.Version, "缺少版本号（version），请先获取稿件的最新版本")
 }
 
 func (s *Server) handleStoryList(c *gin.Context) error {
@@ -81,11 +78,7 @@ func (s *Server) handleStoryList(c *gin.Context) error {
 		return cms.Invalid(fields)
 	}
 	items, total, err := s.cfg.Stories.FindStories(c.Request.Context(), f)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(items, total, p))
-	return nil
+	return reply(c, newList(items, total, p), err)
 }
 
 // timeQuery parses an RFC 3339 time or a YYYY-MM-DD date from the query.
@@ -124,11 +117,7 @@ func (s *Server) handleStoryGet(c *gin.Context) error {
 		return err
 	}
 	st, err := s.cfg.Stories.FindStoryByID(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, st)
-	return nil
+	return reply(c, st, err)
 }
 
 func (s *Server) handleStoryUpdate(c *gin.Context) error {
@@ -145,11 +134,7 @@ func (s *Server) handleStoryUpdate(c *gin.Context) error {
 		req.Body = &body
 	}
 	st, err := s.cfg.Stories.UpdateStory(c.Request.Context(), id, req.StoryUpdate)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, st)
-	return nil
+	return reply(c, st, err)
 }
 
 func (s *Server) handleStoryDelete(c *gin.Context) error {
@@ -157,11 +142,7 @@ func (s *Server) handleStoryDelete(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := s.cfg.Stories.DeleteStory(c.Request.Context(), id); err != nil {
-		return err
-	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return noContent(c, s.cfg.Stories.DeleteStory(c.Request.Context(), id))
 }
 
 func (s *Server) handleStoryRevisions(c *gin.Context) error {
@@ -170,11 +151,7 @@ func (s *Server) handleStoryRevisions(c *gin.Context) error {
 		return err
 	}
 	revs, err := s.cfg.Stories.FindRevisions(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(revs, len(revs), cms.Page{}))
-	return nil
+	return reply(c, listAll(revs), err)
 }
 
 func (s *Server) handleStorySignOffs(c *gin.Context) error {
@@ -183,11 +160,7 @@ func (s *Server) handleStorySignOffs(c *gin.Context) error {
 		return err
 	}
 	recs, err := s.cfg.Stories.FindSignOffs(c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, newList(recs, len(recs), cms.Page{}))
-	return nil
+	return reply(c, listAll(recs), err)
 }
 
 type actionRequest struct {
@@ -249,6 +222,14 @@ func (s *Server) handleStoryAction(c *gin.Context) error {
 // enqueue asks the publisher for a build including every change so far.
 func (s *Server) enqueue(ctx context.Context, reason string) (*cms.Build, error) {
 	return s.enqueueChange(ctx, cms.Change{Reason: reason})
+}
+
+// queueBuild asks for a build after a change that is made already: a
+// failure to queue is logged, and the next build shows the change.
+func (s *Server) queueBuild(ctx context.Context, reason string) {
+	if _, err := s.enqueue(ctx, reason); err != nil {
+		s.log.Warn("enqueue build", "err", err)
+	}
 }
 
 func (s *Server) enqueueChange(ctx context.Context, c cms.Change) (*cms.Build, error) {

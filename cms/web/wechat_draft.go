@@ -2,7 +2,6 @@ package web
 
 import (
 	"context"
-	"net/http"
 
 	"github.com/gin-gonic/gin"
 
@@ -41,9 +40,5 @@ func wechatDraftCall[T any](s *Server, c *gin.Context, fn func(cms.WechatDrafts,
 		return err
 	}
 	v, err := fn(s.cfg.Wechat, c.Request.Context(), id)
-	if err != nil {
-		return err
-	}
-	c.JSON(http.StatusOK, v)
-	return nil
+	return reply(c, v, err)
 }
