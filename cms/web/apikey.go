@@ -24,17 +24,11 @@ type apiKeyCreated struct {
 }
 
 func (s *Server) handleAPIKeyList(c *gin.Context) error {
-	if s.cfg.APIKeys == nil {
-		return cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用")
-	}
 	keys, err := s.cfg.APIKeys.FindAPIKeys(c.Request.Context())
 	return reply(c, listAll(keys), err)
 }
 
 func (s *Server) handleAPIKeyCreate(c *gin.Context) error {
-	if s.cfg.APIKeys == nil {
-		return cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用")
-	}
 	var req apiKeyCreateRequest
 	if err := s.decode(c, &req); err != nil {
 		return err
@@ -51,9 +45,6 @@ func (s *Server) handleAPIKeyCreate(c *gin.Context) error {
 }
 
 func (s *Server) handleAPIKeyRevoke(c *gin.Context) error {
-	if s.cfg.APIKeys == nil {
-		return cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用")
-	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err

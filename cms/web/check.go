@@ -34,12 +34,8 @@ func (s *Server) registerInspectionRoutes(g *gin.RouterGroup) {
 	editors := s.requireRole(cms.RoleAdmin, cms.RoleEditor, cms.RoleReviewer)
 	g.POST("/stories/:id/simplify", editors, s.handle(s.handleStorySimplify))
 	// Without Config.Inspection the routes answer 404.
-	admin := []gin.HandlerFunc{s.requireRole(cms.RoleAdmin), func(c *gin.Context) {
-		if s.cfg.Inspection == nil {
-			s.writeError(c, cms.Errorf(cms.ENOTFOUND, "网站体检未启用"))
-			c.Abort()
-		}
-	}}
+	admin := []gin.HandlerFunc{s.requireRole(cms.RoleAdmin),
+		s.requireService(s.cfg.Inspection != nil, cms.Errorf(cms.ENOTFOUND, "网站体检未启用"))}
 	g.GET("/inspection", append(admin, s.handle(s.handleInspection))...)
 	g.POST("/inspection/external", append(admin, s.handle(s.handleInspectionExternal))...)
 	g.GET("/inspection/export", append(admin, s.handle(s.handleInspectionExport))...)

@@ -51,6 +51,18 @@ func (s *Server) handle(h func(*gin.Context) error) gin.HandlerFunc {
 	}
 }
 
+// requireService stands before the handlers of a route that needs a
+// service this server may run without: when the service is not there
+// (present false) it answers err in their place. It goes after the role
+// checks, which answer first.
+func (s *Server) requireService(present bool, err error) gin.HandlerFunc {
+	return func(c *gin.Context) {
+		if !present {
+			s.writeError(c, err)
+		}
+	}
+}
+
 // writeError answers with err in the error shape. Internal errors are logged
 // with their cause and shown as a generic message: no SQL text, no stack.
 func (s *Server) writeError(c *gin.Context, err error) {

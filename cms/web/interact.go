@@ -111,12 +111,8 @@ func (s *Server) allowPost(c *gin.Context) (bool, time.Duration) {
 	return s.interact.limit.allow(ip, time.Now())
 }
 
-func (s *Server) interactService() (cms.InteractService, error) {
-	if s.cfg.Interact == nil {
-		return nil, cms.Errorf(cms.ENOTFOUND, "未开启互动功能")
-	}
-	return s.cfg.Interact, nil
-}
+// errInteractOff answers what needs cfg.Interact on a server without it.
+var errInteractOff = cms.Errorf(cms.ENOTFOUND, "未开启互动功能")
 
 // wantsJSON reports whether a public post came from a script (JSON body)
 // rather than a plain form, and is answered in kind.
@@ -225,10 +221,6 @@ func (s *Server) posted(c *gin.Context, p *publicPost, thanks func()) (nonce str
 }
 
 func (s *Server) handleRatePost(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	var p ratingPost
 	if err := s.bindPost(c, &p); err != nil {
 		return s.publicError(c, err, nil)
@@ -239,7 +231,7 @@ func (s *Server) handleRatePost(c *gin.Context) error {
 		return s.publicError(c, err, func(e *cms.Error) { s.renderRateForm(c, p, e) })
 	}
 	in.Nonce = nonce
-	r, err := svc.CreateRating(c.Request.Context(), in)
+	r, err := s.cfg.Interact.CreateRating(c.Request.Context(), in)
 	if err != nil {
 		return s.publicError(c, err, func(e *cms.Error) { s.renderRateForm(c, p, e) })
 	}
@@ -258,10 +250,6 @@ type ratedResponse struct {
 }
 
 func (s *Server) handleMessagePost(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	var p messagePost
 	if err := s.bindPost(c, &p); err != nil {
 		return s.publicError(c, err, nil)
@@ -272,7 +260,7 @@ func (s *Server) handleMessagePost(c *gin.Context) error {
 	}
 	in := p.input()
 	in.Nonce = nonce
-	m, err := svc.CreateMessage(c.Request.Context(), in)
+	m, err := s.cfg.Interact.CreateMessage(c.Request.Context(), in)
 	if err != nil {
 		return s.publicError(c, err, func(e *cms.Error) { s.renderMessageForm(c, p, e) })
 	}
@@ -338,11 +326,11 @@ func (s *Server) handleLookup(c *gin.Context) error {
 	var st *cms.MessageStatus
 	var msg string
 	if code != "" {
-		svc, err := s.interactService()
-		if err != nil {
-			return err
+		if s.cfg.Interact == nil {
+			return errInteractOff
 		}
-		st, err = svc.FindMessageStatus(c.Request.Context(), code)
+		var err error
+		st, err = s.cfg.Interact.FindMessageStatus(c.Request.Context(), code)
 		switch cms.ErrorCode(err) {
 		case "":
 		case cms.ENOTFOUND:
@@ -357,16 +345,12 @@ func (s *Server) handleLookup(c *gin.Context) error {
 
 // handleRepliesPage is GET /interact/replies/: the 公开答复 page.
 func (s *Server) handleRepliesPage(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	page, err := pageQuery(c)
 	if err != nil {
 		return err
 	}
 	page.PerPage = 20
-	list, total, err := svc.FindPublicReplies(c.Request.Context(), page)
+	list, total, err := s.cfg.Interact.FindPublicReplies(c.Request.Context(), page)
 	if err != nil {
 		return err
 	}
@@ -381,11 +365,7 @@ const resultMonths = 12
 // the 满意度测评结果, by month, of the site or of one project. They are
 // computed from the ratings as they are, so they are never out of date.
 func (s *Server) handleResultsPage(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
-	res, err := svc.FindSatisfaction(c.Request.Context(), c.Param("project"), resultMonths)
+	res, err := s.cfg.Interact.FindSatisfaction(c.Request.Context(), c.Param("project"), resultMonths)
 	if err != nil {
 		return err
 	}
@@ -395,34 +375,27 @@ func (s *Server) handleResultsPage(c *gin.Context) error {
 
 // handleContentSatisfaction is GET /api/v1/content/satisfaction?project=&months=.
 func (s *Server) handleContentSatisfaction(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	months := resultMonths
 	if v := c.Query("months"); v != "" {
+		var err error
 		if months, err = strconv.Atoi(v); err != nil || months < 1 || months > 36 {
 			return cms.Invalid(map[string]string{"months": "月数应在1到36之间"})
 		}
 	}
 	project := c.Query("project")
 	return s.cachedStats(c, fmt.Sprintf("satisfaction:%d:%s", months, project), publicStatsTTL, func(ctx context.Context) (any, error) {
-		return svc.FindSatisfaction(ctx, project, months)
+		return s.cfg.Interact.FindSatisfaction(ctx, project, months)
 	})
 }
 
 // handleContentReplies is GET /api/v1/content/replies: the published
 // exchanges, without name or phone.
 func (s *Server) handleContentReplies(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	page, err := pageQuery(c)
 	if err != nil {
 		return err
 	}
-	list, total, err := svc.FindPublicReplies(c.Request.Context(), page)
+	list, total, err := s.cfg.Interact.FindPublicReplies(c.Request.Context(), page)
 	if err != nil {
 		return err
 	}
@@ -447,10 +420,6 @@ func projectParam(c *gin.Context) (int64, error) {
 }
 
 func (s *Server) handleMessageList(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	page, err := pageQuery(c)
 	if err != nil {
 		return err
@@ -459,7 +428,7 @@ func (s *Server) handleMessageList(c *gin.Context) error {
 	if f.ProjectID, err = projectParam(c); err != nil {
 		return err
 	}
-	list, total, err := svc.FindMessages(c.Request.Context(), f)
+	list, total, err := s.cfg.Interact.FindMessages(c.Request.Context(), f)
 	if err != nil {
 		return err
 	}
@@ -472,15 +441,11 @@ func (s *Server) handleMessageList(c *gin.Context) error {
 }
 
 func (s *Server) handleMessageGet(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
-	m, err := svc.FindMessageByID(c.Request.Context(), id)
+	m, err := s.cfg.Interact.FindMessageByID(c.Request.Context(), id)
 	if err != nil {
 		return err
 	}
@@ -499,10 +464,6 @@ func (r *messageActionRequest) Valid() map[string]string {
 }
 
 func (s *Server) handleMessageAction(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
@@ -511,7 +472,7 @@ func (s *Server) handleMessageAction(c *gin.Context) error {
 	if err := s.decode(c, &req); err != nil {
 		return err
 	}
-	m, err := svc.ActOnMessage(c.Request.Context(), id, c.Param("action"), req.MessageAction)
+	m, err := s.cfg.Interact.ActOnMessage(c.Request.Context(), id, c.Param("action"), req.MessageAction)
 	if err != nil {
 		var e *cms.Error
 		if asCMSError(err, &e) {
@@ -527,10 +488,6 @@ func (s *Server) handleMessageAction(c *gin.Context) error {
 }
 
 func (s *Server) handleRatingList(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	page, err := pageQuery(c)
 	if err != nil {
 		return err
@@ -539,26 +496,18 @@ func (s *Server) handleRatingList(c *gin.Context) error {
 	if err != nil {
 		return err
 	}
-	list, total, err := svc.FindRatings(c.Request.Context(), project, page)
+	list, total, err := s.cfg.Interact.FindRatings(c.Request.Context(), project, page)
 	return reply(c, newList(list, total, page), err)
 }
 
 func (s *Server) handleInteractSummary(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
-	sum, err := svc.InteractSummary(c.Request.Context())
+	sum, err := s.cfg.Interact.InteractSummary(c.Request.Context())
 	return reply(c, sum, err)
 }
 
 // interactReport reads from, to (YYYY-MM-DD, China time; default the last
 // 30 days) and project, and builds the report.
 func (s *Server) interactReport(c *gin.Context) (*cms.InteractReport, error) {
-	svc, err := s.interactService()
-	if err != nil {
-		return nil, err
-	}
 	now := time.Now().In(cms.Local)
 	day := func(name string, def time.Time) (time.Time, bool) {
 		v := c.Query(name)
@@ -584,7 +533,7 @@ func (s *Server) interactReport(c *gin.Context) (*cms.InteractReport, error) {
 	if len(f) > 0 {
 		return nil, cms.Invalid(f)
 	}
-	return svc.InteractReport(c.Request.Context(), from, to, project)
+	return s.cfg.Interact.InteractReport(c.Request.Context(), from, to, project)
 }
 
 func (s *Server) handleInteractReport(c *gin.Context) error {
@@ -630,24 +579,16 @@ func (s *Server) handleInteractExport(c *gin.Context) error {
 }
 
 func (s *Server) handleInteractSettingsGet(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
-	set, err := svc.FindInteractSettings(c.Request.Context())
+	set, err := s.cfg.Interact.FindInteractSettings(c.Request.Context())
 	return reply(c, set, err)
 }
 
 func (s *Server) handleInteractSettingsUpdate(c *gin.Context) error {
-	svc, err := s.interactService()
-	if err != nil {
-		return err
-	}
 	var req cms.InteractSettings
 	if err := s.decode(c, &req); err != nil {
 		return err
 	}
-	set, err := svc.UpdateInteractSettings(c.Request.Context(), req)
+	set, err := s.cfg.Interact.UpdateInteractSettings(c.Request.Context(), req)
 	return reply(c, set, err)
 }
 

@@ -46,29 +46,14 @@ func (r *highlightOrderRequest) Valid() map[string]string {
 	return nil
 }
 
-func (s *Server) overviewService() (cms.OverviewService, error) {
-	if s.cfg.Overview == nil {
-		return nil, cms.Errorf(cms.EUNAVAILABLE, "全市概览服务未启用")
-	}
-	return s.cfg.Overview, nil
-}
-
 func (s *Server) handleHighlightList(c *gin.Context) error {
-	svc, err := s.overviewService()
-	if err != nil {
-		return err
-	}
-	hs, err := svc.FindHighlights(c.Request.Context())
+	hs, err := s.cfg.Overview.FindHighlights(c.Request.Context())
 	return reply(c, listAll(hs), err)
 }
 
 // handleHighlightCandidates lists the other sites' published stories, for
 // choosing: q searches titles, site_id narrows to one site.
 func (s *Server) handleHighlightCandidates(c *gin.Context) error {
-	svc, err := s.overviewService()
-	if err != nil {
-		return err
-	}
 	p, err := pageQuery(c)
 	if err != nil {
 		return err
@@ -79,21 +64,17 @@ func (s *Server) handleHighlightCandidates(c *gin.Context) error {
 			return cms.Invalid(map[string]string{"site_id": "站点编号（site_id）必须是正整数"})
 		}
 	}
-	stories, total, err := svc.FindHighlightCandidates(c.Request.Context(), f)
+	stories, total, err := s.cfg.Overview.FindHighlightCandidates(c.Request.Context(), f)
 	return reply(c, newList(stories, total, p.Normalize()), err)
 }
 
 func (s *Server) handleHighlightAdd(c *gin.Context) error {
-	svc, err := s.overviewService()
-	if err != nil {
-		return err
-	}
 	var req highlightRequest
 	if err := s.decode(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	h, err := svc.AddHighlight(ctx, req.SiteID, req.StoryID)
+	h, err := s.cfg.Overview.AddHighlight(ctx, req.SiteID, req.StoryID)
 	if err != nil {
 		return err
 	}
@@ -103,16 +84,12 @@ func (s *Server) handleHighlightAdd(c *gin.Context) error {
 }
 
 func (s *Server) handleHighlightRemove(c *gin.Context) error {
-	svc, err := s.overviewService()
-	if err != nil {
-		return err
-	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	if err := svc.RemoveHighlight(ctx, id); err != nil {
+	if err := s.cfg.Overview.RemoveHighlight(ctx, id); err != nil {
 		return err
 	}
 	s.queueBuild(ctx, "highlight.remove")
@@ -121,16 +98,12 @@ func (s *Server) handleHighlightRemove(c *gin.Context) error {
 }
 
 func (s *Server) handleHighlightReorder(c *gin.Context) error {
-	svc, err := s.overviewService()
-	if err != nil {
-		return err
-	}
 	var req highlightOrderRequest
 	if err := s.decode(c, &req); err != nil {
 		return err
 	}
 	ctx := c.Request.Context()
-	hs, err := svc.ReorderHighlights(ctx, req.IDs)
+	hs, err := s.cfg.Overview.ReorderHighlights(ctx, req.IDs)
 	if err != nil {
 		return err
 	}

@@ -82,33 +82,38 @@ func (s *Server) registerContentRoutes(g *gin.RouterGroup) {
 	g.GET("/wechat/signature", s.handle(s.handleWechatSignature(newJSSDK(s.cfg.Settings, nil))))
 	g.GET("/stats", s.handle(s.handleContentStats))
 	g.GET("/ranking", s.handle(s.handleContentRanking))
-	g.GET("/satisfaction", s.handle(s.handleContentSatisfaction))
-	g.GET("/replies", s.handle(s.handleContentReplies))
+	interact := s.requireService(s.cfg.Interact != nil, errInteractOff)
+	g.GET("/satisfaction", interact, s.handle(s.handleContentSatisfaction))
+	g.GET("/replies", interact, s.handle(s.handleContentReplies))
 }
 
 // registerInteractRoutes is the public's voice (issue 17): forms and pages
 // the server renders for the public site, and the inbox for staff.
 func (s *Server) registerInteractRoutes(e *gin.Engine, staff *gin.RouterGroup) {
+	// Without cfg.Interact the forms still render (the lookup's too, until
+	// a code is asked about); whatever reads or stores the public's voice
+	// answers 404.
+	on := s.requireService(s.cfg.Interact != nil, errInteractOff)
 	e.GET("/interact/token", s.handle(s.handleFormToken))
 	e.GET("/interact/rate", s.handle(s.handleRateForm))
-	e.POST("/interact/rate", s.handle(s.handleRatePost))
+	e.POST("/interact/rate", on, s.handle(s.handleRatePost))
 	e.GET("/interact/message", s.handle(s.handleMessageForm))
-	e.POST("/interact/message", s.handle(s.handleMessagePost))
+	e.POST("/interact/message", on, s.handle(s.handleMessagePost))
 	e.GET("/interact/lookup", s.handle(s.handleLookup))
-	e.GET("/interact/replies/", s.handle(s.handleRepliesPage))
-	e.GET("/interact/results/", s.handle(s.handleResultsPage))
-	e.GET("/interact/results/:project/", s.handle(s.handleResultsPage))
+	e.GET("/interact/replies/", on, s.handle(s.handleRepliesPage))
+	e.GET("/interact/results/", on, s.handle(s.handleResultsPage))
+	e.GET("/interact/results/:project/", on, s.handle(s.handleResultsPage))
 
 	admin := s.requireRole(cms.RoleAdmin)
-	staff.GET("/interact/messages", s.handle(s.handleMessageList))
-	staff.GET("/interact/messages/:id", s.handle(s.handleMessageGet))
-	staff.POST("/interact/messages/:id/actions/:action", s.handle(s.handleMessageAction))
-	staff.GET("/interact/ratings", s.handle(s.handleRatingList))
-	staff.GET("/interact/summary", s.handle(s.handleInteractSummary))
-	staff.GET("/interact/report", s.handle(s.handleInteractReport))
-	staff.GET("/interact/report/export", s.handle(s.handleInteractExport))
-	staff.GET("/interact/settings", s.handle(s.handleInteractSettingsGet))
-	staff.PATCH("/interact/settings", admin, s.handle(s.handleInteractSettingsUpdate))
+	staff.GET("/interact/messages", on, s.handle(s.handleMessageList))
+	staff.GET("/interact/messages/:id", on, s.handle(s.handleMessageGet))
+	staff.POST("/interact/messages/:id/actions/:action", on, s.handle(s.handleMessageAction))
+	staff.GET("/interact/ratings", on, s.handle(s.handleRatingList))
+	staff.GET("/interact/summary", on, s.handle(s.handleInteractSummary))
+	staff.GET("/interact/report", on, s.handle(s.handleInteractReport))
+	staff.GET("/interact/report/export", on, s.handle(s.handleInteractExport))
+	staff.GET("/interact/settings", on, s.handle(s.handleInteractSettingsGet))
+	staff.PATCH("/interact/settings", admin, on, s.handle(s.handleInteractSettingsUpdate))
 }
 
 // registerStatsRoutes is the 数据统计 screen: reports and exports for
@@ -178,20 +183,22 @@ func (s *Server) registerBuildRoutes(g *gin.RouterGroup) {
 
 // registerSiteRoutes is the platform's sites (站点管理, issue 15).
 func (s *Server) registerSiteRoutes(g *gin.RouterGroup) {
-	g.GET("/sites", s.handle(s.handleSiteList))
-	g.POST("/sites", s.requirePlatformAdmin, s.handle(s.handleSiteCreate))
-	g.PUT("/sites/:id", s.requirePlatformAdmin, s.handle(s.handleSiteUpdate))
+	on := s.requireService(s.cfg.Sites != nil, cms.Errorf(cms.EUNAVAILABLE, "站点服务未启用"))
+	g.GET("/sites", on, s.handle(s.handleSiteList))
+	g.POST("/sites", s.requirePlatformAdmin, on, s.handle(s.handleSiteCreate))
+	g.PUT("/sites/:id", s.requirePlatformAdmin, on, s.handle(s.handleSiteUpdate))
 }
 
 // registerOverviewRoutes is the city overview's 全市服务品牌 (issue 15):
 // highlights chosen from the other sites, on the site with overview on.
 func (s *Server) registerOverviewRoutes(g *gin.RouterGroup) {
 	editors := s.requireRole(cms.RoleAdmin, cms.RoleEditor)
-	g.GET("/highlights", s.handle(s.handleHighlightList))
-	g.POST("/highlights", editors, s.handle(s.handleHighlightAdd))
-	g.GET("/highlights/candidates", editors, s.handle(s.handleHighlightCandidates))
-	g.PUT("/highlights/order", editors, s.handle(s.handleHighlightReorder))
-	g.DELETE("/highlights/:id", editors, s.handle(s.handleHighlightRemove))
+	on := s.requireService(s.cfg.Overview != nil, cms.Errorf(cms.EUNAVAILABLE, "全市概览服务未启用"))
+	g.GET("/highlights", on, s.handle(s.handleHighlightList))
+	g.POST("/highlights", editors, on, s.handle(s.handleHighlightAdd))
+	g.GET("/highlights/candidates", editors, on, s.handle(s.handleHighlightCandidates))
+	g.PUT("/highlights/order", editors, on, s.handle(s.handleHighlightReorder))
+	g.DELETE("/highlights/:id", editors, on, s.handle(s.handleHighlightRemove))
 }
 
 func (s *Server) registerAdminRoutes(g *gin.RouterGroup) {
@@ -207,9 +214,10 @@ func (s *Server) registerAdminRoutes(g *gin.RouterGroup) {
 	g.PUT("/pages/:id", admin, s.handle(s.handlePageSave))
 	g.DELETE("/pages/:id", admin, s.handle(s.handlePageDelete))
 	g.GET("/audit", admin, s.handle(s.handleAuditList))
-	g.GET("/apikeys", admin, s.handle(s.handleAPIKeyList))
-	g.POST("/apikeys", admin, s.handle(s.handleAPIKeyCreate))
-	g.DELETE("/apikeys/:id", admin, s.handle(s.handleAPIKeyRevoke))
+	keys := s.requireService(s.cfg.APIKeys != nil, cms.Errorf(cms.EUNAVAILABLE, "接口密钥服务未启用"))
+	g.GET("/apikeys", admin, keys, s.handle(s.handleAPIKeyList))
+	g.POST("/apikeys", admin, keys, s.handle(s.handleAPIKeyCreate))
+	g.DELETE("/apikeys/:id", admin, keys, s.handle(s.handleAPIKeyRevoke))
 }
 
 // handleNoRoute sends API misses a JSON 404 and everything else to the

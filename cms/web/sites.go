@@ -33,21 +33,10 @@ func (s *Server) requirePlatformAdmin(c *gin.Context) {
 	c.Next()
 }
 
-func (s *Server) siteService() (cms.SiteService, error) {
-	if s.cfg.Sites == nil {
-		return nil, cms.Errorf(cms.EUNAVAILABLE, "站点服务未启用")
-	}
-	return s.cfg.Sites, nil
-}
-
 // handleSiteList answers a platform admin with every site and anyone else
 // with the sites they have a role in, default site first.
 func (s *Server) handleSiteList(c *gin.Context) error {
-	svc, err := s.siteService()
-	if err != nil {
-		return err
-	}
-	sites, err := svc.FindSites(c.Request.Context())
+	sites, err := s.cfg.Sites.FindSites(c.Request.Context())
 	if err != nil {
 		return err
 	}
@@ -72,10 +61,6 @@ func (s *Server) handleSiteList(c *gin.Context) error {
 }
 
 func (s *Server) handleSiteCreate(c *gin.Context) error {
-	svc, err := s.siteService()
-	if err != nil {
-		return err
-	}
 	var req siteRequest
 	if err := s.decode(c, &req); err != nil {
 		return err
@@ -84,7 +69,7 @@ func (s *Server) handleSiteCreate(c *gin.Context) error {
 	if err := st.Validate(); err != nil {
 		return err
 	}
-	if err := svc.CreateSite(c.Request.Context(), st); err != nil {
+	if err := s.cfg.Sites.CreateSite(c.Request.Context(), st); err != nil {
 		return err
 	}
 	s.sites.invalidate() // its slug and hosts answer at once
@@ -96,10 +81,6 @@ func (s *Server) handleSiteCreate(c *gin.Context) error {
 // the version the change was based on; a site that changed since is a 409
 // carrying the site as it is now.
 func (s *Server) handleSiteUpdate(c *gin.Context) error {
-	svc, err := s.siteService()
-	if err != nil {
-		return err
-	}
 	id, err := idParam(c, "id")
 	if err != nil {
 		return err
@@ -112,7 +93,7 @@ func (s *Server) handleSiteUpdate(c *gin.Context) error {
 		return cms.Invalid(map[string]string{"version": "缺少版本号（version），请先获取站点的最新信息"})
 	}
 	ctx := c.Request.Context()
-	st, err := svc.FindSiteByID(ctx, id)
+	st, err := s.cfg.Sites.FindSiteByID(ctx, id)
 	if err != nil {
 		return err
 	}
@@ -123,7 +104,7 @@ func (s *Server) handleSiteUpdate(c *gin.Context) error {
 	if err := st.Validate(); err != nil {
 		return err
 	}
-	if err := svc.UpdateSite(ctx, st); err != nil {
+	if err := s.cfg.Sites.UpdateSite(ctx, st); err != nil {
 		return err
 	}
 	s.sites.invalidate()
