@@ -33,6 +33,11 @@ type contentParse func(c *gin.Context) (key string, load contentLoad, err error)
 // maxQueryRunes bounds a search query.
 const maxQueryRunes = 100
 
+// content is the Gin handler of a content read: serveContent with parse.
+func (s *Server) content(parse contentParse) gin.HandlerFunc {
+	return s.handle(func(c *gin.Context) error { return s.serveContent(c, parse) })
+}
+
 // serveContent answers a content read from memory when it can. The raw
 // request URI is tried first, so a hot read does not even parse its query;
 // then the normalised key, so equivalent spellings share one entry.
@@ -112,10 +117,6 @@ func (s *Server) loadContent(ctx context.Context, v int64, load contentLoad) (*c
 	return newCachedResponse(status, b, v, s.cacheControl), nil
 }
 
-func (s *Server) handleContentStories(c *gin.Context) error {
-	return s.serveContent(c, s.parseContentStories)
-}
-
 func (s *Server) parseContentStories(c *gin.Context) (string, contentLoad, error) {
 	q := c.Request.URL.Query()
 	fields := map[string]string{}
@@ -125,12 +126,7 @@ func (s *Server) parseContentStories(c *gin.Context) (string, contentLoad, error
 		Page: p, Project: strings.TrimSpace(q.Get("project")), Tag: strings.TrimSpace(q.Get("tag")),
 		Q: strings.TrimSpace(q.Get("q")), Kind: cms.ProjectKind(q.Get("kind")), Area: cms.Area(q.Get("area")),
 	}
-	if f.Kind != "" && f.Kind.Label() == string(f.Kind) {
-		fields["kind"] = "项目类型必须是 window、volunteer 或 benefit"
-	}
-	if f.Area != "" && f.Area.Label() == string(f.Area) {
-		fields["area"] = "服务领域无效"
-	}
+	checkKindArea(f.Kind, f.Area, fields)
 	if utf8.RuneCountInString(f.Q) > maxQueryRunes {
 		fields["q"] = fmt.Sprintf("搜索词不能超过%d个字", maxQueryRunes)
 	}
@@ -190,6 +186,16 @@ func (s *Server) parseContentStories(c *gin.Context) (string, contentLoad, error
 	return "stories?" + key.Encode(), load, nil
 }
 
+// checkKindArea adds to fields a project kind or area that is not known.
+func checkKindArea(kind cms.ProjectKind, area cms.Area, fields map[string]string) {
+	if kind != "" && kind.Label() == string(kind) {
+		fields["kind"] = "项目类型必须是 window、volunteer 或 benefit"
+	}
+	if area != "" && area.Label() == string(area) {
+		fields["area"] = "服务领域无效"
+	}
+}
+
 // fieldsOf returns the offending fields of a validation error, if err is one.
 func fieldsOf(err error) map[string]string {
 	var e *cms.Error
@@ -204,10 +210,6 @@ func timeKey(t *time.Time) string {
 		return ""
 	}
 	return t.UTC().Format(time.RFC3339Nano)
-}
-
-func (s *Server) handleContentStory(c *gin.Context) error {
-	return s.serveContent(c, s.parseContentStory)
 }
 
 func (s *Server) parseContentStory(c *gin.Context) (string, contentLoad, error) {
@@ -233,19 +235,10 @@ func (s *Server) parseContentStory(c *gin.Context) (string, contentLoad, error) 
 	return "story/" + slug + "?" + sel.String(), load, nil
 }
 
-func (s *Server) handleContentProjects(c *gin.Context) error {
-	return s.serveContent(c, s.parseContentProjects)
-}
-
 func (s *Server) parseContentProjects(c *gin.Context) (string, contentLoad, error) {
 	kind, area := cms.ProjectKind(c.Query("kind")), cms.Area(c.Query("area"))
 	fields := map[string]string{}
-	if kind != "" && kind.Label() == string(kind) {
-		fields["kind"] = "项目类型必须是 window、volunteer 或 benefit"
-	}
-	if area != "" && area.Label() == string(area) {
-		fields["area"] = "服务领域无效"
-	}
+	checkKindArea(kind, area, fields)
 	if len(fields) > 0 {
 		return "", nil, cms.Invalid(fields)
 	}
@@ -263,13 +256,9 @@ func (s *Server) parseContentProjects(c *gin.Context) (string, contentLoad, erro
 			}
 			f.Page.Page++
 		}
-		return newList(all, len(all), cms.Page{}), nil
+		return listAll(all), nil
 	}
 	return "projects?kind=" + url.QueryEscape(string(kind)) + "&area=" + url.QueryEscape(string(area)), load, nil
-}
-
-func (s *Server) handleContentProject(c *gin.Context) error {
-	return s.serveContent(c, s.parseContentProject)
 }
 
 func (s *Server) parseContentProject(c *gin.Context) (string, contentLoad, error) {
@@ -283,22 +272,14 @@ func (s *Server) parseContentProject(c *gin.Context) (string, contentLoad, error
 	return "project/" + slug, load, nil
 }
 
-func (s *Server) handleContentTags(c *gin.Context) error {
-	return s.serveContent(c, s.parseContentTags)
-}
-
 func (s *Server) parseContentTags(*gin.Context) (string, contentLoad, error) {
 	return "tags", func(ctx context.Context) (any, error) {
 		tags, err := s.cfg.Content.FindTags(ctx)
 		if err != nil {
 			return nil, err
 		}
-		return newList(tags, len(tags), cms.Page{}), nil
+		return listAll(tags), nil
 	}, nil
-}
-
-func (s *Server) handleContentPages(c *gin.Context) error {
-	return s.serveContent(c, s.parseContentPages)
 }
 
 func (s *Server) parseContentPages(*gin.Context) (string, contentLoad, error) {
@@ -307,7 +288,7 @@ func (s *Server) parseContentPages(*gin.Context) (string, contentLoad, error) {
 		if err != nil {
 			return nil, err
 		}
-		return newList(pages, len(pages), cms.Page{}), nil
+		return listAll(pages), nil
 	}, nil
 }
 
@@ -321,10 +302,6 @@ type siteIdentity struct {
 	PoliceRecord string `json:"police_record"`
 	GovSiteCode  string `json:"gov_site_code"`
 	BaseURL      string `json:"base_url"`
-}
-
-func (s *Server) handleContentSite(c *gin.Context) error {
-	return s.serveContent(c, s.parseContentSite)
 }
 
 func (s *Server) parseContentSite(*gin.Context) (string, contentLoad, error) {
