@@ -54,8 +54,7 @@ func (s *Server) handleLogin(c *gin.Context) error {
 		ok = wait == 0
 	}
 	if !ok {
-		c.Header("Retry-After", retryAfter(wait))
-		return cms.Errorf(cms.ERATELIMIT, "登录尝试过于频繁，请 %s 秒后再试", retryAfter(wait))
+		return tooMany(c, wait, "登录尝试过于频繁")
 	}
 	token, u, err := s.cfg.Users.Login(ctx, name, req.Password, s.cfg.TokenTTL)
 	if cms.ErrorCode(err) == cms.EUNAUTHORIZED {
@@ -133,11 +132,7 @@ func retryAfter(d time.Duration) string {
 }
 
 func (s *Server) handleLogout(c *gin.Context) error {
-	if err := s.cfg.Users.Logout(c.Request.Context(), bearer(c)); err != nil {
-		return err
-	}
-	c.Status(http.StatusNoContent)
-	return nil
+	return noContent(c, s.cfg.Users.Logout(c.Request.Context(), bearer(c)))
 }
 
 func bearer(c *gin.Context) string {

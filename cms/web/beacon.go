@@ -325,7 +325,7 @@ func (s *Server) countBeacon(c *gin.Context, req *beaconRequest) error {
 	ip := c.ClientIP()
 	if s.beaconLimit != nil && !isLoopback(ip) { // loopback: see isLoopback
 		if ok, wait := s.beaconLimit.allow(ip, now); !ok {
-			s.tooMany(c, wait, "统计请求过于频繁")
+			s.writeError(c, tooMany(c, wait, "统计请求过于频繁"))
 			return nil
 		}
 	}

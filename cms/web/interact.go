@@ -209,8 +209,7 @@ func (s *Server) bindPost(c *gin.Context, dst any) error {
 // honeypot and is told it succeeded).
 func (s *Server) posted(c *gin.Context, p *publicPost, thanks func()) (nonce string, ok bool, err error) {
 	if allowed, wait := s.allowPost(c); !allowed {
-		c.Header("Retry-After", retryAfter(wait))
-		return "", false, cms.Errorf(cms.ERATELIMIT, "提交过于频繁，请 %s 秒后再试", retryAfter(wait))
+		return "", false, tooMany(c, wait, "提交过于频繁")
 	}
 	if p.Honeypot != "" {
 		thanks()

@@ -172,7 +172,7 @@ func (s *Server) limitContent(c *gin.Context) {
 			return
 		}
 		if ok, wait := reserve(lim, now); !ok {
-			s.tooMany(c, wait, "接口密钥“"+key.Name+"”的请求过于频繁")
+			s.writeError(c, tooMany(c, wait, "接口密钥“"+key.Name+"”的请求过于频繁"))
 			return
 		}
 		c.Next()
@@ -181,7 +181,7 @@ func (s *Server) limitContent(c *gin.Context) {
 	if s.anon != nil {
 		if ip := c.ClientIP(); !isLoopback(ip) {
 			if ok, wait := s.anon.allow(ip, now); !ok {
-				s.tooMany(c, wait, "请求过于频繁")
+				s.writeError(c, tooMany(c, wait, "请求过于频繁"))
 				return
 			}
 		}
@@ -202,7 +202,9 @@ func isLoopback(ip string) bool {
 	return a != nil && a.IsLoopback()
 }
 
-func (s *Server) tooMany(c *gin.Context, wait time.Duration, what string) {
+// tooMany sets Retry-After and returns the 429 saying what was too
+// frequent and how long to wait.
+func tooMany(c *gin.Context, wait time.Duration, what string) error {
 	c.Header("Retry-After", retryAfter(wait))
-	s.writeError(c, cms.Errorf(cms.ERATELIMIT, "%s，请 %s 秒后再试", what, retryAfter(wait)))
+	return cms.Errorf(cms.ERATELIMIT, "%s，请 %s 秒后再试", what, retryAfter(wait))
 }
