@@ -289,12 +289,8 @@ func (s *Server) publicError(c *gin.Context, err error, form func(e *cms.Error))
 	}
 	var e *cms.Error
 	code := cms.ErrorCode(err)
-	switch {
-	case code == cms.EINVALID && form != nil && asCMSError(err, &e):
+	if code == cms.EINVALID && form != nil && errors.As(err, &e) {
 		form(e)
-		return nil
-	case code == cms.ECONFLICT || code == cms.ERATELIMIT || code == cms.EBADREQUEST || code == cms.EINVALID:
-		s.renderNotice(c, statusOf[code], "未能提交", cms.ErrorMessage(err))
 		return nil
 	}
 	if statusOf[code] >= 500 || statusOf[code] == 0 {
@@ -474,7 +470,7 @@ func (s *Server) handleMessageAction(c *gin.Context) error {
 	m, err := s.cfg.Interact.ActOnMessage(c.Request.Context(), id, c.Param("action"), req.MessageAction)
 	if err != nil {
 		var e *cms.Error
-		if asCMSError(err, &e) {
+		if errors.As(err, &e) {
 			if cur, ok := e.Current.(*cms.Message); ok {
 				cur.Phone = "" // a conflict carries the record without the number
 			}
@@ -590,5 +586,3 @@ func (s *Server) handleInteractSettingsUpdate(c *gin.Context) error {
 	set, err := s.cfg.Interact.UpdateInteractSettings(c.Request.Context(), req)
 	return reply(c, set, err)
 }
-
-func asCMSError(err error, e **cms.Error) bool { return errors.As(err, e) }
