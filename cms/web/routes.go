@@ -80,8 +80,9 @@ func (s *Server) registerContentRoutes(g *gin.RouterGroup) {
 	g.HEAD("/site", s.content(s.parseContentSite))
 	g.OPTIONS("/*path", s.handle(s.handlePreflight)) // CORS preflight, answered by s.cors
 	g.GET("/wechat/signature", s.handle(s.handleWechatSignature(newJSSDK(s.cfg.Settings, nil))))
-	g.GET("/stats", s.handle(s.handleContentStats))
-	g.GET("/ranking", s.handle(s.handleContentRanking))
+	stats := s.requireService(s.cfg.Stats != nil, errStatsOff)
+	g.GET("/stats", stats, s.handle(s.handleContentStats))
+	g.GET("/ranking", stats, s.handle(s.handleContentRanking))
 	interact := s.requireService(s.cfg.Interact != nil, errInteractOff)
 	g.GET("/satisfaction", interact, s.handle(s.handleContentSatisfaction))
 	g.GET("/replies", interact, s.handle(s.handleContentReplies))
@@ -119,11 +120,12 @@ func (s *Server) registerInteractRoutes(e *gin.Engine, staff *gin.RouterGroup) {
 // registerStatsRoutes is the 数据统计 screen: reports and exports for
 // staff, the switches for admins.
 func (s *Server) registerStatsRoutes(g *gin.RouterGroup) {
-	g.GET("/stats/report", s.handle(s.handleStatsReport))
-	g.GET("/stats/export", s.handle(s.handleStatsExport))
-	g.POST("/stats/flush", s.handle(s.handleStatsFlush))
-	g.GET("/stats/settings", s.handle(s.handleStatsSettingsGet))
-	g.PATCH("/stats/settings", s.requireRole(cms.RoleAdmin), s.handle(s.handleStatsSettingsUpdate))
+	on := s.requireService(s.cfg.Stats != nil, errStatsOff)
+	g.GET("/stats/report", on, s.handle(s.handleStatsReport))
+	g.GET("/stats/export", s.handle(s.handleStatsExport)) // s.report checks, after the format
+	g.POST("/stats/flush", on, s.handle(s.handleStatsFlush))
+	g.GET("/stats/settings", on, s.handle(s.handleStatsSettingsGet))
+	g.PATCH("/stats/settings", s.requireRole(cms.RoleAdmin), on, s.handle(s.handleStatsSettingsUpdate))
 }
 
 func (s *Server) registerStoryRoutes(g *gin.RouterGroup) {
