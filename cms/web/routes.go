@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 	"strings"
 
@@ -269,15 +270,8 @@ type readyResponse struct {
 // depth and the age of the live site either way.
 func (s *Server) handleReady(c *gin.Context) error {
 	ctx := c.Request.Context()
-	resp, code := readyResponse{healthResponse: healthResponse{Status: "ok"}}, http.StatusOK
-	switch {
-	case s.closing.Load():
-		resp.Status, code = "closing", http.StatusServiceUnavailable
-	case s.cfg.Ready != nil:
-		if err := s.cfg.Ready(ctx); err != nil {
-			resp.Status, resp.Error, code = "starting", cms.ErrorMessage(err), http.StatusServiceUnavailable
-		}
-	}
+	h, code := s.health(ctx)
+	resp := readyResponse{healthResponse: h}
 	if s.cfg.Replica != nil {
 		st, err := s.cfg.Replica(ctx)
 		if err != nil && code == http.StatusOK {
@@ -295,16 +289,21 @@ type healthResponse struct {
 }
 
 func (s *Server) handleHealth(c *gin.Context) error {
+	h, code := s.health(c.Request.Context())
+	c.JSON(code, h)
+	return nil
+}
+
+// health is what /healthz and /readyz both say: closing, starting (and
+// why) or ok, with its status code.
+func (s *Server) health(ctx context.Context) (healthResponse, int) {
 	if s.closing.Load() {
-		c.JSON(http.StatusServiceUnavailable, healthResponse{Status: "closing"})
-		return nil
+		return healthResponse{Status: "closing"}, http.StatusServiceUnavailable
 	}
 	if s.cfg.Ready != nil {
-		if err := s.cfg.Ready(c.Request.Context()); err != nil {
-			c.JSON(http.StatusServiceUnavailable, healthResponse{Status: "starting", Error: cms.ErrorMessage(err)})
-			return nil
+		if err := s.cfg.Ready(ctx); err != nil {
+			return healthResponse{Status: "starting", Error: cms.ErrorMessage(err)}, http.StatusServiceUnavailable
 		}
 	}
-	c.JSON(http.StatusOK, healthResponse{Status: "ok"})
-	return nil
+	return healthResponse{Status: "ok"}, http.StatusOK
 }
