@@ -254,14 +254,9 @@ func statsQuery(c *gin.Context) (cms.StatsQuery, error) {
 	if q.From == "" {
 		q.From = cms.StatsDayOf(now.AddDate(0, 0, -29))
 	}
-	if v := c.Query("project"); v != "" {
-		id, err := strconv.ParseInt(v, 10, 64)
-		if err != nil || id < 1 {
-			return q, cms.Invalid(map[string]string{"project": "项目编号应为正整数"})
-		}
-		q.ProjectID = id
-	}
-	return q, nil
+	var err error
+	q.ProjectID, err = projectParam(c)
+	return q, err
 }
 
 // report builds the report for the request, with page titles and project
