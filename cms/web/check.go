@@ -151,15 +151,8 @@ func (s *Server) handleInspectionAnnual(c *gin.Context) error {
 		}
 		year = y
 	}
-	var visits inspect.Visits
-	if s.cfg.Inspection.Visits != nil {
-		visits = s.cfg.Inspection.Visits
-	}
-	var msgs inspect.YearMessages
-	if s.cfg.Interact != nil {
-		msgs = s.cfg.Interact
-	}
-	a, err := s.cfg.Inspection.Inspector.Annual(c.Request.Context(), year, visits, msgs)
+	// A nil Interact converts to a nil YearMessages: no messages counted.
+	a, err := s.cfg.Inspection.Inspector.Annual(c.Request.Context(), year, s.cfg.Inspection.Visits, s.cfg.Interact)
 	return reply(c, a, err)
 }
 

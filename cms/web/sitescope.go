@@ -122,7 +122,6 @@ func (s *Server) siteScope(c *gin.Context) {
 		if site == nil {
 			if r != nil || (ref != "1" && ref != "main") {
 				s.writeError(c, cms.Errorf(cms.ENOTFOUND, "站点不存在：%s", ref))
-				c.Abort()
 				return
 			}
 		} else {
@@ -145,7 +144,6 @@ func managementPath(path string) bool {
 func (s *Server) requireSiteRole(c *gin.Context) {
 	if u := currentUser(c); u == nil || u.Role == "" {
 		s.writeError(c, cms.Errorf(cms.EFORBIDDEN, "您在该站点没有权限，请切换站点或联系平台管理员"))
-		c.Abort()
 		return
 	}
 	c.Next()
