@@ -323,11 +323,9 @@ func (s *Server) countBeacon(c *gin.Context, req *beaconRequest) error {
 	}
 	now := time.Now()
 	ip := c.ClientIP()
-	if s.beaconLimit != nil && !isLoopback(ip) { // loopback: see isLoopback
-		if ok, wait := s.beaconLimit.allow(ip, now); !ok {
-			s.writeError(c, tooMany(c, wait, "统计请求过于频繁"))
-			return nil
-		}
+	if ok, wait := s.beaconLimit.allow(ip, now); !ok {
+		s.writeError(c, tooMany(c, wait, "统计请求过于频繁"))
+		return nil
 	}
 	if f := req.Valid(); len(f) > 0 {
 		return cms.Invalid(f)

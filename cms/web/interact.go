@@ -98,19 +98,6 @@ func (st *interactState) checkFormToken(tok string, now time.Time) (string, erro
 	return hex.EncodeToString(b[8:20]), nil
 }
 
-// allowPost applies the per-client limit to a post. Loopback clients are
-// not limited, as with content reads (isLoopback says why).
-func (s *Server) allowPost(c *gin.Context) (bool, time.Duration) {
-	if s.interact.limit == nil {
-		return true, 0
-	}
-	ip := c.ClientIP()
-	if isLoopback(ip) {
-		return true, 0
-	}
-	return s.interact.limit.allow(ip, time.Now())
-}
-
 // errInteractOff answers what needs cfg.Interact on a server without it.
 var errInteractOff = cms.Errorf(cms.ENOTFOUND, "未开启互动功能")
 
@@ -208,7 +195,7 @@ func (s *Server) bindPost(c *gin.Context, dst any) error {
 // the post was answered already (limited, or a bot that filled the
 // honeypot and is told it succeeded).
 func (s *Server) posted(c *gin.Context, p *publicPost, thanks func()) (nonce string, ok bool, err error) {
-	if allowed, wait := s.allowPost(c); !allowed {
+	if allowed, wait := s.interact.limit.allow(c.ClientIP(), time.Now()); !allowed {
 		return "", false, tooMany(c, wait, "提交过于频繁")
 	}
 	if p.Honeypot != "" {
