@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -165,12 +166,9 @@ func (s *Server) authenticate(c *gin.Context) {
 // requireRole lets only users with one of roles through.
 func (s *Server) requireRole(roles ...cms.Role) gin.HandlerFunc {
 	return func(c *gin.Context) {
-		u := currentUser(c)
-		for _, r := range roles {
-			if u != nil && u.Role == r {
-				c.Next()
-				return
-			}
+		if u := currentUser(c); u != nil && slices.Contains(roles, u.Role) {
+			c.Next()
+			return
 		}
 		s.writeError(c, cms.Errorf(cms.EFORBIDDEN, "没有权限：此操作仅限%s", roleNames(roles)))
 	}

@@ -61,7 +61,6 @@ var (
 	}
 )
 
-// Valid reports the fields that are out of bounds.
 // Valid reports the fields that are out of bounds; nil when none is (the
 // map is made only for a bad beacon).
 func (r *beaconRequest) Valid() map[string]string {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -175,11 +176,7 @@ func (s *Server) handleStoryAction(c *gin.Context) error {
 		return err
 	}
 	action := cms.Action(c.Param("action"))
-	known := false
-	for _, a := range cms.Actions {
-		known = known || a == action
-	}
-	if !known {
+	if !slices.Contains(cms.Actions, action) {
 		return cms.Errorf(cms.ENOTFOUND, "未知的操作：%s（可用：submit、approve、reject、publish、unpublish）", action)
 	}
 	var req actionRequest
