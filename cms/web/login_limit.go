@@ -47,15 +47,10 @@ type loginLimiter struct {
 	store  cms.LoginThrottleService
 	limits cms.LoginLimits
 
-	mu      sync.Mutex
-	buckets map[string]*bucket // per client address, this process only
-	swept   time.Time
-	pruned  time.Time // when this process last pruned the store
-}
+	perClient *ipLimiter // per client address, this process only
 
-type bucket struct {
-	lim  *rate.Limiter
-	seen time.Time
+	mu     sync.Mutex
+	pruned time.Time // when this process last pruned the store
 }
 
 const (
@@ -69,7 +64,7 @@ const (
 )
 
 func newLoginLimiter(store cms.LoginThrottleService) *loginLimiter {
-	return &loginLimiter{store: store, buckets: map[string]*bucket{}, limits: cms.LoginLimits{
+	return &loginLimiter{store: store, perClient: newIPLimiter(float64(rate.Every(6*time.Second)), 10), limits: cms.LoginLimits{
 		FreeFailures: loginFreeFailures, FirstDelay: loginFirstDelay, MaxDelay: loginMaxDelay,
 		Forget: loginPairForget, NameBurst: loginNameBurst, NameRefill: loginNameRefill,
 	}}
@@ -81,16 +76,7 @@ func loginName(username string) string { return strings.ToLower(strings.TrimSpac
 // allow reports whether an attempt for key (a client address) may go
 // ahead, and if not, how long the client should wait.
 func (l *loginLimiter) allow(key string, now time.Time) (bool, time.Duration) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.sweep(now)
-	b, ok := l.buckets[key]
-	if !ok {
-		b = &bucket{lim: rate.NewLimiter(rate.Every(6*time.Second), 10)}
-		l.buckets[key] = b
-	}
-	b.seen = now
-	return reserve(b.lim, now)
+	return l.perClient.take(key, now) // take, not allow: loopback clients are limited too
 }
 
 // check reports how long client must wait before it tries name at now (0:
@@ -138,18 +124,4 @@ func (l *loginLimiter) unlock(ctx context.Context, name string) (bool, error) {
 		return false, cms.Errorf(cms.EINTERNAL, "no store for the login limits (web.Config.Logins)")
 	}
 	return l.store.UnlockLogin(ctx, name)
-}
-
-// sweep drops buckets that carry nothing any more, so random client
-// addresses cannot grow the map without end.
-func (l *loginLimiter) sweep(now time.Time) {
-	if len(l.buckets) < 10000 || now.Sub(l.swept) < time.Minute {
-		return
-	}
-	l.swept = now
-	for k, b := range l.buckets {
-		if now.Sub(b.seen) > 10*time.Minute {
-			delete(l.buckets, k)
-		}
-	}
 }

@@ -33,6 +33,11 @@ type ipLimiter struct {
 	swept   time.Time
 }
 
+type bucket struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
 func newIPLimiter(perSecond float64, burst int) *ipLimiter {
 	if perSecond <= 0 {
 		return nil
@@ -50,6 +55,11 @@ func (l *ipLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
 	if l == nil || isLoopback(ip) {
 		return true, 0
 	}
+	return l.take(ip, now)
+}
+
+// take takes a token from key's bucket, or says how long until there is one.
+func (l *ipLimiter) take(key string, now time.Time) (bool, time.Duration) {
 	l.mu.Lock()
 	if len(l.buckets) > 50000 && now.Sub(l.swept) > time.Minute {
 		// Buckets idle long enough to have refilled carry no state.
@@ -61,10 +71,10 @@ func (l *ipLimiter) allow(ip string, now time.Time) (bool, time.Duration) {
 		}
 		l.swept = now
 	}
-	b, ok := l.buckets[ip]
+	b, ok := l.buckets[key]
 	if !ok {
 		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.buckets[ip] = b
+		l.buckets[key] = b
 	}
 	b.seen = now
 	l.mu.Unlock()
