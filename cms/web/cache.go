@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -127,9 +128,7 @@ func (e *cachedResponse) gzip() ([]byte, http.Header) {
 		w.Write(e.body)
 		w.Close()
 		h := make(http.Header, len(e.headers)+1)
-		for k, v := range e.headers {
-			h[k] = v
-		}
+		maps.Copy(h, e.headers)
 		h["Content-Encoding"] = hdrGzip
 		h["Content-Length"] = []string{strconv.Itoa(b.Len())}
 		if e.etag != "" {
@@ -148,9 +147,7 @@ func (e *cachedResponse) write(c *gin.Context) {
 		body, headers = e.gzip()
 	}
 	h := c.Writer.Header()
-	for k, v := range headers {
-		h[k] = v
-	}
+	maps.Copy(h, headers)
 	if v, ok := h["Vary"]; ok { // CORS may vary by Origin
 		h["Vary"] = append(v[:len(v):len(v)], hdrVary...)
 	} else {
