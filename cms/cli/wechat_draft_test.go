@@ -1,14 +1,19 @@
 package cli_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"image"
+	"image/jpeg"
+	"math/rand/v2"
 	"net/http"
 	"strings"
 	"testing"
 
 	"github.com/huimin/huimin/cms"
 	"github.com/huimin/huimin/cms/cli/clitest"
+	"github.com/huimin/huimin/cms/wechat"
 	"github.com/huimin/huimin/cms/wechat/wechattest"
 )
 
@@ -54,13 +59,7 @@ func (c *wxClient) must(method, path string, body any) map[string]any {
 // wxStory serves a site whose settings name the contract server's account,
 // and publishes a story with three body photos and a cover.
 func wxStory(t *testing.T) (*clitest.Server, *wechattest.Server, *wxClient, map[string]any) {
-	wx := wechattest.New(t, wxAppID, wxSecret)
-	s := clitest.MustRunServe(t, "", "--demo=false", "--wechat-api", wx.URL)
-	c := &wxClient{t: t, a: newAPIClient(t, s), token: s.Login(t, "admin", s.Password)}
-	set := c.must("GET", "/api/v1/settings", nil)
-	c.must("PATCH", "/api/v1/settings", map[string]any{"version": set["version"], "base_url": wxBase,
-		"wechat_app_id": wxAppID, "wechat_secret": wxSecret, "wechat_open_comment": true})
-	p := c.must("POST", "/api/v1/projects", map[string]any{"name": "幸福起航", "kind": "window", "area": "marriage"})
+	s, wx, c, p := wxServe(t)
 	var ids []any
 	for i, alt := range []string{"新人宣读结婚誓言", "颁证员为新人颁发结婚证", "新人与家人合影", "颁证厅全景"} {
 		code, m, _ := s.Upload(t, c.token, fmt.Sprintf("photo%d.jpg", i), clitest.TestPhoto(t, uint8(40*i)))
@@ -80,6 +79,19 @@ func wxStory(t *testing.T) (*clitest.Server, *wechattest.Server, *wxClient, map[
 	pub := c.must("POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), map[string]any{})
 	s.WaitBuild(t, c.token, pub["build_id"])
 	return s, wx, c, pub
+}
+
+// wxServe serves a site whose settings name the contract server's account,
+// with one project.
+func wxServe(t *testing.T) (*clitest.Server, *wechattest.Server, *wxClient, map[string]any) {
+	wx := wechattest.New(t, wxAppID, wxSecret)
+	s := clitest.MustRunServe(t, "", "--demo=false", "--wechat-api", wx.URL)
+	c := &wxClient{t: t, a: newAPIClient(t, s), token: s.Login(t, "admin", s.Password)}
+	set := c.must("GET", "/api/v1/settings", nil)
+	c.must("PATCH", "/api/v1/settings", map[string]any{"version": set["version"], "base_url": wxBase,
+		"wechat_app_id": wxAppID, "wechat_secret": wxSecret, "wechat_open_comment": true})
+	p := c.must("POST", "/api/v1/projects", map[string]any{"name": "幸福起航", "kind": "window", "area": "marriage"})
+	return s, wx, c, p
 }
 
 func wantCalls(t *testing.T, wx *wechattest.Server, want map[string]int) {
@@ -265,4 +277,72 @@ func assertNoSecret(t *testing.T, s *clitest.Server, c *wxClient) {
 	if logs := s.Output() + s.Stderr(); !strings.Contains(logs, "wechat draft") {
 		t.Errorf("the server logged nothing about its drafts; the test cannot tell the secret stays out of the log:\n%.2000s", logs)
 	}
+}
+
+// TestWechatDraft_LargePicture: a body picture whose w960 is 1 MB or more,
+// uploadimg's limit, is sent as its w480; a resend after an edit finds it
+// uploaded already, so uploadimg is called once in all (it was called
+// again on every resend: the upload was recorded under the w480's URL and
+// looked for under the w960's).
+func TestWechatDraft_LargePicture(t *testing.T) {
+	t.Parallel()
+	s, wx, c, p := wxServe(t)
+	code, m, _ := s.Upload(t, c.token, "noise.jpg", noisyJPEG(t, 960, 2000))
+	if code != http.StatusCreated {
+		t.Fatalf("upload: %d %v", code, m)
+	}
+	for _, v := range m["variants"].([]any) {
+		if v := v.(map[string]any); v["name"] == "w960" {
+			if code, body := s.Get(t, v["url"].(string)); code != 200 || len(body) < wechat.MaxBodyImage {
+				t.Fatalf("w960 is %d bytes (%d): the test needs one of at least %d", len(body), code, wechat.MaxBodyImage)
+			}
+		}
+	}
+	c.must("PATCH", fmt.Sprintf("/api/v1/media/%v", m["id"]), map[string]any{"version": m["version"], "alt": "志愿者合影"})
+	body := fmt.Sprintf(`<p>志愿者走访独居老人。</p><figure data-media-id="%[1]v"><img src="/x.jpg" alt="志愿者合影" data-media-id="%[1]v"><figcaption>志愿者合影</figcaption></figure><p>活动结束。</p>`, m["id"])
+	st := c.must("POST", "/api/v1/stories", map[string]any{"title": "银龄互助志愿服务走进社区", "summary": "志愿者走访独居老人。",
+		"author": "区民政局", "project_id": p["id"], "cover_media_id": m["id"], "body": body})
+	pub := c.must("POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), map[string]any{})
+	s.WaitBuild(t, c.token, pub["build_id"])
+	path := fmt.Sprintf("/api/v1/stories/%v/wechat-draft", st["id"])
+	d := c.must("POST", path, nil)
+	if n := wx.Calls("uploadimg"); n != 1 {
+		t.Fatalf("first send: %d uploadimg calls, want 1", n)
+	}
+	cur := c.must("GET", fmt.Sprintf("/api/v1/stories/%v", st["id"]), nil)
+	c.must("PATCH", fmt.Sprintf("/api/v1/stories/%v", st["id"]), map[string]any{"version": cur["version"],
+		"body": strings.Replace(cur["body"].(string), "活动结束。", "活动结束，老人们很高兴。", 1)})
+	pub = c.must("POST", fmt.Sprintf("/api/v1/stories/%v/actions/publish", st["id"]), map[string]any{})
+	s.WaitBuild(t, c.token, pub["build_id"])
+	again := c.must("POST", path, nil)
+	if again["media_id"] != d["media_id"] {
+		t.Fatalf("resend made another draft: %v, want %v", again["media_id"], d["media_id"])
+	}
+	if n := wx.Calls("uploadimg"); n != 1 {
+		t.Errorf("after a resend: %d uploadimg calls, want 1 (the picture was uploaded again)", n)
+	}
+	art, _ := wx.Draft(d["media_id"].(string))
+	for _, src := range wechattest.ImageSources(art.Content) {
+		if !wx.Issued(src) {
+			t.Errorf("draft content shows %q, which uploadimg did not return", src)
+		}
+	}
+}
+
+// noisyJPEG is a w×h picture of random noise, which JPEG cannot make small.
+func noisyJPEG(t *testing.T, w, h int) []byte {
+	t.Helper()
+	m := image.NewRGBA(image.Rect(0, 0, w, h))
+	r := rand.New(rand.NewPCG(1, 2)) // fixed seed: the same picture every run
+	for i := range m.Pix {
+		m.Pix[i] = uint8(r.Uint32())
+		if i%4 == 3 {
+			m.Pix[i] = 255
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, m, &jpeg.Options{Quality: 95}); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

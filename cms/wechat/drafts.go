@@ -327,7 +327,8 @@ func invalidMedia(err error) bool {
 // uploadBodyImage returns the WeChat URL of a body picture, uploading it
 // only the first time.
 func (d *Drafts) uploadBodyImage(ctx context.Context, c *Client, m *cms.Media, v *cms.MediaVariant) (string, error) {
-	if a, err := d.cfg.Store.FindWechatAsset(ctx, c.AppID, cms.WechatAssetBodyImage, m.ID, v.URL); err == nil {
+	src := v.URL // the asset is found again under the variant asked for, whichever is sent
+	if a, err := d.cfg.Store.FindWechatAsset(ctx, c.AppID, cms.WechatAssetBodyImage, m.ID, src); err == nil {
 		return a.URL, nil
 	}
 	data, err := d.readVariant(ctx, v)
@@ -346,7 +347,7 @@ func (d *Drafts) uploadBodyImage(ctx context.Context, c *Client, m *cms.Media, v
 	if err != nil {
 		return "", err
 	}
-	err = d.cfg.Store.SaveWechatAsset(ctx, &cms.WechatAsset{AppID: c.AppID, Kind: cms.WechatAssetBodyImage, MediaID: m.ID, Src: v.URL, URL: u})
+	err = d.cfg.Store.SaveWechatAsset(ctx, &cms.WechatAsset{AppID: c.AppID, Kind: cms.WechatAssetBodyImage, MediaID: m.ID, Src: src, URL: u})
 	return u, err
 }
 
