@@ -323,8 +323,7 @@ func (s *Server) countBeacon(c *gin.Context, req *beaconRequest) error {
 	now := time.Now()
 	ip := c.ClientIP()
 	if ok, wait := s.beaconLimit.allow(ip, now); !ok {
-		s.writeError(c, tooMany(c, wait, "统计请求过于频繁"))
-		return nil
+		return tooMany(c, wait, "统计请求过于频繁")
 	}
 	if f := req.Valid(); len(f) > 0 {
 		return cms.Invalid(f)

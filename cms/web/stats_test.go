@@ -237,6 +237,12 @@ func TestBeacon_Filters(t *testing.T) {
 	if r.status != http.StatusOK || r.header.Get("Content-Type") != "image/gif" {
 		t.Errorf("beacon.gif: %d %s", r.status, r.header.Get("Content-Type"))
 	}
+	// The limited client's image gets the 429 alone, not the 429 with the picture after it.
+	r = s.do("GET", "/api/v1/beacon.gif?path="+s.story, "", nil,
+		map[string]string{"User-Agent": "Mozilla/5.0 (iPhone) Mobile", "X-Forwarded-For": "198.51.100.9"})
+	if r.status != http.StatusTooManyRequests || strings.Contains(string(r.body), "GIF89a") || r.json()["error"] == nil {
+		t.Errorf("beacon.gif from a limited client: %d %q, want a 429 with the error only", r.status, r.body)
+	}
 }
 
 // TestBeacon_HeldWhileBuilding: while a build runs, beacons pass at the
