@@ -32,7 +32,7 @@ import (
 // HUIMIN_TEST_S3_ENDPOINT. Run with -benchtime 1x.
 func BenchmarkReplicas(b *testing.B) {
 	dsn := mysqlOnly(b)
-	objstoretest.Endpoint(b) // skips without SeaweedFS
+	objstoretest.Endpoint(b) // skips without an S3 server (.ci/seaweedfs starts SeaweedFS)
 	stories := envInt(b, "HUIMIN_BENCH_STORIES", 10000)
 	publishes := envInt(b, "HUIMIN_BENCH_PUBLISHES", 5)
 	fulls := envInt(b, "HUIMIN_BENCH_FULL", 2)
@@ -45,6 +45,14 @@ func BenchmarkReplicas(b *testing.B) {
 			return secret
 		}
 		return os.Getenv(k) // endpoint credentials, if any
+	}
+	// The replicas' environment: the shared key and the endpoint's
+	// credentials, if any (SeaweedFS without identities needs none).
+	serveEnv := []string{"HUIMIN_SECRET_KEY=" + secret}
+	for _, k := range []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+		if v := os.Getenv(k); v != "" {
+			serveEnv = append(serveEnv, k+"="+v)
+		}
 	}
 	const password = "Bench-replicas-2026"
 	pb := &publishBench{tb: b}
@@ -74,7 +82,7 @@ func BenchmarkReplicas(b *testing.B) {
 		u := objstoretest.URL(b)
 		bin := clitest.BuildBinary(b, b.TempDir())
 		run := func(name string) *clitest.Server {
-			s := clitest.RunBinaryEnv(b, bin, nil, []string{"HUIMIN_SECRET_KEY=" + secret}, "serve", "--addr", "127.0.0.1:0",
+			s := clitest.RunBinaryEnv(b, bin, nil, serveEnv, "serve", "--addr", "127.0.0.1:0",
 				"--data", b.TempDir(), "--db", dsn, "--storage", u, "--replica", name, "--demo=false")
 			if err := clitest.WaitHealthy(s.URL, 30*time.Minute); err != nil {
 				b.Fatalf("replica %s: %v", name, err)
@@ -107,7 +115,7 @@ func BenchmarkReplicas(b *testing.B) {
 	}
 
 	w := os.Stdout
-	fmt.Fprintf(w, "== replicas benchmark (%d stories, MariaDB + SeaweedFS) ==\n", stories)
+	fmt.Fprintf(w, "== replicas benchmark (%d stories, MariaDB + the S3 server at %s) ==\n", stories, objstoretest.Endpoint(b))
 	if len(local) > 0 && len(bucket) > 0 {
 		l, bk := median(local), median(bucket)
 		r := float64(bk) / float64(l)
