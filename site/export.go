@@ -4,7 +4,6 @@ import (
 	"context"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -329,25 +328,4 @@ func (s *Site) findProjects(ctx context.Context) ([]*cms.Project, error) {
 			return all, nil
 		}
 	}
-}
-
-// storyExport writes single stories the way the export does, without the
-// links to other stories; the preview uses it.
-type storyExport struct {
-	s       *Site
-	t       *tree
-	live    map[string]int64
-	aliases map[string]int64
-	slugs   map[int64]string
-}
-
-func (e *storyExport) put(ls *cms.LiveStory) error {
-	var aliases []string
-	for _, old := range ls.OldSlugs {
-		if old != ls.Slug && cms.SlugPattern.MatchString(old) {
-			aliases = append(aliases, cms.StoryURL(old))
-		}
-	}
-	fm := storyFrontOf(ls, aliases)
-	return e.t.put("stories/"+strconv.FormatInt(ls.ID, 10)+".html", fm, ls.Body)
 }

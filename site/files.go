@@ -77,35 +77,28 @@ func (w *extraWriter) sweep() error {
 	return err
 }
 
-// tree writes files under root, leaving unchanged files alone, and deletes
-// every file it was not asked to write when pruned.
-type tree struct {
-	root    string
-	keep    map[string]bool
-	changed int
-}
-
-func (t *tree) put(rel string, front any, body string) error {
-	var b bytes.Buffer
-	if err := encodeContent(&b, front, body); err != nil {
-		return err
-	}
-	t.keep[rel] = true
-	changed, err := writeIfChanged(filepath.Join(t.root, filepath.FromSlash(rel)), b.Bytes())
-	if changed {
-		t.changed++
-	}
-	return err
-}
-
 func writeIfChanged(name string, b []byte) (bool, error) {
 	if old, err := os.ReadFile(name); err == nil && bytes.Equal(old, b) {
 		return false, nil
 	}
+	return true, writeFile(name, b)
+}
+
+// writeFile writes b to name, making its directory first.
+func writeFile(name string, b []byte) error {
 	if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-		return false, err
+		return err
 	}
-	return true, os.WriteFile(name, b, 0o644)
+	return os.WriteFile(name, b, 0o644)
+}
+
+// writeContent writes the content file rel below dir.
+func writeContent(dir, rel string, front any, body string) error {
+	var b bytes.Buffer
+	if err := encodeContent(&b, front, body); err != nil {
+		return err
+	}
+	return writeFile(filepath.Join(dir, filepath.FromSlash(rel)), b.Bytes())
 }
 
 // writeAtomic replaces name with b so that readers see the old or the new
@@ -132,37 +125,6 @@ func writeAtomic(name string, b []byte) error {
 		os.Remove(f.Name())
 	}
 	return err
-}
-
-// prune removes files not written since the tree was made, and then empty
-// directories.
-func (t *tree) prune() error {
-	var dirs []string
-	err := filepath.WalkDir(t.root, func(name string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if d.IsDir() {
-			if name != t.root {
-				dirs = append(dirs, name)
-			}
-			return nil
-		}
-		rel, err := filepath.Rel(t.root, name)
-		if err != nil {
-			return err
-		}
-		if !t.keep[filepath.ToSlash(rel)] {
-			t.changed++
-			return os.Remove(name)
-		}
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	removeEmptyDirs(dirs)
-	return nil
 }
 
 // removeEmptyDirs removes the directories of dirs that are empty, deepest

@@ -52,24 +52,25 @@ func (s *Site) PreviewStory(ctx context.Context, ls *cms.LiveStory) (page []byte
 	if !cms.SlugPattern.MatchString(story.Slug) {
 		story.Slug = "preview"
 	}
-	story.OldSlugs = nil
-	t := &tree{root: filepath.Join(tmp, "content"), keep: map[string]bool{}}
+	content := filepath.Join(tmp, "content")
 	settings, err := s.cfg.Settings.FindSettings(ctx)
 	if err != nil {
 		return nil, err
 	}
-	if err := t.put("_index.html", homeFront{Title: siteTitle(settings)}, ""); err != nil {
+	if err := writeContent(content, "_index.html", homeFront{Title: siteTitle(settings)}, ""); err != nil {
 		return nil, err
 	}
-	if err := t.put("stories/_index.html", sectionFront{Title: "全部稿件"}, ""); err != nil {
+	if err := writeContent(content, "stories/_index.html", sectionFront{Title: "全部稿件"}, ""); err != nil {
 		return nil, err
 	}
-	e := &storyExport{s: s, t: t, live: map[string]int64{}, aliases: map[string]int64{}, slugs: map[int64]string{}}
-	if err := e.put(&story); err != nil {
+	// The story as the export writes it, without links to other stories
+	// and without the redirects of its old slugs.
+	storyFile := "stories/" + strconv.FormatInt(story.ID, 10) + ".html"
+	if err := writeContent(content, storyFile, storyFrontOf(&story, nil), story.Body); err != nil {
 		return nil, err
 	}
 
-	overlay, err := s.previewOverlay(ctx, settings, t.root)
+	overlay, err := s.previewOverlay(ctx, settings, content)
 	if err != nil {
 		return nil, err
 	}
