@@ -206,10 +206,7 @@ func (w *fileWriter) emit(f *file) error {
 		if old.hash == h {
 			return nil
 		}
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			return err
-		}
-		if err := os.WriteFile(name, b, 0o644); err != nil {
+		if err := writeFile(name, b); err != nil {
 			return err
 		}
 	} else if changed, err := writeIfChanged(name, b); err != nil {

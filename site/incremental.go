@@ -413,11 +413,7 @@ func (s *Site) stageScratch(dir string, ch *changes, dirty map[string]bool) erro
 				return fmt.Errorf("%s: %w", rel, err)
 			}
 		}
-		name := filepath.Join(dir, filepath.FromSlash(rel))
-		if err := os.MkdirAll(filepath.Dir(name), 0o755); err != nil {
-			return err
-		}
-		return os.WriteFile(name, b, 0o644)
+		return writeFile(filepath.Join(dir, filepath.FromSlash(rel)), b)
 	}
 	context := map[string]bool{}
 	for _, rel := range ch.context {
