@@ -328,8 +328,10 @@ func (m *mirror) sync(ctx context.Context, buildID int64, o *output, touched []s
 // published returns the files of the site the bucket holds: its manifest,
 // or, before the first copy, whatever lies under site/ (hash unknown).
 func (m *mirror) published(ctx context.Context) (map[string]string, error) {
-	b, err := m.bucket.ReadAll(ctx, bucketLive)
-	if errors.Is(err, objstore.ErrNotFound) {
+	var marker liveMarker
+	if ok, err := readJSON(ctx, m.bucket, bucketLive, &marker); err != nil {
+		return nil, err
+	} else if !ok {
 		prev := map[string]string{}
 		for info, err := range m.bucket.List(ctx, bucketSite) {
 			if err != nil {
@@ -339,12 +341,6 @@ func (m *mirror) published(ctx context.Context) (map[string]string, error) {
 		}
 		m.prevKey, m.prev = "", nil
 		return prev, nil
-	} else if err != nil {
-		return nil, err
-	}
-	var marker liveMarker
-	if err := json.Unmarshal(b, &marker); err != nil {
-		return nil, fmt.Errorf("%s: %w", bucketLive, err)
 	}
 	if marker.Manifest != m.prevKey || m.prev == nil {
 		mf, err := m.readManifest(ctx, marker.Manifest)
@@ -357,17 +353,23 @@ func (m *mirror) published(ctx context.Context) (map[string]string, error) {
 }
 
 func (m *mirror) pending(ctx context.Context) ([]string, error) {
-	b, err := m.bucket.ReadAll(ctx, bucketPending)
-	if errors.Is(err, objstore.ErrNotFound) {
-		return nil, nil
-	} else if err != nil {
-		return nil, err
-	}
 	var p pendingKeys
-	if err := json.Unmarshal(b, &p); err != nil {
-		return nil, fmt.Errorf("%s: %w", bucketPending, err)
+	_, err := readJSON(ctx, m.bucket, bucketPending, &p)
+	return p.Keys, err
+}
+
+// readJSON decodes the object key into v; ok is false when there is none.
+func readJSON(ctx context.Context, b Bucket, key string, v any) (ok bool, err error) {
+	data, err := b.ReadAll(ctx, key)
+	if errors.Is(err, objstore.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
 	}
-	return p.Keys, nil
+	if err := json.Unmarshal(data, v); err != nil {
+		return false, fmt.Errorf("%s: %w", key, err)
+	}
+	return true, nil
 }
 
 func (m *mirror) readManifest(ctx context.Context, key string) (*bucketManifest, error) {
@@ -520,8 +522,12 @@ func (m *mirror) walkSums(dir string) error {
 		m.sumDir, m.sums = dir, map[string]fileSum{}
 	}
 	seen := map[string]bool{}
-	err := walkFiles(dir, func(rel, name string, fi fs.FileInfo) error {
+	err := walkFiles(dir, func(rel, name string, d fs.DirEntry) error {
 		seen[rel] = true
+		fi, err := d.Info()
+		if err != nil {
+			return err
+		}
 		return m.sum(rel, name, fi)
 	})
 	if err != nil {
@@ -598,15 +604,9 @@ func objectOptions(rel string) objstore.PutOptions {
 // LiveBuild reports the build the bucket's site/ holds, 0 before the first
 // copy; for readiness checks and tests.
 func LiveBuild(ctx context.Context, b Bucket) (build int64, published time.Time, err error) {
-	data, err := b.ReadAll(ctx, bucketLive)
-	if errors.Is(err, objstore.ErrNotFound) {
-		return 0, time.Time{}, nil
-	} else if err != nil {
-		return 0, time.Time{}, err
-	}
 	var marker liveMarker
-	if err := json.Unmarshal(data, &marker); err != nil {
-		return 0, time.Time{}, fmt.Errorf("%s: %w", bucketLive, err)
+	if _, err := readJSON(ctx, b, bucketLive, &marker); err != nil {
+		return 0, time.Time{}, err
 	}
 	return marker.Build, marker.PublishedAt, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -47,15 +46,9 @@ func (s *Site) follow(ctx context.Context) error {
 	if s.mirror == nil {
 		return nil // replicas on one data directory follow the current symlink (refresh)
 	}
-	data, err := s.cfg.Bucket.ReadAll(ctx, bucketLive)
-	if errors.Is(err, objstore.ErrNotFound) {
-		return nil // nothing published yet
-	} else if err != nil {
-		return err
-	}
 	var marker liveMarker
-	if err := json.Unmarshal(data, &marker); err != nil {
-		return fmt.Errorf("%s: %w", bucketLive, err)
+	if ok, err := readJSON(ctx, s.cfg.Bucket, bucketLive, &marker); err != nil || !ok {
+		return err // !ok: nothing published yet
 	}
 	s.followMu.Lock()
 	defer s.followMu.Unlock()
@@ -65,6 +58,7 @@ func (s *Site) follow(ctx context.Context) error {
 	mf := followDelta(marker, s.followed, s.followSums)
 	listed := mf != nil // by live.json: the manifest is not read
 	if mf == nil {
+		var err error
 		if mf, err = s.mirror.readManifest(ctx, marker.Manifest); err != nil {
 			return err
 		}

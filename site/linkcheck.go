@@ -176,24 +176,7 @@ func (idx *linkIndex) walk(changed map[string]bool, read func(p, rel string, fi 
 	dir := idx.dir
 	files := make(map[string]bool, len(idx.files))
 	seen := map[string]bool{}
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		if p != dir && strings.HasPrefix(d.Name(), ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() {
-			return nil
-		}
-		rel, err := filepath.Rel(dir, p)
-		if err != nil {
-			return err
-		}
-		rel = filepath.ToSlash(rel)
+	err := walkFiles(dir, func(rel, p string, d fs.DirEntry) error {
 		files[rel] = true
 		if !isLinkPage(rel) {
 			return nil

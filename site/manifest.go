@@ -126,8 +126,8 @@ func (s *Site) readManifest(name string) (*bucketManifest, error) {
 }
 
 // walkFiles calls fn for every regular file below dir but hidden ones, as
-// hashTree sees them.
-func walkFiles(dir string, fn func(rel, name string, fi fs.FileInfo) error) error {
+// hashTree and the link check see them.
+func walkFiles(dir string, fn func(rel, name string, d fs.DirEntry) error) error {
 	return filepath.WalkDir(dir, func(name string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -141,15 +141,11 @@ func walkFiles(dir string, fn func(rel, name string, fi fs.FileInfo) error) erro
 		if d.IsDir() {
 			return nil
 		}
-		fi, err := d.Info()
-		if err != nil {
-			return err
-		}
 		rel, err := filepath.Rel(dir, name)
 		if err != nil {
 			return err
 		}
-		return fn(filepath.ToSlash(rel), name, fi)
+		return fn(filepath.ToSlash(rel), name, d)
 	})
 }
 
