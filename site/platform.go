@@ -267,32 +267,30 @@ func (p *Platform) For(ctx context.Context) (*Site, error) {
 	return nil, cms.Errorf(cms.ENOTFOUND, "站点 %d 不存在", id)
 }
 
-// Enqueue queues a build of the site ctx acts in (Site.Enqueue).
-func (p *Platform) Enqueue(ctx context.Context, c cms.Change) (*cms.Build, error) {
+// onSite calls fn with the Site of the site ctx acts in (For).
+func onSite[T any](p *Platform, ctx context.Context, fn func(*Site) (T, error)) (T, error) {
 	s, err := p.For(ctx)
 	if err != nil {
-		return nil, err
+		var zero T
+		return zero, err
 	}
-	return s.Enqueue(ctx, c)
+	return fn(s)
+}
+
+// Enqueue queues a build of the site ctx acts in (Site.Enqueue).
+func (p *Platform) Enqueue(ctx context.Context, c cms.Change) (*cms.Build, error) {
+	return onSite(p, ctx, func(s *Site) (*cms.Build, error) { return s.Enqueue(ctx, c) })
 }
 
 // Rebuild queues a full build of the site ctx acts in (Site.Rebuild).
 func (p *Platform) Rebuild(ctx context.Context, reason string) (*cms.Build, error) {
-	s, err := p.For(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.Rebuild(ctx, reason)
+	return onSite(p, ctx, func(s *Site) (*cms.Build, error) { return s.Rebuild(ctx, reason) })
 }
 
 // BuildNow builds the site ctx acts in, in full, and returns the build
 // (Site.BuildNow).
 func (p *Platform) BuildNow(ctx context.Context, reason string) (*cms.Build, error) {
-	s, err := p.For(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.BuildNow(ctx, reason)
+	return onSite(p, ctx, func(s *Site) (*cms.Build, error) { return s.BuildNow(ctx, reason) })
 }
 
 // BuildOnStart builds the default site now, as a single-site installation
@@ -331,57 +329,33 @@ func (p *Platform) BuildAll(ctx context.Context, reason string) ([]*cms.Build, e
 
 // Wait waits for a build of the site ctx acts in (Site.Wait).
 func (p *Platform) Wait(ctx context.Context, buildID int64) (*cms.Build, error) {
-	s, err := p.For(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.Wait(ctx, buildID)
+	return onSite(p, ctx, func(s *Site) (*cms.Build, error) { return s.Wait(ctx, buildID) })
 }
 
 // PreviewStory renders a story as the site ctx acts in would show it.
 func (p *Platform) PreviewStory(ctx context.Context, ls *cms.LiveStory) ([]byte, error) {
-	s, err := p.For(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.PreviewStory(ctx, ls)
+	return onSite(p, ctx, func(s *Site) ([]byte, error) { return s.PreviewStory(ctx, ls) })
 }
 
 // RestoreTampered restores the published files of the site ctx acts in.
 func (p *Platform) RestoreTampered(ctx context.Context, reason string) (*cms.Build, error) {
-	s, err := p.For(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.RestoreTampered(ctx, reason)
+	return onSite(p, ctx, func(s *Site) (*cms.Build, error) { return s.RestoreTampered(ctx, reason) })
 }
 
 // CheckLinks checks the live build of the site ctx acts in.
 func (p *Platform) CheckLinks(ctx context.Context) (*LinkReport, error) {
-	s, err := p.For(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.CheckLinks(ctx)
+	return onSite(p, ctx, func(s *Site) (*LinkReport, error) { return s.CheckLinks(ctx) })
 }
 
 // CheckTamper compares the published files of the site ctx acts in with
 // its live build's manifest.
 func (p *Platform) CheckTamper(ctx context.Context) (*TamperReport, error) {
-	s, err := p.For(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.CheckTamper(ctx)
+	return onSite(p, ctx, func(s *Site) (*TamperReport, error) { return s.CheckTamper(ctx) })
 }
 
 // Status reports the builder and the live build of the site ctx acts in.
 func (p *Platform) Status(ctx context.Context) (cms.ReplicaStatus, error) {
-	s, err := p.For(ctx)
-	if err != nil {
-		return cms.ReplicaStatus{}, err
-	}
-	return s.Status(ctx)
+	return onSite(p, ctx, func(s *Site) (cms.ReplicaStatus, error) { return s.Status(ctx) })
 }
 
 // Building reports whether any site of the platform is building now (a
