@@ -55,12 +55,17 @@ func (s *Site) enqueue(ctx context.Context, ch cms.Change, full bool) (_ *cms.Bu
 		return nil, err
 	}
 	s.queued = b
+	s.wakeUp()
+	c := *b
+	return &c, nil
+}
+
+// wakeUp tells Run a build is queued; one wake-up pending is enough.
+func (s *Site) wakeUp() {
 	select {
 	case s.wake <- struct{}{}:
 	default:
 	}
-	c := *b
-	return &c, nil
 }
 
 // newBuild creates a queued build record. Callers hold s.mu or know no one
@@ -91,6 +96,14 @@ func (s *Site) BuildNow(ctx context.Context, reason string) (*cms.Build, error) 
 		return &c, buildError(b)
 	}
 	return &c, nil
+}
+
+// saveBuild records b's progress; a failure is logged, and the build
+// goes on.
+func (s *Site) saveBuild(ctx context.Context, b *cms.Build) {
+	if err := s.cfg.Builds.UpdateBuild(ctx, b); err != nil {
+		s.log.Error("saving build", "build", b.ID, "err", err)
+	}
 }
 
 func buildError(b *cms.Build) error {
@@ -245,9 +258,7 @@ func (s *Site) runBuildLocked(sl *slot, ctx context.Context, b *cms.Build, h *hi
 
 	start := time.Now().UTC()
 	b.Status, b.StartedAt = cms.BuildRunning, &start
-	if err := s.cfg.Builds.UpdateBuild(ctx, b); err != nil {
-		s.log.Error("saving build", "build", b.ID, "err", err)
-	}
+	s.saveBuild(ctx, b)
 
 	res, err := s.build(ctx, b, h)
 	for try := 0; err != nil && retryable(err) && try < len(s.backoff); try++ {
@@ -255,9 +266,7 @@ func (s *Site) runBuildLocked(sl *slot, ctx context.Context, b *cms.Build, h *hi
 		// still running, with the error of the last try.
 		b.Error, b.ErrorFile, b.ErrorLine = s.describe(err)
 		s.log.Warn("site build failed; trying again", "build", b.ID, "in", s.backoff[try], "error", b.Error)
-		if err := s.cfg.Builds.UpdateBuild(ctx, b); err != nil {
-			s.log.Error("saving build", "build", b.ID, "err", err)
-		}
+		s.saveBuild(ctx, b)
 		if s.sleep(stop, s.backoff[try]) != nil {
 			break
 		}
@@ -286,7 +295,5 @@ func (s *Site) runBuildLocked(sl *slot, ctx context.Context, b *cms.Build, h *hi
 			"files_changed", res.changed)
 	}
 	// Save even when the caller's context is gone: the record must not stay "running".
-	if err := s.cfg.Builds.UpdateBuild(context.WithoutCancel(ctx), b); err != nil {
-		s.log.Error("saving build", "build", b.ID, "err", err)
-	}
+	s.saveBuild(context.WithoutCancel(ctx), b)
 }

@@ -134,10 +134,7 @@ func (s *Site) enqueueDurable(ctx context.Context, ch cms.Change, full bool) (*c
 	if err := s.cfg.Builds.CreateBuild(ctx, b); err != nil {
 		return nil, fmt.Errorf("site.Enqueue(%q): %w", ch.Reason, err)
 	}
-	select {
-	case s.wake <- struct{}{}:
-	default:
-	}
+	s.wakeUp()
 	c := *b
 	return &c, nil
 }
@@ -256,12 +253,7 @@ func (r *Replica) keepLease(ctx context.Context, log *slog.Logger) {
 			prev := r.lease.Swap(&leaseState{lease: l, until: asked.Add(ttl - ttl/10)})
 			if prev == nil || prev.lease.Token != l.Token {
 				log.Info("this replica is now the site builder", "replica", r.Name, "token", l.Token)
-				r.each(func(s *Site) {
-					select {
-					case s.wake <- struct{}{}:
-					default:
-					}
-				})
+				r.each((*Site).wakeUp)
 			}
 			r.setHolder(l.Holder)
 		default:
@@ -360,8 +352,6 @@ func (s *Site) buildClaimed(ctx context.Context, l cms.Lease, stop context.Conte
 	for _, b := range builds[1:] {
 		b.Status, b.Pages, b.Error, b.ErrorFile, b.ErrorLine = first.Status, first.Pages, first.Error, first.ErrorFile, first.ErrorLine
 		b.FinishedAt, b.DurationMS, b.Builder = first.FinishedAt, first.DurationMS, l.Holder
-		if err := s.cfg.Builds.UpdateBuild(context.WithoutCancel(ctx), b); err != nil {
-			s.log.Error("saving build", "build", b.ID, "err", err)
-		}
+		s.saveBuild(context.WithoutCancel(ctx), b)
 	}
 }
