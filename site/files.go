@@ -92,6 +92,19 @@ func writeFile(name string, b []byte) error {
 	return os.WriteFile(name, b, 0o644)
 }
 
+// writeNewFile writes data to name, which must not exist yet.
+func writeNewFile(name string, data []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
 // writeContent writes the content file rel below dir.
 func writeContent(dir, rel string, front any, body string) error {
 	var b bytes.Buffer

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -116,23 +115,14 @@ func (s *Site) project() (string, error) {
 }
 
 func extract(fsys fs.FS, name, dst string) error {
-	src, err := fsys.Open(name)
+	b, err := fs.ReadFile(fsys, name)
 	if err != nil {
 		return err
 	}
-	defer src.Close()
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
 		return err
 	}
-	f, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(f, src); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return writeNewFile(dst, b)
 }
 
 // projectConfig returns the project's config file.
