@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"net/url"
 	"os"
 	"path"
@@ -67,14 +68,7 @@ func (h *hints) add(c cms.Change) {
 	}
 }
 
-func (h *hints) list() []int64 {
-	ids := make([]int64, 0, len(h.ids))
-	for id := range h.ids {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
-	return ids
-}
+func (h *hints) list() []int64 { return slices.Sorted(maps.Keys(h.ids)) }
 
 // liveBase is the live build directory this process made, which incremental
 // builds update in place.

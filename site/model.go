@@ -6,6 +6,7 @@ import (
 	"hash/fnv"
 	"html"
 	"log/slog"
+	"maps"
 	"slices"
 	"strconv"
 	"strings"
@@ -176,11 +177,7 @@ func (x *deriver) run() {
 // by a story with a smaller id. It returns them by id, and their URLs.
 func (x *deriver) publishedStories() (byID []*cms.LiveStory, live map[string]int64) {
 	m, d := x.m, x.d
-	ids := make([]int64, 0, len(m.stories))
-	for id := range m.stories {
-		ids = append(ids, id)
-	}
-	slices.Sort(ids)
+	ids := slices.Sorted(maps.Keys(m.stories))
 	d.published = make(map[int64]*cms.LiveStory, len(ids))
 	live = map[string]int64{} // story URL → id
 	for _, id := range ids {

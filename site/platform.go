@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"slices"
 	"sync"
@@ -238,10 +239,7 @@ func (p *Platform) Site(id int64) *Site {
 // Sites returns every Site, the default one first, then by id.
 func (p *Platform) Sites() []*Site {
 	p.mu.RLock()
-	out := make([]*Site, 0, len(p.sites))
-	for _, s := range p.sites {
-		out = append(out, s)
-	}
+	out := slices.Collect(maps.Values(p.sites))
 	p.mu.RUnlock()
 	slices.SortFunc(out, func(a, b *Site) int { return int(a.id - b.id) })
 	return out

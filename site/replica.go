@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -222,10 +224,7 @@ func (r *Replica) leave(s *Site) {
 // each calls fn for every site of r that runs.
 func (r *Replica) each(fn func(*Site)) {
 	r.mu.Lock()
-	sites := make([]*Site, 0, len(r.sites))
-	for s := range r.sites {
-		sites = append(sites, s)
-	}
+	sites := slices.Collect(maps.Keys(r.sites))
 	r.mu.Unlock()
 	for _, s := range sites {
 		fn(s)

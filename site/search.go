@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -183,15 +184,11 @@ func (x *searchIndex) writeTermShards(out *searchFiles, dirtyShards map[int]bool
 	var b bytes.Buffer
 	for k := range dirtyShards {
 		name := searchDir + "/t/" + strconv.Itoa(k) + ".json"
-		terms := make([]string, 0, len(x.byShard[k]))
-		for t := range x.byShard[k] {
-			terms = append(terms, t)
-		}
+		terms := slices.Sorted(maps.Keys(x.byShard[k]))
 		if len(terms) == 0 {
 			out.drop(name)
 			continue
 		}
-		sort.Strings(terms)
 		b.Reset()
 		b.WriteByte('{')
 		for i, t := range terms {
