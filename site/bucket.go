@@ -2,6 +2,7 @@ package site
 
 import (
 	"bytes"
+	"cmp"
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
@@ -14,7 +15,6 @@ import (
 	"iter"
 	"log/slog"
 	"maps"
-	"mime"
 	"os"
 	"path"
 	"path/filepath"
@@ -583,14 +583,7 @@ func deepestFirst(rels []string) {
 
 // objectOptions are the headers a site file is served with from the bucket.
 func objectOptions(rel string) objstore.PutOptions {
-	ext := strings.ToLower(path.Ext(rel))
-	ct := contentTypes[ext]
-	if ct == "" {
-		ct = mime.TypeByExtension(ext)
-	}
-	if ct == "" {
-		ct = "application/octet-stream"
-	}
+	ct := cmp.Or(contentType(strings.ToLower(path.Ext(rel))), "application/octet-stream")
 	cc := cacheOther
 	switch {
 	case fingerprinted.MatchString(rel):

@@ -106,13 +106,18 @@ func (s *Site) serveHTTP(w http.ResponseWriter, r *http.Request) {
 	http.ServeContent(w, r, full, fi.ModTime(), f)
 }
 
+// contentType is the type of files with extension ext (lower case), or
+// "" when neither contentTypes nor the machine knows it.
+func contentType(ext string) string {
+	if ct := contentTypes[ext]; ct != "" {
+		return ct
+	}
+	return mime.TypeByExtension(ext)
+}
+
 func setTypeAndCache(h http.Header, name string) {
 	ext := strings.ToLower(filepath.Ext(name))
-	ct := contentTypes[ext]
-	if ct == "" {
-		ct = mime.TypeByExtension(ext)
-	}
-	if ct != "" {
+	if ct := contentType(ext); ct != "" {
 		h.Set("Content-Type", ct)
 	}
 	switch {
