@@ -44,16 +44,10 @@ func sitemaps(set *cms.Settings, d *derived) map[string][]byte {
 		b.WriteString(`<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">` + "\n")
 		var last time.Time
 		for _, u := range urls {
-			b.WriteString("  <url><loc>")
-			xml.EscapeText(&b, []byte(base+escapePath(strings.TrimPrefix(u.loc, "/"))))
-			b.WriteString("</loc>")
-			if !u.lastmod.IsZero() {
-				b.WriteString("<lastmod>" + u.lastmod.In(chinaTime).Format(time.RFC3339) + "</lastmod>")
-				if u.lastmod.After(last) {
-					last = u.lastmod
-				}
+			writeEntry(&b, "url", base+escapePath(strings.TrimPrefix(u.loc, "/")), u.lastmod)
+			if u.lastmod.After(last) {
+				last = u.lastmod
 			}
-			b.WriteString("</url>\n")
 		}
 		b.WriteString("</urlset>\n")
 		files[name] = b.Bytes()
@@ -74,17 +68,22 @@ func sitemaps(set *cms.Settings, d *derived) map[string][]byte {
 	b.WriteString(xml.Header)
 	b.WriteString(`<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">` + "\n")
 	for _, p := range parts {
-		b.WriteString("  <sitemap><loc>")
-		xml.EscapeText(&b, []byte(base+p.name))
-		b.WriteString("</loc>")
-		if !p.lastmod.IsZero() {
-			b.WriteString("<lastmod>" + p.lastmod.In(chinaTime).Format(time.RFC3339) + "</lastmod>")
-		}
-		b.WriteString("</sitemap>\n")
+		writeEntry(&b, "sitemap", base+p.name, p.lastmod)
 	}
 	b.WriteString("</sitemapindex>\n")
 	files["sitemap.xml"] = b.Bytes()
 	return files
+}
+
+// writeEntry writes one <url> or <sitemap> element.
+func writeEntry(b *bytes.Buffer, elem, loc string, lastmod time.Time) {
+	b.WriteString("  <" + elem + "><loc>")
+	xml.EscapeText(b, []byte(loc))
+	b.WriteString("</loc>")
+	if !lastmod.IsZero() {
+		b.WriteString("<lastmod>" + lastmod.In(chinaTime).Format(time.RFC3339) + "</lastmod>")
+	}
+	b.WriteString("</" + elem + ">\n")
 }
 
 // escapePath percent-encodes each segment of a site path.
