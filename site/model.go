@@ -570,15 +570,22 @@ func (x *deriver) card(ls *cms.LiveStory) *card {
 	if p := ls.Project; cms.SlugPattern.MatchString(p.Slug) {
 		c.Project = &navLink{Name: p.Name, URL: cms.ProjectURL(p.Slug)}
 	}
-	if ls.Cover != nil {
-		for _, v := range ls.Cover.Variants {
-			if v.Name == "thumb" {
-				c.Thumb = &variantParams{Name: v.Name, Width: v.Width, Height: v.Height, URL: v.URL}
-			}
-		}
-	}
+	c.Thumb = thumb(ls.Cover)
 	in.card = c
 	return c
+}
+
+// thumb is the thumbnail variant of a cover, if it has one.
+func thumb(m *cms.Media) (t *variantParams) {
+	if m == nil {
+		return nil
+	}
+	for _, v := range m.Variants {
+		if v.Name == "thumb" {
+			t = &variantParams{Name: v.Name, Width: v.Width, Height: v.Height, URL: v.URL}
+		}
+	}
+	return t
 }
 
 // cardSummary is how much of a story's text a card carries when the story

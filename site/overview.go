@@ -92,14 +92,7 @@ func (x *deriver) overview() {
 			fm.Params.Groups = append(fm.Params.Groups, highlightGroup{Site: st.SiteName, URL: home[st.SiteID]})
 		}
 		it := highlightItem{URL: st.URL, Title: st.Title, Date: st.PublishedAt.In(chinaTime).Truncate(time.Second),
-			Summary: clip(strings.Join(strings.Fields(st.Summary), " "), cardSummary), Project: st.Project}
-		if st.Cover != nil {
-			for _, v := range st.Cover.Variants {
-				if v.Name == "thumb" {
-					it.Thumb = &variantParams{Name: v.Name, Width: v.Width, Height: v.Height, URL: v.URL}
-				}
-			}
-		}
+			Summary: clip(strings.Join(strings.Fields(st.Summary), " "), cardSummary), Project: st.Project, Thumb: thumb(st.Cover)}
 		fm.Params.Groups[i].Items = append(fm.Params.Groups[i].Items, it)
 		if it.Date.After(fm.Lastmod) {
 			fm.Lastmod = it.Date
