@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -451,12 +452,7 @@ func (s *Site) findLayout(name string) string {
 // firstFileError returns the most specific Hugo file error in err: one with
 // source context (the template or content line itself) if there is one.
 func firstFileError(err error) herrors.FileError {
-	for _, fe := range herrors.UnwrapFileErrorsWithErrorContext(err) {
-		if fe.Position().Filename != "" && fe.Position().LineNumber > 0 {
-			return fe
-		}
-	}
-	for _, fe := range herrors.UnwrapFileErrors(err) {
+	for _, fe := range slices.Concat(herrors.UnwrapFileErrorsWithErrorContext(err), herrors.UnwrapFileErrors(err)) {
 		if fe.Position().Filename != "" && fe.Position().LineNumber > 0 {
 			return fe
 		}

@@ -1,8 +1,10 @@
 package site
 
 import (
+	"cmp"
 	"context"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -123,11 +125,8 @@ func (s *Site) exportContent(ctx context.Context, hint *hints) (ch *changes, err
 			return nil, err
 		}
 	}
-	sort.SliceStable(next.pages, func(i, j int) bool {
-		if next.pages[i].Position != next.pages[j].Position {
-			return next.pages[i].Position < next.pages[j].Position
-		}
-		return next.pages[i].ID < next.pages[j].ID
+	slices.SortStableFunc(next.pages, func(a, b *cms.StandingPage) int {
+		return cmp.Or(cmp.Compare(a.Position, b.Position), cmp.Compare(a.ID, b.ID))
 	})
 
 	// Stories carry their project's name, so a changed project means
