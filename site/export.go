@@ -197,7 +197,7 @@ const scanEvery = 10 * time.Minute
 
 func newExportState(content, extra string) *exportState {
 	return &exportState{
-		model: &model{}, x: newFileWriter(content), extra: &extraWriter{root: extra},
+		model: &model{}, x: newFileWriter(content), extra: &extraWriter{root: extra, memo: map[string]uint64{}},
 		search: newSearchIndex(), sitemaps: map[string]bool{},
 	}
 }
@@ -207,23 +207,19 @@ func newExportState(content, extra string) *exportState {
 func (st *exportState) writeExtras(sitemap map[string][]byte, published map[int64]*cms.LiveStory, ch *changes) error {
 	w := st.extra
 	w.written, w.removed = nil, nil
+	changed, removed := st.search.update(published)
+	for name := range st.sitemaps {
+		if sitemap[name] == nil {
+			removed = append(removed, name)
+		}
+	}
+	st.sitemaps = map[string]bool{}
 	for name, b := range sitemap {
+		st.sitemaps[name] = true
 		if err := w.put(name, b); err != nil {
 			return err
 		}
 	}
-	for name := range st.sitemaps {
-		if sitemap[name] == nil {
-			if err := w.remove(name); err != nil {
-				return err
-			}
-		}
-	}
-	st.sitemaps = map[string]bool{}
-	for name := range sitemap {
-		st.sitemaps[name] = true
-	}
-	changed, removed := st.search.update(published)
 	for name, b := range changed {
 		if err := w.put(name, b); err != nil {
 			return err

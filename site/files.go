@@ -25,12 +25,8 @@ func (w *extraWriter) put(rel string, b []byte) error {
 	if old, ok := w.memo[rel]; ok && old == h {
 		return nil
 	}
-	name := filepath.Join(w.root, filepath.FromSlash(rel))
-	if w.memo == nil {
-		w.memo = map[string]uint64{}
-	}
 	w.memo[rel] = h
-	if changed, err := writeIfChanged(name, b); err != nil || !changed {
+	if changed, err := writeIfChanged(filepath.Join(w.root, filepath.FromSlash(rel)), b); err != nil || !changed {
 		return err
 	}
 	w.written = append(w.written, rel)
@@ -173,7 +169,7 @@ type memoEntry struct {
 }
 
 func newFileWriter(root string) *fileWriter {
-	return &fileWriter{root: root}
+	return &fileWriter{root: root, memo: map[string]memoEntry{}}
 }
 
 func (w *fileWriter) begin() {
@@ -210,9 +206,6 @@ func (w *fileWriter) emit(f *file) error {
 	}
 	b := w.buf.Bytes()
 	h := maphash.Bytes(hashSeed, b)
-	if w.memo == nil {
-		w.memo = map[string]memoEntry{}
-	}
 	w.memo[f.rel] = memoEntry{key: f.key, hash: h}
 	name := filepath.Join(w.root, filepath.FromSlash(f.rel))
 	if known {
