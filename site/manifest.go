@@ -95,11 +95,7 @@ func (s *Site) writeManifest(o *output, buildID int64, touched []string) error {
 	if err != nil {
 		return err
 	}
-	tmp := s.manifestPath(o.name) + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, s.manifestPath(o.name)); err != nil {
+	if err := writeAtomic(s.manifestPath(o.name), b); err != nil {
 		return err
 	}
 	s.lastManifest = manifestCache{name: o.name, files: files}
