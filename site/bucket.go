@@ -308,7 +308,7 @@ func (m *mirror) sync(ctx context.Context, buildID int64, o *output, touched []s
 	oldKey := m.prevKey
 	m.prevKey, m.prev = key, local
 
-	if err := m.each(ctx, gone, func(ctx context.Context, rel string) error {
+	if err := each(ctx, uploadConcurrency, gone, func(ctx context.Context, rel string) error {
 		return m.bucket.Delete(ctx, bucketSite+rel)
 	}); err != nil {
 		return err
@@ -434,7 +434,7 @@ func (m *mirror) putJSON(ctx context.Context, key string, v any) error {
 // upload sends the files rels of dir to site/, several at a time; the first
 // error stops it.
 func (m *mirror) upload(ctx context.Context, dir string, rels []string) error {
-	err := m.each(ctx, rels, func(ctx context.Context, rel string) error {
+	err := each(ctx, uploadConcurrency, rels, func(ctx context.Context, rel string) error {
 		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(rel)))
 		if err != nil {
 			return err
@@ -452,9 +452,11 @@ func (m *mirror) upload(ctx context.Context, dir string, rels []string) error {
 	return err
 }
 
-func (m *mirror) each(ctx context.Context, keys []string, fn func(context.Context, string) error) error {
+// each calls fn for every key, limit at a time; the first error cancels
+// the calls not yet made and is returned.
+func each(ctx context.Context, limit int, keys []string, fn func(context.Context, string) error) error {
 	g, ctx := errgroup.WithContext(ctx)
-	g.SetLimit(uploadConcurrency)
+	g.SetLimit(limit)
 	for _, k := range keys {
 		g.Go(func() error { return fn(ctx, k) })
 	}

@@ -235,18 +235,13 @@ func (s *Site) copyFollowed(ctx context.Context, files map[string]string, dir, p
 		}
 		fetch = append(fetch, rel)
 	}
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(followConcurrency)
-	for _, rel := range fetch {
-		g.Go(func() error {
-			data, err := s.fetchFollowed(gctx, rel, files[rel])
-			if err != nil {
-				return err
-			}
-			return writeNewFile(filepath.Join(dir, filepath.FromSlash(rel)), data)
-		})
-	}
-	return len(fetch), g.Wait()
+	return len(fetch), each(ctx, followConcurrency, fetch, func(ctx context.Context, rel string) error {
+		data, err := s.fetchFollowed(ctx, rel, files[rel])
+		if err != nil {
+			return err
+		}
+		return writeNewFile(filepath.Join(dir, filepath.FromSlash(rel)), data)
+	})
 }
 
 // fetchFollowed reads site file rel from the bucket and checks it has the
