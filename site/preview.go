@@ -1,7 +1,6 @@
 package site
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"html"
@@ -12,8 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/pelletier/go-toml/v2"
 
 	"github.com/huimin/huimin/cms"
 	"github.com/huimin/huimin/cms/markup"
@@ -149,12 +146,8 @@ func (s *Site) previewOverlay(ctx context.Context, settings *cms.Settings, conte
 			nav = append(nav, navPage{Title: p.Title, URL: cms.PageURL(p.Slug)})
 		}
 	}
-	b, err := s.overlay(settings, projects, nav)
+	ov, err := s.overlayConfig(settings, projects, nav)
 	if err != nil {
-		return nil, err
-	}
-	var ov overlay
-	if err := toml.Unmarshal(b, &ov); err != nil {
 		return nil, err
 	}
 	for i, m := range ov.Module.Mounts {
@@ -162,11 +155,7 @@ func (s *Site) previewOverlay(ctx context.Context, settings *cms.Settings, conte
 			ov.Module.Mounts[i].Source = content
 		}
 	}
-	var buf bytes.Buffer
-	if err := toml.NewEncoder(&buf).Encode(ov); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
+	return encodeOverlay(ov)
 }
 
 // inlineStyles replaces links to stylesheets the preview build wrote with
