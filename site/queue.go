@@ -241,12 +241,8 @@ func (s *Site) runBuild(ctx context.Context, b *cms.Build, h *hints, stop contex
 func (s *Site) runBuildLocked(sl *slot, ctx context.Context, b *cms.Build, h *hints, stop context.Context) {
 	ctx = s.scope(ctx)
 	s.slot = sl
-	defer func() {
-		s.slot.release()
-		s.slot = nil
-		s.warm.Store(s.base != nil && s.exp != nil && s.base.updates < fullEvery)
-		s.touch()
-	}()
+	// Deferred first, so it runs last: whoever waits for the build (Wait)
+	// wakes once the slot is released and the warm state is set.
 	defer func() {
 		s.mu.Lock()
 		if ch := s.done[b.ID]; ch != nil {
@@ -254,6 +250,12 @@ func (s *Site) runBuildLocked(sl *slot, ctx context.Context, b *cms.Build, h *hi
 			delete(s.done, b.ID)
 		}
 		s.mu.Unlock()
+	}()
+	defer func() {
+		s.slot.release()
+		s.slot = nil
+		s.warm.Store(s.base != nil && s.exp != nil && s.base.updates < fullEvery)
+		s.touch()
 	}()
 
 	start := time.Now().UTC()
