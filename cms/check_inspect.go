@@ -50,10 +50,7 @@ func (s *InspectionSettings) Validate() error {
 			f["column_tags"] = "栏目不能超过500个"
 		}
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // LinkCheckResult is the last check of one external link.

@@ -54,10 +54,7 @@ func (k *APIKey) Validate() error {
 	if k.RateLimit < 0 || k.RateLimit > MaxAPIKeyRate {
 		f["rate_limit"] = "每分钟请求上限必须在1到600000之间"
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // APIKeyService manages integrators' API keys.

@@ -52,6 +52,15 @@ func Invalid(fields map[string]string) *Error {
 	return &Error{Code: EINVALID, Message: "提交的内容有误，请检查标出的字段", Fields: fields}
 }
 
+// invalidIf is Invalid(f) when f names a field, and nil when it is empty:
+// the end of every Validate.
+func invalidIf(f map[string]string) error {
+	if len(f) > 0 {
+		return Invalid(f)
+	}
+	return nil
+}
+
 // ErrorCode returns the code of an *Error in err's chain, EINTERNAL for any
 // other non-nil error, and "" for nil.
 func ErrorCode(err error) string {

@@ -100,10 +100,7 @@ func (in *RatingInput) Validate() error {
 	checkLen(f, "service", "办理的业务", in.Service, MaxService)
 	checkLen(f, "name", "姓名", in.Name, MaxName)
 	checkPhone(f, in.Phone)
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // Message categories.
@@ -307,10 +304,7 @@ func (in *MessageInput) Validate() error {
 	checkLen(f, "text", "留言内容", in.Text, MaxMessageText)
 	checkLen(f, "name", "姓名", in.Name, MaxName)
 	checkPhone(f, in.Phone)
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // NormalizePhone drops the spaces and dashes people type in numbers.
@@ -401,10 +395,7 @@ func (s *InteractSettings) Validate() error {
 			}
 		}
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // Local is the bureaus' time zone: due dates count their working days.

@@ -66,10 +66,7 @@ func (u *MediaUpdate) Validate() error {
 	if u.Alt != nil && runes(*u.Alt) > 200 {
 		f["alt"] = "替代文字不能超过200个字"
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // MediaService stores media records (the files live in media storage).

@@ -114,10 +114,7 @@ func (b *Brand) Validate() error {
 	if blank(b.Name) {
 		f["name"] = "品牌名称不能为空"
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // Project is a named service brand (品牌项目), possibly a sub-team (一镇一品)
@@ -164,10 +161,7 @@ func (p *Project) Validate() error {
 	if runes(p.Summary) > MaxSummaryRunes {
 		f["summary"] = "简介不能超过128个字"
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // ProjectUpdate is a partial update; nil fields are left alone.

@@ -54,10 +54,7 @@ func (s *Settings) Validate() error {
 	if s.WechatVerifyFile != "" && WechatVerifyCode(s.WechatVerifyFile) == "" {
 		f["wechat_verify_file"] = "微信验证文件名应形如 MP_verify_AbCd1234.txt（在公众号后台“JS接口安全域名”处下载的文件名）"
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 var wechatVerifyName = regexp.MustCompile(`^MP_verify_([A-Za-z0-9]{1,64})\.txt$`)
@@ -163,10 +160,7 @@ func (p *StandingPage) Validate() error {
 	} else if ReservedPageSlug(p.Slug) {
 		f["slug"] = "“" + p.Slug + "”是网站保留的地址，请换一个链接名"
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // reservedPageSlugs are the first path segments the site, the server and

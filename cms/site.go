@@ -67,10 +67,7 @@ func (s *Site) Validate() error {
 		f["hosts"] = "一个站点最多绑定20个域名"
 	}
 	s.Hosts = hosts
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // NormalizeHost lower-cases a Host header or host name and drops its port.

@@ -86,10 +86,7 @@ func (s *Story) Validate() error {
 	if len(s.Tags) > MaxTags {
 		f["tags"] = fmt.Sprintf("每篇稿件最多%d个标签", MaxTags)
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // StoryUpdate is a partial update of the working copy; nil fields are left

@@ -65,10 +65,7 @@ func (u *User) Validate() error {
 	default:
 		f["role"] = "角色必须是 admin、editor 或 reviewer"
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // ValidatePassword reports whether pw is acceptable as a new password.

@@ -85,10 +85,7 @@ func (t *DictionaryTerm) Validate() error {
 	if runes(t.Note) > 500 {
 		f["note"] = "说明不能超过500个字"
 	}
-	if len(f) > 0 {
-		return Invalid(f)
-	}
-	return nil
+	return invalidIf(f)
 }
 
 // DictionaryUpdate is a partial update of a term; nil fields are left alone.
