@@ -66,3 +66,18 @@ func (p Page) Offset() int { p = p.Normalize(); return (p.Page - 1) * p.PerPage 
 func runes(s string) int { return utf8.RuneCountInString(s) }
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
+
+// set copies *v to *dst when v is set: the nil fields of a partial update
+// leave the record alone.
+func set[T any](dst, v *T) {
+	if v != nil {
+		*dst = *v
+	}
+}
+
+// setRef is set for the record's optional fields: *dst becomes v itself.
+func setRef[T any](dst **T, v *T) {
+	if v != nil {
+		*dst = v
+	}
+}

@@ -181,36 +181,16 @@ type ProjectUpdate struct {
 
 // Apply copies the set fields of u onto p.
 func (u *ProjectUpdate) Apply(p *Project) {
-	if u.Name != nil {
-		p.Name = *u.Name
-	}
-	if u.Slug != nil {
-		p.Slug = *u.Slug
-	}
-	if u.Kind != nil {
-		p.Kind = *u.Kind
-	}
-	if u.Area != nil {
-		p.Area = *u.Area
-	}
-	if u.Summary != nil {
-		p.Summary = *u.Summary
-	}
-	if u.Intro != nil {
-		p.Intro = *u.Intro
-	}
-	if u.CoverMediaID != nil {
-		p.CoverMediaID = u.CoverMediaID
-	}
-	if u.ParentID != nil {
-		p.ParentID = u.ParentID
-	}
-	if u.BrandID != nil {
-		p.BrandID = u.BrandID
-	}
-	if u.Position != nil {
-		p.Position = *u.Position
-	}
+	set(&p.Name, u.Name)
+	set(&p.Slug, u.Slug)
+	set(&p.Kind, u.Kind)
+	set(&p.Area, u.Area)
+	set(&p.Summary, u.Summary)
+	set(&p.Intro, u.Intro)
+	setRef(&p.CoverMediaID, u.CoverMediaID)
+	setRef(&p.ParentID, u.ParentID)
+	setRef(&p.BrandID, u.BrandID)
+	set(&p.Position, u.Position)
 }
 
 // ProjectFilter selects projects. Zero values mean "any".

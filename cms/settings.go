@@ -99,25 +99,18 @@ func (u *SettingsUpdate) TouchesSite() bool {
 
 // Apply copies the set fields of u onto s.
 func (u *SettingsUpdate) Apply(s *Settings) {
-	for _, p := range []struct {
-		dst *string
-		v   *string
-	}{
-		{&s.SiteName, u.SiteName}, {&s.Organizer, u.Organizer}, {&s.Contact, u.Contact},
-		{&s.ICP, u.ICP}, {&s.PoliceRecord, u.PoliceRecord}, {&s.GovSiteCode, u.GovSiteCode},
-		{&s.BaseURL, u.BaseURL}, {&s.WechatAppID, u.WechatAppID}, {&s.WechatSecret, u.WechatSecret},
-		{&s.WechatVerifyFile, u.WechatVerifyFile},
-	} {
-		if p.v != nil {
-			*p.dst = *p.v
-		}
-	}
-	if u.ReviewStages != nil {
-		s.ReviewStages = *u.ReviewStages
-	}
-	if u.WechatOpenComment != nil {
-		s.WechatOpenComment = *u.WechatOpenComment
-	}
+	set(&s.SiteName, u.SiteName)
+	set(&s.Organizer, u.Organizer)
+	set(&s.Contact, u.Contact)
+	set(&s.ICP, u.ICP)
+	set(&s.PoliceRecord, u.PoliceRecord)
+	set(&s.GovSiteCode, u.GovSiteCode)
+	set(&s.BaseURL, u.BaseURL)
+	set(&s.WechatAppID, u.WechatAppID)
+	set(&s.WechatSecret, u.WechatSecret)
+	set(&s.WechatVerifyFile, u.WechatVerifyFile)
+	set(&s.ReviewStages, u.ReviewStages)
+	set(&s.WechatOpenComment, u.WechatOpenComment)
 	s.WechatSecretSet = s.WechatSecret != ""
 	// Staff may paste a downloaded file's path: keep its name.
 	s.WechatVerifyFile = path.Base(strings.ReplaceAll(strings.TrimSpace(s.WechatVerifyFile), `\`, "/"))

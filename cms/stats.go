@@ -128,17 +128,10 @@ type StatsSettingsUpdate struct {
 
 // Apply copies the set fields of u onto s.
 func (u *StatsSettingsUpdate) Apply(s *StatsSettings) {
-	for _, p := range []struct {
-		dst *bool
-		v   *bool
-	}{{&s.ShowStoryViews, u.ShowStoryViews}, {&s.ShowSiteVisits, u.ShowSiteVisits}, {&s.ShowRanking, u.ShowRanking}} {
-		if p.v != nil {
-			*p.dst = *p.v
-		}
-	}
-	if u.RetentionDays != nil {
-		s.RetentionDays = *u.RetentionDays
-	}
+	set(&s.ShowStoryViews, u.ShowStoryViews)
+	set(&s.ShowSiteVisits, u.ShowSiteVisits)
+	set(&s.ShowRanking, u.ShowRanking)
+	set(&s.RetentionDays, u.RetentionDays)
 }
 
 // StatsQuery selects the days (inclusive, YYYY-MM-DD in the site's time

@@ -110,11 +110,6 @@ type StoryUpdate struct {
 
 // Apply copies the set fields of u onto s.
 func (u *StoryUpdate) Apply(s *Story) {
-	set := func(dst *string, v *string) {
-		if v != nil {
-			*dst = *v
-		}
-	}
 	set(&s.Title, u.Title)
 	set(&s.ShareTitle, u.ShareTitle)
 	set(&s.Summary, u.Summary)
@@ -128,21 +123,11 @@ func (u *StoryUpdate) Apply(s *Story) {
 			s.CoverMediaID = nil
 		}
 	}
-	if u.ProjectID != nil {
-		s.ProjectID = *u.ProjectID
-	}
-	if u.Tags != nil {
-		s.Tags = *u.Tags
-	}
-	if u.PublishedAt != nil {
-		s.PublishedAt = u.PublishedAt
-	}
-	if u.PublishAt != nil {
-		s.PublishAt = u.PublishAt
-	}
-	if u.UnpublishAt != nil {
-		s.UnpublishAt = u.UnpublishAt
-	}
+	set(&s.ProjectID, u.ProjectID)
+	set(&s.Tags, u.Tags)
+	setRef(&s.PublishedAt, u.PublishedAt)
+	setRef(&s.PublishAt, u.PublishAt)
+	setRef(&s.UnpublishAt, u.UnpublishAt)
 }
 
 // Revision is one saved version of a story's working copy. Revisions are

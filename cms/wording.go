@@ -100,21 +100,11 @@ type DictionaryUpdate struct {
 
 // Apply copies the set fields of u onto t.
 func (u *DictionaryUpdate) Apply(t *DictionaryTerm) {
-	if u.Term != nil {
-		t.Term = *u.Term
-	}
-	if u.Kind != nil {
-		t.Kind = *u.Kind
-	}
-	if u.Severity != nil {
-		t.Severity = *u.Severity
-	}
-	if u.Suggestion != nil {
-		t.Suggestion = *u.Suggestion
-	}
-	if u.Note != nil {
-		t.Note = *u.Note
-	}
+	set(&t.Term, u.Term)
+	set(&t.Kind, u.Kind)
+	set(&t.Severity, u.Severity)
+	set(&t.Suggestion, u.Suggestion)
+	set(&t.Note, u.Note)
 }
 
 // DictionaryService manages the wording dictionary.
