@@ -39,22 +39,12 @@ type Build struct {
 	Builder string `json:"builder,omitempty"`
 }
 
-// Done reports whether the build has finished, well or not.
-// Name is the status as staff read it.
-func (s BuildStatus) Name() string {
-	switch s {
-	case BuildQueued:
-		return "排队中"
-	case BuildRunning:
-		return "构建中"
-	case BuildSucceeded:
-		return "成功"
-	case BuildFailed:
-		return "失败"
-	}
-	return string(s)
-}
+var buildStatusNames = map[BuildStatus]string{BuildQueued: "排队中", BuildRunning: "构建中", BuildSucceeded: "成功", BuildFailed: "失败"}
 
+// Name is the status as staff read it.
+func (s BuildStatus) Name() string { return label(buildStatusNames, s) }
+
+// Done reports whether the build has finished, well or not.
 func (b *Build) Done() bool { return b.Status == BuildSucceeded || b.Status == BuildFailed }
 
 // BuildService stores build records.

@@ -67,6 +67,14 @@ func runes(s string) int { return utf8.RuneCountInString(s) }
 
 func blank(s string) bool { return strings.TrimSpace(s) == "" }
 
+// label is the name labels give k, or k itself when they have none.
+func label[K ~string](labels map[K]string, k K) string {
+	if l, ok := labels[k]; ok {
+		return l
+	}
+	return string(k)
+}
+
 // set copies *v to *dst when v is set: the nil fields of a partial update
 // leave the record alone.
 func set[T any](dst, v *T) {

@@ -26,22 +26,16 @@ const (
 // RatingLevels lists the levels from best to worst, as forms show them.
 var RatingLevels = []int{LevelVeryGood, LevelGood, LevelFair, LevelBad, LevelVeryBad}
 
-// LevelLabel is the Chinese name of a level.
-func LevelLabel(level int) string {
-	switch level {
-	case LevelVeryGood:
-		return "非常满意"
-	case LevelGood:
-		return "满意"
-	case LevelFair:
-		return "基本满意"
-	case LevelBad:
-		return "不满意"
-	case LevelVeryBad:
-		return "非常不满意"
-	}
-	return ""
+var levelLabels = map[int]string{
+	LevelVeryGood: "非常满意",
+	LevelGood:     "满意",
+	LevelFair:     "基本满意",
+	LevelBad:      "不满意",
+	LevelVeryBad:  "非常不满意",
 }
+
+// LevelLabel is the Chinese name of a level, "" for no level.
+func LevelLabel(level int) string { return levelLabels[level] }
 
 // Satisfied reports whether a level counts towards the 满意率 (the three
 // upper levels); the two lowest are a 差评.
@@ -115,22 +109,16 @@ const (
 // MessageCategories lists the categories the public may choose.
 var MessageCategories = []string{CategoryConsult, CategorySuggest, CategoryComplain, CategoryPraise}
 
-// CategoryLabel is the Chinese name of a category.
-func CategoryLabel(c string) string {
-	switch c {
-	case CategoryConsult:
-		return "咨询"
-	case CategorySuggest:
-		return "建议"
-	case CategoryComplain:
-		return "投诉"
-	case CategoryPraise:
-		return "表扬"
-	case CategoryFollowUp:
-		return "差评回访"
-	}
-	return ""
+var categoryLabels = map[string]string{
+	CategoryConsult:  "咨询",
+	CategorySuggest:  "建议",
+	CategoryComplain: "投诉",
+	CategoryPraise:   "表扬",
+	CategoryFollowUp: "差评回访",
 }
+
+// CategoryLabel is the Chinese name of a category, "" for no category.
+func CategoryLabel(c string) string { return categoryLabels[c] }
 
 // Message states.
 const (
@@ -140,20 +128,15 @@ const (
 	StateRejected = "rejected" // 不予受理
 )
 
-// StateLabel is the Chinese name of a state.
-func StateLabel(s string) string {
-	switch s {
-	case StatePending:
-		return "待受理"
-	case StateAccepted:
-		return "已受理"
-	case StateDone:
-		return "已办结"
-	case StateRejected:
-		return "不予受理"
-	}
-	return ""
+var stateLabels = map[string]string{
+	StatePending:  "待受理",
+	StateAccepted: "已受理",
+	StateDone:     "已办结",
+	StateRejected: "不予受理",
 }
+
+// StateLabel is the Chinese name of a state, "" for no state.
+func StateLabel(s string) string { return stateLabels[s] }
 
 // Publication states of a reply. A reply to be published goes through
 // the site's review stages like a story (ReviewReply); only after the last

@@ -26,18 +26,10 @@ func AllProjectKinds() []ProjectKind { return append([]ProjectKind(nil), project
 // Deprecated: use AllProjectKinds; changing this slice changes nothing else.
 var ProjectKinds = AllProjectKinds()
 
+var kindLabels = map[ProjectKind]string{KindWindow: "窗口型", KindVolunteer: "志愿型", KindBenefit: "惠民型"}
+
 // Label returns the Chinese name of the kind.
-func (k ProjectKind) Label() string {
-	switch k {
-	case KindWindow:
-		return "窗口型"
-	case KindVolunteer:
-		return "志愿型"
-	case KindBenefit:
-		return "惠民型"
-	}
-	return string(k)
-}
+func (k ProjectKind) Label() string { return label(kindLabels, k) }
 
 // Area is the civil-affairs service area of a project.
 type Area string

@@ -54,30 +54,20 @@ var StatsSources = []string{
 	SourceSearch, SourceReferral, SourceInternal, SourceDirect,
 }
 
-// SourceLabel is the Chinese name of a source, as reports show it.
-func SourceLabel(src string) string {
-	switch src {
-	case SourceWechatTimeline:
-		return "微信/朋友圈"
-	case SourceWechatGroup:
-		return "微信/群聊"
-	case SourceWechatSingle:
-		return "微信/好友"
-	case SourceWechatArticle:
-		return "微信/阅读原文"
-	case SourceWechatOther:
-		return "微信/其他"
-	case SourceSearch:
-		return "搜索引擎"
-	case SourceReferral:
-		return "其他网站"
-	case SourceInternal:
-		return "站内"
-	case SourceDirect:
-		return "直接访问"
-	}
-	return src
+var sourceLabels = map[string]string{
+	SourceWechatTimeline: "微信/朋友圈",
+	SourceWechatGroup:    "微信/群聊",
+	SourceWechatSingle:   "微信/好友",
+	SourceWechatArticle:  "微信/阅读原文",
+	SourceWechatOther:    "微信/其他",
+	SourceSearch:         "搜索引擎",
+	SourceReferral:       "其他网站",
+	SourceInternal:       "站内",
+	SourceDirect:         "直接访问",
 }
+
+// SourceLabel is the Chinese name of a source, as reports show it.
+func SourceLabel(src string) string { return label(sourceLabels, src) }
 
 // PageView is one counted page view.
 type PageView struct {

@@ -36,18 +36,10 @@ type User struct {
 	UpdatedAt time.Time `json:"updated_at"`
 }
 
+var roleNames = map[Role]string{RoleAdmin: "管理员", RoleEditor: "编辑", RoleReviewer: "审核人员"}
+
 // Name is the role as staff call it.
-func (r Role) Name() string {
-	switch r {
-	case RoleAdmin:
-		return "管理员"
-	case RoleEditor:
-		return "编辑"
-	case RoleReviewer:
-		return "审核人员"
-	}
-	return string(r)
-}
+func (r Role) Name() string { return label(roleNames, r) }
 
 // Validate reports the fields of u that are wrong.
 func (u *User) Validate() error {

@@ -61,16 +61,13 @@ type ActionRequest struct {
 
 // StageName is the Chinese name of review level k (三审: 初审, 复审, 终审).
 func StageName(k int) string {
-	switch k {
-	case 1:
-		return "初审"
-	case 2:
-		return "复审"
-	case 3:
-		return "终审"
+	if name, ok := stageNames[k]; ok {
+		return name
 	}
 	return fmt.Sprintf("第%d审", k)
 }
+
+var stageNames = map[int]string{1: "初审", 2: "复审", 3: "终审"}
 
 // CanPublish reports whether u may publish and unpublish on a site with the
 // given number of review stages: an admin, or a reviewer of the final stage.
@@ -172,21 +169,14 @@ func Transition(cur WorkflowState, a Action, u *User, stages int, comment string
 	return next, nil
 }
 
-// Label returns the Chinese name of the status.
-func (s StoryStatus) Label() string {
-	switch s {
-	case StatusDraft:
-		return "草稿"
-	case StatusInReview:
-		return "审核中"
-	case StatusApproved:
-		return "已通过"
-	case StatusScheduled:
-		return "待发布"
-	case StatusPublished:
-		return "已发布"
-	case StatusUnpublished:
-		return "已撤下"
-	}
-	return string(s)
+var statusLabels = map[StoryStatus]string{
+	StatusDraft:       "草稿",
+	StatusInReview:    "审核中",
+	StatusApproved:    "已通过",
+	StatusScheduled:   "待发布",
+	StatusPublished:   "已发布",
+	StatusUnpublished: "已撤下",
 }
+
+// Label returns the Chinese name of the status.
+func (s StoryStatus) Label() string { return label(statusLabels, s) }
