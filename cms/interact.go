@@ -3,6 +3,7 @@ package cms
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -157,9 +158,7 @@ const (
 // last stage's (or 0, false for a return). EFORBIDDEN names who may act;
 // EINVALID when a return lacks its comment (field "reason").
 func ReviewReply(stage, stages int, u *User, action, comment string) (next int, live bool, err error) {
-	if stages < 1 || stages > 3 {
-		stages = 3
-	}
+	stages = stageCount(stages)
 	stage = min(max(stage, 1), stages)
 	if u == nil {
 		return stage, false, Errorf(EUNAUTHORIZED, "请先登录")
@@ -274,11 +273,7 @@ type MessageInput struct {
 func (in *MessageInput) Validate() error {
 	in.Text, in.Name, in.Phone = strings.TrimSpace(in.Text), strings.TrimSpace(in.Name), NormalizePhone(in.Phone)
 	f := map[string]string{}
-	valid := false
-	for _, c := range MessageCategories {
-		valid = valid || c == in.Category
-	}
-	if !valid {
+	if !slices.Contains(MessageCategories, in.Category) {
 		f["category"] = "请选择留言类别（咨询、建议、投诉、表扬）"
 	}
 	if in.Text == "" {
@@ -388,21 +383,13 @@ var Local = time.FixedZone("CST", 8*3600)
 // does not count), in Local: weekends and holidays are skipped, make-up
 // days are worked.
 func (s *InteractSettings) DueDate(t time.Time, n int) time.Time {
-	off := map[string]bool{}
-	for _, d := range s.Holidays {
-		off[d] = true
-	}
-	on := map[string]bool{}
-	for _, d := range s.MakeupDays {
-		on[d] = true
-	}
 	day := t.In(Local)
 	day = time.Date(day.Year(), day.Month(), day.Day(), 0, 0, 0, 0, Local)
 	for left := n; left > 0; {
 		day = day.AddDate(0, 0, 1)
 		key := day.Format(time.DateOnly)
 		weekend := day.Weekday() == time.Saturday || day.Weekday() == time.Sunday
-		if on[key] || (!weekend && !off[key]) {
+		if slices.Contains(s.MakeupDays, key) || (!weekend && !slices.Contains(s.Holidays, key)) {
 			left--
 		}
 	}

@@ -3,6 +3,7 @@ package cms
 import (
 	"context"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -19,12 +20,7 @@ const (
 var projectKinds = [...]ProjectKind{KindWindow, KindVolunteer, KindBenefit}
 
 // AllProjectKinds returns every kind in display order (a fresh slice).
-func AllProjectKinds() []ProjectKind { return append([]ProjectKind(nil), projectKinds[:]...) }
-
-// ProjectKinds lists every kind in display order.
-//
-// Deprecated: use AllProjectKinds; changing this slice changes nothing else.
-var ProjectKinds = AllProjectKinds()
+func AllProjectKinds() []ProjectKind { return slices.Clone(projectKinds[:]) }
 
 var kindLabels = map[ProjectKind]string{KindWindow: "窗口型", KindVolunteer: "志愿型", KindBenefit: "惠民型"}
 
@@ -55,35 +51,24 @@ var areas = [...]AreaLabel{
 }
 
 // AllAreas returns every service area with its label (a fresh slice).
-func AllAreas() []AreaLabel { return append([]AreaLabel(nil), areas[:]...) }
+func AllAreas() []AreaLabel { return slices.Clone(areas[:]) }
 
 // Label returns the Chinese name of the area.
 func (a Area) Label() string {
-	for _, x := range areas {
-		if x.Area == a {
-			return x.Label
-		}
+	if i := a.index(); i >= 0 {
+		return areas[i].Label
 	}
 	return string(a)
 }
 
-func validKind(k ProjectKind) bool {
-	for _, x := range projectKinds {
-		if x == k {
-			return true
-		}
-	}
-	return false
+// index is the place of a in areas, or -1 for an unknown area.
+func (a Area) index() int {
+	return slices.IndexFunc(areas[:], func(x AreaLabel) bool { return x.Area == a })
 }
 
-func validArea(a Area) bool {
-	for _, x := range areas {
-		if x.Area == a {
-			return true
-		}
-	}
-	return false
-}
+func validKind(k ProjectKind) bool { return slices.Contains(projectKinds[:], k) }
+
+func validArea(a Area) bool { return a.index() >= 0 }
 
 // SlugPattern is what a slug may look like: it becomes a URL path segment.
 var SlugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)

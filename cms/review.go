@@ -39,3 +39,12 @@ type ReviewService interface {
 func CanSign(u *User, k int) bool {
 	return u != nil && (u.Role == RoleAdmin || (u.Role == RoleReviewer && u.Level == k))
 }
+
+// stageCount is the number of review stages a site has when its settings
+// say n: 1..3, and all three for anything else.
+func stageCount(n int) int {
+	if n < 1 || n > 3 {
+		return 3
+	}
+	return n
+}

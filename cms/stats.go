@@ -48,12 +48,6 @@ const (
 	SourceDirect         = "direct"      // 直接访问
 )
 
-// StatsSources lists the sources in display order.
-var StatsSources = []string{
-	SourceWechatTimeline, SourceWechatGroup, SourceWechatSingle, SourceWechatArticle, SourceWechatOther,
-	SourceSearch, SourceReferral, SourceInternal, SourceDirect,
-}
-
 var sourceLabels = map[string]string{
 	SourceWechatTimeline: "微信/朋友圈",
 	SourceWechatGroup:    "微信/群聊",
@@ -79,7 +73,7 @@ type PageView struct {
 	StoryID   int64  // 0 unless a story page
 	ProjectID int64  // the story's or project page's project; 0 otherwise
 	Visitor   string // hex hash of (daily salt, IP, user agent, site id); never the IP
-	Source    string // one of StatsSources
+	Source    string // one of the Source constants
 	Referrer  string // referring host name of another site, else ""
 	Device    string // phone, tablet or desktop
 	Mode      string // "", large, contrast or both (大字/高对比)

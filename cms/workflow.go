@@ -1,6 +1,9 @@
 package cms
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // StoryStatus is the workflow state of a story's working copy.
 type StoryStatus string
@@ -17,17 +20,10 @@ const (
 var storyStatuses = [...]StoryStatus{StatusDraft, StatusInReview, StatusApproved, StatusScheduled, StatusPublished, StatusUnpublished}
 
 // AllStoryStatuses returns every status (a fresh slice).
-func AllStoryStatuses() []StoryStatus { return append([]StoryStatus(nil), storyStatuses[:]...) }
+func AllStoryStatuses() []StoryStatus { return slices.Clone(storyStatuses[:]) }
 
 // Valid reports whether s is a known status.
-func (s StoryStatus) Valid() bool {
-	for _, x := range storyStatuses {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
+func (s StoryStatus) Valid() bool { return slices.Contains(storyStatuses[:], s) }
 
 // Action is a workflow action on a story.
 type Action string
@@ -43,7 +39,7 @@ const (
 var actions = [...]Action{ActionSubmit, ActionApprove, ActionReject, ActionPublish, ActionUnpublish}
 
 // AllActions returns every action (a fresh slice).
-func AllActions() []Action { return append([]Action(nil), actions[:]...) }
+func AllActions() []Action { return slices.Clone(actions[:]) }
 
 // Actions lists every action.
 //
@@ -73,12 +69,7 @@ var stageNames = map[int]string{1: "初审", 2: "复审", 3: "终审"}
 // given number of review stages: an admin, or a reviewer of the final stage.
 // Whoever may publish also decides when: only they set or change the
 // publish and unpublish times of a story that is live or approved.
-func CanPublish(u *User, stages int) bool {
-	if stages < 1 || stages > 3 {
-		stages = 3
-	}
-	return u != nil && (u.Role == RoleAdmin || (u.Role == RoleReviewer && u.Level == stages))
-}
+func CanPublish(u *User, stages int) bool { return CanSign(u, stageCount(stages)) }
 
 // WorkflowState is the part of a story the state machine looks at.
 type WorkflowState struct {
@@ -97,15 +88,12 @@ type WorkflowState struct {
 // Admins may do everything, including publishing without review; that is
 // recorded like any other sign-off.
 func Transition(cur WorkflowState, a Action, u *User, stages int, comment string) (WorkflowState, error) {
-	if stages < 1 || stages > 3 {
-		stages = 3
-	}
 	if u == nil {
 		return cur, Errorf(EUNAUTHORIZED, "请先登录")
 	}
 	next := cur
 	admin := u.Role == RoleAdmin
-	final := stages
+	final := stageCount(stages)
 	switch a {
 	case ActionSubmit:
 		if !(admin || u.Role == RoleEditor || u.ID == cur.CreatedBy) {

@@ -86,7 +86,7 @@ func (s *Site) overlayConfig(set *cms.Settings, projects []*cms.Project, pages [
 	if nav.Pages == nil {
 		nav.Pages = []navPage{}
 	}
-	for _, k := range cms.ProjectKinds {
+	for _, k := range cms.AllProjectKinds() {
 		nk := navKind{Kind: string(k), Label: k.Label(), Projects: []navLink{}}
 		for _, p := range projects {
 			if p.Kind == k && p.ParentID == nil && cms.SlugPattern.MatchString(p.Slug) {
