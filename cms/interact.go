@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 )
 
 // The public speaks back (issue 17): satisfaction ratings (满意度测评) on
@@ -309,7 +308,7 @@ func checkPhone(f map[string]string, p string) {
 }
 
 func checkLen(f map[string]string, field, name, v string, limit int) {
-	if n := utf8.RuneCountInString(v); n > limit {
+	if n := runes(v); n > limit {
 		f[field] = fmt.Sprintf("%s不能超过%d字（现有%d字）", name, limit, n)
 	}
 }

@@ -73,6 +73,9 @@ func validArea(a Area) bool { return a.index() >= 0 }
 // SlugPattern is what a slug may look like: it becomes a URL path segment.
 var SlugPattern = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
 
+// badSlug is what Validate says of a slug SlugPattern refuses.
+const badSlug = "链接名只能包含小写字母、数字和连字符"
+
 // Brand is a bureau's umbrella brand (服务品牌), e.g. a slogan-led programme.
 type Brand struct {
 	ID          int64     `json:"id"`
@@ -127,7 +130,7 @@ func (p *Project) Validate() error {
 		f["name"] = "项目名称不能超过60个字"
 	}
 	if p.Slug != "" && !SlugPattern.MatchString(p.Slug) {
-		f["slug"] = "链接名只能包含小写字母、数字和连字符"
+		f["slug"] = badSlug
 	}
 	if !validKind(p.Kind) {
 		f["kind"] = "项目类型必须是 window（窗口型）、volunteer（志愿型）或 benefit（惠民型）"

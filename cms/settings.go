@@ -149,7 +149,7 @@ func (p *StandingPage) Validate() error {
 		f["title"] = "标题不能为空"
 	}
 	if !SlugPattern.MatchString(p.Slug) {
-		f["slug"] = "链接名只能包含小写字母、数字和连字符"
+		f["slug"] = badSlug
 	} else if ReservedPageSlug(p.Slug) {
 		f["slug"] = "“" + p.Slug + "”是网站保留的地址，请换一个链接名"
 	}

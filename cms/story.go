@@ -72,7 +72,7 @@ func (s *Story) Validate() error {
 		f["body"] = "正文过长（不能超过2MB，图片请上传到媒体库）"
 	}
 	if s.Slug != "" && !SlugPattern.MatchString(s.Slug) {
-		f["slug"] = "链接名只能包含小写字母、数字和连字符"
+		f["slug"] = badSlug
 	}
 	if s.ProjectID <= 0 {
 		f["project_id"] = "请选择所属品牌项目"
