@@ -6,9 +6,10 @@
 package wording
 
 import (
+	"cmp"
 	"fmt"
 	"net/url"
-	"sort"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -134,19 +135,22 @@ type Story struct {
 // Links answers whether a path of the site's own ("/stories/x/") exists.
 type Links func(path string) bool
 
+// fieldText is the text of one field, as the dictionary checks read it.
+type fieldText struct{ field, text string }
+
 // Check runs every check on s and returns the hits ordered by field and
 // position. linkOK may be nil to skip the link check.
 func Check(s Story, m *Matcher, linkOK Links) []cms.Hit {
 	var hits []cms.Hit
-	texts := []struct{ field, text string }{
+	bodyImages := BodyImages(s.Body)
+	texts := []fieldText{
 		{"title", s.Title}, {"share_title", s.ShareTitle}, {"summary", s.Summary}, {"body", markup.Text(s.Body)},
 	}
 	for _, img := range s.Images {
-		texts = append(texts, struct{ field, text string }{img.Field + ".alt", img.Alt},
-			struct{ field, text string }{img.Field + ".caption", img.Caption})
+		texts = append(texts, fieldText{img.Field + ".alt", img.Alt}, fieldText{img.Field + ".caption", img.Caption})
 	}
-	for i, img := range BodyImages(s.Body) {
-		texts = append(texts, struct{ field, text string }{fmt.Sprintf("body.img[%d].alt", i+1), img.Alt})
+	for i, img := range bodyImages {
+		texts = append(texts, fieldText{fmt.Sprintf("body.img[%d].alt", i+1), img.Alt})
 	}
 	for _, t := range texts {
 		hits = append(hits, m.Find(t.field, t.text)...)
@@ -171,7 +175,7 @@ func Check(s Story, m *Matcher, linkOK Links) []cms.Hit {
 				Message: "图片缺少替代文字（供读屏软件朗读，发布前应补充）"})
 		}
 	}
-	for i, img := range BodyImages(s.Body) {
+	for i, img := range bodyImages {
 		if strings.TrimSpace(img.Alt) == "" {
 			hits = append(hits, cms.Hit{Check: cms.CheckImageAlt, Field: fmt.Sprintf("body.img[%d].alt", i+1),
 				Severity: cms.SeverityWarning, Message: fmt.Sprintf("正文第%d张图片缺少替代文字（供读屏软件朗读，发布前应补充）", i+1)})
@@ -189,11 +193,8 @@ func Check(s Story, m *Matcher, linkOK Links) []cms.Hit {
 			}
 		}
 	}
-	sort.SliceStable(hits, func(i, j int) bool {
-		if fieldRank(hits[i].Field) != fieldRank(hits[j].Field) {
-			return fieldRank(hits[i].Field) < fieldRank(hits[j].Field)
-		}
-		return hits[i].Position < hits[j].Position
+	slices.SortStableFunc(hits, func(a, b cms.Hit) int {
+		return cmp.Or(cmp.Compare(fieldRank(a.Field), fieldRank(b.Field)), cmp.Compare(a.Position, b.Position))
 	})
 	return hits
 }
@@ -258,13 +259,9 @@ func BodyImages(body string) []BodyImage {
 	return out
 }
 
-// OwnLinks returns the distinct site paths under /stories/, /projects/ and
-// /s/ that body links to with relative URLs, in order. Absolute links to
-// the site are given as paths by OwnLinksFor.
-func OwnLinks(body string) []string { return OwnLinksFor(body, "") }
-
-// OwnLinksFor is OwnLinks that also counts absolute links to host (the
-// host of the site's base URL) as the site's own.
+// OwnLinksFor returns the distinct site paths under /stories/, /projects/
+// and /s/ that body links to, in order: with relative URLs, or absolute
+// ones to host (the host of the site's base URL; "" counts none).
 func OwnLinksFor(body, host string) []string {
 	var out []string
 	seen := map[string]bool{}
