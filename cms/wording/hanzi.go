@@ -10,9 +10,11 @@ package wording
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"html"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"unicode"
@@ -57,6 +59,20 @@ var halfPunct = map[rune]rune{',': '，', ';': '；', ':': '：', '?': '？', '!
 
 func isHan(r rune) bool { return unicode.Is(unicode.Han, r) }
 
+// halfAmongHan returns the full-width form of runes[i] when it is
+// half-width punctuation among Chinese characters: after one, or for an
+// opening bracket, before one.
+func halfAmongHan(runes []rune, i int) (rune, bool) {
+	full, ok := halfPunct[runes[i]]
+	if !ok || i == 0 {
+		return 0, false
+	}
+	if runes[i] == '(' {
+		return full, i+1 < len(runes) && isHan(runes[i+1])
+	}
+	return full, isHan(runes[i-1])
+}
+
 // keepMask returns text with every occurrence of a kept term replaced by
 // as many private-use characters, so that checks and conversion pass over
 // it while positions stay the same, and the terms' texts in order.
@@ -83,11 +99,9 @@ func keepMask(text string, keep []string) (string, []string) {
 		return text, nil
 	}
 	// Earliest first, longer first at one start; overlaps dropped.
-	for i := 1; i < len(spans); i++ {
-		for j := i; j > 0 && (spans[j].start < spans[j-1].start || spans[j].start == spans[j-1].start && spans[j].end > spans[j-1].end); j-- {
-			spans[j], spans[j-1] = spans[j-1], spans[j]
-		}
-	}
+	slices.SortFunc(spans, func(a, b span) int {
+		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(b.end, a.end))
+	})
 	var b strings.Builder
 	var kept []string
 	last := 0
@@ -159,19 +173,19 @@ func HanziHits(field, text string, keep []string) []cms.Hit {
 	// (OpenCC's phrases decide ambiguous characters), compared rune by rune
 	// when the conversion keeps the length, as t2s does but for rare phrases.
 	conv := []rune(toSimplified(masked))
-	same := len(conv) == len(runes)
+	simplified := func(i int) string {
+		if len(conv) == len(runes) {
+			return string(conv[i])
+		}
+		return toSimplified(string(runes[i]))
+	}
 	for i := 0; i < len(runes); {
 		r := runes[i]
 		if !isHan(r) || noted[i] {
 			i++
 			continue
 		}
-		var s string
-		if same {
-			s = string(conv[i])
-		} else {
-			s = toSimplified(string(r))
-		}
+		s := simplified(i)
 		if s == string(r) {
 			i++
 			continue
@@ -180,12 +194,7 @@ func HanziHits(field, text string, keep []string) []cms.Hit {
 		j := i + 1
 		want := s
 		for j < len(runes) && isHan(runes[j]) && !noted[j] {
-			var t string
-			if same {
-				t = string(conv[j])
-			} else {
-				t = toSimplified(string(runes[j]))
-			}
+			t := simplified(j)
 			if t == string(runes[j]) {
 				break
 			}
@@ -203,20 +212,8 @@ func HanziHits(field, text string, keep []string) []cms.Hit {
 
 	// Half-width punctuation right after a Chinese character.
 	for i, r := range runes {
-		full, ok := halfPunct[r]
-		if !ok || i == 0 || noted[i] {
-			continue
-		}
-		prev := runes[i-1]
-		next := rune(0)
-		if i+1 < len(runes) {
-			next = runes[i+1]
-		}
-		if r == '(' {
-			if !isHan(next) {
-				continue
-			}
-		} else if !isHan(prev) {
+		full, ok := halfAmongHan(runes, i)
+		if !ok || noted[i] {
 			continue
 		}
 		start := len(string(runes[:i]))
@@ -240,15 +237,8 @@ func Simplify(text string, keep []string) string {
 	masked = pinyinNote.ReplaceAllString(masked, "$1")
 	masked = toSimplified(masked)
 	runes := []rune(masked)
-	for i, r := range runes {
-		full, ok := halfPunct[r]
-		if !ok || i == 0 {
-			continue
-		}
-		switch {
-		case r == '(' && i+1 < len(runes) && isHan(runes[i+1]):
-			runes[i] = full
-		case r != '(' && isHan(runes[i-1]):
+	for i := range runes {
+		if full, ok := halfAmongHan(runes, i); ok {
 			runes[i] = full
 		}
 	}
