@@ -1,6 +1,7 @@
 package markup
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 
@@ -46,20 +47,7 @@ func (t *Tag) Has(key string) bool {
 
 // Del removes every attribute named by keys.
 func (t *Tag) Del(keys ...string) {
-	out := t.Attrs[:0]
-	for _, a := range t.Attrs {
-		drop := false
-		for _, k := range keys {
-			if a.Key == k {
-				drop = true
-				break
-			}
-		}
-		if !drop {
-			out = append(out, a)
-		}
-	}
-	t.Attrs = out
+	t.Attrs = slices.DeleteFunc(t.Attrs, func(a Attr) bool { return slices.Contains(keys, a.Key) })
 }
 
 // Prepend puts attrs before the tag's others, dropping any of the same
@@ -70,7 +58,7 @@ func (t *Tag) Prepend(attrs ...Attr) {
 		keys[i] = a.Key
 	}
 	t.Del(keys...)
-	t.Attrs = append(append([]Attr(nil), attrs...), t.Attrs...)
+	t.Attrs = append(slices.Clone(attrs), t.Attrs...)
 }
 
 // String renders t with its current attributes, values double-quoted and
@@ -99,10 +87,12 @@ var attrEscaper = strings.NewReplacer(`&`, "&amp;", `"`, "&#34;", `<`, "&lt;", `
 
 func escapeAttr(s string) string { return attrEscaper.Replace(s) }
 
-// walk calls fn for each start tag of s; fn returns the text to put in the
-// tag's place, or "" to keep it. Text, comments, end tags and doctypes are
-// copied as they are. When nothing is replaced walk returns s itself.
-func walk(s string, fn func(t *Tag) string) string {
+// Rewrite calls fn for each start tag of s in order and returns s with
+// each tag for which fn returns a non-empty string replaced by that string
+// (t.String() after editing t's attributes, or any other text). Everything
+// else (text, comments, end tags, doctypes) is kept byte for byte; when
+// nothing is replaced Rewrite returns s itself.
+func Rewrite(s string, fn func(t *Tag) string) string {
 	z := nethtml.NewTokenizer(strings.NewReader(s))
 	var b strings.Builder
 	changed := false
@@ -138,20 +128,12 @@ func walk(s string, fn func(t *Tag) string) string {
 	return b.String()
 }
 
-// Rewrite calls fn for each start tag of s in order and returns s with
-// each tag for which fn returns a non-empty string replaced by that string
-// (t.String() after editing t's attributes, or any other text). Everything
-// else is kept byte for byte.
-func Rewrite(s string, fn func(t *Tag) string) string {
-	return walk(s, fn)
-}
-
 // RewriteImages is Rewrite for <img> tags only.
 func RewriteImages(s string, fn func(t *Tag) string) string {
 	if !strings.Contains(strings.ToLower(s), "<img") {
 		return s
 	}
-	return walk(s, func(t *Tag) string {
+	return Rewrite(s, func(t *Tag) string {
 		if t.Name != "img" {
 			return ""
 		}
@@ -162,7 +144,7 @@ func RewriteImages(s string, fn func(t *Tag) string) string {
 // Tags returns the start tags of s named name (lower case), in order.
 func Tags(s, name string) []*Tag {
 	var out []*Tag
-	walk(s, func(t *Tag) string {
+	Rewrite(s, func(t *Tag) string {
 		if t.Name == name {
 			out = append(out, t)
 		}
@@ -215,7 +197,7 @@ func MediaIDs(s string) []int64 {
 	}
 	var ids []int64
 	seen := map[int64]bool{}
-	walk(s, func(t *Tag) string {
+	Rewrite(s, func(t *Tag) string {
 		if v, ok := t.Get("data-media-id"); ok {
 			if id := parseID(v); id > 0 && !seen[id] {
 				seen[id] = true
