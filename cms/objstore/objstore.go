@@ -12,6 +12,7 @@ import (
 	"iter"
 	"net"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
@@ -127,15 +128,18 @@ func (s *Store) Sub(prefix string) *Store {
 }
 
 func (s *Store) key(k string) (string, error) {
-	if k == "" || strings.HasPrefix(k, "/") || strings.HasSuffix(k, "/") {
+	// An empty key, and a leading or trailing slash, make an empty segment.
+	if badSegment(k) {
 		return "", fmt.Errorf("storage: invalid key %q", k)
 	}
-	for _, seg := range strings.Split(k, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return "", fmt.Errorf("storage: invalid key %q", k)
-		}
-	}
 	return s.loc.Prefix + k, nil
+}
+
+// badSegment reports whether a key or prefix has an empty, . or .. segment.
+func badSegment(p string) bool {
+	return slices.ContainsFunc(strings.Split(p, "/"), func(seg string) bool {
+		return seg == "" || seg == "." || seg == ".."
+	})
 }
 
 // Put stores size bytes from r under key, replacing any object there. An
@@ -211,10 +215,7 @@ func (s *Store) Delete(ctx context.Context, key string) error {
 	if err != nil {
 		return err
 	}
-	if err := s.client.RemoveObject(ctx, s.loc.Bucket, k, minio.RemoveObjectOptions{}); err != nil {
-		if errors.Is(s.describe("", err), ErrNotFound) {
-			return nil
-		}
+	if err := s.client.RemoveObject(ctx, s.loc.Bucket, k, minio.RemoveObjectOptions{}); err != nil && !missing(err) {
 		return s.describe("deleting "+key, err)
 	}
 	return nil
@@ -259,22 +260,27 @@ func errorCode(err error) string {
 	return ""
 }
 
+// missing reports whether err says there is no object under the key.
+func missing(err error) bool {
+	var r minio.ErrorResponse
+	return errors.As(err, &r) &&
+		(r.Code == "NoSuchKey" || r.Code == "NoSuchObject" || r.StatusCode == http.StatusNotFound && r.Code == "")
+}
+
 // describe turns a client error into one naming the operation and the
 // bucket, and ErrNotFound for a missing object.
 func (s *Store) describe(op string, err error) error {
 	where := fmt.Sprintf("storage s3://%s/%s at %s", s.loc.Bucket, s.loc.Prefix, s.loc.Endpoint)
+	if missing(err) {
+		return fmt.Errorf("%s: %s: %w", where, op, ErrNotFound)
+	}
 	var r minio.ErrorResponse
 	if errors.As(err, &r) {
 		switch r.Code {
-		case "NoSuchKey", "NoSuchObject":
-			return fmt.Errorf("%s: %s: %w", where, op, ErrNotFound)
 		case "NoSuchBucket":
 			return fmt.Errorf("%s: %s: bucket %q does not exist", where, op, s.loc.Bucket)
 		case "AccessDenied", "InvalidAccessKeyId", "SignatureDoesNotMatch":
 			return fmt.Errorf("%s: %s: access refused (%s): check AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY", where, op, r.Code)
-		}
-		if r.StatusCode == http.StatusNotFound && r.Code == "" {
-			return fmt.Errorf("%s: %s: %w", where, op, ErrNotFound)
 		}
 		return fmt.Errorf("%s: %s: %s (%s)", where, op, r.Message, r.Code)
 	}

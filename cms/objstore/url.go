@@ -120,10 +120,8 @@ func cleanPrefix(p string) (string, error) {
 	if p == "" {
 		return "", nil
 	}
-	for _, seg := range strings.Split(p, "/") {
-		if seg == "" || seg == "." || seg == ".." {
-			return "", fmt.Errorf("storage URL: prefix %q: empty, . and .. segments are not allowed", p)
-		}
+	if badSegment(p) {
+		return "", fmt.Errorf("storage URL: prefix %q: empty, . and .. segments are not allowed", p)
 	}
 	if path.Clean(p) != p {
 		return "", fmt.Errorf("storage URL: prefix %q is not clean", p)

@@ -64,16 +64,13 @@ func MustOpen(tb testing.TB) *objstore.Store {
 
 // Prefix is a key prefix unique to this run of the test.
 func Prefix(tb testing.TB) string {
-	var b strings.Builder
-	for _, c := range strings.ToLower(tb.Name()) {
-		switch {
-		case 'a' <= c && c <= 'z' || '0' <= c && c <= '9':
-			b.WriteRune(c)
-		default:
-			b.WriteByte('-')
+	name := strings.Map(func(c rune) rune {
+		if 'a' <= c && c <= 'z' || '0' <= c && c <= '9' {
+			return c
 		}
-	}
-	name := strings.Trim(b.String(), "-")
+		return '-'
+	}, strings.ToLower(tb.Name()))
+	name = strings.Trim(name, "-")
 	if len(name) > 60 {
 		name = name[:60]
 	}
@@ -85,11 +82,10 @@ func Empty(tb testing.TB, s *objstore.Store) {
 	tb.Helper()
 	ctx := context.Background()
 	for info, err := range s.List(ctx, "") {
-		if err != nil {
-			tb.Logf("emptying %s: %v", s, err)
-			return
+		if err == nil {
+			err = s.Delete(ctx, info.Key)
 		}
-		if err := s.Delete(ctx, info.Key); err != nil {
+		if err != nil {
 			tb.Logf("emptying %s: %v", s, err)
 			return
 		}
