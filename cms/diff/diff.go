@@ -60,17 +60,18 @@ func field(name, a, b string, lines bool) cms.FieldDiff {
 	return f
 }
 
+// runKinds shows each kind of run: by its name in ops, by its line prefix
+// in unified.
+var runKinds = map[diffmatchpatch.Operation]struct{ name, prefix string }{
+	diffmatchpatch.DiffEqual:  {"equal", " "},
+	diffmatchpatch.DiffInsert: {"insert", "+"},
+	diffmatchpatch.DiffDelete: {"delete", "-"},
+}
+
 func ops(diffs []diffmatchpatch.Diff) []cms.DiffOp {
 	out := make([]cms.DiffOp, 0, len(diffs))
 	for _, d := range diffs {
-		op := "equal"
-		switch d.Type {
-		case diffmatchpatch.DiffInsert:
-			op = "insert"
-		case diffmatchpatch.DiffDelete:
-			op = "delete"
-		}
-		out = append(out, cms.DiffOp{Op: op, Text: d.Text})
+		out = append(out, cms.DiffOp{Op: runKinds[d.Type].name, Text: d.Text})
 	}
 	return out
 }
@@ -79,18 +80,11 @@ func ops(diffs []diffmatchpatch.Diff) []cms.DiffOp {
 func unified(diffs []diffmatchpatch.Diff) string {
 	var b strings.Builder
 	for _, d := range diffs {
-		prefix := " "
-		switch d.Type {
-		case diffmatchpatch.DiffInsert:
-			prefix = "+"
-		case diffmatchpatch.DiffDelete:
-			prefix = "-"
-		}
 		for _, line := range strings.SplitAfter(d.Text, "\n") {
 			if line == "" {
 				continue
 			}
-			b.WriteString(prefix)
+			b.WriteString(runKinds[d.Type].prefix)
 			b.WriteString(line)
 			if !strings.HasSuffix(line, "\n") {
 				b.WriteByte('\n')
