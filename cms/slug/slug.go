@@ -45,8 +45,5 @@ func Make(s string) string {
 		}
 	}
 	flush()
-	if len(words) > MaxWords {
-		words = words[:MaxWords]
-	}
-	return strings.Join(words, "-")
+	return strings.Join(words[:min(len(words), MaxWords)], "-")
 }

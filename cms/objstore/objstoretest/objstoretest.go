@@ -71,10 +71,7 @@ func Prefix(tb testing.TB) string {
 		return '-'
 	}, strings.ToLower(tb.Name()))
 	name = strings.Trim(name, "-")
-	if len(name) > 60 {
-		name = name[:60]
-	}
-	return name + "-" + strings.ToLower(rand.Text()[:8])
+	return name[:min(len(name), 60)] + "-" + strings.ToLower(rand.Text()[:8])
 }
 
 // Empty deletes every object of s.
