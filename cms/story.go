@@ -3,6 +3,7 @@ package cms
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 )
@@ -77,11 +78,8 @@ func (s *Story) Validate() error {
 	if s.ProjectID <= 0 {
 		f["project_id"] = "请选择所属品牌项目"
 	}
-	for _, t := range s.Tags {
-		if blank(t) || runes(t) > 20 {
-			f["tags"] = "标签不能为空，且每个不超过20个字"
-			break
-		}
+	if slices.ContainsFunc(s.Tags, func(t string) bool { return blank(t) || runes(t) > 20 }) {
+		f["tags"] = "标签不能为空，且每个不超过20个字"
 	}
 	if len(s.Tags) > MaxTags {
 		f["tags"] = fmt.Sprintf("每篇稿件最多%d个标签", MaxTags)
