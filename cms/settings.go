@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"path"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 )
@@ -89,12 +90,8 @@ type SettingsUpdate struct {
 // TouchesSite reports whether u sets a field the public site shows; the
 // WeChat secret, the verification file and the review stages it does not.
 func (u *SettingsUpdate) TouchesSite() bool {
-	for _, p := range []*string{u.SiteName, u.Organizer, u.Contact, u.ICP, u.PoliceRecord, u.GovSiteCode, u.BaseURL, u.WechatAppID} {
-		if p != nil {
-			return true
-		}
-	}
-	return false
+	shown := []*string{u.SiteName, u.Organizer, u.Contact, u.ICP, u.PoliceRecord, u.GovSiteCode, u.BaseURL, u.WechatAppID}
+	return slices.ContainsFunc(shown, func(p *string) bool { return p != nil })
 }
 
 // Apply copies the set fields of u onto s.
