@@ -45,9 +45,9 @@ func (s *InspectionSettings) Validate() error {
 	if s.WarnDays < 0 || s.WarnDays > 60 {
 		f["warn_days"] = "提前提醒天数必须在0到60天之间"
 	}
-	for _, l := range [][]string{s.NewsLists, s.OtherLists, s.ColumnTags} {
+	for field, l := range map[string][]string{"news_lists": s.NewsLists, "other_lists": s.OtherLists, "column_tags": s.ColumnTags} {
 		if len(l) > 500 {
-			f["column_tags"] = "栏目不能超过500个"
+			f[field] = "栏目不能超过500个"
 		}
 	}
 	return invalidIf(f)

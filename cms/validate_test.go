@@ -50,3 +50,26 @@ func TestAccessors_ReturnCopies(t *testing.T) {
 		t.Fatal("changing a returned list changed the domain")
 	}
 }
+
+// TestInspectionSettings_Validate_ListsNamed: more than 500 lists of one
+// kind is refused under that kind's field (all three came back as
+// column_tags).
+func TestInspectionSettings_Validate_ListsNamed(t *testing.T) {
+	t.Parallel()
+	many := make([]string, 501)
+	for i := range many {
+		many[i] = fmt.Sprint("tag:", i)
+	}
+	for field, set := range map[string]func(*InspectionSettings){
+		"news_lists":  func(s *InspectionSettings) { s.NewsLists = many },
+		"other_lists": func(s *InspectionSettings) { s.OtherLists = many },
+		"column_tags": func(s *InspectionSettings) { s.ColumnTags = many },
+	} {
+		s := DefaultInspectionSettings()
+		set(&s)
+		err := s.Validate()
+		if ErrorCode(err) != EINVALID || len(err.(*Error).Fields) != 1 || err.(*Error).Fields[field] == "" {
+			t.Errorf("501 %s: err = %v, want EINVALID naming %s only", field, err, field)
+		}
+	}
+}
