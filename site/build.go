@@ -109,6 +109,7 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 		var touched []string
 		res.pages, touched, err = s.update(ctx, proj, base, ch)
 		if err == nil {
+			s.liveBuild.Store(b.ID)
 			// The bucket first: other replicas serve the build once it is
 			// there, and the checks after it are this replica's own.
 			res.bucket, err = s.timedToBucket(ctx, b.ID, s.live.Load(), touched)
@@ -148,6 +149,7 @@ func (s *Site) build(ctx context.Context, b *cms.Build, h *hints) (res buildResu
 		// The handler serves the new build already; only the symlink is stale.
 		s.log.Error("updating current symlink", "err", err)
 	}
+	s.liveBuild.Store(b.ID)
 	s.base = &liveBase{name: out.name, dir: out.dir, proj: projHash, files: m}
 	s.pruneBuilds()
 	// Hugo's pages are garbage now; give the memory back rather than hold

@@ -75,6 +75,7 @@ func (s *Site) follow(ctx context.Context) error {
 				return err
 			}
 			s.followed, s.followSums = marker.Manifest, mf.Files
+			s.liveBuild.Store(marker.Build)
 			s.log.Info("serving the site from the bucket", "build", marker.Build, "files", len(mf.Files),
 				"fetched", len(changed), "removed", len(gone), "changes_listed", listed, "duration_ms", time.Since(t).Milliseconds())
 			return nil
@@ -107,6 +108,7 @@ func (s *Site) follow(ctx context.Context) error {
 		s.log.Error("updating current symlink", "err", err)
 	}
 	s.followed, s.followSums, s.followedName = marker.Manifest, mf.Files, name
+	s.liveBuild.Store(marker.Build)
 	s.pruneBuilds()
 	s.log.Info("serving the site from the bucket", "build", marker.Build, "files", len(mf.Files),
 		"fetched", fetched, "duration_ms", time.Since(t).Milliseconds())

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"strconv"
 	"time"
 
 	"github.com/huimin/huimin/cms"
@@ -90,7 +91,12 @@ func (s *Site) Status(ctx context.Context) (cms.ReplicaStatus, error) {
 	ctx = s.scope(ctx)
 	st := cms.ReplicaStatus{Builder: true}
 	if o := s.live.Load(); o != nil {
+		// The build record's id, the same on every replica serving it; the
+		// directory's name for a site adopted at the start, before any.
 		st.LiveBuild = o.name
+		if id := s.liveBuild.Load(); id > 0 {
+			st.LiveBuild = strconv.FormatInt(id, 10)
+		}
 		if fi, err := os.Stat(o.dir); err == nil {
 			st.LiveSince = fi.ModTime().UTC()
 			st.LiveAgeSeconds = int64(time.Since(fi.ModTime()).Seconds())

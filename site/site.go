@@ -172,6 +172,7 @@ type Site struct {
 	followedName string // the build directory a follow made, which later ones update
 
 	live      atomic.Pointer[output]
+	liveBuild atomic.Int64 // the build record live here; 0 until a build or a follow since the start
 	switchMu  sync.Mutex   // serialises changing live and the current symlink
 	nextCheck atomic.Int64 // unix nanos; when to look at the current symlink again
 }

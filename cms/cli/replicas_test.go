@@ -12,6 +12,7 @@ import (
 	neturl "net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -87,6 +88,18 @@ func TestReplicas(t *testing.T) {
 	c.WaitPage(t, url, "副本甲发布的重阳故事", time.Minute)
 	if page, err := bucket.ReadAll(ctx, "site"+url+"index.html"); err != nil || !strings.Contains(string(page), "副本甲发布的重阳故事") {
 		t.Errorf("the story is not in the bucket: %v", err)
+	}
+	// Each replica's /readyz names the build it serves by the build's id,
+	// the same whether it built it or followed it.
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		la, lb, lc := readyz(t, a).LiveBuild, readyz(t, b).LiveBuild, readyz(t, c).LiveBuild
+		if _, err := strconv.Atoi(la); err == nil && la == lb && lb == lc {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("readyz live_build: a %q, b %q, c %q; want one build id", la, lb, lc)
+			break
+		}
 	}
 
 	// 4. Upload on a, focal point on b, crop read on c.
@@ -359,6 +372,7 @@ type replicaState struct {
 	Replica    string `json:"replica"`
 	Builder    bool   `json:"builder"`
 	QueueDepth int    `json:"queue_depth"`
+	LiveBuild  string `json:"live_build"`
 }
 
 func readyz(t *testing.T, s *clitest.Server) replicaState {
