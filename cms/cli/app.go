@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -25,12 +24,12 @@ type app struct {
 
 // openApp opens the data directory and the database (migrating it) and
 // prepares the site builder.
-func openApp(ctx context.Context, c *common, stderr io.Writer) (*app, error) {
-	log := c.logger(stderr)
+func (c *command) openApp(ctx context.Context) (*app, error) {
+	log := c.logger()
 	if c.replica != "" {
 		log = log.With("replica", c.replica)
 	}
-	keys, err := c.keys()
+	keys, err := secretKeys(c.getenv)
 	if err != nil {
 		return nil, err
 	}

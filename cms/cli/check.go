@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 
 	"github.com/huimin/huimin/cms/inspect"
@@ -20,22 +17,20 @@ var errVeto = errors.New("单项否决")
 
 // runCheck is `huimin check`: the 网站体检 of the site as the quarterly
 // inspection would find it.
-func runCheck(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
-	fs := flag.NewFlagSet("check", flag.ContinueOnError)
-	var c common
-	c.register(fs, getenv, project)
+func (c *command) runCheck(ctx context.Context, args []string) error {
+	fs := c.flags("check")
 	format := fs.String("format", "text", "输出格式：text 或 json")
 	external := fs.Bool("external", true, "检查外部链接（每个网站同时最多 2 个请求，每个请求最长 15 秒）")
 	excel := fs.String("excel", "", "另存 Excel 自查台账到此文件")
 	restore := fs.Bool("restore", false, "先把被篡改的网站文件恢复为最近一次构建发布的内容")
 	siteRef := fs.String("in-site", "", "检查哪个站点（代号或编号），默认为主站点")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if *format != "text" && *format != "json" {
 		return fmt.Errorf("%w: --format must be text or json", errUsage)
 	}
-	a, err := openApp(ctx, &c, stderr)
+	a, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -48,7 +43,7 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 		if err != nil {
 			return fmt.Errorf("恢复发布版本失败：%w", err)
 		}
-		fmt.Fprintf(stderr, "已恢复发布版本：构建 #%d\n", b.ID)
+		fmt.Fprintf(c.stderr, "已恢复发布版本：构建 #%d\n", b.ID)
 	}
 	rep, err := a.inspector().Run(ctx, inspect.Options{External: *external})
 	if err != nil {
@@ -56,13 +51,13 @@ func runCheck(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	switch *format {
 	case "json":
-		enc := json.NewEncoder(stdout)
+		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
 			return err
 		}
 	default:
-		if err := inspect.WriteText(stdout, rep); err != nil {
+		if err := inspect.WriteText(c.stdout, rep); err != nil {
 			return err
 		}
 	}

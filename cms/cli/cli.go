@@ -9,8 +9,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"runtime/debug"
-
-	"github.com/huimin/huimin/cms/store"
 )
 
 const usage = `huimin — 民政服务品牌宣传平台
@@ -47,26 +45,27 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stderr, usage)
 		return fmt.Errorf("%w: missing command", errUsage)
 	}
+	c := &command{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, project: project}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
-		return runServe(ctx, rest, getenv, stdout, stderr, project)
+		return c.runServe(ctx, rest)
 	case "build":
-		return runBuild(ctx, rest, getenv, stdout, stderr, project)
+		return c.runBuild(ctx, rest)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
 			fmt.Fprint(stderr, usage)
 			return fmt.Errorf("%w: expected 'user create'", errUsage)
 		}
-		return runUserCreate(ctx, rest[1:], getenv, stdin, stdout, stderr, project)
+		return c.runUserCreate(ctx, rest[1:])
 	case "site":
-		return runSite(ctx, rest, getenv, stdout, stderr, project)
+		return c.runSite(ctx, rest)
 	case "import":
-		return runImport(ctx, rest, getenv, stdout, stderr, project)
+		return c.runImport(ctx, rest)
 	case "secret":
-		return runSecret(ctx, rest, getenv, stdout, stderr, project)
+		return c.runSecret(ctx, rest)
 	case "check":
-		return runCheck(ctx, rest, getenv, stdout, stderr, project)
+		return c.runCheck(ctx, rest)
 	case "version":
 		fmt.Fprintln(stdout, "huimin", version())
 		return nil
@@ -78,53 +77,55 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
 }
 
-// common holds the settings every command shares.
-type common struct {
-	project fs.FS // the Hugo project
+// command is one run of a subcommand: what Run was given and the settings
+// every command shares.
+type command struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	project        fs.FS // the Hugo project
+
 	data    string
 	db      string
 	siteDir string
-	// keys are the store options for HUIMIN_SECRET_KEY (none: the key file)
-	keys    func() ([]store.Option, error)
 	storage string // "" = the data directory; s3://... = a bucket for media and the published site
-	getenv  func(string) string
 	verbose bool
 	// replica names this server among several on one MySQL database and
 	// bucket (serve --replica); "" runs alone.
 	replica string
 }
 
-// register adds the shared flags to fs with defaults from the environment.
-func (c *common) register(fs *flag.FlagSet, getenv func(string) string, project fs.FS) {
-	c.project = project
-	fs.StringVar(&c.data, "data", envOr(getenv, "HUIMIN_DATA", "./data"), "数据目录（数据库、媒体文件、网站构建）")
-	fs.StringVar(&c.db, "db", getenv("HUIMIN_DB"), "数据库 DSN；留空使用 SQLite")
-	fs.StringVar(&c.siteDir, "site", getenv("HUIMIN_SITE_DIR"), "使用此目录中的 Hugo 项目（config.toml、themes/）代替内置主题，便于主题开发")
-	c.keys = func() ([]store.Option, error) { return secretKeys(getenv) }
-	fs.StringVar(&c.storage, "storage", getenv("HUIMIN_STORAGE"),
+// flags returns the named command's flag set with the shared flags
+// added, their defaults taken from the environment.
+func (c *command) flags(name string) *flag.FlagSet {
+	f := flag.NewFlagSet(name, flag.ContinueOnError)
+	f.SetOutput(c.stderr)
+	f.StringVar(&c.data, "data", c.envOr("HUIMIN_DATA", "./data"), "数据目录（数据库、媒体文件、网站构建）")
+	f.StringVar(&c.db, "db", c.getenv("HUIMIN_DB"), "数据库 DSN；留空使用 SQLite")
+	f.StringVar(&c.siteDir, "site", c.getenv("HUIMIN_SITE_DIR"), "使用此目录中的 Hugo 项目（config.toml、themes/）代替内置主题，便于主题开发")
+	f.StringVar(&c.storage, "storage", c.getenv("HUIMIN_STORAGE"),
 		"媒体文件和发布的网站存放处：留空为数据目录；s3://BUCKET/PREFIX?endpoint=http://host:port 为对象存储（密钥取自 AWS_ACCESS_KEY_ID、AWS_SECRET_ACCESS_KEY）")
-	c.getenv = getenv
-	fs.BoolVar(&c.verbose, "verbose", false, "输出调试日志")
+	f.BoolVar(&c.verbose, "verbose", false, "输出调试日志")
+	return f
 }
 
-func (c *common) logger(stderr io.Writer) *slog.Logger {
+func (c *command) logger() *slog.Logger {
 	level := slog.LevelInfo
 	if c.verbose {
 		level = slog.LevelDebug
 	}
-	return slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	return slog.New(slog.NewTextHandler(c.stderr, &slog.HandlerOptions{Level: level}))
 }
 
-func envOr(getenv func(string) string, key, def string) string {
-	if v := getenv(key); v != "" {
+func (c *command) envOr(key, def string) string {
+	if v := c.getenv(key); v != "" {
 		return v
 	}
 	return def
 }
 
 // parse parses args, printing flag errors in Chinese-friendly form.
-func parse(fs *flag.FlagSet, args []string, stderr io.Writer) error {
-	fs.SetOutput(stderr)
+func parse(fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return err

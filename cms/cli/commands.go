@@ -5,10 +5,8 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -22,15 +20,13 @@ import (
 
 // runBuild makes a full build of the public site; a failure exits non-zero
 // and names the file and line Hugo complained about.
-func runBuild(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
-	fs := flag.NewFlagSet("build", flag.ContinueOnError)
-	var c common
-	c.register(fs, getenv, project)
+func (c *command) runBuild(ctx context.Context, args []string) error {
+	fs := c.flags("build")
 	only := fs.String("in-site", "", "只生成这个站点（代号或编号），默认生成平台上的全部站点")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, &c, stderr)
+	a, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -59,17 +55,15 @@ func runBuild(ctx context.Context, args []string, getenv func(string) string, st
 			}
 			return fmt.Errorf("%sbuild failed: %w", where, err)
 		}
-		fmt.Fprintf(stdout, "%s网站生成完成：构建 #%d，%d 个页面，用时 %d 毫秒\n", where, b.ID, b.Pages, b.DurationMS)
+		fmt.Fprintf(c.stdout, "%s网站生成完成：构建 #%d，%d 个页面，用时 %d 毫秒\n", where, b.ID, b.Pages, b.DurationMS)
 	}
 	return nil
 }
 
 // runUserCreate adds a staff account; the password comes from standard input
 // so it never shows in the process list or shell history.
-func runUserCreate(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, project fs.FS) error {
-	fs := flag.NewFlagSet("user create", flag.ContinueOnError)
-	var c common
-	c.register(fs, getenv, project)
+func (c *command) runUserCreate(ctx context.Context, args []string) error {
+	fs := c.flags("user create")
 	name := fs.String("name", "", "用户名")
 	display := fs.String("display-name", "", "显示姓名（用于签发记录），默认同用户名")
 	role := fs.String("role", "", "角色：admin、editor 或 reviewer")
@@ -77,13 +71,13 @@ func runUserCreate(ctx context.Context, args []string, getenv func(string) strin
 	pwStdin := fs.Bool("password-stdin", false, "从标准输入读取密码")
 	site := fs.String("in-site", "", "用户所属站点（代号或编号），默认为主站点")
 	platform := fs.Bool("platform-admin", false, "平台管理员：管理所有站点和用户")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if !*pwStdin {
 		return fmt.Errorf("%w: --password-stdin is required (the password is read from standard input)", errUsage)
 	}
-	line, err := bufio.NewReader(stdin).ReadString('\n')
+	line, err := bufio.NewReader(c.stdin).ReadString('\n')
 	if err != nil && !errors.Is(err, io.EOF) {
 		return fmt.Errorf("read password: %w", err)
 	}
@@ -91,7 +85,7 @@ func runUserCreate(ctx context.Context, args []string, getenv func(string) strin
 	if err := cms.ValidatePassword(password); err != nil {
 		return describe(err)
 	}
-	a, err := openApp(ctx, &c, stderr)
+	a, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -107,7 +101,7 @@ func runUserCreate(ctx context.Context, args []string, getenv func(string) strin
 	if err := a.db.CreateUser(ctx, u, password); err != nil {
 		return describe(err)
 	}
-	fmt.Fprintf(stdout, "已创建用户 %s（%s）\n", u.Username, u.Role)
+	fmt.Fprintf(c.stdout, "已创建用户 %s（%s）\n", u.Username, u.Role)
 	return nil
 }
 
@@ -135,13 +129,11 @@ const importBatch = 500
 
 // runImport loads stories from a JSON Lines file, one transaction per batch.
 // A bad line is reported with its number and field and does not stop the rest.
-func runImport(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
-	fs := flag.NewFlagSet("import", flag.ContinueOnError)
-	var c common
-	c.register(fs, getenv, project)
+func (c *command) runImport(ctx context.Context, args []string) error {
+	fs := c.flags("import")
 	build := fs.Bool("build", true, "导入后重新生成网站")
 	site := fs.String("in-site", "", "导入到哪个站点（代号或编号），默认为主站点")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
 	if fs.NArg() != 1 {
@@ -154,7 +146,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	defer f.Close()
 	st, _ := f.Stat()
 
-	a, err := openApp(ctx, &c, stderr)
+	a, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -164,11 +156,11 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 
 	bar := progressbar.NewOptions64(st.Size(),
-		progressbar.OptionSetWriter(stderr),
+		progressbar.OptionSetWriter(c.stderr),
 		progressbar.OptionSetDescription("导入"),
 		progressbar.OptionShowBytes(true),
 		progressbar.OptionThrottle(200*time.Millisecond),
-		progressbar.OptionOnCompletion(func() { fmt.Fprintln(stderr) }),
+		progressbar.OptionOnCompletion(func() { fmt.Fprintln(c.stderr) }),
 	)
 	start := time.Now()
 	var (
@@ -188,7 +180,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 			if e != nil {
 				failed++
 				_ = bar.Clear()
-				fmt.Fprintf(stderr, "第 %d 行：%v\n", lines[i], describe(e))
+				fmt.Fprintf(c.stderr, "第 %d 行：%v\n", lines[i], describe(e))
 			} else {
 				ok++
 			}
@@ -210,7 +202,7 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			failed++
 			_ = bar.Clear()
-			fmt.Fprintf(stderr, "第 %d 行：%v\n", n, err)
+			fmt.Fprintf(c.stderr, "第 %d 行：%v\n", n, err)
 			continue
 		}
 		batch, lines = append(batch, item), append(lines, n)
@@ -228,14 +220,14 @@ func runImport(ctx context.Context, args []string, getenv func(string) string, s
 	}
 	_ = bar.Finish()
 	elapsed := time.Since(start)
-	fmt.Fprintf(stdout, "导入完成：成功 %d 条，失败 %d 条，用时 %.1f 秒（%.0f 条/秒）\n",
+	fmt.Fprintf(c.stdout, "导入完成：成功 %d 条，失败 %d 条，用时 %.1f 秒（%.0f 条/秒）\n",
 		ok, failed, elapsed.Seconds(), float64(ok+failed)/elapsed.Seconds())
 	if *build && ok > 0 {
 		b, err := a.site.BuildNow(ctx, "huimin import")
 		if err != nil {
 			return fmt.Errorf("stories imported, but the site build failed: %w", err)
 		}
-		fmt.Fprintf(stdout, "网站已重新生成：%d 个页面，用时 %d 毫秒\n", b.Pages, b.DurationMS)
+		fmt.Fprintf(c.stdout, "网站已重新生成：%d 个页面，用时 %d 毫秒\n", b.Pages, b.DurationMS)
 	}
 	return nil
 }

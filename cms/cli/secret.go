@@ -2,10 +2,7 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -55,19 +52,17 @@ const secretUsage = `用法：huimin secret rotate [--data DIR] [--db DSN]
 `
 
 // runSecret is "huimin secret rotate".
-func runSecret(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
+func (c *command) runSecret(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprint(stderr, secretUsage)
+		fmt.Fprint(c.stderr, secretUsage)
 		return fmt.Errorf("%w: expected 'secret rotate'", errUsage)
 	}
-	fs := flag.NewFlagSet("secret rotate", flag.ContinueOnError)
+	fs := c.flags("secret rotate")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), secretUsage) }
-	var c common
-	c.register(fs, getenv, project)
-	if err := parse(fs, args[1:], stderr); err != nil {
+	if err := parse(fs, args[1:]); err != nil {
 		return err
 	}
-	log := c.logger(stderr)
+	log := c.logger()
 	data, err := filepath.Abs(c.data)
 	if err != nil {
 		return err
@@ -75,7 +70,7 @@ func runSecret(ctx context.Context, args []string, getenv func(string) string, s
 	if _, err := os.Stat(data); err != nil {
 		return fmt.Errorf("数据目录 %s 不可用：%w", data, err)
 	}
-	opts, err := secretKeys(getenv)
+	opts, err := secretKeys(c.getenv)
 	if err != nil {
 		return err
 	}
@@ -84,11 +79,11 @@ func runSecret(ctx context.Context, args []string, getenv func(string) string, s
 		if err != nil {
 			return fmt.Errorf("rotate the key file: %w", err)
 		}
-		fmt.Fprintf(stdout, "已生成新密钥（指纹 %s，替换 %s），用它重新加密了 %d 项机密。\n旧密钥保存在 %s，只用于读取轮换前的备份，请与这些备份一同保管；不再需要时可删除。\n",
+		fmt.Fprintf(c.stdout, "已生成新密钥（指纹 %s，替换 %s），用它重新加密了 %d 项机密。\n旧密钥保存在 %s，只用于读取轮换前的备份，请与这些备份一同保管；不再需要时可删除。\n",
 			r.New, r.Old, r.Resealed, r.Previous)
 		return nil
 	}
-	if strings.TrimSpace(getenv(envSecretKeyPrevious)) == "" {
+	if strings.TrimSpace(c.getenv(envSecretKeyPrevious)) == "" {
 		return fmt.Errorf("密钥由环境变量 %s 提供：请生成新密钥（openssl rand -base64 32），把它设为 %s、把旧密钥设为 %s，再运行 huimin secret rotate；完成后删除 %s",
 			envSecretKey, envSecretKey, envSecretKeyPrevious, envSecretKeyPrevious)
 	}
@@ -100,7 +95,7 @@ func runSecret(ctx context.Context, args []string, getenv func(string) string, s
 	if err := db.Close(); err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "已用 %s（指纹 %s）重新加密了 %d 项机密。确认所有 huimin 进程都已改用新密钥后，删除 %s。\n",
+	fmt.Fprintf(c.stdout, "已用 %s（指纹 %s）重新加密了 %d 项机密。确认所有 huimin 进程都已改用新密钥后，删除 %s。\n",
 		envSecretKey, id, n, envSecretKeyPrevious)
 	return nil
 }

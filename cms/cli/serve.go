@@ -4,10 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
-	"io/fs"
 	"net"
 	"net/http"
 	"strings"
@@ -28,29 +26,27 @@ import (
 // runServe starts the whole product: migrates, creates the first admin and
 // the demo campaign on a new data directory, builds the site and serves the
 // APIs, the admin UI and the public site until ctx is cancelled.
-func runServe(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
-	var c common
-	c.register(fs, getenv, project)
-	addr := fs.String("addr", envOr(getenv, "HUIMIN_ADDR", "127.0.0.1:8080"), "监听地址")
+func (c *command) runServe(ctx context.Context, args []string) error {
+	fs := c.flags("serve")
+	addr := fs.String("addr", c.envOr("HUIMIN_ADDR", "127.0.0.1:8080"), "监听地址")
 	withDemo := fs.Bool("demo", true, "在新的数据目录中创建演示内容")
-	corsOrigins := fs.String("cors-origins", envOr(getenv, "HUIMIN_CORS_ORIGINS", "*"),
+	corsOrigins := fs.String("cors-origins", c.envOr("HUIMIN_CORS_ORIGINS", "*"),
 		"允许网页跨域读取内容接口的来源，逗号分隔；* 表示任意来源，留空表示不允许")
 	contentRate := fs.Float64("content-rate", 50, "未使用接口密钥时，内容接口对每个客户端地址每秒允许的请求数（可短时突发4倍）；0 表示不限")
-	trustedProxies := fs.String("trusted-proxies", getenv("HUIMIN_TRUSTED_PROXIES"),
+	trustedProxies := fs.String("trusted-proxies", c.getenv("HUIMIN_TRUSTED_PROXIES"),
 		"前置反向代理的地址或网段，逗号分隔；按其 X-Forwarded-For 中的读者地址限流，按其 X-Forwarded-Host 确定站点")
-	fetchHosts := fs.String("fetch-image-hosts", envOr(getenv, "HUIMIN_FETCH_IMAGE_HOSTS", strings.Join(web.DefaultRemoteImageHosts, ",")),
+	fetchHosts := fs.String("fetch-image-hosts", c.envOr("HUIMIN_FETCH_IMAGE_HOSTS", strings.Join(web.DefaultRemoteImageHosts, ",")),
 		"粘贴进正文的图片来自这些网站时，保存时自动存入媒体库（逗号分隔；默认为微信图片服务器）")
 	bodyTimeout := fs.Duration("body-timeout", time.Minute, "读取一个请求正文的最长时间（上传除外）")
 	uploadTimeout := fs.Duration("upload-timeout", 10*time.Minute, "读取一次文件上传的最长时间")
-	wechatAPI := fs.String("wechat-api", envOr(getenv, "HUIMIN_WECHAT_API", wechat.DefaultBaseURL),
+	wechatAPI := fs.String("wechat-api", c.envOr("HUIMIN_WECHAT_API", wechat.DefaultBaseURL),
 		"微信公众号接口的地址（同步草稿用；测试时指向本地的契约服务器）")
-	fs.StringVar(&c.replica, "replica", getenv("HUIMIN_REPLICA"),
+	fs.StringVar(&c.replica, "replica", c.getenv("HUIMIN_REPLICA"),
 		"本副本的名称（各副本不同）：多个 serve 共用一个 MySQL 数据库和对象存储时，由数据库选出一个副本构建网站，其余副本从对象存储取用")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, &c, stderr)
+	a, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -70,7 +66,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 	}
 	defer stats.Close()
 
-	if err := firstStart(ctx, a, *withDemo, stdout); err != nil {
+	if err := firstStart(ctx, a, *withDemo, c.stdout); err != nil {
 		return err
 	}
 	if err := moveSharedMedia(ctx, a, c.data); err != nil {
@@ -173,7 +169,7 @@ func runServe(ctx context.Context, args []string, getenv func(string) string, st
 
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- httpSrv.Serve(ln) }()
-	fmt.Fprintf(stdout, "Huimin 已启动：http://%s/  管理后台：http://%s/admin/\n", ln.Addr(), ln.Addr())
+	fmt.Fprintf(c.stdout, "Huimin 已启动：http://%s/  管理后台：http://%s/admin/\n", ln.Addr(), ln.Addr())
 	a.log.Info("serving", "addr", ln.Addr().String(), "data", c.data)
 
 	select {

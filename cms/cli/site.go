@@ -2,10 +2,7 @@ package cli
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"io"
-	"io/fs"
 	"strings"
 
 	"github.com/huimin/huimin/cms"
@@ -14,24 +11,22 @@ import (
 // runSite manages the platform's sites: `huimin site create` and
 // `huimin site list`. The command line acts as the system, like a
 // platform admin.
-func runSite(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer, project fs.FS) error {
+func (c *command) runSite(ctx context.Context, args []string) error {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
-		fmt.Fprint(stderr, usage)
+		fmt.Fprint(c.stderr, usage)
 		return fmt.Errorf("%w: expected 'site create' or 'site list'", errUsage)
 	}
 	sub, args := args[0], args[1:]
-	fs := flag.NewFlagSet("site "+sub, flag.ContinueOnError)
-	var c common
-	c.register(fs, getenv, project)
+	fs := c.flags("site " + sub)
 	name := fs.String("name", "", "站点名称，如“江阴市民政局”")
 	slug := fs.String("slug", "", "站点代号（小写字母、数字、连字符），用于目录和对象存储前缀，默认取自第一个域名")
 	var hosts stringList
 	fs.Var(&hosts, "host", "站点域名，可重复或用逗号分隔，如 mz.jiangyin.gov.cn")
 	overview := fs.Bool("overview", false, "该站点首页列出平台上的所有站点（全市概览）")
-	if err := parse(fs, args, stderr); err != nil {
+	if err := parse(fs, args); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, &c, stderr)
+	a, err := c.openApp(ctx)
 	if err != nil {
 		return err
 	}
@@ -43,7 +38,7 @@ func runSite(ctx context.Context, args []string, getenv func(string) string, std
 			return err
 		}
 		for _, s := range sites {
-			fmt.Fprintf(stdout, "%d\t%s\t%s\t%s\n", s.ID, s.Slug, s.Name, strings.Join(s.Hosts, ","))
+			fmt.Fprintf(c.stdout, "%d\t%s\t%s\t%s\n", s.ID, s.Slug, s.Name, strings.Join(s.Hosts, ","))
 		}
 		return nil
 	}
@@ -54,7 +49,7 @@ func runSite(ctx context.Context, args []string, getenv func(string) string, std
 	if err := db.CreateSite(ctx, s); err != nil {
 		return describe(err)
 	}
-	fmt.Fprintf(stdout, "已创建站点 #%d %s（%s），域名：%s\n", s.ID, s.Name, s.Slug, strings.Join(s.Hosts, "、"))
+	fmt.Fprintf(c.stdout, "已创建站点 #%d %s（%s），域名：%s\n", s.ID, s.Name, s.Slug, strings.Join(s.Hosts, "、"))
 	return nil
 }
 
