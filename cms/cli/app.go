@@ -7,7 +7,6 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/huimin/huimin/cms"
 	"github.com/huimin/huimin/cms/media"
 	"github.com/huimin/huimin/cms/objstore"
 	"github.com/huimin/huimin/cms/store"
@@ -79,14 +78,9 @@ func (c *command) openApp(ctx context.Context) (*app, error) {
 		}
 		replica = &site.Replica{Name: c.replica, Leases: db, Queue: db}
 	}
-	src := c.project
-	// The store lists the platform's sites once it has them (issue 15);
-	// until then, and on an installation of one site, the platform is
-	// the default site alone, built and served as before.
-	sites, _ := any(db).(cms.SiteService)
-	s, err := site.NewPlatform(ctx, site.PlatformConfig{Sites: sites, Config: site.Config{
+	s, err := site.NewPlatform(ctx, site.PlatformConfig{Sites: db, Config: site.Config{
 		DataDir:   data,
-		Source:    src,
+		Source:    c.project,
 		SourceDir: c.siteDir,
 		Content:   db,
 		Projects:  db,

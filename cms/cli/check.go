@@ -82,14 +82,8 @@ func (c *command) runCheck(ctx context.Context, args []string) error {
 
 // inspector wires the 网站体检 to the app's store and site.
 func (a *app) inspector() *inspect.Inspector {
-	in := &inspect.Inspector{Content: a.db, Projects: a.db, Pages: a.db, Settings: a.db, Dictionary: a.db, Store: a.db,
-		Checker: &inspect.Checker{}}
-	in.Site = siteChecks{a.site}
-	// Public messages (issue 17), when the store has them.
-	if m, ok := any(a.db).(inspect.Messages); ok {
-		in.Messages = m
-	}
-	return in
+	return &inspect.Inspector{Content: a.db, Projects: a.db, Pages: a.db, Settings: a.db, Dictionary: a.db, Store: a.db,
+		Checker: &inspect.Checker{}, Site: siteChecks{a.site}, Messages: a.db}
 }
 
 // siteChecks adapts the site's link and tamper checks to the report's;
