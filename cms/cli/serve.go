@@ -142,18 +142,12 @@ func (c *command) runServe(ctx context.Context, args []string) error {
 		go a.inspector().Background(ctx, a.log, 6*time.Hour, 10*time.Minute)
 		_ = sched.Run(ctx)
 	})
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
+	wg.Go(func() {
 		if err := a.site.Run(siteCtx); err != nil && !errors.Is(err, context.Canceled) {
 			a.log.Error("site builder stopped", "err", err)
 		}
-	}()
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		purgePersonalData(siteCtx, a.db, a.log)
-	}()
+	})
+	wg.Go(func() { purgePersonalData(siteCtx, a.db, a.log) })
 	// Build before listening: content may have changed while the server was
 	// down (imports, another process). A failed build is recorded and the
 	// server still starts so staff can fix the cause.

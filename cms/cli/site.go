@@ -31,9 +31,8 @@ func (c *command) runSite(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	db := a.db
 	if sub == "list" {
-		sites, err := db.FindSites(ctx)
+		sites, err := a.db.FindSites(ctx)
 		if err != nil {
 			return err
 		}
@@ -46,7 +45,7 @@ func (c *command) runSite(ctx context.Context, args []string) error {
 	if s.Slug == "" && len(hosts) > 0 {
 		s.Slug = slugFromHost(hosts[0])
 	}
-	if err := db.CreateSite(ctx, s); err != nil {
+	if err := a.db.CreateSite(ctx, s); err != nil {
 		return describe(err)
 	}
 	fmt.Fprintf(c.stdout, "已创建站点 #%d %s（%s），域名：%s\n", s.ID, s.Name, s.Slug, strings.Join(s.Hosts, "、"))
