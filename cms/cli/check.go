@@ -3,17 +3,12 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 
 	"github.com/huimin/huimin/cms/inspect"
 	"github.com/huimin/huimin/site"
 )
-
-// errVeto is returned by check when a 单项否决 item is found: the command
-// exits non-zero for cron and monitoring.
-var errVeto = errors.New("单项否决")
 
 // runCheck is `huimin check`: the 网站体检 of the site as the quarterly
 // inspection would find it.
@@ -49,17 +44,15 @@ func (c *command) runCheck(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch *format {
-	case "json":
+	if *format == "json" {
 		enc := json.NewEncoder(c.stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(rep); err != nil {
-			return err
-		}
-	default:
-		if err := inspect.WriteText(c.stdout, rep); err != nil {
-			return err
-		}
+		err = enc.Encode(rep)
+	} else {
+		err = inspect.WriteText(c.stdout, rep)
+	}
+	if err != nil {
+		return err
 	}
 	if *excel != "" {
 		f, err := os.Create(*excel)
@@ -74,8 +67,9 @@ func (c *command) runCheck(ctx context.Context, args []string) error {
 			return err
 		}
 	}
+	// A 单项否决 item makes the command exit non-zero, for cron and monitoring.
 	if rep.Veto > 0 {
-		return fmt.Errorf("%w：发现 %d 项", errVeto, rep.Veto)
+		return fmt.Errorf("单项否决：发现 %d 项", rep.Veto)
 	}
 	return nil
 }
