@@ -41,11 +41,10 @@ var errUsage = errors.New("usage")
 // directly with their own arguments, environment and streams. project is the
 // public site's Hugo project (config.toml and themes/), which main embeds.
 func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, project fs.FS) error {
-	if len(args) == 0 {
-		fmt.Fprint(stderr, usage)
-		return fmt.Errorf("%w: missing command", errUsage)
-	}
 	c := &command{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, project: project}
+	if len(args) == 0 {
+		return c.badUsage(usage, "missing command")
+	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "serve":
@@ -54,8 +53,7 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return c.runBuild(ctx, rest)
 	case "user":
 		if len(rest) == 0 || rest[0] != "create" {
-			fmt.Fprint(stderr, usage)
-			return fmt.Errorf("%w: expected 'user create'", errUsage)
+			return c.badUsage(usage, "expected 'user create'")
 		}
 		return c.runUserCreate(ctx, rest[1:])
 	case "site":
@@ -73,8 +71,13 @@ func Run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stdout, usage)
 		return nil
 	}
-	fmt.Fprint(stderr, usage)
-	return fmt.Errorf("%w: unknown command %q", errUsage, cmd)
+	return c.badUsage(usage, fmt.Sprintf("unknown command %q", cmd))
+}
+
+// badUsage prints text, a usage, and returns an errUsage saying what was wrong.
+func (c *command) badUsage(text, what string) error {
+	fmt.Fprint(c.stderr, text)
+	return fmt.Errorf("%w: %s", errUsage, what)
 }
 
 // command is one run of a subcommand: what Run was given and the settings

@@ -54,8 +54,7 @@ const secretUsage = `用法：huimin secret rotate [--data DIR] [--db DSN]
 // runSecret is "huimin secret rotate".
 func (c *command) runSecret(ctx context.Context, args []string) error {
 	if len(args) == 0 || args[0] != "rotate" {
-		fmt.Fprint(c.stderr, secretUsage)
-		return fmt.Errorf("%w: expected 'secret rotate'", errUsage)
+		return c.badUsage(secretUsage, "expected 'secret rotate'")
 	}
 	fs := c.flags("secret rotate")
 	fs.Usage = func() { fmt.Fprint(fs.Output(), secretUsage) }

@@ -13,8 +13,7 @@ import (
 // platform admin.
 func (c *command) runSite(ctx context.Context, args []string) error {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "list") {
-		fmt.Fprint(c.stderr, usage)
-		return fmt.Errorf("%w: expected 'site create' or 'site list'", errUsage)
+		return c.badUsage(usage, "expected 'site create' or 'site list'")
 	}
 	sub, args := args[0], args[1:]
 	fs := c.flags("site " + sub)
