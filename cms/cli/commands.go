@@ -3,12 +3,14 @@ package cli
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -90,12 +92,8 @@ func (c *command) runUserCreate(ctx context.Context, args []string) error {
 		return err
 	}
 	defer a.Close()
-	u := &cms.User{Username: *name, Name: *display, Role: cms.Role(*role), Level: *level, PlatformAdmin: *platform}
-	if u.Name == "" {
-		u.Name = u.Username
-	}
-	ctx, err = inSite(ctx, a.db, *site)
-	if err != nil {
+	u := &cms.User{Username: *name, Name: cmp.Or(*display, *name), Role: cms.Role(*role), Level: *level, PlatformAdmin: *platform}
+	if ctx, err = inSite(ctx, a.db, *site); err != nil {
 		return err
 	}
 	if err := a.db.CreateUser(ctx, u, password); err != nil {
@@ -111,14 +109,9 @@ func describe(err error) error {
 	if !errors.As(err, &e) || len(e.Fields) == 0 {
 		return err
 	}
-	keys := make([]string, 0, len(e.Fields))
-	for k := range e.Fields {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
 	var b strings.Builder
 	b.WriteString(e.Message)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(e.Fields)) {
 		fmt.Fprintf(&b, "\n  %s: %s", k, e.Fields[k])
 	}
 	return errors.New(b.String())
@@ -195,7 +188,7 @@ func (c *command) runImport(ctx context.Context, args []string) error {
 		n++
 		raw := sc.Bytes()
 		_ = bar.Add(len(raw) + 1)
-		if len(strings.TrimSpace(string(raw))) == 0 {
+		if len(bytes.TrimSpace(raw)) == 0 {
 			continue
 		}
 		item, err := decodeImportLine(raw)
