@@ -85,7 +85,7 @@ func (c *command) runServe(ctx context.Context, args []string) error {
 	// in release mode (a process-wide setting, so it is made here, by the
 	// command, and not by web.New).
 	gin.SetMode(gin.ReleaseMode)
-	proxies := strings.FieldsFunc(*trustedProxies, func(r rune) bool { return r == ',' || r == ' ' })
+	proxies := splitList(*trustedProxies)
 	for _, p := range proxies {
 		if _, _, err := net.ParseCIDR(p); err != nil && net.ParseIP(p) == nil {
 			return fmt.Errorf("--trusted-proxies：%q 不是地址或网段（如 10.0.0.5 或 10.0.0.0/8）", p)
@@ -100,7 +100,7 @@ func (c *command) runServe(ctx context.Context, args []string) error {
 		Audit: a.db, Media: a.db, Content: a.db, Publisher: a.site,
 		ContentVersion: a.db, APIKeys: a.db, ContentRate: *contentRate,
 		CORSOrigins: strings.Split(*corsOrigins, ","), TrustedProxies: proxies,
-		RemoteImageHosts: strings.FieldsFunc(*fetchHosts, func(r rune) bool { return r == ',' || r == ' ' }),
+		RemoteImageHosts: splitList(*fetchHosts),
 		Ingest:           ingest,
 		Site:             a.site.Handler(), Admin: admin.Handler(),
 		Stats: stats, SitePages: a.db, Wechat: drafts, Interact: a.db, Sites: a.db, Overview: a.db,
@@ -231,6 +231,11 @@ func bodyDeadline(h http.Handler, body, upload time.Duration) http.Handler {
 		}
 		h.ServeHTTP(w, r)
 	})
+}
+
+// splitList splits a flag's list of addresses or hosts at commas and spaces.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
 }
 
 func buildID(b *cms.Build) int64 {
