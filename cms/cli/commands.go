@@ -161,6 +161,12 @@ func (c *command) runImport(ctx context.Context, args []string) error {
 		batch      []*cms.ImportStory
 		lines      []int
 	)
+	// fail reports a line left out; the lines after it are still imported.
+	fail := func(line int, err error) {
+		failed++
+		_ = bar.Clear()
+		fmt.Fprintf(c.stderr, "第 %d 行：%v\n", line, err)
+	}
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -171,9 +177,7 @@ func (c *command) runImport(ctx context.Context, args []string) error {
 		}
 		for i, e := range errs {
 			if e != nil {
-				failed++
-				_ = bar.Clear()
-				fmt.Fprintf(c.stderr, "第 %d 行：%v\n", lines[i], describe(e))
+				fail(lines[i], describe(e))
 			} else {
 				ok++
 			}
@@ -193,9 +197,7 @@ func (c *command) runImport(ctx context.Context, args []string) error {
 		}
 		item, err := decodeImportLine(raw)
 		if err != nil {
-			failed++
-			_ = bar.Clear()
-			fmt.Fprintf(c.stderr, "第 %d 行：%v\n", n, err)
+			fail(n, err)
 			continue
 		}
 		batch, lines = append(batch, item), append(lines, n)
