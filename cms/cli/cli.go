@@ -40,7 +40,12 @@ var errUsage = errors.New("usage")
 // Run is the whole program; main only wires it to the process. Tests call it
 // directly with their own arguments, environment and streams. project is the
 // public site's Hugo project (config.toml and themes/), which main embeds.
-func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, project fs.FS) error {
+func Run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer, project fs.FS) (err error) {
+	defer func() {
+		if errors.Is(err, flag.ErrHelp) {
+			err = nil // "huimin build -h": the usage it asked for is printed; not a failure
+		}
+	}()
 	c := &command{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, project: project}
 	if len(args) == 0 {
 		return c.badUsage(usage, "missing command")

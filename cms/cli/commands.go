@@ -137,7 +137,10 @@ func (c *command) runImport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer f.Close()
-	st, _ := f.Stat()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
 
 	a, err := c.openApp(ctx)
 	if err != nil {

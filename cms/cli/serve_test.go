@@ -330,3 +330,22 @@ func TestServe_Reslug(t *testing.T) {
 		}
 	}
 }
+
+// TestRun_Help: a command's -h prints its flags and succeeds; a wrong flag
+// is still a usage error.
+func TestRun_Help(t *testing.T) {
+	t.Parallel()
+	for _, cmd := range []string{"serve", "build", "import", "check"} {
+		var out, errs bytes.Buffer
+		if err := cli.Run(context.Background(), []string{cmd, "-h"}, func(string) string { return "" }, nil, &out, &errs, clitest.Project(t)); err != nil {
+			t.Errorf("%s -h: %v", cmd, err)
+		}
+		if !strings.Contains(errs.String(), "-data") {
+			t.Errorf("%s -h printed no flags: %q", cmd, errs.String())
+		}
+	}
+	var out, errs bytes.Buffer
+	if err := cli.Run(context.Background(), []string{"build", "--bogus"}, func(string) string { return "" }, nil, &out, &errs, clitest.Project(t)); err == nil {
+		t.Error("build --bogus succeeded")
+	}
+}
