@@ -125,10 +125,7 @@ func TestContentService_FindLiveStories(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var ids []int64
-				for _, s := range got {
-					ids = append(ids, s.ID)
-				}
+				ids := liveIDs(got)
 				if !slices.Equal(ids, tc.want) {
 					t.Errorf("ids = %v, want %v", ids, tc.want)
 				}

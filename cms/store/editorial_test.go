@@ -3,6 +3,7 @@ package store_test
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -20,13 +21,9 @@ func TestDictionary_StarterAndCRUD(t *testing.T) {
 		if err != nil || len(terms) < 12 {
 			t.Fatalf("starter dictionary: %d terms, %v", len(terms), err)
 		}
-		found := false
-		for _, tm := range terms {
-			if tm.Term == "婚烟登记" && tm.Suggestion == "婚姻登记" && tm.Severity == cms.SeveritySerious {
-				found = true
-			}
-		}
-		if !found {
+		if !slices.ContainsFunc(terms, func(tm *cms.DictionaryTerm) bool {
+			return tm.Term == "婚烟登记" && tm.Suggestion == "婚姻登记" && tm.Severity == cms.SeveritySerious
+		}) {
 			t.Errorf("starter dictionary lacks 婚烟登记 → 婚姻登记")
 		}
 

@@ -98,6 +98,15 @@ func (f *fixture) update(u *cms.User, id int64, upd cms.StoryUpdate) *cms.Story 
 
 func ptr[T any](v T) *T { return &v }
 
+// liveIDs returns the ids of stories, in their order.
+func liveIDs(stories []*cms.LiveStory) []int64 {
+	var ids []int64
+	for _, s := range stories {
+		ids = append(ids, s.ID)
+	}
+	return ids
+}
+
 // wantCode fails unless err carries code.
 func wantCode(t *testing.T, err error, code string) *cms.Error {
 	t.Helper()

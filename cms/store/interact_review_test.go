@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/huimin/huimin/cms"
-	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/store/storetest"
 )
 
@@ -212,14 +211,11 @@ func TestInteractStore_ReplyReview(t *testing.T) {
 func TestMigrateReplyReview(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachBackend(t, func(t *testing.T, dsn, dataDir string) {
-		db, err := store.Open(context.Background(), dsn, dataDir, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := openStore(t, dsn, dataDir)
 		f := newFixture(t, db)
 		ctx := context.Background()
 		waiting, _ := db.CreateMessage(ctx, cms.MessageInput{Category: cms.CategoryConsult, Text: "几点开门？", Public: true})
-		waiting, err = db.ActOnMessage(f.as(f.admin), waiting.ID, cms.ActionReply, cms.MessageAction{Version: waiting.Version, Reply: "八点半。", Publish: true})
+		waiting, err := db.ActOnMessage(f.as(f.admin), waiting.ID, cms.ActionReply, cms.MessageAction{Version: waiting.Version, Reply: "八点半。", Publish: true})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -71,10 +71,7 @@ func TestContentService_Search(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				var ids []int64
-				for _, s := range got {
-					ids = append(ids, s.ID)
-				}
+				ids := liveIDs(got)
 				if !slices.Equal(ids, tc.want) || total != len(tc.want) {
 					t.Errorf("q=%q: ids %v (total %d), want %v", tc.q, ids, total, tc.want)
 				}
@@ -90,10 +87,7 @@ func TestContentService_Search(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ids []int64
-			for _, s := range got {
-				ids = append(ids, s.ID)
-			}
+			ids := liveIDs(got)
 			if !slices.Equal(ids, want) {
 				t.Errorf("after republish, q=%q: %v, want %v", q, ids, want)
 			}
@@ -165,9 +159,7 @@ func TestContentService_Cursor(t *testing.T) {
 				if len(got) == 0 {
 					break
 				}
-				for _, s := range got {
-					byPage = append(byPage, s.ID)
-				}
+				byPage = append(byPage, liveIDs(got)...)
 			}
 			var after *cms.ContentCursor
 			for {
@@ -180,16 +172,11 @@ func TestContentService_Cursor(t *testing.T) {
 				if len(got) == 0 {
 					break
 				}
-				for _, s := range got {
-					byCursor = append(byCursor, s.ID)
-				}
+				byCursor = append(byCursor, liveIDs(got)...)
 				last := got[len(got)-1]
 				after = &cms.ContentCursor{PublishedAt: last.PublishedAt, ID: last.ID}
 			}
-			var want []int64
-			for _, s := range all {
-				want = append(want, s.ID)
-			}
+			want := liveIDs(all)
 			if len(want) != total || !slices.Equal(byPage, want) || !slices.Equal(byCursor, want) {
 				t.Errorf("tag %q: by page %v, by cursor %v, want %v", base.Tag, byPage, byCursor, want)
 			}

@@ -20,10 +20,7 @@ func TestOpen_MigrateTwice(t *testing.T) {
 	t.Parallel()
 	storetest.ForEachEmptyBackend(t, func(t *testing.T, dsn, dataDir string) {
 		ctx := context.Background()
-		db, err := store.Open(ctx, dsn, dataDir, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		db := openStore(t, dsn, dataDir)
 		p := &cms.Project{Name: "保留", Slug: "keep", Kind: cms.KindBenefit, Area: "assistance"}
 		if err := db.CreateProject(ctx, p); err != nil {
 			t.Fatal(err)
@@ -130,15 +127,7 @@ func TestStore_TwoHandlesSQLite(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	open := func() *store.DB {
-		db, err := store.Open(ctx, "", dir, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { db.Close() })
-		return db
-	}
-	serve, imp := open(), open()
+	serve, imp := openStore(t, "", dir), openStore(t, "", dir)
 	p := &cms.Project{Name: "并发", Slug: "bing-fa", Kind: cms.KindWindow, Area: "community"}
 	if err := serve.CreateProject(ctx, p); err != nil {
 		t.Fatal(err)
