@@ -157,9 +157,7 @@ func loadBeacons(b *testing.B, addr string, paths []string, conns int, d time.Du
 				"Content-Type: text/plain;charset=UTF-8\r\nX-Forwarded-For: 198.51.%d.%d\r\nContent-Length: %d\r\n\r\n%s",
 				addr, i, k%250+1, len(body), body)))
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			c, err := net.Dial("tcp", addr)
 			if err != nil {
 				errs[i] = err
@@ -184,7 +182,7 @@ func loadBeacons(b *testing.B, addr string, paths []string, conns int, d time.Du
 				accepted.Add(1)
 				lat[i] = append(lat[i], time.Since(t0))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	for _, err := range errs {
@@ -192,11 +190,7 @@ func loadBeacons(b *testing.B, addr string, paths []string, conns int, d time.Du
 			b.Errorf("load %s: %v", addr, err)
 		}
 	}
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	return all, accepted.Load()
+	return slices.Concat(lat...), accepted.Load()
 }
 
 // readNoContent reads one 204 answer (no body).

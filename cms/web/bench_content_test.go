@@ -249,9 +249,7 @@ func load(b *testing.B, addr, path string, conns int, d time.Duration) []time.Du
 		errs := make([]error, conns)
 		deadline := time.Now().Add(d)
 		for i := range conns {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				c, err := net.Dial("tcp", addr)
 				if err != nil {
 					errs[i] = err
@@ -279,7 +277,7 @@ func load(b *testing.B, addr, path string, conns int, d time.Duration) []time.Du
 						lat[i] = append(lat[i], time.Since(t0))
 					}
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		failed := 0
@@ -293,11 +291,7 @@ func load(b *testing.B, addr, path string, conns int, d time.Duration) []time.Du
 	}
 	run(d/10, false) // warm up: connections, caches
 	lat, _ := run(d, true)
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	return all
+	return slices.Concat(lat...)
 }
 
 // interleave measures each server for d in total, in rounds of d/rounds,

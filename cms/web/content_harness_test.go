@@ -74,6 +74,18 @@ func newAPIServer(t *testing.T, db *store.DB, mod func(*web.Config)) *apiServer 
 	return s
 }
 
+// openStore opens a store on dsn with its files in dir, closed when the
+// test ends.
+func openStore(t *testing.T, dsn, dir string, opts ...store.Option) *store.DB {
+	t.Helper()
+	db, err := store.Open(context.Background(), dsn, dir, nil, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
 // userID finds a user's id by name through the admin API.
 func (s *apiServer) userID(username string) int64 {
 	s.t.Helper()

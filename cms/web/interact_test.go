@@ -1,9 +1,9 @@
 package web_test
 
 import (
-	"context"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -67,11 +67,7 @@ type interactServer struct {
 func newInteractServer(t *testing.T, dsn, dataDir string, mod func(*web.Config)) *interactServer {
 	t.Helper()
 	clock := &stepClock{now: time.Now()}
-	db, err := store.Open(context.Background(), dsn, dataDir, nil, store.WithClock(clock.Now))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openStore(t, dsn, dataDir, store.WithClock(clock.Now))
 	var handler http.Handler
 	s := newAPIServer(t, db, func(c *web.Config) {
 		c.Interact, c.Dictionary = db, db
@@ -326,9 +322,7 @@ func TestInteract_SpamBurst(t *testing.T) {
 			s.srv.ServeHTTP(w, req)
 			tok := regexp.MustCompile(`"token":"([^"]+)"`).FindStringSubmatch(w.Body.String())
 			form := url.Values{"token": {tok[1]}, "category": {"suggest"}, "text": {text}}
-			for k, v := range extra {
-				form[k] = v
-			}
+			maps.Copy(form, extra)
 			code, _ := s.page("POST", "/interact/message", ip, form)
 			return code
 		}

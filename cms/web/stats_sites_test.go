@@ -8,7 +8,6 @@ import (
 	"testing"
 
 	"github.com/huimin/huimin/cms"
-	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/web"
 )
 
@@ -21,11 +20,7 @@ func TestStats_TwoSites(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	dir := t.TempDir()
-	db, err := store.Open(ctx, "", dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openStore(t, "", dir)
 	jy := &cms.Site{Slug: "jiangyin", Name: "江阴市民政局", Hosts: []string{"jy.example.gov.cn"}}
 	if err := db.CreateSite(ctx, jy); err != nil {
 		t.Fatal(err)
@@ -101,21 +96,13 @@ func TestStats_TwoSites(t *testing.T) {
 		t.Fatalf("reports: site 1 %v views %v visitors, site 2 %v and %v; want 3/3 and 2/2",
 			rep1["views"], rep1["visitors"], rep2["views"], rep2["visitors"])
 	}
-	labels := func(rep map[string]any, list string) map[string]float64 {
-		m := map[string]float64{}
-		for _, r := range rep[list].([]any) {
-			row := r.(map[string]any)
-			m[row["label"].(string)] = row["views"].(float64)
-		}
-		return m
-	}
-	if p := labels(rep1, "pages"); len(p) != 1 || p["集体颁证仪式"] != 3 {
+	if p := labelViews(rep1, "pages"); len(p) != 1 || p["集体颁证仪式"] != 3 {
 		t.Errorf("site 1 pages %v", p)
 	}
-	if p := labels(rep2, "pages"); len(p) != 2 || p["江阴颁证仪式"] != 1 {
+	if p := labelViews(rep2, "pages"); len(p) != 2 || p["江阴颁证仪式"] != 1 {
 		t.Errorf("site 2 pages %v, want 江阴颁证仪式 1 and its home", p)
 	}
-	if p := labels(rep2, "projects"); len(p) != 1 || p["江阴颁证"] != 1 {
+	if p := labelViews(rep2, "projects"); len(p) != 1 || p["江阴颁证"] != 1 {
 		t.Errorf("site 2 projects %v, want 江阴颁证 1", p)
 	}
 	csv1 := string(s.do("GET", "/api/v1/stats/export?format=csv", s.admin, nil, nil).want(http.StatusOK).body)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"net/http"
 	"strconv"
 	"strings"
@@ -37,12 +38,7 @@ type statsServer struct {
 func newStatsServer(t *testing.T, mod func(*web.Config)) *statsServer {
 	t.Helper()
 	dir := t.TempDir()
-	db, err := store.Open(context.Background(), "", dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return newStatsServerOn(t, db, dir, mod)
+	return newStatsServerOn(t, openStore(t, "", dir), dir, mod)
 }
 
 // newStatsServerOn is newStatsServer on db, whose files are in dir.
@@ -69,15 +65,24 @@ func newStatsServerOn(t *testing.T, db *store.DB, dir string, mod func(*web.Conf
 func (s *statsServer) beacon(body map[string]any, header map[string]string) reply {
 	s.t.Helper()
 	h := map[string]string{"User-Agent": wechatUA}
-	for k, v := range header {
-		h[k] = v
-	}
+	maps.Copy(h, header)
 	return s.do("POST", "/api/v1/beacon", "", body, h)
 }
 
 func (s *statsServer) flush() {
 	s.t.Helper()
 	s.do("POST", "/api/v1/stats/flush", s.admin, nil, nil).want(http.StatusNoContent)
+}
+
+// labelViews maps the labels of a report's list (pages, sources...) to
+// their views.
+func labelViews(rep map[string]any, list string) map[string]float64 {
+	m := map[string]float64{}
+	for _, r := range rep[list].([]any) {
+		row := r.(map[string]any)
+		m[row["label"].(string)] = row["views"].(float64)
+	}
+	return m
 }
 
 // TestBeacon_WechatReader: three story views from one WeChat reader, one
@@ -105,11 +110,7 @@ func TestBeacon_WechatReader(t *testing.T) {
 	if rep["views"] != 3.0 || rep["visitors"] != 1.0 {
 		t.Fatalf("report: %v views %v visitors, want 3 and 1", rep["views"], rep["visitors"])
 	}
-	sources := map[string]float64{}
-	for _, r := range rep["sources"].([]any) {
-		row := r.(map[string]any)
-		sources[row["label"].(string)] = row["views"].(float64)
-	}
+	sources := labelViews(rep, "sources")
 	if sources["微信/朋友圈"] != 1 || sources["站内"] != 2 {
 		t.Errorf("sources %v, want 微信/朋友圈 1 and 站内 2", sources)
 	}
