@@ -129,6 +129,7 @@ func BenchmarkBeacon(b *testing.B) {
 	fmt.Println()
 }
 
+// serveBench serves h on a free local port until the returned stop.
 func serveBench(b *testing.B, h http.Handler) (string, func()) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -63,15 +63,6 @@ func BenchmarkContentAPI(b *testing.B) {
 	}
 	fmt.Printf("imported %d stories into SQLite in %s\n", n, time.Since(start).Round(time.Millisecond))
 
-	serve := func(h http.Handler) (string, func()) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			b.Fatal(err)
-		}
-		srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-		go srv.Serve(ln)
-		return ln.Addr().String(), func() { srv.Close() }
-	}
 	cfg := web.Config{
 		Stories: db, Projects: db, Users: db, Settings: db, Pages: db, Builds: db, Audit: db, Media: db,
 		Content: db, ContentVersion: db, APIKeys: db, CORSOrigins: []string{"*"},
@@ -80,11 +71,11 @@ func BenchmarkContentAPI(b *testing.B) {
 		// what the generator sends.
 		ContentRate: 1e9, TrustedProxies: []string{"127.0.0.1"}, Logger: slog.New(slog.DiscardHandler),
 	}
-	huimin, stop := serve(web.New(cfg))
+	huimin, stop := serveBench(b, web.New(cfg))
 	defer stop()
 	uncachedCfg := cfg
 	uncachedCfg.ContentVersion = nil // every read queries SQLite
-	uncached, stop2 := serve(web.New(uncachedCfg))
+	uncached, stop2 := serveBench(b, web.New(uncachedCfg))
 	defer stop2()
 
 	items, _, err := db.FindLiveStories(ctx, cms.ContentFilter{Page: cms.Page{Page: n/40 + 1, PerPage: 20}})
@@ -108,7 +99,7 @@ func BenchmarkContentAPI(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		minimal, stop3 := serve(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		minimal, stop3 := serveBench(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			h := w.Header()
 			h["Content-Type"] = []string{"application/json; charset=utf-8"}
 			h["Content-Length"] = []string{strconv.Itoa(len(body))}

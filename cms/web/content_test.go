@@ -228,7 +228,7 @@ func TestContentAPI_Stories(t *testing.T) {
 			"q=" + strings.Repeat("字", 101): "q",
 		} {
 			r := s.get("/api/v1/content/stories?" + q).want(http.StatusUnprocessableEntity)
-			if f, _ := r.json()["error"].(map[string]any)["fields"].(map[string]any); f[field] == nil {
+			if errFields(r)[field] == nil {
 				t.Errorf("%s: %s does not name %q", q, r.body, field)
 			}
 		}
@@ -363,7 +363,7 @@ func TestContentAPI_Keys(t *testing.T) {
 		if ra, err := strconv.Atoi(over.header.Get("Retry-After")); err != nil || ra < 1 {
 			t.Errorf("429 without a Retry-After in seconds: %q", over.header.Get("Retry-After"))
 		}
-		if code := over.json()["error"].(map[string]any)["code"]; code != cms.ERATELIMIT {
+		if code := errCode(over); code != cms.ERATELIMIT {
 			t.Errorf("429 code %v", code)
 		}
 		list := s.do("GET", "/api/v1/apikeys", s.admin, nil, nil).want(http.StatusOK)

@@ -150,8 +150,8 @@ func TestSites_API(t *testing.T) {
 		}
 	})
 	t.Run("bad fields are named", func(t *testing.T) {
-		f := s.do("POST", "/api/v1/sites", "platform", map[string]any{"slug": "Jiang Yin", "name": "", "hosts": []string{"bad_host!"}}, nil).
-			want(http.StatusUnprocessableEntity).json()["error"].(map[string]any)["fields"].(map[string]any)
+		f := errFields(s.do("POST", "/api/v1/sites", "platform", map[string]any{"slug": "Jiang Yin", "name": "", "hosts": []string{"bad_host!"}}, nil).
+			want(http.StatusUnprocessableEntity))
 		for _, k := range []string{"slug", "name", "hosts"} {
 			if f[k] == nil {
 				t.Errorf("no error for %s: %v", k, f)
@@ -186,12 +186,11 @@ func TestSites_API(t *testing.T) {
 		if e["current_version"] != 2.0 || e["current"].(map[string]any)["name"] != "江阴市民政局（新）" {
 			t.Errorf("conflict %v", e)
 		}
-		f := s.do("PUT", "/api/v1/sites/2", "platform", map[string]any{"slug": "other", "name": "x", "version": 2}, nil).want(http.StatusUnprocessableEntity).json()
-		if f["error"].(map[string]any)["fields"].(map[string]any)["slug"] == nil {
-			t.Errorf("changing the slug: %v", f)
+		if r := s.do("PUT", "/api/v1/sites/2", "platform", map[string]any{"slug": "other", "name": "x", "version": 2}, nil).want(http.StatusUnprocessableEntity); errFields(r)["slug"] == nil {
+			t.Errorf("changing the slug: %s", r.body)
 		}
-		if f := s.do("PUT", "/api/v1/sites/2", "platform", map[string]any{"name": "x"}, nil).want(http.StatusUnprocessableEntity).json(); f["error"].(map[string]any)["fields"].(map[string]any)["version"] == nil {
-			t.Errorf("no version: %v", f)
+		if r := s.do("PUT", "/api/v1/sites/2", "platform", map[string]any{"name": "x"}, nil).want(http.StatusUnprocessableEntity); errFields(r)["version"] == nil {
+			t.Errorf("no version: %s", r.body)
 		}
 		s.do("PUT", "/api/v1/sites/9", "platform", map[string]any{"name": "x", "version": 1}, nil).want(http.StatusNotFound)
 	})
@@ -211,8 +210,8 @@ func TestSites_API(t *testing.T) {
 		s.do("POST", "/api/v1/users", "siteadmin", body, nil).want(http.StatusForbidden)
 		s.do("POST", "/api/v1/users", "siteadmin", map[string]any{"username": "x", "password": "password-x", "role": "editor", "platform_admin": true}, nil).want(http.StatusForbidden)
 		bad := map[string]any{"username": "zhou", "password": "password-zhou", "sites": []map[string]any{{"site_id": 2, "role": "reviewer"}}}
-		if f := s.do("POST", "/api/v1/users", "platform", bad, nil).want(http.StatusUnprocessableEntity).json(); f["error"].(map[string]any)["fields"].(map[string]any)["sites"] == nil {
-			t.Errorf("a reviewer without level: %v", f)
+		if r := s.do("POST", "/api/v1/users", "platform", bad, nil).want(http.StatusUnprocessableEntity); errFields(r)["sites"] == nil {
+			t.Errorf("a reviewer without level: %s", r.body)
 		}
 		bad["sites"] = []map[string]any{{"site_id": 1, "role": "editor"}, {"site_id": 1, "role": "admin"}}
 		s.do("POST", "/api/v1/users", "platform", bad, nil).want(http.StatusUnprocessableEntity)

@@ -208,7 +208,7 @@ func TestBeacon_Filters(t *testing.T) {
 		"from":     {"path": s.story, "from": "Timeline!"},
 	} {
 		r := s.beacon(body, nil).want(http.StatusUnprocessableEntity)
-		if f, _ := r.json()["error"].(map[string]any)["fields"].(map[string]any); f[field] == nil {
+		if errFields(r)[field] == nil {
 			t.Errorf("422 for %s does not name it: %s", field, r.body)
 		}
 	}
