@@ -144,8 +144,13 @@ func grepDB(t *testing.T, path, needle string) string {
 	}
 	for rows.Next() {
 		var n string
-		rows.Scan(&n)
+		if err := rows.Scan(&n); err != nil {
+			t.Fatal(err)
+		}
 		tables = append(tables, n)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	rows.Close()
 	if len(tables) == 0 {
@@ -172,6 +177,9 @@ func grepDB(t *testing.T, path, needle string) string {
 					return table + "." + cols[i]
 				}
 			}
+		}
+		if err := rows.Err(); err != nil {
+			t.Fatalf("reading %s: %v", table, err)
 		}
 		rows.Close()
 	}
