@@ -43,22 +43,8 @@ func bucketTree(t testing.TB, st *objstore.Store) map[string][]byte {
 func sameAsBucket(t testing.TB, step string, s *Site, st *objstore.Store) map[string][]byte {
 	t.Helper()
 	local, remote := readTree(t, s.current().dir), bucketTree(t, st)
-	var diffs []string
-	for name, b := range local {
-		if r, ok := remote[name]; !ok {
-			diffs = append(diffs, "missing in bucket: "+name)
-		} else if !bytes.Equal(b, r) {
-			diffs = append(diffs, "differs: "+name)
-		}
-	}
-	for name := range remote {
-		if _, ok := local[name]; !ok {
-			diffs = append(diffs, "only in bucket: "+name)
-		}
-	}
-	slices.Sort(diffs)
-	if len(diffs) > 0 {
-		t.Fatalf("%s: bucket and live build differ in %d files:\n%s", step, len(diffs), strings.Join(diffs[:min(20, len(diffs))], "\n"))
+	if diffs, head := treeDiffs(local, remote, "missing in bucket: ", "only in bucket: "); len(diffs) > 0 {
+		t.Fatalf("%s: bucket and live build differ in %d files:\n%s", step, len(diffs), head)
 	}
 	return local
 }

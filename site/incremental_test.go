@@ -118,35 +118,39 @@ func readTree(t testing.TB, dir string) map[string][]byte {
 	return files
 }
 
-// sameTree fails unless the live builds of a and b hold the same files.
-func sameTree(t testing.TB, step string, a, b *Site) {
-	t.Helper()
-	ta, tb := readTree(t, a.current().dir), readTree(t, b.current().dir)
-	var diffs []string
-	for name, x := range ta {
-		if y, ok := tb[name]; !ok {
-			diffs = append(diffs, "only incremental: "+name)
+// treeDiffs says how trees a and b differ, a line a file, sorted: onlyA or
+// onlyB and the name for a file one of them lacks, "differs: " and the name
+// for a file whose content differs; the first 20 lines are joined in head.
+func treeDiffs(a, b map[string][]byte, onlyA, onlyB string) (diffs []string, head string) {
+	for name, x := range a {
+		if y, ok := b[name]; !ok {
+			diffs = append(diffs, onlyA+name)
 		} else if !bytes.Equal(x, y) {
 			diffs = append(diffs, "differs: "+name)
 		}
 	}
-	for name := range tb {
-		if _, ok := ta[name]; !ok {
-			diffs = append(diffs, "only full: "+name)
+	for name := range b {
+		if _, ok := a[name]; !ok {
+			diffs = append(diffs, onlyB+name)
 		}
 	}
 	slices.Sort(diffs)
-	if len(diffs) > 0 {
-		t.Fatalf("%s: the incremental build differs from a full build in %d files:\n%s", step, len(diffs), strings.Join(diffs[:min(20, len(diffs))], "\n"))
+	return diffs, strings.Join(diffs[:min(20, len(diffs))], "\n")
+}
+
+// sameTree fails unless the live builds of a and b hold the same files.
+func sameTree(t testing.TB, step string, a, b *Site) {
+	t.Helper()
+	ta, tb := readTree(t, a.current().dir), readTree(t, b.current().dir)
+	if diffs, head := treeDiffs(ta, tb, "only incremental: ", "only full: "); len(diffs) > 0 {
+		t.Fatalf("%s: the incremental build differs from a full build in %d files:\n%s", step, len(diffs), head)
 	}
 	// Nothing left over, such as empty directories.
-	var dirs int
 	filepath.WalkDir(a.current().dir, func(name string, d fs.DirEntry, err error) error {
 		if err == nil && d.IsDir() {
 			if entries, _ := os.ReadDir(name); len(entries) == 0 {
 				t.Errorf("%s: empty directory %s", step, name)
 			}
-			dirs++
 		}
 		return nil
 	})
