@@ -142,9 +142,7 @@ func TestSite_Bucket(t *testing.T) {
 	// A one-story edit, built incrementally, sends exactly the files that changed.
 	first := liveMarkerOf(t, st)
 	ctx := runner(t, s)
-	story := f.story(2)
-	story.Title = "银龄志愿者上门理发（更新）"
-	f.add(story)
+	f.edit(2, func(s *cms.LiveStory) { s.Title = "银龄志愿者上门理发（更新）" })
 	b = enqueue(t, ctx, s, "publish story:2")
 	after := sameAsBucket(t, "one story changed", s, st)
 	changed, gone := changedFiles(before, after)
@@ -312,9 +310,7 @@ func TestSite_BucketFailure(t *testing.T) {
 
 	// A copy that fails once is tried again by itself.
 	s.backoff = []time.Duration{time.Millisecond}
-	story := f.story(1)
-	story.Title = "第一场集体颁证仪式（重试）"
-	f.add(story)
+	f.edit(1, func(s *cms.LiveStory) { s.Title = "第一场集体颁证仪式（重试）" })
 	fb.failOn(bucketSite+"index.html", 1)
 	b = enqueue(t, run, s, "publish story:1")
 	sameAsBucket(t, "after a retried copy", s, st)
@@ -345,9 +341,7 @@ func TestSite_BucketUnreachable(t *testing.T) {
 	before := sameAsBucket(t, "first build", s, direct)
 
 	p.stop()
-	story := f.story(2)
-	story.Title = "银龄志愿者上门理发（断网时）"
-	f.add(story)
+	f.edit(2, func(s *cms.LiveStory) { s.Title = "银龄志愿者上门理发（断网时）" })
 	b, err := s.BuildNow(context.Background(), "test")
 	if err == nil {
 		t.Fatal("build succeeded with the bucket unreachable")

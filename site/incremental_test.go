@@ -61,6 +61,13 @@ func (f *fixture) story(id int64) *cms.LiveStory {
 	return &c
 }
 
+// edit changes the fixture's story id with change, as a new version.
+func (f *fixture) edit(id int64, change func(*cms.LiveStory)) {
+	s := f.story(id)
+	change(s)
+	f.add(s)
+}
+
 // runner runs a Site's build worker for a test.
 func runner(t testing.TB, s *Site) context.Context {
 	ctx, cancel := context.WithCancel(context.Background())
@@ -201,16 +208,8 @@ func TestSite_IncrementalEqualsFull(t *testing.T) {
 	for _, l := range links {
 		contains(t, l[1], page(t, inc, l[1]), "标签古怪的稿件")
 	}
-	step("edit title", "publish story:120", func() {
-		s := f.story(120)
-		s.Title = "改过标题的稿件"
-		f.add(s)
-	}, false)
-	step("edit body", "publish story:121", func() {
-		s := f.story(121)
-		s.Body = "<p>改过的正文</p>"
-		f.add(s)
-	}, false)
+	step("edit title", "publish story:120", func() { f.edit(120, func(s *cms.LiveStory) { s.Title = "改过标题的稿件" }) }, false)
+	step("edit body", "publish story:121", func() { f.edit(121, func(s *cms.LiveStory) { s.Body = "<p>改过的正文</p>" }) }, false)
 	step("re-slug", "publish story:122", func() {
 		s := f.story(122)
 		s.OldSlugs = append(s.OldSlugs, s.Slug)
@@ -235,15 +234,9 @@ func TestSite_IncrementalEqualsFull(t *testing.T) {
 	}, false)
 	step("delete a story with a cover", "unpublish story:100", func() { f.remove(100) }, false)
 	step("move to another project and tag", "publish story:130", func() {
-		s := f.story(130)
-		s.Project, s.Tags = ref(f.projects[1]), []string{"另一个专题"}
-		f.add(s)
+		f.edit(130, func(s *cms.LiveStory) { s.Project, s.Tags = ref(f.projects[1]), []string{"另一个专题"} })
 	}, false)
-	step("unnamed change", "media.update media:9", func() {
-		s := f.story(1)
-		s.Cover.Alt = "改过的替代文字"
-		f.add(s)
-	}, false)
+	step("unnamed change", "media.update media:9", func() { f.edit(1, func(s *cms.LiveStory) { s.Cover.Alt = "改过的替代文字" }) }, false)
 	step("settings", "settings.update", func() {
 		f.mu.Lock()
 		f.settings.Organizer = "测试区民政局（新）"
@@ -429,9 +422,7 @@ func publishWhileReading(t *testing.T, ctx context.Context, s *Site, f *fixture,
 			full++
 			continue
 		}
-		st := f.story(110)
-		st.Title = fmt.Sprintf("第110篇服务故事（第%d次修改）", i)
-		f.add(st)
+		f.edit(110, func(s *cms.LiveStory) { s.Title = fmt.Sprintf("第110篇服务故事（第%d次修改）", i) })
 		reason := "publish story:110"
 		if i%10 == 0 {
 			id := int64(5000 + i)
@@ -477,9 +468,7 @@ func TestSite_IncrementalFailure(t *testing.T) {
 	if err := os.WriteFile(tpl, []byte(broken), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	st := f.story(105)
-	st.Title = "模板改后发布"
-	f.add(st)
+	f.edit(105, func(s *cms.LiveStory) { s.Title = "模板改后发布" })
 	enqueue(t, ctx, s, "publish story:105")
 	if !s.last.full {
 		t.Error("the build after a template change was not a full one")

@@ -62,10 +62,9 @@ func BenchmarkSite_LinkCheck(b *testing.B) {
 	// A publish: the check reads only the re-rendered pages, but walks the
 	// tree, as the manifest does.
 	ctx := runner(b, s)
-	c := f.story(1000 + n/2)
-	c.Title += "（更新）"
-	f.add(c)
-	enqueue(b, ctx, s, fmt.Sprintf("publish story:%d", c.ID))
+	id := int64(1000 + n/2)
+	f.edit(id, func(s *cms.LiveStory) { s.Title += "（更新）" })
+	enqueue(b, ctx, s, fmt.Sprintf("publish story:%d", id))
 	r := s.last
 	rep, _ = s.LinkReport()
 	fmt.Printf("a publish (full=%v): export %s, render and apply %s, of which link check %s (%d pages read) and manifest %s\n",

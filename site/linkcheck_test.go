@@ -50,9 +50,7 @@ func TestSite_LinkCheck(t *testing.T) {
 	}
 
 	// A publish reads only the pages it rendered again.
-	fixed := f.story(4)
-	fixed.Body = `<p><a href="/stories/first-wedding/">好链接</a></p>`
-	f.add(fixed)
+	f.edit(4, func(s *cms.LiveStory) { s.Body = `<p><a href="/stories/first-wedding/">好链接</a></p>` })
 	enqueue(t, ctx, s, "publish story:4")
 	if s.last.full {
 		t.Fatal("the publish was a full build")
@@ -121,9 +119,7 @@ func TestSite_Tamper(t *testing.T) {
 	}
 	check("tampered")
 	// A publish of another story does not make the changed page published.
-	c := f.story(2)
-	c.Title = "银龄志愿者上门理发（更新）"
-	f.add(c)
+	f.edit(2, func(s *cms.LiveStory) { s.Title = "银龄志愿者上门理发（更新）" })
 	enqueue(t, ctx, s, "publish story:2")
 	if s.last.full {
 		t.Fatal("the publish was a full build")
