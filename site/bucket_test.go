@@ -271,13 +271,7 @@ func TestSite_BucketFailure(t *testing.T) {
 	f.add(&cms.LiveStory{ID: 4, Slug: "new-volunteers", Title: "新志愿者报到", Body: "<p>十位新志愿者。</p>",
 		Project: ref(f.projects[1]), PublishedAt: day0.Add(96 * time.Hour), UpdatedAt: day0.Add(96 * time.Hour)})
 	fb.failOn(bucketSite+"index.html", -1)
-	b, err := s.Enqueue(run, changeOf("publish story:4"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err = s.Wait(run, b.ID); err != nil {
-		t.Fatal(err)
-	}
+	b := finish(t, run, s, changeOf("publish story:4"))
 	if b.Status != cms.BuildFailed || !strings.Contains(b.Error, "对象存储") || !strings.Contains(b.Error, errInjected.Error()) {
 		t.Errorf("build with a failing bucket: %s, %q", b.Status, b.Error)
 	}

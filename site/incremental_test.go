@@ -90,16 +90,24 @@ func changeOf(reason string) cms.Change {
 	return c
 }
 
+// finish asks for a build of c and waits for it to end, however it ends.
+func finish(t testing.TB, ctx context.Context, s *Site, c cms.Change) *cms.Build {
+	t.Helper()
+	b, err := s.Enqueue(ctx, c)
+	if err != nil {
+		t.Fatalf("Enqueue(%q): %v", c.Reason, err)
+	}
+	id := b.ID
+	if b, err = s.Wait(ctx, id); err != nil {
+		t.Fatalf("waiting for build %d (%s): %v", id, c.Reason, err)
+	}
+	return b
+}
+
 // enqueue asks for a build with reason and waits for it to succeed.
 func enqueue(t testing.TB, ctx context.Context, s *Site, reason string) *cms.Build {
 	t.Helper()
-	b, err := s.Enqueue(ctx, changeOf(reason))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err = s.Wait(ctx, b.ID); err != nil {
-		t.Fatal(err)
-	}
+	b := finish(t, ctx, s, changeOf(reason))
 	if b.Status != cms.BuildSucceeded {
 		t.Fatalf("build %d (%s) failed: %s (%s:%d)", b.ID, reason, b.Error, b.ErrorFile, b.ErrorLine)
 	}
@@ -479,13 +487,7 @@ func TestSite_IncrementalFailure(t *testing.T) {
 	f.add(&cms.LiveStory{ID: 4242, Slug: "broken", Title: "渲染失败的稿件", Body: "<p>x</p>", Project: ref(f.projects[0]),
 		PublishedAt: day0.Add(500 * time.Hour), UpdatedAt: day0.Add(500 * time.Hour)})
 	before := page(t, s, "/")
-	b, err := s.Enqueue(ctx, cms.StoriesChanged("publish story:4242", 4242))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err = s.Wait(ctx, b.ID); err != nil {
-		t.Fatal(err)
-	}
+	b := finish(t, ctx, s, cms.StoriesChanged("publish story:4242", 4242))
 	if b.Status != cms.BuildFailed || !strings.Contains(b.Error, "story 4242 is broken") {
 		t.Fatalf("build of a failing page: %s %q", b.Status, b.Error)
 	}

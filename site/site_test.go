@@ -585,12 +585,8 @@ func TestSite_RunSweepsStaleBuilds(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error)
 	go func() { ran <- s.Run(ctx) }()
-	b, err := s.Enqueue(ctx, cms.Change{Reason: "after restart"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, err = s.Wait(ctx, b.ID); err != nil || b.Status != cms.BuildSucceeded {
-		t.Fatalf("build after restart: %+v, %v", b, err)
+	if b := finish(t, ctx, s, cms.Change{Reason: "after restart"}); b.Status != cms.BuildSucceeded {
+		t.Fatalf("build after restart: %+v", b)
 	}
 	cancel()
 	<-ran
