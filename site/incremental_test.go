@@ -271,9 +271,7 @@ func TestSite_Scale(t *testing.T) {
 		t.Skip("set HUIMIN_SCALE to the number of stories")
 	}
 	f := bigFixture(n)
-	s := newSite(t, f, func(c *Config) {
-		c.Logger = slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	})
+	s := newSite(t, f, func(c *Config) { c.Logger = testLog(t, slog.LevelInfo) })
 	prof := os.Getenv("HUIMIN_PROFILE")
 	profile := func(name string, fn func()) {
 		if prof == "" {

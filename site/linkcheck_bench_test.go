@@ -2,7 +2,6 @@ package site
 
 import (
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -28,9 +27,7 @@ func BenchmarkSite_LinkCheck(b *testing.B) {
 			Summary: "一段摘要", Body: body, Project: ref(p), Tags: []string{fmt.Sprintf("专题%d", i%40), "志愿服务"},
 			Author: "通讯员", PublishedAt: day0.Add(time.Duration(i) * time.Hour), UpdatedAt: day0})
 	}
-	s := newSite(b, f, func(c *Config) {
-		c.Logger = slog.New(slog.NewTextHandler(&testWriter{t: b}, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	})
+	s := newSite(b, f)
 	first := buildNow(b, s)
 	b.Logf("first full build of %d stories: %d pages, %d ms", n, first.Pages, first.DurationMS)
 	var check, manifest, rest time.Duration

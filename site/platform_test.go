@@ -225,7 +225,7 @@ func newPlatform(t testing.TB, m *platformStore, edit ...func(*PlatformConfig)) 
 		Config: Config{
 			DataDir: t.TempDir(), Source: os.DirFS(repoRoot),
 			Content: m, Projects: m, Pages: m, Settings: m, Builds: m,
-			Logger: slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+			Logger: testLog(t, slog.LevelWarn),
 		},
 		Poll: time.Hour, // tests refresh by hand
 	}

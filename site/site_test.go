@@ -32,7 +32,7 @@ func newSite(t testing.TB, f *fixture, edit ...func(*Config)) *Site {
 		Pages:    f,
 		Settings: f,
 		Builds:   f,
-		Logger:   slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: slog.LevelWarn})),
+		Logger:   testLog(t, slog.LevelWarn),
 	}
 	for _, e := range edit {
 		e(&cfg)
@@ -42,6 +42,11 @@ func newSite(t testing.TB, f *fixture, edit ...func(*Config)) *Site {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// testLog is a logger that writes records from level up to t's log.
+func testLog(t testing.TB, level slog.Level) *slog.Logger {
+	return slog.New(slog.NewTextHandler(&testWriter{t: t}, &slog.HandlerOptions{Level: level}))
 }
 
 // testWriter sends logs to the test log until the test ends.
@@ -552,9 +557,7 @@ func BenchmarkSite_LargeBuild(b *testing.B) {
 			Author: "通讯员", PublishedAt: day0.Add(time.Duration(i) * time.Hour), UpdatedAt: day0})
 	}
 	// Info level logs the export and Hugo times of each build.
-	s := newSite(b, f, func(c *Config) {
-		c.Logger = slog.New(slog.NewTextHandler(&testWriter{t: b}, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	})
+	s := newSite(b, f, func(c *Config) { c.Logger = testLog(b, slog.LevelInfo) })
 	start := time.Now()
 	first := buildNow(b, s)
 	b.Logf("full build of %d stories: %d pages, %d ms (wall %s)", n+3, first.Pages, first.DurationMS, time.Since(start).Round(time.Millisecond))
