@@ -124,7 +124,7 @@ func TestPlatform_Replicas(t *testing.T) {
 	servesOn := func(p *Platform, host, path, want string) func() bool {
 		return func() bool {
 			code, body := hostGet(t, p, host, path)
-			return code == http.StatusOK && contains1(body, want)
+			return code == http.StatusOK && strings.Contains(body, want)
 		}
 	}
 	waitLong(t, servesOn(b, "city.example.cn", "/", "市民政局的第一场集体颁证仪式"))
@@ -159,15 +159,8 @@ func TestPlatform_Replicas(t *testing.T) {
 	}
 }
 
-func contains1(body, want string) bool { return len(want) > 0 && strings.Contains(body, want) }
-
 // waitLong waits up to two minutes (builds run meanwhile), polling.
 func waitLong(t testing.TB, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(2 * time.Minute); !cond(); {
-		if time.Now().After(deadline) {
-			t.Fatal("condition never met")
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	poll(t, 2*time.Minute, 20*time.Millisecond, cond)
 }

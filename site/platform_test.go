@@ -586,13 +586,20 @@ func TestScheduler_FullYields(t *testing.T) {
 	full.yield()
 }
 
+// waitFor waits up to ten seconds for cond, polling each millisecond.
 func waitFor(t testing.TB, cond func() bool) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); !cond(); {
+	poll(t, 10*time.Second, time.Millisecond, cond)
+}
+
+// poll fails t unless cond holds within the time given, trying it every.
+func poll(t testing.TB, within, every time.Duration, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(within); !cond(); {
 		if time.Now().After(deadline) {
 			t.Fatal("condition never met")
 		}
-		time.Sleep(time.Millisecond)
+		time.Sleep(every)
 	}
 }
 
