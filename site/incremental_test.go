@@ -7,7 +7,6 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -338,9 +337,8 @@ func TestSite_AtomicPublish(t *testing.T) {
 	const builds = 100
 	full, fetched, bad := publishWhileReading(t, ctx, s, f, builds, 3, func(p string) string {
 		time.Sleep(200 * time.Microsecond) // leave the builder some CPU
-		rec := httptest.NewRecorder()
-		s.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, p, nil))
-		return pageProblem(p, rec.Code, rec.Body.String())
+		code, _, body := get(t, s, p)
+		return pageProblem(p, code, body)
 	})
 	t.Logf("%d fetches during %d builds (%d full), %d bad", fetched, builds, full, bad)
 	if full > 1 {

@@ -67,13 +67,9 @@ func TestSite_LinkCheck(t *testing.T) {
 	f.remove(2)
 	enqueue(t, ctx, s, "unpublish story:2")
 	rep, _ = s.LinkReport()
-	found := false
-	for _, b := range rep.Broken {
-		if b.Page == "/stories/points-to-2/" && b.Target == "/stories/silver-helpers/" {
-			found = true
-		}
-	}
-	if !found {
+	if !slices.ContainsFunc(rep.Broken, func(b BrokenLink) bool {
+		return b.Page == "/stories/points-to-2/" && b.Target == "/stories/silver-helpers/"
+	}) {
 		t.Errorf("link to the unpublished story not reported: %+v", rep.Broken)
 	}
 }
