@@ -82,6 +82,13 @@ func newFixture() *fixture {
 
 func ptr[T any](v T) *T { return &v }
 
+// pageOf is page p of all, as the store pages its lists.
+func pageOf[T any](all []T, p cms.Page) []T {
+	p = p.Normalize()
+	lo := min(p.Offset(), len(all))
+	return all[lo:min(lo+p.PerPage, len(all))]
+}
+
 func ref(p *cms.Project) cms.ProjectRef {
 	return cms.ProjectRef{ID: p.ID, Slug: p.Slug, Name: p.Name, Kind: p.Kind, Area: p.Area, URL: cms.ProjectURL(p.Slug)}
 }
@@ -117,10 +124,7 @@ func (f *fixture) FindLiveStories(ctx context.Context, flt cms.ContentFilter) ([
 		}
 		return all[i].ID > all[j].ID
 	})
-	pg := flt.Page.Normalize()
-	lo := min(pg.Offset(), len(all))
-	hi := min(lo+pg.PerPage, len(all))
-	return all[lo:hi], len(all), nil
+	return pageOf(all, flt.Page), len(all), nil
 }
 
 func (f *fixture) FindLiveStoryBySlug(ctx context.Context, slug string) (*cms.LiveStory, error) {
@@ -181,11 +185,7 @@ func (f *fixture) FindProjectBySlug(ctx context.Context, slug string) (*cms.Proj
 func (f *fixture) FindProjects(ctx context.Context, flt cms.ProjectFilter) ([]*cms.Project, int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	pg := flt.Page.Normalize()
-	all := f.projects
-	lo := min(pg.Offset(), len(all))
-	hi := min(lo+pg.PerPage, len(all))
-	return all[lo:hi], len(all), nil
+	return pageOf(f.projects, flt.Page), len(f.projects), nil
 }
 
 // Writes are not used by the site.
@@ -298,8 +298,5 @@ func (f *fixture) FindBuilds(ctx context.Context, p cms.Page) ([]*cms.Build, int
 		c := *f.builds[i]
 		out = append(out, &c)
 	}
-	p = p.Normalize()
-	lo := min(p.Offset(), len(out))
-	hi := min(lo+p.PerPage, len(out))
-	return out[lo:hi], len(f.builds), nil
+	return pageOf(out, p), len(f.builds), nil
 }
