@@ -187,16 +187,8 @@ func TestCheck_DemoFaults(t *testing.T) {
 	}
 
 	// The Excel 自查台账 of the same findings reads back.
-	req, _ := http.NewRequest("GET", s.URL+"/api/v1/inspection/export", nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var xlsx bytes.Buffer
-	xlsx.ReadFrom(resp.Body)
-	resp.Body.Close()
-	f, err := excelize.OpenReader(&xlsx)
+	resp, xlsx := clitest.Send(t, nil, clitest.Request(t, "GET", s.URL+"/api/v1/inspection/export", token, nil))
+	f, err := excelize.OpenReader(bytes.NewReader(xlsx))
 	if err != nil {
 		t.Fatalf("export (%d): %v", resp.StatusCode, err)
 	}

@@ -9,7 +9,6 @@ import (
 	"hash/crc32"
 	"image"
 	"image/jpeg"
-	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -107,12 +106,7 @@ func TestServe_Media(t *testing.T) {
 	for _, v := range variants {
 		v := v.(map[string]any)
 		names[v["name"].(string)] = true
-		resp, err := http.Get(s.URL + v["url"].(string))
-		if err != nil || resp.StatusCode != http.StatusOK {
-			t.Fatalf("variant %v: %v %v", v["url"], err, resp.Status)
-		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
+		b := getBytes(t, s, v["url"].(string))
 		cfg, _, err := image.DecodeConfig(bytes.NewReader(b))
 		if err != nil || cfg.Width != clitest.Num(v["width"]) || cfg.Height != clitest.Num(v["height"]) {
 			t.Errorf("variant %v: decoded %dx%d (%v), JSON says %vx%v", v["name"], cfg.Width, cfg.Height, err, v["width"], v["height"])
@@ -240,14 +234,7 @@ func TestServe_Media(t *testing.T) {
 	if code != http.StatusOK || len(share["covers"].([]any)) != 2 || !strings.HasSuffix(share["short_url"].(string), fmt.Sprintf("/s/%v/", st["id"])) {
 		t.Fatalf("share info: %d %v", code, share)
 	}
-	req, _ := http.NewRequest("GET", s.URL+share["qr_code_url"].(string), nil)
-	req.Header.Set("Authorization", "Bearer "+token)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	png, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	_, png := clitest.Send(t, nil, clitest.Request(t, "GET", s.URL+share["qr_code_url"].(string), token, nil))
 	if _, format, err := image.Decode(bytes.NewReader(png)); err != nil || format != "png" {
 		t.Errorf("QR code: %v %q", err, format)
 	}

@@ -353,18 +353,14 @@ func mysqlOnly(tb testing.TB) string {
 	return ""
 }
 
+// getBytes fetches path, which must answer 200, and returns its body.
 func getBytes(t *testing.T, s *clitest.Server, path string) []byte {
 	t.Helper()
-	resp, err := http.Get(s.URL + path)
-	if err != nil {
-		t.Fatal(err)
+	code, body := s.Get(t, path)
+	if code != http.StatusOK {
+		t.Fatalf("GET %s%s: %d", s.URL, path, code)
 	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET %s%s: %d", s.URL, path, resp.StatusCode)
-	}
-	return b
+	return []byte(body)
 }
 
 type replicaState struct {

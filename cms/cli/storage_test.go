@@ -45,16 +45,7 @@ func TestServe_Storage(t *testing.T) {
 	}
 	serve := func(name string) []byte {
 		t.Helper()
-		resp, err := http.Get(s.URL + "/media/" + hash + "/" + name + ".jpg")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			t.Fatalf("GET variant %s: %d", name, resp.StatusCode)
-		}
-		return b
+		return getBytes(t, s, "/media/"+hash+"/"+name+".jpg")
 	}
 	for _, v := range variants {
 		name := v.(map[string]any)["name"].(string)
