@@ -9,6 +9,7 @@ import (
 	"html"
 	"io"
 	"io/fs"
+	"maps"
 	"net/http"
 	"net/url"
 	"os"
@@ -61,7 +62,7 @@ func TestUpgrade_PreviousRelease(t *testing.T) {
 			t.Fatalf("the previous release printed no admin password:\n%s", s.Output())
 		}
 		password := s.Password
-		u := newUpgradeClient(t, s)
+		u := &upgradeClient{t: t, s: s}
 		u.token = s.Login(t, "admin", password)
 		u.waitBuilds()
 		u.staffWork()
@@ -74,7 +75,7 @@ func TestUpgrade_PreviousRelease(t *testing.T) {
 		if strings.Contains(ns.Output(), "密码：") {
 			t.Errorf("the upgrade created a new admin password:\n%s", ns.Output())
 		}
-		nu := newUpgradeClient(t, ns)
+		nu := &upgradeClient{t: t, s: ns}
 		nu.token = ns.Login(t, "admin", password) // the old password still works
 		nu.waitBuilds()
 		nu.slugs = u.slugs
@@ -232,10 +233,6 @@ type upgradeClient struct {
 	slugs []string
 }
 
-func newUpgradeClient(t *testing.T, s *clitest.Server) *upgradeClient {
-	return &upgradeClient{t: t, s: s}
-}
-
 // upgradeRecord is what a visitor and the staff see of one installation.
 type upgradeRecord struct {
 	siteName string
@@ -253,11 +250,7 @@ type pageSeen struct {
 
 func (u *upgradeClient) call(method, p string, body any, want int) map[string]any {
 	u.t.Helper()
-	code, out := u.s.Call(u.t, method, p, u.token, body)
-	if code != want {
-		u.t.Fatalf("%s %s: %d %v, want %d", method, p, code, out, want)
-	}
-	return out
+	return u.s.Must(u.t, want, method, p, u.token, body)
 }
 
 // waitBuilds waits until no build is queued or running.
@@ -588,22 +581,11 @@ func compareUpgrade(t *testing.T, before, after *upgradeRecord) {
 }
 
 func minus(a, b []string) []string {
-	var out []string
-	for _, s := range a {
-		if !slices.Contains(b, s) {
-			out = append(out, s)
-		}
-	}
-	return out
+	return slices.DeleteFunc(slices.Clone(a), func(s string) bool { return slices.Contains(b, s) })
 }
 
 func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
+	return slices.Sorted(maps.Keys(m))
 }
 
 func findByID(list []map[string]any, id any) map[string]any {
