@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"regexp"
-	"sort"
 	"strings"
 	"testing"
 
@@ -70,20 +69,14 @@ func (c siteClient) postForm(path string, form url.Values) (int, []byte) {
 	c.t.Helper()
 	req := clitest.Request(c.t, "POST", c.s.URL+path, "", form.Encode())
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	if c.host != "" {
-		req.Host = c.host
-	}
-	resp, raw := clitest.Send(c.t, nil, req)
-	return resp.StatusCode, raw
+	return c.send(req)
 }
 
 func (c siteClient) upload(name string, data []byte) map[string]any {
 	c.t.Helper()
-	req := clitest.UploadRequest(c.t, c.s.URL, c.token, name, data)
-	req.Header.Set("Huimin-Site", c.site)
-	resp, raw := clitest.Send(c.t, nil, req)
-	if resp.StatusCode != http.StatusCreated && resp.StatusCode != http.StatusOK {
-		c.t.Fatalf("upload: %d %s", resp.StatusCode, raw)
+	code, raw := c.send(clitest.UploadRequest(c.t, c.s.URL, c.token, name, data))
+	if code != http.StatusCreated && code != http.StatusOK {
+		c.t.Fatalf("upload: %d %s", code, raw)
 	}
 	out := map[string]any{}
 	json.Unmarshal(raw, &out)
@@ -177,17 +170,13 @@ func TestSites_Isolation(t *testing.T) {
 			"project": {"yiqu-xiangmu"}, "text": {marker + "留言：补领结婚证要带什么？"}}); code != 200 {
 			t.Fatalf("message on B's host: %d %.300s", code, out)
 		}
-		var inbox struct {
-			Items []map[string]any `json:"items"`
-		}
+		var inbox clitest.List[map[string]any]
 		if _, out := b.do("GET", "/api/v1/interact/messages", nil); json.Unmarshal(out, &inbox) != nil || len(inbox.Items) != 1 {
 			t.Fatalf("B's inbox: %s", out)
 		}
 		message := b.obj(200, "GET", fmt.Sprintf("/api/v1/interact/messages/%d", clitest.Num(inbox.Items[0]["id"])), nil)
 
-		var siteList struct {
-			Items []map[string]any `json:"items"`
-		}
+		var siteList clitest.List[map[string]any]
 		if _, out := b.do("GET", "/api/v1/sites", nil); json.Unmarshal(out, &siteList) != nil || len(siteList.Items) != 1 {
 			t.Fatalf("B's admin lists %s, want site B alone", out)
 		}
@@ -226,13 +215,8 @@ func TestSites_Isolation(t *testing.T) {
 			t.Fatal(err)
 		}
 		param := regexp.MustCompile(`\{([a-z_]+)\}`)
-		var paths []string
-		for p := range doc.Paths {
-			paths = append(paths, p)
-		}
-		sort.Strings(paths)
 		walked := 0
-		for _, p := range paths {
+		for _, p := range sortedKeys(doc.Paths) {
 			for method := range doc.Paths[p] {
 				method = strings.ToUpper(method)
 				switch method {
@@ -299,9 +283,7 @@ func TestSites_Isolation(t *testing.T) {
 			if _, ok := doc.Paths["/api/v1/"+kind+"/{id}"]["get"]; ok {
 				after = b.obj(200, "GET", fmt.Sprintf("/api/v1/%s/%d", kind, clitest.Num(ids[kind])), nil)
 			} else {
-				var list struct {
-					Items []map[string]any `json:"items"`
-				}
+				var list clitest.List[map[string]any]
 				_, out := b.do("GET", "/api/v1/"+kind+"?per_page=100", nil)
 				json.Unmarshal(out, &list)
 				for _, it := range list.Items {
