@@ -200,31 +200,18 @@ func TestReplicas(t *testing.T) {
 	schURL := sch["url"].(string)
 	c.WaitPage(t, schURL, "三个副本定时发布的故事", time.Minute)
 	time.Sleep(3 * time.Second) // give every replica's scheduler a few more turns
-	var audit struct {
-		Items []struct {
-			Action string `json:"action"`
-			Detail string `json:"detail"`
-		} `json:"items"`
-	}
-	if code := a.CallJSON(t, "GET", fmt.Sprintf("/api/v1/audit?object=story:%d&per_page=100", schID), token, nil, &audit); code != http.StatusOK {
-		t.Fatalf("audit: %d", code)
-	}
+	events := audit(t, a, token, fmt.Sprintf("object=story:%d&per_page=100", schID))
 	publishes := 0
-	for _, e := range audit.Items {
+	for _, e := range events.Items {
 		if e.Action == "story.publish" {
 			publishes++
 		}
 	}
 	if publishes != 2 { // the admin's, which schedules, and the scheduler's
-		t.Errorf("audit of the scheduled story has %d story.publish events, want 2 (one scheduling, one going live): %+v", publishes, audit.Items)
+		t.Errorf("audit of the scheduled story has %d story.publish events, want 2 (one scheduling, one going live): %+v", publishes, events.Items)
 	}
 
-	var live0 struct {
-		Total int `json:"total"`
-	}
-	if code := a.CallJSON(t, "GET", "/api/v1/content/stories?per_page=1", "", nil, &live0); code != http.StatusOK {
-		t.Fatalf("content API: %d", code)
-	}
+	live0 := clitest.GetList[map[string]any](t, a, "/api/v1/content/stories?per_page=1", "").Total
 
 	// 2. Kill the builder in the middle of 50 publishes made through the others.
 	builder := ""
@@ -306,11 +293,8 @@ func TestReplicas(t *testing.T) {
 			t.Errorf("%s not in the bucket: %v", url, err)
 		}
 	}
-	var list struct {
-		Total int `json:"total"`
-	}
-	if code := others[0].CallJSON(t, "GET", "/api/v1/content/stories?per_page=1", "", nil, &list); code != http.StatusOK || list.Total != live0.Total+len(published) {
-		t.Errorf("content API total %d (%d), want %d", list.Total, code, live0.Total+len(published))
+	if total := clitest.GetList[map[string]any](t, others[0], "/api/v1/content/stories?per_page=1", "").Total; total != live0+len(published) {
+		t.Errorf("content API total %d, want %d", total, live0+len(published))
 	}
 }
 
