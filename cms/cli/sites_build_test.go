@@ -80,10 +80,7 @@ func TestSites_BuildPerSite(t *testing.T) {
 		story := b.obj(201, "POST", "/api/v1/stories", map[string]any{"title": "乙区首场集体颁证", "summary": "十对新人",
 			"body": "<p>乙区婚姻登记处举行集体颁证。</p>", "project_id": project["id"]})
 		sid := clitest.Num(story["id"])
-		var pub map[string]any
-		for _, act := range []string{"submit", "approve", "publish"} {
-			pub = b.obj(200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/%s", sid, act), map[string]any{})
-		}
+		pub := b.publish(sid)
 		if bd := waitSiteBuild(b, pub["build_id"]); bd["status"] != "succeeded" {
 			t.Fatalf("site B's publish: %v", bd)
 		}

@@ -42,10 +42,7 @@ func TestSites_ThreeSites(t *testing.T) {
 			story := c.obj(201, "POST", "/api/v1/stories", map[string]any{"title": st.title, "summary": "摘要",
 				"body": "<p>正文 " + st.term + "</p>", "project_id": p["id"], "tags": []string{fmt.Sprintf("标签%d", i)}})
 			st.slug = story["slug"].(string)
-			id := clitest.Num(story["id"])
-			for _, act := range []string{"submit", "approve", "publish"} {
-				c.obj(200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/%s", id, act), map[string]any{})
-			}
+			c.publish(clitest.Num(story["id"]))
 		}
 		get := func(host, path string) (int, []byte) {
 			pub := siteClient{t: t, s: s}

@@ -83,6 +83,17 @@ func (c siteClient) upload(name string, data []byte) map[string]any {
 	return out
 }
 
+// publish takes story id through submit, approve and publish (a site with
+// one review stage) and returns the publish answer.
+func (c siteClient) publish(id int) map[string]any {
+	c.t.Helper()
+	var out map[string]any
+	for _, act := range []string{"submit", "approve", "publish"} {
+		out = c.obj(200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/%s", id, act), map[string]any{})
+	}
+	return out
+}
+
 func runCLI(t *testing.T, s *clitest.Server, stdin string, args ...string) string {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -136,9 +147,7 @@ func TestSites_Isolation(t *testing.T) {
 		story := b.obj(201, "POST", "/api/v1/stories", map[string]any{"title": marker + "颁证故事", "summary": "乙区摘要",
 			"body": "<p>乙区正文 独有检索词甲乙丙丁</p>", "project_id": project["id"]})
 		sid := clitest.Num(story["id"])
-		for _, act := range []string{"submit", "approve", "publish"} {
-			b.obj(200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/%s", sid, act), map[string]any{})
-		}
+		b.publish(sid)
 		story = b.obj(200, "GET", fmt.Sprintf("/api/v1/stories/%d", sid), nil)
 		page := b.obj(201, "POST", "/api/v1/pages", map[string]any{"slug": "yiqu-page", "title": marker + "栏目", "body": "<p>乙区</p>"})
 		term := b.obj(201, "POST", "/api/v1/dictionary", map[string]any{"term": marker + "词", "kind": "forbidden", "severity": "warning"})
@@ -154,9 +163,7 @@ func TestSites_Isolation(t *testing.T) {
 			"kind": "window", "area": "marriage", "summary": "甲区"})
 		storyA := a.obj(201, "POST", "/api/v1/stories", map[string]any{"title": "甲区颁证", "summary": "甲区",
 			"body": "<p>甲区正文</p>", "project_id": projA["id"]})
-		for _, act := range []string{"submit", "approve", "publish"} {
-			a.obj(200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/%s", clitest.Num(storyA["id"]), act), map[string]any{})
-		}
+		a.publish(clitest.Num(storyA["id"]))
 		highlight := b.obj(201, "POST", "/api/v1/highlights", map[string]any{"site_id": 1, "story_id": storyA["id"]})
 
 		// A message from the public on B's host.

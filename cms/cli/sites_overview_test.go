@@ -53,9 +53,7 @@ func TestSites_CityOverview(t *testing.T) {
 		story := jy.obj(201, "POST", "/api/v1/stories", map[string]any{"title": "江阴银龄结对帮扶暖人心",
 			"summary": "低龄老人结对帮扶高龄老人", "body": "<p>江阴的银龄互助。</p>", "project_id": p["id"]})
 		id := clitest.Num(story["id"])
-		for _, act := range []string{"submit", "approve", "publish"} {
-			jy.obj(200, "POST", fmt.Sprintf("/api/v1/stories/%d/actions/%s", id, act), map[string]any{})
-		}
+		jy.publish(id)
 		story = jy.obj(200, "GET", fmt.Sprintf("/api/v1/stories/%d", id), nil)
 		storyURL := "//jy.example.test/stories/" + story["slug"].(string) + "/"
 
