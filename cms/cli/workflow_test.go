@@ -363,13 +363,9 @@ func TestWorkflow_Schedule(t *testing.T) {
 		if live(s, a) {
 			t.Fatalf("scheduled story live before its time")
 		}
-		deadline := atA.Add(30 * time.Second)
-		for !live(s, a) {
-			if time.Now().After(deadline) {
-				t.Fatalf("story A not live 30 s after publish_at")
-			}
-			time.Sleep(200 * time.Millisecond)
-		}
+		clitest.Poll(t, time.Until(atA.Add(30*time.Second)), func() (bool, string) {
+			return live(s, a), "story A not live 30 s after publish_at"
+		})
 		if wentLive := time.Now(); wentLive.Before(atA) {
 			t.Errorf("story A went live at %v, before %v", wentLive, atA)
 		}
