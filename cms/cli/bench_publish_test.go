@@ -258,8 +258,7 @@ type benchBuild struct {
 // the benchmark.
 func (pb *publishBench) waitBuild(id int64) benchBuild {
 	for {
-		var bl benchBuild
-		pb.call("GET", "/api/v1/builds/"+strconv.FormatInt(id, 10), nil, &bl)
+		bl := pb.build(id)
 		switch bl.Status {
 		case "succeeded":
 			return bl
@@ -432,10 +431,6 @@ func median(ds []time.Duration) time.Duration {
 	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
 
-// peakRSS reads the process's peak resident set size from /proc: the server
-// runs in this process, so this is its peak too.
-func peakRSS() (int64, error) { return peakRSSOf("self") }
-
 // peakRSSOf reads the peak resident set size (VmHWM) of process pid
 // ("self" for this one) from /proc.
 func peakRSSOf(pid string) (int64, error) {
@@ -483,7 +478,8 @@ func (pb *publishBench) report(b *testing.B, hugoErr error) {
 		benchline.Emit(benchline.Row{ID: "build-vs-hugo", Unit: "ms", Ours: benchline.Millis(pb.full),
 			Peer: hugoVersion(bin), Theirs: benchline.Millis(pb.cli)})
 	}
-	if rss, err := peakRSS(); err == nil {
+	// The server runs in this process, so its peak is the server's too.
+	if rss, err := peakRSSOf("self"); err == nil {
 		fmt.Fprintf(w, "peak memory (VmHWM):            %d MiB (goal ≤ 1536 MiB: %s)\n", rss>>20, verdict(rss <= 1536<<20))
 		b.ReportMetric(float64(rss>>20), "peak-MiB")
 		benchline.Emit(benchline.Row{ID: "build-peak-memory", Unit: "MiB", Ours: benchline.One(float64(rss >> 20))})

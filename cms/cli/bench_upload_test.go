@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -130,11 +131,7 @@ func BenchmarkUploadVersusVips(b *testing.B) {
 // other bytes, the same pixels.
 func withComment(jpeg []byte, text string) []byte {
 	seg := []byte{0xFF, 0xFE, byte((len(text) + 2) >> 8), byte(len(text) + 2)}
-	out := make([]byte, 0, len(jpeg)+len(seg)+len(text))
-	out = append(out, jpeg[:2]...)
-	out = append(out, seg...)
-	out = append(out, text...)
-	return append(out, jpeg[2:]...)
+	return slices.Concat(jpeg[:2], seg, []byte(text), jpeg[2:])
 }
 
 func multipartPhoto(tb testing.TB, data []byte) ([]byte, string) {
