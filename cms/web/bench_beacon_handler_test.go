@@ -2,14 +2,10 @@ package web_test
 
 import (
 	"bytes"
-	"context"
 	"io"
-	"log/slog"
 	"net/http"
 	"testing"
 
-	"github.com/huimin/huimin/cms"
-	"github.com/huimin/huimin/cms/store"
 	"github.com/huimin/huimin/cms/web"
 )
 
@@ -20,32 +16,11 @@ import (
 //
 //	go test -run '^$' -bench BenchmarkBeaconHandler -benchmem ./cms/web/
 func BenchmarkBeaconHandler(b *testing.B) {
-	ctx := context.Background()
-	dir := b.TempDir()
-	db, err := store.Open(ctx, "", dir, nil)
-	if err != nil {
-		b.Fatal(err)
-	}
+	db, stats, paths, cfg := openBeaconBench(b, "", b.TempDir(), 50)
 	defer db.Close()
-	if err := importBenchStories(ctx, db, 50); err != nil {
-		b.Fatal(err)
-	}
-	stats, err := store.OpenStats(ctx, "", dir, nil, store.StatsOptions{})
-	if err != nil {
-		b.Fatal(err)
-	}
 	defer stats.Close()
-	items, _, err := db.FindLiveStories(ctx, cms.ContentFilter{Page: cms.Page{Page: 1, PerPage: 1}})
-	if err != nil || len(items) == 0 {
-		b.Fatalf("stories: %v", err)
-	}
-	s := web.New(web.Config{
-		Stories: db, Projects: db, Users: db, Settings: db, Pages: db, Builds: db, Audit: db, Media: db,
-		Content: db, ContentVersion: db, Stats: stats, SitePages: db,
-		BeaconRate: 1e9, BeaconBurst: 1e9, TrustedProxies: []string{"127.0.0.1"},
-		Logger: slog.New(slog.DiscardHandler),
-	})
-	body := []byte(`{"path":"` + cms.StoryURL(items[0].Slug) + `","from":"timeline","viewport":"phone","referrer":""}`)
+	s := web.New(cfg)
+	body := []byte(`{"path":"` + paths[0] + `","from":"timeline","viewport":"phone","referrer":""}`)
 	rd := bytes.NewReader(body)
 	r, _ := http.NewRequest("POST", "http://127.0.0.1/api/v1/beacon", io.NopCloser(rd))
 	r.RemoteAddr = "127.0.0.1:40000"

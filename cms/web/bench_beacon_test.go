@@ -10,10 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
 	"slices"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -40,48 +38,13 @@ import (
 // HUIMIN_BENCH_STORIES (default 2000) the site size. Target (issue 18):
 // ≥ 0.5× the minimal server's requests/s, no view lost.
 func BenchmarkBeacon(b *testing.B) {
-	dur := 5 * time.Second
-	if v, err := time.ParseDuration(os.Getenv("HUIMIN_BENCH_DURATION")); err == nil {
-		dur = v
-	}
-	n := 2000
-	if v, err := strconv.Atoi(os.Getenv("HUIMIN_BENCH_STORIES")); err == nil && v > 0 {
-		n = v
-	}
+	dur, n := benchSize(2000)
 	const conns = 32
 	ctx := context.Background()
 	fmt.Printf("%d connections, %s per measurement, GOMAXPROCS=%d\n\n", conns, dur, runtime.GOMAXPROCS(0))
 	fmt.Printf("%-8s %-18s %10s %10s %9s %12s\n", "backend", "server", "req/s", "p99", "ratio", "views kept")
 	for _, backend := range storetest.Backends(b) {
-		dsn, dir := backend.DSN(b), b.TempDir()
-		db, err := store.Open(ctx, dsn, dir, nil)
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := importBenchStories(ctx, db, n); err != nil {
-			b.Fatal(err)
-		}
-		stats, err := store.OpenStats(ctx, dsn, dir, nil, store.StatsOptions{})
-		if err != nil {
-			b.Fatal(err)
-		}
-		items, _, err := db.FindLiveStories(ctx, cms.ContentFilter{Page: cms.Page{Page: 1, PerPage: 50}})
-		if err != nil || len(items) == 0 {
-			b.Fatalf("stories: %v", err)
-		}
-		var paths []string
-		for _, it := range items {
-			paths = append(paths, cms.StoryURL(it.Slug))
-		}
-		cfg := web.Config{
-			Stories: db, Projects: db, Users: db, Settings: db, Pages: db, Builds: db, Audit: db, Media: db,
-			Content: db, ContentVersion: db, Stats: stats, SitePages: db,
-			// The per-client limiter stays in the path (clients are told
-			// apart by X-Forwarded-For from a declared proxy), with a rate
-			// above what the generator sends.
-			BeaconRate: 1e9, BeaconBurst: 1e9, TrustedProxies: []string{"127.0.0.1"},
-			Logger: slog.New(slog.DiscardHandler),
-		}
+		db, stats, paths, cfg := openBeaconBench(b, backend.DSN(b), b.TempDir(), n)
 		huimin, stop := serveBench(b, web.New(cfg))
 		minimal, stop2 := serveBench(b, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			io.Copy(io.Discard, r.Body)
@@ -127,6 +90,41 @@ func BenchmarkBeacon(b *testing.B) {
 		db.Close()
 	}
 	fmt.Println()
+}
+
+// openBeaconBench opens a store of n stories in dir (dsn as store.Open
+// takes it) and its page-view store; it returns the paths of the first
+// stories and the configuration of a server on them.
+func openBeaconBench(b *testing.B, dsn, dir string, n int) (*store.DB, *store.StatsDB, []string, web.Config) {
+	ctx := context.Background()
+	db, err := store.Open(ctx, dsn, dir, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := importBenchStories(ctx, db, n); err != nil {
+		b.Fatal(err)
+	}
+	stats, err := store.OpenStats(ctx, dsn, dir, nil, store.StatsOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	items, _, err := db.FindLiveStories(ctx, cms.ContentFilter{Page: cms.Page{Page: 1, PerPage: 50}})
+	if err != nil || len(items) == 0 {
+		b.Fatalf("stories: %v", err)
+	}
+	var paths []string
+	for _, it := range items {
+		paths = append(paths, cms.StoryURL(it.Slug))
+	}
+	return db, stats, paths, web.Config{
+		Stories: db, Projects: db, Users: db, Settings: db, Pages: db, Builds: db, Audit: db, Media: db,
+		Content: db, ContentVersion: db, Stats: stats, SitePages: db,
+		// The per-client limiter stays in the path (clients are told
+		// apart by X-Forwarded-For from a declared proxy), with a rate
+		// above what the generator sends.
+		BeaconRate: 1e9, BeaconBurst: 1e9, TrustedProxies: []string{"127.0.0.1"},
+		Logger: slog.New(slog.DiscardHandler),
+	}
 }
 
 // serveBench serves h on a free local port until the returned stop.

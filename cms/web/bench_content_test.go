@@ -42,14 +42,7 @@ import (
 // read through its records API by the same load generator, in the same
 // rounds: DESIGN.md's target is ≥ 3× PocketBase.
 func BenchmarkContentAPI(b *testing.B) {
-	dur := 5 * time.Second
-	if v, err := time.ParseDuration(os.Getenv("HUIMIN_BENCH_DURATION")); err == nil {
-		dur = v
-	}
-	n := 10000
-	if v, err := strconv.Atoi(os.Getenv("HUIMIN_BENCH_STORIES")); err == nil && v > 0 {
-		n = v
-	}
+	dur, n := benchSize(10000)
 	const conns = 32
 	ctx := context.Background()
 	db, err := store.Open(ctx, "", b.TempDir(), nil)
@@ -142,6 +135,19 @@ func BenchmarkContentAPI(b *testing.B) {
 				got.p99, peer.p99, len(body), len(pbBody), cold.rps, cold.rps/peer.rps)})
 	}
 	fmt.Println()
+}
+
+// benchSize reads the time per measurement from HUIMIN_BENCH_DURATION
+// (default 5s) and the site size from HUIMIN_BENCH_STORIES (default stories).
+func benchSize(stories int) (time.Duration, int) {
+	dur := 5 * time.Second
+	if v, err := time.ParseDuration(os.Getenv("HUIMIN_BENCH_DURATION")); err == nil {
+		dur = v
+	}
+	if v, err := strconv.Atoi(os.Getenv("HUIMIN_BENCH_STORIES")); err == nil && v > 0 {
+		stories = v
+	}
+	return dur, stories
 }
 
 // importBenchStories imports n published stories with bodies of about a
