@@ -53,20 +53,18 @@ func BenchmarkVersusVipsthumbnail(b *testing.B) {
 	}
 	p := NewProcessor(Options{})
 	outputs := mediatest.VipsArgs(src, dir)
-	vipsArgs := func(o int) []string { return outputs[o] }
 	runVips := func(parallel int) time.Duration {
 		start := time.Now()
 		var wg sync.WaitGroup
 		limit := make(chan struct{}, parallel)
-		for o := range outputs {
-			wg.Add(1)
+		for _, args := range outputs {
 			limit <- struct{}{}
-			go func() {
-				defer func() { <-limit; wg.Done() }()
-				if out, err := exec.Command(vips, vipsArgs(o)...).CombinedOutput(); err != nil {
-					b.Errorf("vipsthumbnail %v: %v\n%s", vipsArgs(o), err, out)
+			wg.Go(func() {
+				defer func() { <-limit }()
+				if out, err := exec.Command(vips, args...).CombinedOutput(); err != nil {
+					b.Errorf("vipsthumbnail %v: %v\n%s", args, err, out)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		return time.Since(start)
@@ -85,7 +83,7 @@ func BenchmarkVersusVipsthumbnail(b *testing.B) {
 	var ours, seq, par []time.Duration
 	peak := newPeakSampler()
 	b.ResetTimer()
-	for i := 0; i < rounds; i++ {
+	for i := range rounds {
 		// Alternate who goes first so drift on a shared machine hits both.
 		if i%2 == 0 {
 			ours = append(ours, runOurs())
@@ -98,7 +96,7 @@ func BenchmarkVersusVipsthumbnail(b *testing.B) {
 	}
 	b.StopTimer()
 	heapPeak := peak.stop()
-	vipsRSS := vipsPeakRSS(b, vips, len(outputs), vipsArgs)
+	vipsRSS := vipsPeakRSS(b, vips, outputs)
 	oursRSS, _ := childRSS(b, 1)
 	mo, ms, mp := median(ours), median(seq), median(par)
 	b.ReportMetric(float64(mo)/float64(ms), "ratio")
@@ -120,14 +118,14 @@ func BenchmarkVersusVipsthumbnail(b *testing.B) {
 // vipsPeakRSS runs each vipsthumbnail call once more under /usr/bin/time,
 // untimed. Children forked straight from this process would report our own
 // RSS: Linux carries the high-water mark across exec.
-func vipsPeakRSS(b *testing.B, vips string, n int, args func(int) []string) int64 {
+func vipsPeakRSS(b *testing.B, vips string, outputs [][]string) int64 {
 	timeBin, err := exec.LookPath("time")
 	if err != nil {
 		timeBin = "/usr/bin/time"
 	}
 	var peak int64
-	for o := 0; o < n; o++ {
-		out, err := exec.Command(timeBin, append([]string{"-f", "maxrss=%M", vips}, args(o)...)...).CombinedOutput()
+	for _, args := range outputs {
+		out, err := exec.Command(timeBin, append([]string{"-f", "maxrss=%M", vips}, args...)...).CombinedOutput()
 		if err != nil {
 			b.Logf("no vipsthumbnail RSS: %v", err)
 			return 0
@@ -248,11 +246,7 @@ func concurrentChild(t *testing.T, path string, n int) {
 	var wg sync.WaitGroup
 	errs := make([]error, n)
 	for i := range uploads {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			_, errs[i] = p.Process(context.Background(), uploads[i], nil)
-		}()
+		wg.Go(func() { _, errs[i] = p.Process(context.Background(), uploads[i], nil) })
 	}
 	wg.Wait()
 	for i, err := range errs {
