@@ -99,14 +99,7 @@ func BenchmarkReplicas(b *testing.B) {
 		pb.project = pb.firstProject()
 		for i := range publishes {
 			title := fmt.Sprintf("副本压测发布第%d篇-%d", i+1, time.Now().UnixNano())
-			st := pb.draft(title)
-			time.Sleep(200 * time.Millisecond)
-			t := time.Now()
-			p := pb.publishCall(st.ID)
-			pb.srv = rb
-			pb.waitLive(p.URL, title, 10*time.Minute)
-			pb.srv = a
-			d := time.Since(t)
+			d, _ := pb.publishTo(&publishBench{tb: b, srv: rb}, title, 10*time.Minute)
 			pb.progress("在 a 发布 %d → b 上线：%s", i+1, d.Round(time.Millisecond))
 			pub = append(pub, d)
 		}
